@@ -1,0 +1,19 @@
+package io.fedlink.api;
+
+/** Why a {@link Tunnel} ended. */
+public enum CloseReason {
+    /** Both sides finished sending (FIN each way) and every byte was delivered. */
+    COMPLETED,
+    /** The client reset the connection or failed; the reset was passed on to the target. */
+    CLIENT_ABORTED,
+    /** The target reset the connection or failed; the reset was passed on to the client. */
+    TARGET_ABORTED,
+    /** No byte moved either way for longer than the idle timeout. */
+    IDLE_TIMEOUT,
+    /** The server shut down and the tunnel had not drained before the grace period ended. */
+    SERVER_SHUTDOWN,
+    /** The application called {@link Tunnel#close()}. */
+    CLOSED_BY_APPLICATION,
+    /** An unexpected local failure; the log says which. */
+    INTERNAL_ERROR
+}

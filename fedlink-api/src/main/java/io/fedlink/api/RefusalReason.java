@@ -1,0 +1,33 @@
+package io.fedlink.api;
+
+/** Why a connection never became a {@link Tunnel}. Each is counted separately in {@link TunnelStats}. */
+public enum RefusalReason {
+    /** The first bytes were not a TLS handshake record (plain HTTP, SSLv2-compatible hello, garbage). */
+    NOT_TLS,
+    /** A length field, type or structure of the ClientHello was invalid. */
+    MALFORMED_HELLO,
+    /** The ClientHello was larger than the configured cap. */
+    HELLO_TOO_LARGE,
+    /** The server name was not a valid DNS name or allowed IP literal, or there were two of them. */
+    INVALID_SERVER_NAME,
+    /** No server name, and no route for hellos without one. */
+    NO_SERVER_NAME,
+    /** No route serves the server name. */
+    UNKNOWN_SERVER_NAME,
+    /** The route's client allow list does not admit the client address. */
+    CLIENT_NOT_ALLOWED,
+    /** The ClientHello did not arrive before the hello deadline (slowloris). */
+    HELLO_TIMEOUT,
+    /** The client closed before its ClientHello was complete. */
+    CLIENT_CLOSED_EARLY,
+    /** The target refused or failed the connection. */
+    CONNECT_FAILED,
+    /** The target did not accept the connection before the connect deadline. */
+    CONNECT_TIMEOUT,
+    /** The live-tunnel limit was reached. */
+    TUNNEL_LIMIT,
+    /** The limit on connections still in the hello phase was reached. */
+    HANDSHAKE_LIMIT,
+    /** The server is shutting down. */
+    SHUTTING_DOWN
+}

@@ -1,0 +1,39 @@
+package io.fedlink.api;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A running tunnel listener, made by a {@link TunnelTransport}. It routes every accepted connection by the server
+ * name of its ClientHello and copies bytes blindly both ways.
+ */
+public interface TunnelServer extends AutoCloseable {
+    /** The address actually bound (useful with port 0). */
+    InetSocketAddress localAddress();
+
+    /** The tunnels open now (a snapshot). */
+    List<Tunnel> tunnels();
+
+    /** Counters since start. */
+    TunnelStats stats();
+
+    /** The route snapshot in force. */
+    RouteTable routes();
+
+    /** Replaces the routes for new connections; live tunnels are not touched. */
+    void routes(RouteTable next);
+
+    /**
+     * Stops accepting, lets open tunnels drain until {@code grace} has passed, then closes the rest (reason
+     * {@link CloseReason#SERVER_SHUTDOWN}) and releases every thread and buffer. Idempotent.
+     *
+     * @return {@code true} if every tunnel ended by itself within the grace period
+     * @throws InterruptedException if interrupted while waiting; the server is then closed abortively
+     */
+    boolean close(Duration grace) throws InterruptedException;
+
+    /** Closes at once: {@code close(Duration.ZERO)}. */
+    @Override
+    void close();
+}

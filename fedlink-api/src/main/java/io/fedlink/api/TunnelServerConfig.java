@@ -1,0 +1,275 @@
+package io.fedlink.api;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Everything a {@link TunnelTransport} needs to start a {@link TunnelServer}. Immutable; build one with
+ * {@link Tunnels#server()} or {@link #builder()}.
+ *
+ * <p>Defaults: bind {@code 0.0.0.0:443}; hello timeout 10 s; connect timeout 5 s; no idle timeout; ClientHello cap
+ * 16 KiB (at most 64 KiB); 10,000 live tunnels; 1,000 connections in the hello or connect phase; one event loop per
+ * available processor; 16 KiB copy buffers; refusals answered with a TLS alert.
+ */
+public final class TunnelServerConfig {
+    /** Largest ClientHello cap a transport must support. */
+    public static final int MAX_HELLO_CAP = 64 * 1024;
+
+    private final InetSocketAddress bindAddress;
+    private final RouteHolder routes;
+    private final Duration helloTimeout;
+    private final Duration connectTimeout;
+    private final Duration idleTimeout;
+    private final int maxHelloBytes;
+    private final int maxTunnels;
+    private final int maxPendingHandshakes;
+    private final int eventLoops;
+    private final int bufferSize;
+    private final boolean refusalAlerts;
+    private final TunnelListener listener;
+    private final String transport;
+
+    private TunnelServerConfig(Builder b) {
+        this.bindAddress = b.bindAddress;
+        this.routes = Objects.requireNonNull(b.routes, "routes: give a RouteTable or RouteHolder");
+        this.helloTimeout = positive("helloTimeout", b.helloTimeout);
+        this.connectTimeout = positive("connectTimeout", b.connectTimeout);
+        if (b.idleTimeout.isNegative()) {
+            throw new IllegalArgumentException("idleTimeout must be zero (none) or positive, was " + b.idleTimeout);
+        }
+        this.idleTimeout = b.idleTimeout;
+        this.maxHelloBytes = range("maxHelloBytes", b.maxHelloBytes, 512, MAX_HELLO_CAP);
+        this.maxTunnels = range("maxTunnels", b.maxTunnels, 1, Integer.MAX_VALUE);
+        this.maxPendingHandshakes = range("maxPendingHandshakes", b.maxPendingHandshakes, 1, Integer.MAX_VALUE);
+        this.eventLoops = range("eventLoops", b.eventLoops, 1, 1024);
+        this.bufferSize = range("bufferSize", b.bufferSize, 1024, 1 << 20);
+        this.refusalAlerts = b.refusalAlerts;
+        this.listener = Objects.requireNonNull(b.listener, "listener");
+        this.transport = b.transport;
+    }
+
+    private static Duration positive(String what, Duration d) {
+        if (d == null || d.isZero() || d.isNegative()) {
+            throw new IllegalArgumentException(what + " must be positive, was " + d);
+        }
+        return d;
+    }
+
+    private static int range(String what, int v, int min, int max) {
+        if (v < min || v > max) {
+            throw new IllegalArgumentException(what + " must be " + min + ".." + max + ", was " + v);
+        }
+        return v;
+    }
+
+    /** A fresh builder with the defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Where to listen. */
+    public InetSocketAddress bindAddress() {
+        return bindAddress;
+    }
+
+    /** The route holder; swapping it changes routing for new connections. */
+    public RouteHolder routes() {
+        return routes;
+    }
+
+    /** Deadline for the whole ClientHello to arrive. */
+    public Duration helloTimeout() {
+        return helloTimeout;
+    }
+
+    /** Deadline for the target to accept. */
+    public Duration connectTimeout() {
+        return connectTimeout;
+    }
+
+    /** Close a tunnel idle this long; {@link Duration#ZERO} for never. */
+    public Duration idleTimeout() {
+        return idleTimeout;
+    }
+
+    /** Largest ClientHello buffered before refusing. */
+    public int maxHelloBytes() {
+        return maxHelloBytes;
+    }
+
+    /** Live-tunnel limit. */
+    public int maxTunnels() {
+        return maxTunnels;
+    }
+
+    /** Limit on connections in the hello or connect phase. */
+    public int maxPendingHandshakes() {
+        return maxPendingHandshakes;
+    }
+
+    /** Number of event loops. */
+    public int eventLoops() {
+        return eventLoops;
+    }
+
+    /** Size of one copy buffer. */
+    public int bufferSize() {
+        return bufferSize;
+    }
+
+    /** Whether refusals send a TLS alert before closing ({@code false}: close silently). */
+    public boolean refusalAlerts() {
+        return refusalAlerts;
+    }
+
+    /** The event listener. */
+    public TunnelListener listener() {
+        return listener;
+    }
+
+    /** The transport name to use, or {@code null} for the default. */
+    public String transport() {
+        return transport;
+    }
+
+    /** Collects settings; see the class comment for defaults. */
+    public static final class Builder {
+        private InetSocketAddress bindAddress = new InetSocketAddress(443);
+        private RouteHolder routes;
+        private Duration helloTimeout = Duration.ofSeconds(10);
+        private Duration connectTimeout = Duration.ofSeconds(5);
+        private Duration idleTimeout = Duration.ZERO;
+        private int maxHelloBytes = 16 * 1024;
+        private int maxTunnels = 10_000;
+        private int maxPendingHandshakes = 1_000;
+        private int eventLoops = Runtime.getRuntime().availableProcessors();
+        private int bufferSize = 16 * 1024;
+        private boolean refusalAlerts = true;
+        private TunnelListener listener = TunnelListener.NONE;
+        private String transport;
+
+        Builder() {}
+
+        /** Listens on all interfaces at {@code port} (0 picks a free port). */
+        public Builder bind(int port) {
+            return bind(new InetSocketAddress(port));
+        }
+
+        /** Listens on {@code address}. */
+        public Builder bind(InetSocketAddress address) {
+            this.bindAddress = Objects.requireNonNull(address, "address");
+            return this;
+        }
+
+        /** Listens on {@code host:port}, where host is an IP literal (no lookup). */
+        public Builder bind(Endpoint endpoint) {
+            InetSocketAddress a = endpoint.toSocketAddress();
+            if (a.isUnresolved()) {
+                throw new IllegalArgumentException("bind address " + endpoint + " must be an IP literal");
+            }
+            return bind(a);
+        }
+
+        /** Listens on the loopback address at {@code port}. */
+        public Builder bindLoopback(int port) {
+            return bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+        }
+
+        /** Routes with a fixed snapshot (swap later with {@link TunnelServer#routes(RouteTable)}). */
+        public Builder routes(RouteTable table) {
+            this.routes = new RouteHolder(table);
+            return this;
+        }
+
+        /** Routes through a holder the application swaps (for example on file reload). */
+        public Builder routes(RouteHolder holder) {
+            this.routes = Objects.requireNonNull(holder, "holder");
+            return this;
+        }
+
+        /** Sets the hello deadline. */
+        public Builder helloTimeout(Duration d) {
+            this.helloTimeout = d;
+            return this;
+        }
+
+        /** Sets the connect deadline. */
+        public Builder connectTimeout(Duration d) {
+            this.connectTimeout = d;
+            return this;
+        }
+
+        /** Sets the idle timeout ({@link Duration#ZERO}: none). */
+        public Builder idleTimeout(Duration d) {
+            this.idleTimeout = Objects.requireNonNull(d, "idleTimeout");
+            return this;
+        }
+
+        /** Sets the ClientHello cap (512..65536 bytes). */
+        public Builder maxHelloBytes(int n) {
+            this.maxHelloBytes = n;
+            return this;
+        }
+
+        /** Sets the live-tunnel limit. */
+        public Builder maxTunnels(int n) {
+            this.maxTunnels = n;
+            return this;
+        }
+
+        /** Sets the limit on connections in the hello or connect phase. */
+        public Builder maxPendingHandshakes(int n) {
+            this.maxPendingHandshakes = n;
+            return this;
+        }
+
+        /** Sets the number of event loops. */
+        public Builder eventLoops(int n) {
+            this.eventLoops = n;
+            return this;
+        }
+
+        /** Sets the copy-buffer size (1 KiB..1 MiB). */
+        public Builder bufferSize(int n) {
+            this.bufferSize = n;
+            return this;
+        }
+
+        /** {@code true} (default) answers refusals with a TLS alert; {@code false} closes silently. */
+        public Builder refusalAlerts(boolean send) {
+            this.refusalAlerts = send;
+            return this;
+        }
+
+        /** Sets the event listener. */
+        public Builder listener(TunnelListener l) {
+            this.listener = l;
+            return this;
+        }
+
+        /** Picks a transport by name instead of the default. */
+        public Builder transport(String name) {
+            this.transport = name;
+            return this;
+        }
+
+        /** Validates the settings. */
+        public TunnelServerConfig build() {
+            return new TunnelServerConfig(this);
+        }
+
+        /**
+         * Builds the config and starts a server on the chosen (or default) transport.
+         *
+         * @throws IOException           if the address cannot be bound
+         * @throws IllegalStateException if no transport is on the class path
+         */
+        public TunnelServer start() throws IOException {
+            TunnelServerConfig config = build();
+            return Tunnels.transport(config.transport()).start(config);
+        }
+    }
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole fedlink test suite: unit tests (Surefire) and socket/process tests (Failsafe, *IT).
+# Installs the Debian tools the tests run against when they are missing (idempotent), then runs Maven.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need=()
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v curl    >/dev/null 2>&1 || need+=(curl)
+command -v etcd    >/dev/null 2>&1 || need+=(etcd-server)
+command -v etcdctl >/dev/null 2>&1 || need+=(etcd-client)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "==> installing ${need[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+
+exec mvn -B -ntp verify "$@"
