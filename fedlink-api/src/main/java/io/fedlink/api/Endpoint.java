@@ -51,6 +51,10 @@ public record Endpoint(String host, int port) {
                 throw new IllegalArgumentException("invalid endpoint " + HostNames.quote(text) + ": missing ']'");
             }
             host = s.substring(1, close);
+            if (HostNames.parseIpv6(host) == null) {
+                throw new IllegalArgumentException("invalid endpoint " + HostNames.quote(text) + ": "
+                        + HostNames.quote(host) + " is not an IPv6 address");
+            }
             String rest = s.substring(close + 1);
             if (!rest.isEmpty()) {
                 if (!rest.startsWith(":")) {
@@ -128,6 +132,9 @@ public record Endpoint(String host, int port) {
         String h = host;
         if (h.startsWith("[") && h.endsWith("]")) {
             h = h.substring(1, h.length() - 1);
+            if (HostNames.parseIpv6(h) == null) {
+                throw new IllegalArgumentException("invalid host " + HostNames.quote(host) + ": not an IPv6 address");
+            }
         }
         if (HostNames.parseIpLiteral(h) != null) {
             return h.toLowerCase(Locale.ROOT);

@@ -105,6 +105,22 @@ public final class HostNames {
         return h.indexOf(':') >= 0 ? parseIpv6(h) : parseIpv4(h);
     }
 
+    /**
+     * The canonical text of an IP literal, used to compare addresses written differently ({@code ::1} and
+     * {@code 0:0:0:0:0:0:0:1}); {@code null} if {@code host} is not an IP literal.
+     */
+    public static String canonicalIpLiteral(String host) {
+        byte[] ip = parseIpLiteral(host);
+        if (ip == null) {
+            return null;
+        }
+        try {
+            return java.net.InetAddress.getByAddress(ip).getHostAddress();
+        } catch (java.net.UnknownHostException e) {
+            throw new AssertionError("4 or 16 bytes cannot be invalid", e);
+        }
+    }
+
     static byte[] parseIpv4(String s) {
         byte[] out = new byte[4];
         int part = 0;

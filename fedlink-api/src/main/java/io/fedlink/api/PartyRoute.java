@@ -95,14 +95,20 @@ public final class PartyRoute {
      * The target for a connection that asked for {@code serverName}: the fixed target, or the templated one with
      * {@code $1} replaced by the labels the wildcard covered.
      *
-     * @param serverName the canonical name the client sent (may be {@code null} for catch-all routes)
-     * @throws IllegalArgumentException if the substituted target is not a valid host
+     * @param serverName the name the client sent (may be {@code null} unless the target is a template)
+     * @throws IllegalArgumentException if the name is not covered by this wildcard or the substituted target is not
+     *                                  a valid host
      */
     public Endpoint targetFor(String serverName) {
         if (fixedTarget != null) {
             return fixedTarget;
         }
-        String covered = serverName.substring(0, serverName.length() - wildcardSuffix().length());
+        String name = HostNames.canonicalDnsName(serverName);
+        if (!name.endsWith(wildcardSuffix()) || name.length() == wildcardSuffix().length()) {
+            throw new IllegalArgumentException("server name " + HostNames.quote(serverName) + " is not covered by "
+                    + pattern);
+        }
+        String covered = name.substring(0, name.length() - wildcardSuffix().length());
         return new Endpoint(targetHost.replace("$1", covered), targetPort);
     }
 
@@ -176,9 +182,9 @@ public final class PartyRoute {
             throw new IllegalArgumentException("invalid server name " + HostNames.quote(pattern)
                     + ": '*' is allowed only as the whole first label ('*.example.org') or alone");
         }
-        byte[] ip = HostNames.parseIpLiteral(pattern);
+        String ip = HostNames.canonicalIpLiteral(pattern);
         if (ip != null) {
-            return new Endpoint(pattern, 1).host();
+            return ip;
         }
         String problem = HostNames.dnsNameProblem(pattern);
         if (problem != null) {

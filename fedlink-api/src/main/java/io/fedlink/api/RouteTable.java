@@ -105,7 +105,7 @@ public final class RouteTable {
         if (HostNames.isDnsName(serverName)) {
             return HostNames.canonicalDnsName(serverName);
         }
-        return HostNames.parseIpLiteral(serverName) != null ? new Endpoint(serverName, 1).host() : null;
+        return HostNames.canonicalIpLiteral(serverName);
     }
 
     /** Every entry in the order added, including a {@code *} catch-all; not the no-server-name route. */
