@@ -47,7 +47,8 @@ class ClientHelloParserTest {
         return Stream.of(
                 Arguments.of("JSSE " + Runtime.version().feature(), Hellos.jsse("10000.fate.org")),
                 Arguments.of("openssl s_client 3.0", Hellos.captured("openssl-s_client.bin")),
-                Arguments.of("curl 7.88", Hellos.captured("curl.bin")));
+                Arguments.of("curl 7.88", Hellos.captured("curl.bin")),
+                Arguments.of("Chromium 156, X25519MLKEM768 (1.9 KB)", Hellos.captured("chromium.bin")));
     }
 
     @ParameterizedTest(name = "{0}")
