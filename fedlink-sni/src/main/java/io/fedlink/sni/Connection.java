@@ -1,0 +1,555 @@
+package io.fedlink.sni;
+
+import io.fedlink.api.CloseReason;
+import io.fedlink.api.Endpoint;
+import io.fedlink.api.PartyRoute;
+import io.fedlink.api.RefusalReason;
+import io.fedlink.api.Tunnel;
+import io.fedlink.api.TunnelServerConfig;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection and, once routed, its target connection: the state machine
+ * {@code HELLO -> CONNECTING -> TUNNEL -> CLOSED} and the copy loop. Runs only on its {@link EventLoop}; the
+ * {@link Tunnel} getters may be called from any thread.
+ */
+final class Connection implements Tunnel {
+    private static final Logger log = LoggerFactory.getLogger(Connection.class);
+    private static final int READS_PER_EVENT = 16; // fairness: yield to other connections after this many reads
+
+    enum State { HELLO, RESOLVING, CONNECTING, TUNNEL, CLOSED }
+
+    private final EventLoop loop;
+    private final NioTunnelServer server;
+    private final TunnelServerConfig config;
+    private final long id;
+    private final SocketChannel client;
+    private final InetSocketAddress clientAddress;
+    private final Instant openedAt = Instant.now();
+    private final long openedNanos;
+    private SelectionKey clientKey;
+    private SocketChannel target;
+    private SelectionKey targetKey;
+    private volatile State state = State.HELLO;
+    private long deadline;
+    private long lastActivity;
+
+    private ClientHelloParser parser;
+    private ByteBuffer hello;
+    private volatile String serverName;
+    private volatile Endpoint targetEndpoint;
+    private PartyRoute route;
+
+    /** Client to target. */
+    private final Direction up = new Direction(true);
+    /** Target to client. */
+    private final Direction down = new Direction(false);
+    private volatile CloseReason closeReason;
+    private volatile long bytesUp;
+    private volatile long bytesDown;
+
+    /** One copy direction: at most one buffer, held only while bytes wait to be written. */
+    private final class Direction {
+        final boolean fromClient;
+        ByteBuffer pending; // in write mode (flipped) while not null
+        boolean eof;        // the source sent FIN
+        boolean shut;       // FIN passed on to the destination
+
+        Direction(boolean fromClient) {
+            this.fromClient = fromClient;
+        }
+
+        SocketChannel src() {
+            return fromClient ? client : target;
+        }
+
+        SocketChannel dst() {
+            return fromClient ? target : client;
+        }
+
+        boolean wantsRead() {
+            return !eof && pending == null;
+        }
+
+        boolean done() {
+            return shut;
+        }
+    }
+
+    Connection(EventLoop loop, SocketChannel client, long acceptedNanos) {
+        this.loop = loop;
+        this.server = loop.server;
+        this.config = server.config();
+        this.id = server.nextId();
+        this.client = client;
+        this.openedNanos = acceptedNanos;
+        InetSocketAddress remote;
+        try {
+            remote = (InetSocketAddress) client.getRemoteAddress();
+        } catch (IOException e) {
+            remote = new InetSocketAddress(0);
+        }
+        this.clientAddress = remote;
+    }
+
+    // ---- lifecycle -------------------------------------------------------------------------------------------------
+
+    void start() {
+        try {
+            client.configureBlocking(false);
+            client.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            clientKey = loop.register(client, SelectionKey.OP_READ, this);
+        } catch (IOException e) {
+            refuse(RefusalReason.CLIENT_CLOSED_EARLY, "could not register: " + e.getMessage());
+            return;
+        }
+        parser = new ClientHelloParser(config.maxHelloBytes());
+        deadline = openedNanos + config.helloTimeout().toNanos();
+    }
+
+    void onReady(SelectionKey key) {
+        if (state == State.CLOSED) {
+            return;
+        }
+        int ready = key.readyOps();
+        switch (state) {
+            case HELLO -> readHello();
+            case CONNECTING -> finishConnect();
+            case TUNNEL -> {
+                boolean isClient = key == clientKey;
+                if ((ready & SelectionKey.OP_WRITE) != 0) {
+                    flush(isClient ? down : up);
+                }
+                if (state == State.TUNNEL && (ready & SelectionKey.OP_READ) != 0) {
+                    copy(isClient ? up : down);
+                }
+                if (state == State.TUNNEL) {
+                    updateInterest();
+                }
+            }
+            default -> { }
+        }
+    }
+
+    boolean expired(long now) {
+        return switch (state) {
+            case HELLO, RESOLVING, CONNECTING -> now - deadline >= 0;
+            case TUNNEL -> !config.idleTimeout().isZero() && now - lastActivity - config.idleTimeout().toNanos() >= 0;
+            default -> false;
+        };
+    }
+
+    void onDeadline(long now) {
+        switch (state) {
+            case HELLO, RESOLVING -> refuse(RefusalReason.HELLO_TIMEOUT, "no complete ClientHello within "
+                    + config.helloTimeout());
+            case CONNECTING -> refuse(RefusalReason.CONNECT_TIMEOUT, "connect to " + targetEndpoint + " timed out");
+            case TUNNEL -> {
+                server.counters().timeouts.increment();
+                closeTunnel(CloseReason.IDLE_TIMEOUT, true);
+            }
+            default -> { }
+        }
+    }
+
+    /** Server shutdown: refuse pending connections, abort tunnels. */
+    void shutdownNow() {
+        if (state == State.TUNNEL) {
+            closeTunnel(CloseReason.SERVER_SHUTDOWN, true);
+        } else if (state != State.CLOSED) {
+            refuse(RefusalReason.SHUTTING_DOWN, "server shutting down");
+        }
+    }
+
+    void refuseIfPending() {
+        if (state == State.HELLO || state == State.RESOLVING || state == State.CONNECTING) {
+            refuse(RefusalReason.SHUTTING_DOWN, "server shutting down");
+        }
+    }
+
+    /** An unexpected exception escaped a handler. */
+    void fail() {
+        if (state == State.TUNNEL) {
+            closeTunnel(CloseReason.INTERNAL_ERROR, true);
+        } else if (state != State.CLOSED) {
+            refuse(RefusalReason.MALFORMED_HELLO, "internal error");
+        }
+    }
+
+    // ---- HELLO -----------------------------------------------------------------------------------------------------
+
+    private void readHello() {
+        if (hello == null) {
+            hello = loop.buffers.borrow();
+        }
+        int n;
+        try {
+            n = client.read(hello);
+        } catch (IOException e) {
+            refuse(RefusalReason.CLIENT_CLOSED_EARLY, "read failed: " + e.getMessage());
+            return;
+        }
+        if (n < 0) {
+            refuse(RefusalReason.CLIENT_CLOSED_EARLY, "client closed before its ClientHello was complete");
+            return;
+        }
+        ClientHelloParser.Status s = parser.parse(hello, hello.position());
+        if (s == ClientHelloParser.Status.NEED_MORE) {
+            if (!hello.hasRemaining()) {
+                if (hello.capacity() >= config.maxHelloBytes()) {
+                    refuse(RefusalReason.HELLO_TOO_LARGE, "hello longer than the configured cap");
+                    return;
+                }
+                // A hello larger than one copy buffer (allowed up to the cap): move to a buffer of the cap's size.
+                ByteBuffer bigger = ByteBuffer.allocate(config.maxHelloBytes());
+                hello.flip();
+                bigger.put(hello);
+                loop.buffers.release(hello);
+                hello = bigger;
+            }
+            return;
+        }
+        if (s == ClientHelloParser.Status.REFUSED) {
+            refuse(parser.refusalReason(), parser.refusalDetail());
+            return;
+        }
+        serverName = parser.serverName();
+        route = server.routes().resolve(serverName);
+        if (route == null) {
+            refuse(serverName == null ? RefusalReason.NO_SERVER_NAME : RefusalReason.UNKNOWN_SERVER_NAME,
+                    "no route");
+            return;
+        }
+        if (!route.allows(clientAddress.getAddress())) {
+            refuse(RefusalReason.CLIENT_NOT_ALLOWED, "client not in the route's allow list");
+            return;
+        }
+        try {
+            targetEndpoint = route.targetFor(serverName);
+        } catch (IllegalArgumentException e) {
+            refuse(RefusalReason.UNKNOWN_SERVER_NAME, e.getMessage());
+            return;
+        }
+        clientKey.interestOps(0); // nothing more from the client until the target is connected
+        InetSocketAddress address = targetEndpoint.toSocketAddress();
+        if (address.isUnresolved()) {
+            state = State.RESOLVING;
+            server.resolve(targetEndpoint, loop, this::connect, this::resolveFailed);
+        } else {
+            connect(address);
+        }
+    }
+
+    private void resolveFailed(Exception e) {
+        if (state == State.RESOLVING) {
+            refuse(RefusalReason.CONNECT_FAILED, "cannot resolve " + targetEndpoint + ": " + e.getMessage());
+        }
+    }
+
+    // ---- CONNECTING ------------------------------------------------------------------------------------------------
+
+    private void connect(InetSocketAddress address) {
+        if (state != State.HELLO && state != State.RESOLVING) {
+            return; // closed meanwhile
+        }
+        state = State.CONNECTING;
+        deadline = System.nanoTime() + config.connectTimeout().toNanos();
+        try {
+            target = SocketChannel.open();
+            target.configureBlocking(false);
+            target.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            if (target.connect(address)) {
+                targetKey = loop.register(target, 0, this);
+                connected();
+            } else {
+                targetKey = loop.register(target, SelectionKey.OP_CONNECT, this);
+            }
+        } catch (IOException | RuntimeException e) {
+            refuse(RefusalReason.CONNECT_FAILED, "connect to " + targetEndpoint + " failed: " + e.getMessage());
+        }
+    }
+
+    private void finishConnect() {
+        try {
+            if (target.finishConnect()) {
+                connected();
+            }
+        } catch (IOException e) {
+            refuse(RefusalReason.CONNECT_FAILED, "connect to " + targetEndpoint + " failed: " + e.getMessage());
+        }
+    }
+
+    private void connected() {
+        state = State.TUNNEL;
+        lastActivity = System.nanoTime();
+        server.counters().pending.decrementAndGet();
+        server.counters().routed.increment();
+        server.counters().liveTunnels.incrementAndGet();
+        server.tunnelOpened(this);
+        // What was read during HELLO goes first, unchanged, after an optional PROXY protocol header.
+        byte[] header = ProxyProtocolHeader.encode(route.proxyProtocol(), clientAddress, localAddressOrZero());
+        hello.flip();
+        bytesUp = hello.remaining();
+        server.counters().bytesFromClients.add(hello.remaining());
+        if (header.length > 0) {
+            ByteBuffer both = ByteBuffer.allocate(header.length + hello.remaining());
+            both.put(header).put(hello).flip();
+            loop.buffers.release(hello);
+            up.pending = both;
+        } else {
+            up.pending = hello;
+        }
+        hello = null;
+        parser = null;
+        flush(up);
+        if (state == State.TUNNEL) {
+            updateInterest();
+        }
+    }
+
+    private InetSocketAddress localAddressOrZero() {
+        try {
+            return (InetSocketAddress) client.getLocalAddress();
+        } catch (IOException e) {
+            return new InetSocketAddress(0);
+        }
+    }
+
+    // ---- TUNNEL ----------------------------------------------------------------------------------------------------
+
+    /** Reads from the direction's source and writes straight through; stops when the destination is full. */
+    private void copy(Direction d) {
+        for (int i = 0; i < READS_PER_EVENT && d.wantsRead(); i++) {
+            ByteBuffer b = loop.buffers.borrow();
+            int n;
+            try {
+                n = d.src().read(b);
+            } catch (IOException e) {
+                loop.buffers.release(b);
+                closeTunnel(d.fromClient ? CloseReason.CLIENT_ABORTED : CloseReason.TARGET_ABORTED, true);
+                return;
+            }
+            if (n <= 0) {
+                loop.buffers.release(b);
+                if (n < 0) {
+                    d.eof = true;
+                    passFin(d);
+                }
+                return;
+            }
+            lastActivity = System.nanoTime();
+            if (d.fromClient) {
+                bytesUp += n;
+                server.counters().bytesFromClients.add(n);
+            } else {
+                bytesDown += n;
+                server.counters().bytesToClients.add(n);
+            }
+            b.flip();
+            d.pending = b;
+            flush(d);
+            if (state != State.TUNNEL || n < b.capacity()) {
+                return; // a short read means the socket is drained for now
+            }
+        }
+    }
+
+    /** Writes what the direction holds; returns the buffer when empty and passes a FIN on when due. */
+    private void flush(Direction d) {
+        ByteBuffer b = d.pending;
+        if (b == null) {
+            return;
+        }
+        try {
+            d.dst().write(b);
+        } catch (IOException e) {
+            closeTunnel(d.fromClient ? CloseReason.TARGET_ABORTED : CloseReason.CLIENT_ABORTED, true);
+            return;
+        }
+        if (!b.hasRemaining()) {
+            d.pending = null;
+            loop.buffers.release(b);
+            lastActivity = System.nanoTime();
+            if (d.eof) {
+                passFin(d);
+            }
+        }
+    }
+
+    /** After the source's FIN and once every byte is written, half-closes the destination. */
+    private void passFin(Direction d) {
+        if (d.pending != null || d.shut) {
+            return;
+        }
+        d.shut = true;
+        try {
+            d.dst().shutdownOutput();
+        } catch (IOException e) {
+            closeTunnel(d.fromClient ? CloseReason.TARGET_ABORTED : CloseReason.CLIENT_ABORTED, true);
+            return;
+        }
+        if (up.done() && down.done()) {
+            closeTunnel(CloseReason.COMPLETED, false);
+        }
+    }
+
+    private void updateInterest() {
+        int c = (up.wantsRead() ? SelectionKey.OP_READ : 0) | (down.pending != null ? SelectionKey.OP_WRITE : 0);
+        int t = (down.wantsRead() ? SelectionKey.OP_READ : 0) | (up.pending != null ? SelectionKey.OP_WRITE : 0);
+        if (clientKey.interestOps() != c) {
+            clientKey.interestOps(c);
+        }
+        if (targetKey.interestOps() != t) {
+            targetKey.interestOps(t);
+        }
+    }
+
+    // ---- endings ---------------------------------------------------------------------------------------------------
+
+    /** Refuses a connection that never became a tunnel: optional alert, then close. Never connects anywhere. */
+    private void refuse(RefusalReason reason, String detail) {
+        if (state == State.CLOSED) {
+            return;
+        }
+        state = State.CLOSED;
+        server.counters().pending.decrementAndGet();
+        server.counters().refused(reason);
+        int alert = TlsAlerts.forRefusal(reason);
+        if (alert >= 0 && config.refusalAlerts()) {
+            try {
+                client.write(ByteBuffer.wrap(TlsAlerts.record(alert)));
+            } catch (IOException e) {
+                // best effort
+            }
+        }
+        log.debug("refused {} sni={} reason={} ({})", clientAddress, serverName, reason, detail);
+        releaseBuffers();
+        closeQuietly(target, true);
+        closeQuietly(client, false);
+        loop.forget(this);
+        server.connectionRefused(clientAddress, serverName, reason);
+    }
+
+    private void closeTunnel(CloseReason reason, boolean abortive) {
+        if (state == State.CLOSED) {
+            return;
+        }
+        state = State.CLOSED;
+        closeReason = reason;
+        server.counters().liveTunnels.decrementAndGet();
+        releaseBuffers();
+        closeQuietly(client, abortive);
+        closeQuietly(target, abortive);
+        loop.forget(this);
+        server.tunnelClosed(this, Duration.ofNanos(System.nanoTime() - openedNanos));
+    }
+
+    private void releaseBuffers() {
+        if (hello != null) {
+            loop.buffers.release(hello);
+            hello = null;
+        }
+        for (Direction d : new Direction[] {up, down}) {
+            if (d.pending != null) {
+                loop.buffers.release(d.pending);
+                d.pending = null;
+            }
+        }
+    }
+
+    /** Closes a channel; abortive closes send RST (SO_LINGER 0) so the peer learns the other side failed. */
+    private static void closeQuietly(SocketChannel ch, boolean abortive) {
+        if (ch == null) {
+            return;
+        }
+        try {
+            if (abortive && ch.isOpen() && ch.isConnected()) {
+                ch.setOption(StandardSocketOptions.SO_LINGER, 0);
+            }
+        } catch (IOException | RuntimeException e) {
+            // closing anyway
+        }
+        try {
+            ch.close();
+        } catch (IOException e) {
+            // nothing left to do
+        }
+    }
+
+    // ---- Tunnel ----------------------------------------------------------------------------------------------------
+
+    @Override
+    public long id() {
+        return id;
+    }
+
+    @Override
+    public InetSocketAddress clientAddress() {
+        return clientAddress;
+    }
+
+    @Override
+    public String serverName() {
+        return serverName;
+    }
+
+    @Override
+    public Endpoint target() {
+        return targetEndpoint;
+    }
+
+    @Override
+    public Instant openedAt() {
+        return openedAt;
+    }
+
+    @Override
+    public long bytesFromClient() {
+        return bytesUp;
+    }
+
+    @Override
+    public long bytesToClient() {
+        return bytesDown;
+    }
+
+    @Override
+    public boolean isOpen() {
+        return state != State.CLOSED;
+    }
+
+    @Override
+    public CloseReason closeReason() {
+        return closeReason;
+    }
+
+    @Override
+    public void close() {
+        loop.execute(() -> {
+            if (state == State.TUNNEL) {
+                closeTunnel(CloseReason.CLOSED_BY_APPLICATION, true);
+            }
+        });
+    }
+
+    @Override
+    public String toString() {
+        return "Tunnel#" + id + "[" + clientAddress + " sni=" + serverName + " -> " + targetEndpoint + ", " + state
+                + "]";
+    }
+
+    /** The client's address, for PROXY headers and allow lists. */
+    InetAddress clientInetAddress() {
+        return clientAddress.getAddress();
+    }
+}

@@ -1,0 +1,171 @@
+package io.fedlink.sni;
+
+import java.io.IOException;
+import java.nio.channels.CancelledKeyException;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One selector thread owning a set of connections: it does their I/O, runs tasks handed to it, and checks their
+ * deadlines. Everything about a connection happens on its loop, so the data path takes no lock.
+ */
+final class EventLoop implements Runnable {
+    private static final Logger log = LoggerFactory.getLogger(EventLoop.class);
+    private static final long TICK_MILLIS = 50;
+
+    final NioTunnelServer server;
+    final BufferPool buffers;
+    private final Selector selector;
+    private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    private final Set<Connection> connections = new HashSet<>();
+    private final List<Connection> expired = new ArrayList<>();
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    EventLoop(NioTunnelServer server, int index) throws IOException {
+        this.server = server;
+        this.buffers = new BufferPool(server.config().bufferSize(), 64);
+        this.selector = Selector.open();
+        this.thread = new Thread(this, "fedlink-sni-loop-" + server.localAddress().getPort() + "-" + index);
+        this.thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** Runs {@code task} on this loop. */
+    void execute(Runnable task) {
+        tasks.add(task);
+        selector.wakeup();
+    }
+
+    /** Adopts a freshly accepted client. */
+    void adopt(SocketChannel channel, long acceptedNanos) {
+        execute(() -> {
+            Connection c = new Connection(this, channel, acceptedNanos);
+            connections.add(c);
+            c.start();
+        });
+    }
+
+    void forget(Connection c) {
+        connections.remove(c);
+    }
+
+    SelectionKey register(SocketChannel ch, int ops, Connection c) throws IOException {
+        return ch.register(selector, ops, c);
+    }
+
+    boolean inLoop() {
+        return Thread.currentThread() == thread;
+    }
+
+    @Override
+    public void run() {
+        long nextTick = System.nanoTime();
+        while (running) {
+            try {
+                selector.select(TICK_MILLIS);
+                Iterator<SelectionKey> it = selector.selectedKeys().iterator();
+                while (it.hasNext()) {
+                    SelectionKey key = it.next();
+                    it.remove();
+                    Connection c = (Connection) key.attachment();
+                    try {
+                        c.onReady(key);
+                    } catch (CancelledKeyException e) {
+                        // the connection closed while handling an earlier key
+                    } catch (RuntimeException e) {
+                        log.warn("tunnel {} failed unexpectedly; closing it", c.id(), e);
+                        c.fail();
+                    }
+                }
+                runTasks();
+                long now = System.nanoTime();
+                if (now - nextTick >= 0) {
+                    nextTick = now + TICK_MILLIS * 1_000_000;
+                    checkDeadlines(now);
+                }
+            } catch (ClosedSelectorException e) {
+                return;
+            } catch (IOException | RuntimeException e) {
+                log.error("event loop {} failed; continuing", thread.getName(), e);
+            }
+        }
+        runTasks();
+        for (Connection c : new ArrayList<>(connections)) {
+            c.shutdownNow();
+        }
+        try {
+            selector.close();
+        } catch (IOException e) {
+            log.debug("closing selector", e);
+        }
+    }
+
+    private void runTasks() {
+        Runnable t;
+        while ((t = tasks.poll()) != null) {
+            try {
+                t.run();
+            } catch (RuntimeException e) {
+                log.error("task on {} failed", thread.getName(), e);
+            }
+        }
+    }
+
+    private void checkDeadlines(long now) {
+        for (Connection c : connections) {
+            if (c.expired(now)) {
+                expired.add(c);
+            }
+        }
+        for (Connection c : expired) {
+            c.onDeadline(now);
+        }
+        expired.clear();
+    }
+
+    /** Closes every connection now (server shutdown). */
+    void closeAll() {
+        execute(() -> {
+            for (Connection c : new ArrayList<>(connections)) {
+                c.shutdownNow();
+            }
+        });
+    }
+
+    /** Refuses every connection still in its hello or connect phase. */
+    void refusePending() {
+        execute(() -> {
+            for (Connection c : new ArrayList<>(connections)) {
+                c.refuseIfPending();
+            }
+        });
+    }
+
+    void stop() {
+        running = false;
+        selector.wakeup();
+    }
+
+    void join(long millis) throws InterruptedException {
+        thread.join(millis);
+    }
+
+    int connectionCount() {
+        return connections.size();
+    }
+}

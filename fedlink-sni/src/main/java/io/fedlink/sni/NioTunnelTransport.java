@@ -1,0 +1,34 @@
+package io.fedlink.sni;
+
+import io.fedlink.api.TunnelServer;
+import io.fedlink.api.TunnelServerConfig;
+import io.fedlink.api.TunnelTransport;
+import java.io.IOException;
+
+/**
+ * The embedded SNI proxy, transport name {@code nio}: reads each client's TLS ClientHello, routes by its server
+ * name, connects to the target and copies bytes blindly both ways. TLS is never terminated; the client verifies the
+ * target's own certificate end to end.
+ *
+ * <p>Design: one acceptor thread hands sockets round robin to {@code eventLoops} selector threads. A connection is
+ * a small state machine (hello, resolving, connecting, tunnel, closed) owned by one loop, which also checks its
+ * deadlines; no thread per connection, no lock on the data path. Copy buffers are direct, pooled per loop, and held
+ * only while bytes wait to be written, so idle tunnels hold none and a slow reader stalls its writer (at most one
+ * buffer per direction). A FIN is passed on as a half-close after pending bytes are flushed; a reset or error is
+ * passed on as a reset. Refusals never connect anywhere: they answer with a TLS alert (unless configured silent) and
+ * close.
+ */
+public final class NioTunnelTransport implements TunnelTransport {
+    /** The transport name. */
+    public static final String NAME = "nio";
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public TunnelServer start(TunnelServerConfig config) throws IOException {
+        return new NioTunnelServer(config);
+    }
+}

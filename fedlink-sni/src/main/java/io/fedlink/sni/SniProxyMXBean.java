@@ -1,0 +1,41 @@
+package io.fedlink.sni;
+
+import java.util.Map;
+
+/**
+ * JMX view of a running proxy, registered as {@code io.fedlink:type=SniProxy,port=<port>} while it runs.
+ */
+public interface SniProxyMXBean {
+    /** Connections accepted. */
+    long getAccepted();
+
+    /** Connections routed to a target. */
+    long getRouted();
+
+    /** Refusals by reason name. */
+    Map<String, Long> getRefused();
+
+    /** Failed or timed-out connects. */
+    long getConnectFailures();
+
+    /** Hello, connect and idle timeouts. */
+    long getTimeouts();
+
+    /** Bytes from clients to targets. */
+    long getBytesFromClients();
+
+    /** Bytes from targets to clients. */
+    long getBytesToClients();
+
+    /** Tunnels open now. */
+    long getLiveTunnels();
+
+    /** Connections in the hello or connect phase now. */
+    long getPendingHandshakes();
+
+    /** Copy buffers borrowed now, across loops. */
+    int getBuffersInUse();
+
+    /** Number of routes in the current table. */
+    int getRouteCount();
+}

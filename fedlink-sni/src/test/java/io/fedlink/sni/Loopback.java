@@ -1,0 +1,125 @@
+package io.fedlink.sni;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/** Plain-TCP loopback peers and condition waits for the proxy tests. */
+final class Loopback {
+    private Loopback() {}
+
+    static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+
+    /** Waits until {@code condition} holds, failing after {@code seconds}. */
+    static void await(String what, int seconds, BooleanSupplier condition) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() - end < 0, "timed out waiting for " + what);
+            Thread.sleep(5);
+        }
+    }
+
+    /** A free port nobody listens on (bound, then released). */
+    static int closedPort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, LOOPBACK)) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** Connects to the proxy with a read timeout so a stuck test fails instead of hanging. */
+    static Socket connect(InetSocketAddress proxy) throws IOException {
+        Socket s = new Socket();
+        s.connect(proxy, 10_000);
+        s.setSoTimeout(20_000);
+        return s;
+    }
+
+    /** Reads until EOF (bounded by the socket timeout). */
+    static byte[] readAll(InputStream in) throws IOException {
+        return in.readAllBytes();
+    }
+
+    /**
+     * A thread-per-connection TCP server. Each accepted socket is handed to the handler; every socket is recorded so
+     * tests can inspect what arrived.
+     */
+    static final class Target implements AutoCloseable {
+        interface Handler {
+            void handle(Socket s) throws IOException;
+        }
+
+        final ServerSocket server;
+        final List<Socket> accepted = new CopyOnWriteArrayList<>();
+        private final ExecutorService pool = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "test-target");
+            t.setDaemon(true);
+            return t;
+        });
+
+        Target(InetAddress address, Handler handler) throws IOException {
+            server = new ServerSocket(0, 2048, address);
+            pool.execute(() -> {
+                while (!server.isClosed()) {
+                    try {
+                        Socket s = server.accept();
+                        s.setSoTimeout(60_000);
+                        accepted.add(s);
+                        pool.execute(() -> {
+                            try (s) {
+                                handler.handle(s);
+                            } catch (IOException e) {
+                                // peer went away
+                            }
+                        });
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+        }
+
+        Target(Handler handler) throws IOException {
+            this(LOOPBACK, handler);
+        }
+
+        /** Echoes every byte until EOF, then closes. */
+        static Target echo() throws IOException {
+            return new Target(s -> {
+                byte[] b = new byte[16384];
+                InputStream in = s.getInputStream();
+                for (int n; (n = in.read(b)) > 0; ) {
+                    s.getOutputStream().write(b, 0, n);
+                }
+                s.shutdownOutput();
+            });
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        io.fedlink.api.Endpoint endpoint() {
+            return io.fedlink.api.Endpoint.of(server.getInetAddress().getHostAddress(), port());
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+            for (Socket s : accepted) {
+                s.close();
+            }
+            pool.shutdownNow();
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package io.fedlink.sni;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fedlink.api.TlsMaterial;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.util.concurrent.TimeUnit;
+
+/** Self-signed test identities made by the JDK's keytool (the proxy never looks inside them). */
+final class TestCerts {
+    private TestCerts() {}
+
+    /** A key and self-signed certificate for {@code dnsName}. */
+    static TlsMaterial identity(Path dir, String dnsName) throws Exception {
+        Path file = dir.resolve(dnsName + ".p12");
+        Process p = new ProcessBuilder("keytool", "-genkeypair", "-alias", "id", "-keyalg", "EC", "-groupname",
+                "secp256r1", "-dname", "CN=" + dnsName, "-ext", "san=dns:" + dnsName, "-validity", "2",
+                "-keystore", file.toString(), "-storetype", "PKCS12", "-storepass", "changeit")
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, out);
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(file)) {
+            ks.load(in, "changeit".toCharArray());
+        }
+        return TlsMaterial.builder().identity((PrivateKey) ks.getKey("id", "changeit".toCharArray()),
+                (X509Certificate) ks.getCertificate("id")).build();
+    }
+
+    /** {@code self}'s identity trusting the given peers' certificates. */
+    static TlsMaterial trusting(TlsMaterial self, TlsMaterial... peers) {
+        TlsMaterial.Builder b = self.toBuilder();
+        for (TlsMaterial peer : peers) {
+            b.trust(peer.certificate());
+        }
+        return b.build();
+    }
+}
