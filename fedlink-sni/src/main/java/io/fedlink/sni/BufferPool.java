@@ -12,7 +12,7 @@ final class BufferPool {
     private final int size;
     private final int maxIdle;
     private final ArrayDeque<ByteBuffer> idle = new ArrayDeque<>();
-    private int inUse;
+    private volatile int inUse; // written by the loop only; volatile for monitoring reads
 
     BufferPool(int size, int maxIdle) {
         this.size = size;
@@ -21,7 +21,7 @@ final class BufferPool {
 
     ByteBuffer borrow() {
         ByteBuffer b = idle.pollFirst();
-        inUse++;
+        inUse = inUse + 1;
         return b != null ? b : ByteBuffer.allocateDirect(size);
     }
 
@@ -30,7 +30,7 @@ final class BufferPool {
         if (!b.isDirect() || b.capacity() != size) {
             return;
         }
-        inUse--;
+        inUse = inUse - 1;
         if (idle.size() < maxIdle) {
             b.clear();
             idle.addFirst(b);
