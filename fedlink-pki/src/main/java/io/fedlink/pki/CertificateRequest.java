@@ -1,0 +1,250 @@
+package io.fedlink.pki;
+
+import io.fedlink.api.HostNames;
+import java.net.URI;
+import java.security.PublicKey;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * What to put in an end-entity certificate: a {@link Profile}, names (DNS, IP, URI), a common name, a key type and
+ * a validity. The common name defaults to the first DNS name (else the first IP, else the profile's name).
+ *
+ * <pre>{@code
+ * CertificateRequest.party("10000", "fate.org")                 // CN and SAN 10000.fate.org, server + client
+ * CertificateRequest.server("broker.example").ip("127.0.0.1").days(825)
+ * CertificateRequest.consulServer("dc1", "consul")              // server.dc1.consul, localhost, 127.0.0.1
+ * }</pre>
+ *
+ * <p>Names are validated when added: a DNS name must be an LDH name (a server certificate may use a {@code *.}
+ * wildcard as its whole first label), an IP must be a literal, a URI must be absolute. Validity is 1..3650 days
+ * (default 397, the CA/Browser Forum ceiling).
+ */
+public final class CertificateRequest {
+    /** Default validity in days. */
+    public static final int DEFAULT_DAYS = 397;
+
+    final Profile profile;
+    final Set<String> dnsNames = new LinkedHashSet<>();
+    final Set<String> ipAddresses = new LinkedHashSet<>();
+    final Set<URI> uris = new LinkedHashSet<>();
+    String commonName;
+    KeyType keyType = KeyType.EC_P256;
+    int days = DEFAULT_DAYS;
+    Instant notBefore;
+    Instant notAfter;
+    PublicKey publicKey; // set when signing a CSR: the key is the requester's
+
+    private CertificateRequest(Profile profile) {
+        this.profile = Objects.requireNonNull(profile, "profile");
+    }
+
+    /** A request for {@code profile} with no names yet. */
+    public static CertificateRequest of(Profile profile) {
+        return new CertificateRequest(profile);
+    }
+
+    /** A TLS server certificate for these DNS names. */
+    public static CertificateRequest server(String... dnsNames) {
+        return of(Profile.SERVER).dns(dnsNames);
+    }
+
+    /** A TLS client certificate; the common name identifies the client. */
+    public static CertificateRequest client(String commonName) {
+        return of(Profile.CLIENT).commonName(commonName);
+    }
+
+    /** A certificate for both ends of mutual TLS (etcd members, Flink internal, Consul agents). */
+    public static CertificateRequest peer(String... dnsNames) {
+        return of(Profile.PEER).dns(dnsNames);
+    }
+
+    /** A command-line tool's client certificate. */
+    public static CertificateRequest cli(String commonName) {
+        return of(Profile.CLI).commonName(commonName);
+    }
+
+    /**
+     * A FATE party: CN and DNS name {@code <party>.<domain>} ({@code 10000.fate.org}), usable as broker (server)
+     * and as replicator / client (client), as the FATE guide's brokers are.
+     */
+    public static CertificateRequest party(String partyId, String domain) {
+        if (partyId == null || !partyId.matches("[A-Za-z0-9-]{1,63}")) {
+            throw new IllegalArgumentException("invalid party id " + HostNames.quote(partyId)
+                    + ": letters, digits and '-' only, 1..63 characters");
+        }
+        return peer(partyId + "." + HostNames.canonicalDnsName(domain));
+    }
+
+    /** Consul's {@code tls cert create -server -dc <dc>}: {@code server.<dc>.<domain>}, localhost, 127.0.0.1. */
+    public static CertificateRequest consulServer(String datacenter, String domain) {
+        return peer("server." + datacenter + "." + domain, "localhost").ip("127.0.0.1");
+    }
+
+    /** Consul's {@code tls cert create -client -dc <dc>}: {@code client.<dc>.<domain>}, localhost, 127.0.0.1. */
+    public static CertificateRequest consulClient(String datacenter, String domain) {
+        return peer("client." + datacenter + "." + domain, "localhost").ip("127.0.0.1");
+    }
+
+    /** Consul's {@code tls cert create -cli -dc <dc>}: {@code cli.client.<dc>.<domain>}, localhost. */
+    public static CertificateRequest consulCli(String datacenter, String domain) {
+        return of(Profile.CLI).dns("cli.client." + datacenter + "." + domain, "localhost");
+    }
+
+    /** Adds DNS subject alternative names. */
+    public CertificateRequest dns(String... names) {
+        for (String n : names) {
+            dnsNames.add(canonicalDns(n));
+        }
+        return this;
+    }
+
+    /** Adds IP subject alternative names (literals only; never looked up). */
+    public CertificateRequest ip(String... addresses) {
+        for (String a : addresses) {
+            String c = HostNames.canonicalIpLiteral(a);
+            if (c == null) {
+                throw new IllegalArgumentException("invalid IP address " + HostNames.quote(a));
+            }
+            ipAddresses.add(c);
+        }
+        return this;
+    }
+
+    /** Adds a URI subject alternative name (SPIFFE IDs and the like). */
+    public CertificateRequest uri(String uri) {
+        URI u;
+        try {
+            u = new URI(uri);
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalArgumentException("invalid URI " + HostNames.quote(uri) + ": " + e.getReason());
+        }
+        if (!u.isAbsolute()) {
+            throw new IllegalArgumentException("invalid URI " + HostNames.quote(uri) + ": not absolute");
+        }
+        uris.add(u);
+        return this;
+    }
+
+    /** Adds a name that may be a DNS name or an IP literal (CLI {@code --san}). */
+    public CertificateRequest san(String name) {
+        if (name.contains("://")) {
+            return uri(name);
+        }
+        return HostNames.isIpLiteral(name) ? ip(name) : dns(name);
+    }
+
+    /** Sets the subject common name. */
+    public CertificateRequest commonName(String cn) {
+        if (cn == null || cn.isBlank() || cn.length() > 64) {
+            throw new IllegalArgumentException("invalid common name " + HostNames.quote(cn) + ": 1..64 characters");
+        }
+        for (char c : cn.toCharArray()) {
+            if (c < 0x20 || c == 0x7f) {
+                throw new IllegalArgumentException("invalid common name " + HostNames.quote(cn)
+                        + ": control characters");
+            }
+        }
+        this.commonName = cn;
+        return this;
+    }
+
+    /** Sets the key type of the generated key (EC P-256 by default). */
+    public CertificateRequest keyType(KeyType type) {
+        this.keyType = Objects.requireNonNull(type, "type");
+        return this;
+    }
+
+    /** Sets the validity in days from now (1..3650). */
+    public CertificateRequest days(int days) {
+        if (days < 1 || days > 3650) {
+            throw new IllegalArgumentException("validity must be 1..3650 days, was " + days);
+        }
+        this.days = days;
+        this.notBefore = null;
+        this.notAfter = null;
+        return this;
+    }
+
+    /** Sets an explicit validity window (tests of expiry, backdated renewals). */
+    public CertificateRequest validity(Instant notBefore, Instant notAfter) {
+        if (!notAfter.isAfter(notBefore)) {
+            throw new IllegalArgumentException("notAfter " + notAfter + " is not after notBefore " + notBefore);
+        }
+        this.notBefore = notBefore;
+        this.notAfter = notAfter;
+        return this;
+    }
+
+    /** The profile. */
+    public Profile profile() {
+        return profile;
+    }
+
+    /** The DNS names, in order added. */
+    public List<String> dnsNames() {
+        return List.copyOf(dnsNames);
+    }
+
+    /** The IP addresses, in order added. */
+    public List<String> ipAddresses() {
+        return List.copyOf(ipAddresses);
+    }
+
+    /** The effective common name. */
+    public String effectiveCommonName() {
+        if (commonName != null) {
+            return commonName;
+        }
+        if (!dnsNames.isEmpty()) {
+            return dnsNames.iterator().next();
+        }
+        if (!ipAddresses.isEmpty()) {
+            return ipAddresses.iterator().next();
+        }
+        return profile.name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    Instant[] window(Instant now) {
+        if (notBefore != null) {
+            return new Instant[] {notBefore, notAfter};
+        }
+        return new Instant[] {now.minus(Duration.ofMinutes(5)), now.plus(Duration.ofDays(days))};
+    }
+
+    /** Checks the profile's own rules; returns the request. */
+    CertificateRequest validate() {
+        if ((profile == Profile.SERVER || profile == Profile.PEER) && dnsNames.isEmpty() && ipAddresses.isEmpty()) {
+            throw new IllegalArgumentException("a " + profile.name().toLowerCase(java.util.Locale.ROOT)
+                    + " certificate needs at least one DNS name or IP address (clients verify it)");
+        }
+        if (profile != Profile.SERVER) {
+            for (String d : dnsNames) {
+                if (d.startsWith("*.")) {
+                    throw new IllegalArgumentException("wildcard DNS name " + HostNames.quote(d)
+                            + " is allowed only in server certificates");
+                }
+            }
+        }
+        return this;
+    }
+
+    List<String> allNames() {
+        List<String> all = new ArrayList<>(dnsNames);
+        all.addAll(ipAddresses);
+        uris.forEach(u -> all.add(u.toString()));
+        return all;
+    }
+
+    private static String canonicalDns(String n) {
+        if (n != null && n.startsWith("*.")) {
+            return "*." + HostNames.canonicalDnsName(n.substring(2));
+        }
+        return HostNames.canonicalDnsName(n);
+    }
+}

@@ -1,0 +1,102 @@
+package io.fedlink.pki;
+
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.PublicKey;
+import java.security.SecureRandom;
+import java.security.interfaces.ECPublicKey;
+import java.security.interfaces.RSAPublicKey;
+import java.security.spec.ECGenParameterSpec;
+import java.util.Locale;
+
+/**
+ * Key algorithms fedlink issues. EC P-256 is the default: small, fast, accepted by every TLS stack in the seeds
+ * (Pulsar, etcd, Flink, Consul). RSA sizes exist for peers that insist on RSA; Ed25519 for the modern ones (not
+ * usable for TLS by JDK 17 servers' default key managers with every client, so prefer EC for TLS).
+ */
+public enum KeyType {
+    /** ECDSA on NIST P-256 with SHA-256 (default). */
+    EC_P256("EC", 256, "SHA256withECDSA"),
+    /** ECDSA on NIST P-384 with SHA-384. */
+    EC_P384("EC", 384, "SHA384withECDSA"),
+    /** RSA 2048 with SHA-256. */
+    RSA_2048("RSA", 2048, "SHA256withRSA"),
+    /** RSA 3072 with SHA-256. */
+    RSA_3072("RSA", 3072, "SHA256withRSA"),
+    /** RSA 4096 with SHA-256 (the FATE guide's CA key size). */
+    RSA_4096("RSA", 4096, "SHA256withRSA"),
+    /** Ed25519 (pure EdDSA). */
+    ED25519("Ed25519", 255, "Ed25519");
+
+    private final String algorithm;
+    private final int bits;
+    private final String signatureAlgorithm;
+
+    KeyType(String algorithm, int bits, String signatureAlgorithm) {
+        this.algorithm = algorithm;
+        this.bits = bits;
+        this.signatureAlgorithm = signatureAlgorithm;
+    }
+
+    /** Generates a fresh key pair. */
+    public KeyPair generate() {
+        try {
+            KeyPairGenerator g = KeyPairGenerator.getInstance(algorithm);
+            if (algorithm.equals("EC")) {
+                g.initialize(new ECGenParameterSpec(bits == 256 ? "secp256r1" : "secp384r1"), new SecureRandom());
+            } else if (algorithm.equals("RSA")) {
+                g.initialize(bits, new SecureRandom());
+            }
+            return g.generateKeyPair();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot generate a " + this + " key: " + e.getMessage(), e);
+        }
+    }
+
+    /** The JCA signature algorithm a CA with this key signs with. */
+    public String signatureAlgorithm() {
+        return signatureAlgorithm;
+    }
+
+    /** Whether keys of this type may encipher keys (RSA key transport), which decides the key usage bits. */
+    public boolean isRsa() {
+        return algorithm.equals("RSA");
+    }
+
+    /** The signature algorithm to sign with a key of this public key's type. */
+    static String signatureAlgorithmFor(PublicKey key) {
+        return of(key).signatureAlgorithm;
+    }
+
+    /** The type of an existing public key. */
+    public static KeyType of(PublicKey key) {
+        if (key instanceof RSAPublicKey rsa) {
+            int n = rsa.getModulus().bitLength();
+            return n > 3072 ? RSA_4096 : n > 2048 ? RSA_3072 : RSA_2048;
+        }
+        if (key instanceof ECPublicKey ec) {
+            return ec.getParams().getOrder().bitLength() > 256 ? EC_P384 : EC_P256;
+        }
+        String alg = key.getAlgorithm();
+        if (alg.equals("Ed25519") || alg.equals("EdDSA")) {
+            return ED25519;
+        }
+        throw new IllegalArgumentException("unsupported key algorithm " + alg);
+    }
+
+    /** Parses {@code ec}, {@code ec-p256}, {@code rsa-2048}, {@code ed25519} and the enum names. */
+    public static KeyType parse(String text) {
+        String t = text.strip().toUpperCase(Locale.ROOT).replace('-', '_');
+        return switch (t) {
+            case "EC", "ECDSA", "P256", "EC_P256" -> EC_P256;
+            case "P384", "EC_P384" -> EC_P384;
+            case "RSA", "RSA2048", "RSA_2048" -> RSA_2048;
+            case "RSA3072", "RSA_3072" -> RSA_3072;
+            case "RSA4096", "RSA_4096" -> RSA_4096;
+            case "ED25519" -> ED25519;
+            default -> throw new IllegalArgumentException("unknown key type '" + text
+                    + "': use ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096 or ed25519");
+        };
+    }
+}
