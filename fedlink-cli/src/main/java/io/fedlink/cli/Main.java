@@ -19,7 +19,7 @@ import picocli.CommandLine.Command;
         subcommandsRepeatable = false)
 public final class Main implements Runnable {
     /** Subcommand classes, in the order {@code --help} lists them. */
-    static final List<Class<?>> SUBCOMMANDS = List.of();
+    static final List<Class<?>> SUBCOMMANDS = List.of(PkiCommand.class, ProxyCommand.class);
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -37,6 +37,15 @@ public final class Main implements Runnable {
             cl.addSubcommand(c);
         }
         cl.setCaseInsensitiveEnumValuesAllowed(true);
+        // Refusals (bad input, bad files) print one line naming the problem, not a stack trace.
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof IllegalArgumentException || e instanceof IllegalStateException
+                    || e instanceof java.io.IOException) {
+                cmd.getErr().println("fedlink: " + e.getMessage());
+                return 1;
+            }
+            throw e;
+        });
         return cl;
     }
 

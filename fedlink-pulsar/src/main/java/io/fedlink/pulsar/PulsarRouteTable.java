@@ -1,0 +1,257 @@
+package io.fedlink.pulsar;
+
+import io.fedlink.api.Endpoint;
+import io.fedlink.api.HostNames;
+import io.fedlink.api.RouteTable;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.YAMLException;
+
+/**
+ * FATE's {@code conf/pulsar_route_table.yaml}, read as FATE reads it: per-party entries keyed by party id with
+ * {@code host}, {@code port}, {@code sslPort} and {@code proxy}, and a {@code default} entry with {@code domain},
+ * {@code proxy}, {@code brokerPort} and {@code brokerSslPort} (ports default to 6650 and 6651). A party missing from
+ * the table is reached as {@code <party>.<domain>} through {@code default.proxy}.
+ *
+ * <pre>
+ * 10000:
+ *   host: 192.168.0.2
+ *   port: 6650
+ * default:
+ *   proxy: "proxy.fate.org:443"
+ *   domain: "fate.org"
+ * </pre>
+ *
+ * <p>Refused, naming the entry: unknown keys, ports outside 1..65535 or not numbers, invalid hosts or party ids,
+ * a proxy that is not {@code host:port}, a missing {@code default.domain} when some party needs it, and duplicate
+ * YAML keys. It is also the one source of truth for the SNI proxy's routes ({@link #proxyRoutes()}).
+ */
+public final class PulsarRouteTable {
+    /** Pulsar's binary port. */
+    public static final int DEFAULT_BROKER_PORT = 6650;
+    /** Pulsar's TLS binary port. */
+    public static final int DEFAULT_BROKER_SSL_PORT = 6651;
+
+    private static final Set<String> PARTY_KEYS = Set.of("host", "port", "sslPort", "proxy");
+    private static final Set<String> DEFAULT_KEYS = Set.of("domain", "proxy", "brokerPort", "brokerSslPort");
+
+    /**
+     * Where one party's Pulsar is.
+     *
+     * @param partyId the party id
+     * @param host    broker host (a DNS name or IP)
+     * @param port    binary port
+     * @param sslPort TLS binary port
+     * @param proxy   the SNI proxy ({@code host:port}) in front of it, or {@code null} for a direct connection
+     */
+    public record Party(String partyId, String host, int port, int sslPort, Endpoint proxy) {}
+
+    private final Map<String, Party> parties;
+    private final String domain;
+    private final Endpoint defaultProxy;
+    private final int brokerPort;
+    private final int brokerSslPort;
+
+    private PulsarRouteTable(Map<String, Party> parties, String domain, Endpoint defaultProxy, int brokerPort,
+                             int brokerSslPort) {
+        this.parties = Collections.unmodifiableMap(parties);
+        this.domain = domain;
+        this.defaultProxy = defaultProxy;
+        this.brokerPort = brokerPort;
+        this.brokerSslPort = brokerSslPort;
+    }
+
+    /** Reads a route table file; errors name the file and the entry. */
+    public static PulsarRouteTable read(Path file) throws IOException {
+        try {
+            return parse(Files.readString(file, StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Parses route table text. */
+    public static PulsarRouteTable parse(String yaml) {
+        LoaderOptions options = new LoaderOptions();
+        options.setAllowDuplicateKeys(false);
+        options.setMaxAliasesForCollections(10);
+        options.setCodePointLimit(1 << 20);
+        Object root;
+        try {
+            root = new Yaml(new SafeConstructor(options)).load(yaml);
+        } catch (YAMLException e) {
+            String m = String.valueOf(e.getMessage());
+            throw new IllegalArgumentException("not valid YAML: " + (m.contains("\n") ? m.substring(0, m.indexOf('\n'))
+                    : m), e);
+        }
+        if (!(root instanceof Map<?, ?> top)) {
+            throw new IllegalArgumentException("expected a mapping of party ids (and 'default') to entries");
+        }
+        String domain = null;
+        Endpoint defaultProxy = null;
+        int brokerPort = DEFAULT_BROKER_PORT;
+        int brokerSslPort = DEFAULT_BROKER_SSL_PORT;
+        Object d = top.get("default");
+        if (d != null) {
+            Map<?, ?> def = mapping("default", d, DEFAULT_KEYS);
+            if (def.get("domain") != null) {
+                String dom = string(def.get("domain"));
+                if (!HostNames.isDnsName(dom)) {
+                    throw new IllegalArgumentException("default: invalid domain " + HostNames.quote(dom));
+                }
+                domain = HostNames.canonicalDnsName(dom);
+            }
+            defaultProxy = proxy("default", def.get("proxy"));
+            brokerPort = port("default", "brokerPort", def.get("brokerPort"), DEFAULT_BROKER_PORT);
+            brokerSslPort = port("default", "brokerSslPort", def.get("brokerSslPort"), DEFAULT_BROKER_SSL_PORT);
+        }
+        Map<String, Party> parties = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> e : top.entrySet()) {
+            String id = String.valueOf(e.getKey());
+            if (id.equals("default")) {
+                continue;
+            }
+            if (!id.matches("[A-Za-z0-9-]{1,63}")) {
+                throw new IllegalArgumentException("party " + HostNames.quote(id)
+                        + ": a party id is letters, digits and '-' (1..63)");
+            }
+            Map<?, ?> p = mapping("party " + id, e.getValue(), PARTY_KEYS);
+            Object h = p.get("host");
+            String host;
+            if (h == null) {
+                if (domain == null) {
+                    throw new IllegalArgumentException("party " + id + ": no host, and no default.domain to make "
+                            + id + ".<domain>");
+                }
+                host = id + "." + domain;
+            } else {
+                host = string(h);
+                try {
+                    host = Endpoint.of(host, 1).host();
+                } catch (IllegalArgumentException ex) {
+                    throw new IllegalArgumentException("party " + id + ": invalid host " + HostNames.quote(host));
+                }
+            }
+            int port = port("party " + id, "port", p.get("port"), brokerPort);
+            int sslPort = port("party " + id, "sslPort", p.get("sslPort"), brokerSslPort);
+            Endpoint proxy = proxy("party " + id, p.get("proxy"));
+            parties.put(id, new Party(id, host, port, sslPort, proxy));
+        }
+        return new PulsarRouteTable(parties, domain, defaultProxy, brokerPort, brokerSslPort);
+    }
+
+    private static Map<?, ?> mapping(String where, Object value, Set<String> allowed) {
+        if (value == null) {
+            return Map.of();
+        }
+        if (!(value instanceof Map<?, ?> m)) {
+            throw new IllegalArgumentException(where + ": expected a mapping, found " + HostNames.quote(
+                    String.valueOf(value)));
+        }
+        for (Object k : m.keySet()) {
+            if (!allowed.contains(String.valueOf(k))) {
+                throw new IllegalArgumentException(where + ": unknown key " + HostNames.quote(String.valueOf(k))
+                        + " (allowed: " + allowed.stream().sorted().toList() + ")");
+            }
+        }
+        return m;
+    }
+
+    private static String string(Object v) {
+        return String.valueOf(v).strip();
+    }
+
+    private static int port(String where, String key, Object v, int dflt) {
+        if (v == null || string(v).isEmpty()) {
+            return dflt;
+        }
+        try {
+            int p = Integer.parseInt(string(v));
+            if (p >= 1 && p <= 65535) {
+                return p;
+            }
+        } catch (NumberFormatException e) {
+            // fall through
+        }
+        throw new IllegalArgumentException(where + ": " + key + " " + HostNames.quote(string(v))
+                + " is not a port (1..65535)");
+    }
+
+    private static Endpoint proxy(String where, Object v) {
+        if (v == null || string(v).isEmpty()) {
+            return null;
+        }
+        try {
+            return Endpoint.parse(string(v));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(where + ": proxy " + HostNames.quote(string(v))
+                    + " must be host:port (" + e.getMessage() + ")");
+        }
+    }
+
+    /**
+     * How to reach {@code partyId}: its own entry, or {@code <party>.<domain>} on the default ports through the
+     * default proxy.
+     *
+     * @throws IllegalArgumentException when the party is not listed and the table has no default domain
+     */
+    public Party party(String partyId) {
+        Party p = parties.get(partyId);
+        if (p != null) {
+            return p;
+        }
+        if (domain == null) {
+            throw new IllegalArgumentException("party " + HostNames.quote(partyId) + " is not in the route table and "
+                    + "it has no default.domain");
+        }
+        if (!partyId.matches("[A-Za-z0-9-]{1,63}")) {
+            throw new IllegalArgumentException("invalid party id " + HostNames.quote(partyId));
+        }
+        return new Party(partyId, partyId + "." + domain, brokerPort, brokerSslPort, defaultProxy);
+    }
+
+    /** The parties listed explicitly, in file order. */
+    public Map<String, Party> parties() {
+        return parties;
+    }
+
+    /** The federation's domain ({@code default.domain}), or {@code null}. */
+    public String domain() {
+        return domain;
+    }
+
+    /** The default proxy, or {@code null}. */
+    public Endpoint defaultProxy() {
+        return defaultProxy;
+    }
+
+    /** The TLS server name of a party: {@code <party>.<domain>}. */
+    public String serverName(String partyId) {
+        if (domain == null) {
+            throw new IllegalArgumentException("the route table has no default.domain: server names are "
+                    + "<party>.<domain>");
+        }
+        return partyId + "." + domain;
+    }
+
+    /**
+     * The SNI proxy's routes from the same table: {@code <party>.<domain> -> host:sslPort} for every listed party.
+     * One source of truth for FATE and for the proxy.
+     */
+    public RouteTable proxyRoutes() {
+        RouteTable.Builder b = RouteTable.builder();
+        for (Party p : parties.values()) {
+            b.add(serverName(p.partyId()), Endpoint.of(p.host(), p.sslPort()));
+        }
+        return b.build();
+    }
+}
