@@ -19,7 +19,8 @@ import picocli.CommandLine.Command;
         subcommandsRepeatable = false)
 public final class Main implements Runnable {
     /** Subcommand classes, in the order {@code --help} lists them. */
-    static final List<Class<?>> SUBCOMMANDS = List.of(PkiCommand.class, ProxyCommand.class);
+    static final List<Class<?>> SUBCOMMANDS = List.of(DemoCommand.class, PkiCommand.class, ProxyCommand.class,
+            PulsarCommand.class);
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -3,40 +3,41 @@ package io.fedlink.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 class MainTest {
-    private static String[] run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = Main.commandLine();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new String[] {String.valueOf(code), out.toString(), err.toString()};
-    }
-
     @Test
-    void helpListsUsage() {
-        String[] r = run("--help");
-        assertEquals("0", r[0]);
-        assertTrue(r[1].contains("Usage: fedlink"), r[1]);
+    void helpListsEverySubcommand() {
+        Cli r = Cli.run("--help");
+        assertEquals(0, r.code());
+        assertTrue(r.out().contains("Usage: fedlink"), r.out());
+        for (String sub : new String[] {"demo", "pki", "proxy", "pulsar"}) {
+            assertTrue(r.out().contains("  " + sub + " "), sub + " missing from:\n" + r.out());
+        }
     }
 
     @Test
     void versionComesFromTheBuild() {
-        String[] r = run("--version");
-        assertEquals("0", r[0]);
-        assertTrue(r[1].startsWith("fedlink 0."), r[1]);
+        Cli r = Cli.run("--version");
+        assertEquals(0, r.code());
+        assertTrue(r.out().startsWith("fedlink 0."), r.out());
     }
 
     @Test
     void unknownOptionIsAUsageError() {
-        String[] r = run("--no-such-option");
-        assertEquals("2", r[0]);
-        assertTrue(r[2].contains("--no-such-option"), r[2]);
+        Cli r = Cli.run("--no-such-option");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--no-such-option"), r.err());
+    }
+
+    @Test
+    void demoRunsTheStarNetwork() {
+        Cli r = Cli.run("demo");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("party 9999 received 'hello from 10000' from CN=10000.fate.org"), r.out());
+        assertTrue(r.out().contains("party 10000 received 'hello from 9999' from CN=9999.fate.org"), r.out());
+        assertTrue(r.out().contains("8888.fate.org (no route) refused by the proxy"), r.out());
+        assertTrue(r.out().contains("\"proxyServiceUrl\" : \"pulsar+ssl://proxy.fate.org:443\""), r.out());
+        assertTrue(r.out().endsWith("==> star network OK\n"), r.out());
     }
 }

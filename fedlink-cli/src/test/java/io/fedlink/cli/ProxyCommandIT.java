@@ -1,0 +1,136 @@
+package io.fedlink.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The packaged {@code fedlink proxy} as a process: routes from sni.yaml, reload on change, bad files refused. */
+class ProxyCommandIT {
+    @TempDir
+    Path dir;
+    Process proxy;
+    final List<String> log = new CopyOnWriteArrayList<>();
+    final List<ServerSocket> targets = new CopyOnWriteArrayList<>();
+
+    @AfterEach
+    void stop() throws Exception {
+        if (proxy != null) {
+            proxy.destroy(); // SIGTERM: graceful close
+            assertTrue(proxy.waitFor(30, TimeUnit.SECONDS), "proxy did not stop on SIGTERM");
+        }
+        for (ServerSocket s : targets) {
+            s.close();
+        }
+    }
+
+    /** A target that answers every connection with its tag and closes. */
+    private int target(String tag) throws IOException {
+        ServerSocket ss = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        targets.add(ss);
+        Thread t = new Thread(() -> {
+            while (!ss.isClosed()) {
+                try (Socket s = ss.accept()) {
+                    s.getOutputStream().write(tag.getBytes(StandardCharsets.US_ASCII));
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+        return ss.getLocalPort();
+    }
+
+    private static byte[] hello(String name) throws Exception {
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(null, null, null);
+        SSLEngine e = ctx.createSSLEngine(name, 443);
+        e.setUseClientMode(true);
+        SSLParameters p = e.getSSLParameters();
+        p.setServerNames(List.of(new SNIHostName(name)));
+        e.setSSLParameters(p);
+        ByteBuffer out = ByteBuffer.allocate(e.getSession().getPacketBufferSize());
+        e.wrap(ByteBuffer.allocate(0), out);
+        return java.util.Arrays.copyOf(out.array(), out.position());
+    }
+
+    private String ask(int port, String name) throws Exception {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(hello(name));
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+        }
+    }
+
+    private void awaitLog(String fragment) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (log.stream().noneMatch(l -> l.contains(fragment))) {
+            assertTrue(proxy.isAlive(), "proxy exited: " + log);
+            assertTrue(System.nanoTime() - end < 0, "no log line with '" + fragment + "' in " + log);
+            Thread.sleep(20);
+        }
+    }
+
+    @Test
+    void routesReloadAndBadFilesAreRefused() throws Exception {
+        int a = target("A");
+        int b = target("B");
+        Path routes = dir.resolve("sni.yaml");
+        Files.writeString(routes, "sni:\n- fqdn: 10000.fate.org\n  tunnel_route: 127.0.0.1:" + a + "\n");
+        int port;
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort();
+        }
+        Path jar = Path.of("target", "fedlink.jar");
+        assertTrue(Files.exists(jar), "package the CLI first: " + jar.toAbsolutePath());
+        proxy = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+                jar.toString(), "proxy", "--listen", "127.0.0.1:" + port, "--routes", routes.toString(),
+                "--reload-interval", "100ms").redirectErrorStream(true).start();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(proxy.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                for (String l; (l = r.readLine()) != null; ) {
+                    log.add(l);
+                }
+            } catch (IOException e) {
+                // process ended
+            }
+        });
+        reader.setDaemon(true);
+        reader.start();
+        awaitLog("fedlink proxy listening on /127.0.0.1:" + port);
+        assertEquals("A", ask(port, "10000.fate.org"));
+
+        Files.writeString(routes, "sni:\n- fqdn: 10000.fate.org\n  tunnel_route: 127.0.0.1:" + b + "\n"
+                + "- fqdn: '*.eu.fate.org'\n  tunnel_route: 127.0.0.1:" + a + "\n");
+        awaitLog("reloaded " + routes + ": 2 routes");
+        assertEquals("B", ask(port, "10000.fate.org"));
+        assertEquals("A", ask(port, "x.eu.fate.org"));
+
+        Files.writeString(routes, "sni:\n- fqdn: bad_name\n  tunnel_route: 127.0.0.1:" + a + "\n");
+        awaitLog("refused to reload " + routes + "; keeping the previous 2 routes");
+        assertTrue(log.stream().anyMatch(l -> l.contains("sni[0] (fqdn 'bad_name')")), log.toString());
+        assertEquals("B", ask(port, "10000.fate.org"), "the old table stays in force");
+        awaitLog("access - client=/127.0.0.1:");
+    }
+}
