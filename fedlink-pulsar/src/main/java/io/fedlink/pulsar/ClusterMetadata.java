@@ -55,13 +55,13 @@ public record ClusterMetadata(String clusterName, String serviceUrl, String serv
 
     /**
      * A copy with TLS settings for the replication client: the trust file, and client certificate and key files for
-     * mutual TLS (paths as the broker sees them), with hostname verification on.
+     * mutual TLS (paths as the broker sees them). Hostname verification of replication connections is a broker
+     * setting ({@code tlsHostnameVerificationEnabled}, written by {@link BrokerTlsConfig}), not cluster data.
      */
     public ClusterMetadata withTls(String trustCertsFilePath, String clientCertFilePath, String clientKeyFilePath) {
         Map<String, Object> t = new java.util.LinkedHashMap<>();
         t.put("brokerClientTlsEnabled", true);
         t.put("tlsAllowInsecureConnection", false);
-        t.put("tlsHostnameVerificationEnable", true);
         t.put("brokerClientTrustCertsFilePath", Objects.requireNonNull(trustCertsFilePath, "trust"));
         if (clientCertFilePath != null) {
             t.put("brokerClientCertificateFilePath", clientCertFilePath);
@@ -69,6 +69,27 @@ public record ClusterMetadata(String clusterName, String serviceUrl, String serv
         }
         return new ClusterMetadata(clusterName, serviceUrl, serviceUrlTls, brokerServiceUrl, brokerServiceUrlTls,
                 proxyServiceUrl, proxyProtocol, t);
+    }
+
+    /** As Pulsar's admin API type, for {@code admin.clusters().createCluster(name, data)}. */
+    public org.apache.pulsar.common.policies.data.ClusterData toClusterData() {
+        var b = org.apache.pulsar.common.policies.data.ClusterData.builder()
+                .serviceUrl(serviceUrl).serviceUrlTls(serviceUrlTls)
+                .brokerServiceUrl(brokerServiceUrl).brokerServiceUrlTls(brokerServiceUrlTls)
+                .proxyServiceUrl(proxyServiceUrl)
+                .peerClusterNames(new java.util.LinkedHashSet<>());
+        if (proxyProtocol != null) {
+            b.proxyProtocol(org.apache.pulsar.client.api.ProxyProtocol.valueOf(proxyProtocol));
+        }
+        if (!tls.isEmpty()) {
+            b.brokerClientTlsEnabled(true).tlsAllowInsecureConnection(false)
+                    .brokerClientTrustCertsFilePath((String) tls.get("brokerClientTrustCertsFilePath"));
+            if (tls.containsKey("brokerClientCertificateFilePath")) {
+                b.brokerClientCertificateFilePath((String) tls.get("brokerClientCertificateFilePath"))
+                        .brokerClientKeyFilePath((String) tls.get("brokerClientKeyFilePath"));
+            }
+        }
+        return b.build();
     }
 
     /** The fields in FATE's order, then any TLS fields. */

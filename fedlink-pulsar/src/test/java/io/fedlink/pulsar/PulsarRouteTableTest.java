@@ -95,7 +95,12 @@ class PulsarRouteTableTest {
                 .withTls("/certs/ca.pem", "/certs/10000.pem", "/certs/10000-key.pem");
         String json = m.toJson();
         assertTrue(json.startsWith(SEED_JSON.substring(0, SEED_JSON.length() - 2) + ",\n"), json);
-        assertTrue(json.contains("\"tlsHostnameVerificationEnable\" : true"), json);
+        assertTrue(json.contains("\"brokerClientTlsEnabled\" : true"), json);
+        var data = m.toClusterData();
+        assertEquals("pulsar+ssl://proxy.fate.org:443", data.getProxyServiceUrl());
+        assertEquals(org.apache.pulsar.client.api.ProxyProtocol.SNI, data.getProxyProtocol());
+        assertEquals("/certs/10000.pem", data.getBrokerClientCertificateFilePath());
+        assertTrue(data.isBrokerClientTlsEnabled() && !data.isTlsAllowInsecureConnection());
         assertTrue(json.contains("\"brokerClientKeyFilePath\" : \"/certs/10000-key.pem\""), json);
     }
 
