@@ -1,0 +1,206 @@
+package io.fedlink.pulsar.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fedlink.api.Endpoint;
+import io.fedlink.api.RouteTable;
+import io.fedlink.api.Tunnel;
+import io.fedlink.api.TunnelListener;
+import io.fedlink.api.TunnelServer;
+import io.fedlink.pki.CertificateAuthority;
+import io.fedlink.pki.CertificateRequest;
+import io.fedlink.pulsar.ClusterMetadata;
+import io.fedlink.pulsar.FederationAdmin;
+import io.fedlink.pulsar.PartyClients;
+import io.fedlink.pulsar.PulsarRouteTable;
+import io.fedlink.pulsar.TlsFiles;
+import io.fedlink.sni.SniProxy;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pulsar.client.admin.PulsarAdmin;
+import org.apache.pulsar.client.api.Consumer;
+import org.apache.pulsar.client.api.Message;
+import org.apache.pulsar.client.api.Producer;
+import org.apache.pulsar.client.api.PulsarClient;
+import org.apache.pulsar.client.api.SubscriptionInitialPosition;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The FATE star network for real: Pulsar brokers for parties 10000 and 9999 (separate JVMs on 127.0.0.2 and
+ * 127.0.0.3) with fedlink-issued certificates and hostname verification on, the fedlink SNI proxy in the middle,
+ * clusters, tenant and a replicated namespace applied by fedlink-pulsar with FATE's cluster metadata. Messages
+ * published at one party arrive at the other, and the proxy's counters show that the replication crossed it. A third
+ * party joins at run time with a new certificate and a new route, without restarting anything.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class StarNetworkIT {
+    @TempDir
+    static Path dir;
+    static CertificateAuthority ca;
+    static TunnelServer proxy;
+    static final Map<String, AtomicLong> bytesToParty = new ConcurrentHashMap<>();
+    static final Map<String, Broker> brokers = new ConcurrentHashMap<>();
+    static final Map<String, TlsFiles> tls = new ConcurrentHashMap<>();
+    static final List<AutoCloseable> closeAfter = new ArrayList<>();
+    static Path hosts;
+
+    @BeforeAll
+    static void startFederation() throws Exception {
+        ca = CertificateAuthority.builder().commonName("fate.org federation CA").permitDns("fate.org").create();
+        for (String party : List.of("10000", "9999", "8888")) {
+            tls.put(party, TlsFiles.write(ca.issue(CertificateRequest.party(party, "fate.org")).tlsMaterial(),
+                    dir.resolve("certs-" + party)));
+        }
+        // The proxy operator's table: where each party's TLS broker port is. One source for the proxy's routes.
+        PulsarRouteTable operator = PulsarRouteTable.parse("10000: { host: 127.0.0.2 }\n9999: { host: 127.0.0.3 }\n"
+                + "default: { domain: fate.org }\n");
+        proxy = SniProxy.builder().bindLoopback(0).eventLoops(2).routes(operator.proxyRoutes())
+                .listener(new TunnelListener() {
+                    @Override
+                    public void tunnelClosed(Tunnel t) {
+                        bytesToParty.computeIfAbsent(String.valueOf(t.serverName()), k -> new AtomicLong())
+                                .addAndGet(t.bytesFromClient());
+                    }
+                }).start();
+        closeAfter.add(proxy);
+        hosts = dir.resolve("hosts");
+        Files.writeString(hosts, "127.0.0.1 localhost " + InetAddress.getLocalHost().getHostName() + "\n"
+                + "127.0.0.2 10000.fate.org\n127.0.0.3 9999.fate.org\n127.0.0.4 8888.fate.org\n");
+        for (String[] p : new String[][] {{"10000", "127.0.0.2"}, {"9999", "127.0.0.3"}}) {
+            Broker b = Broker.start(p[0], p[1], dir.resolve("broker-" + p[0]), tls.get(p[0]), proxyPort(), hosts);
+            brokers.put(p[0], b);
+            closeAfter.add(b);
+        }
+        for (Broker b : brokers.values()) {
+            b.awaitReady(Duration.ofSeconds(120));
+        }
+    }
+
+    static int proxyPort() {
+        return proxy.localAddress().getPort();
+    }
+
+    /** A party's own route table, as in the FATE guide: itself, and a default through the proxy (by IP). */
+    static PulsarRouteTable tableOf(String party, String address) {
+        return PulsarRouteTable.parse(party + ":\n  host: " + address + "\n  port: 6650\ndefault:\n  proxy: \"127.0.0.1:"
+                + proxyPort() + "\"\n  domain: \"fate.org\"\n");
+    }
+
+    /** Registers the other parties at {@code party} and replicates the session namespace to them. */
+    static String federate(String party, String address, Set<String> others) throws Exception {
+        try (PulsarAdmin admin = PulsarAdmin.builder().serviceHttpUrl("http://" + address + ":8080").build()) {
+            FederationAdmin fed = new FederationAdmin(admin, tableOf(party, address), party);
+            String ns = fed.replicatedNamespace("session-1", others);
+            String again = fed.replicatedNamespace("session-1", others); // idempotent
+            assertEquals(ns, again);
+            assertTrue(new HashSet<>(fed.clusters()).containsAll(others), fed.clusters().toString());
+            Set<String> expected = new HashSet<>(others);
+            expected.add(party);
+            assertEquals(expected, new HashSet<>(admin.namespaces().getNamespaceReplicationClusters(ns)));
+            for (String o : others) {
+                var data = admin.clusters().getCluster(o);
+                ClusterMetadata fate = ClusterMetadata.forParty(tableOf(party, address), o);
+                assertEquals(fate.brokerServiceUrlTls(), data.getBrokerServiceUrlTls());
+                assertEquals(fate.proxyServiceUrl(), data.getProxyServiceUrl());
+                assertEquals("SNI", String.valueOf(data.getProxyProtocol()));
+            }
+            return ns;
+        }
+    }
+
+    /** A client of {@code party}'s own broker, through the proxy, verifying the broker's name. */
+    static PulsarClient clientFor(String party) throws Exception {
+        PulsarRouteTable viaProxy = PulsarRouteTable.parse("default:\n  proxy: \"127.0.0.1:" + proxyPort()
+                + "\"\n  domain: fate.org\n");
+        return PartyClients.throughProxy(viaProxy, party, tls.get(party))
+                .operationTimeout(30, TimeUnit.SECONDS).build();
+    }
+
+    /** Publishes n messages at {@code from}, and expects all of them at {@code to}. */
+    static void replicate(String from, String to, int n) throws Exception {
+        String topic = "persistent://fl-tenant/session-1/from-" + from + "-to-" + to;
+        byte[] pad = new byte[8 * 1024];
+        try (PulsarClient src = clientFor(from); PulsarClient dst = clientFor(to);
+             Consumer<byte[]> consumer = dst.newConsumer().topic(topic).subscriptionName("fate")
+                     .subscriptionInitialPosition(SubscriptionInitialPosition.Earliest).subscribe();
+             Producer<byte[]> producer = src.newProducer().topic(topic).create()) {
+            for (int i = 0; i < n; i++) {
+                byte[] body = ("msg-" + i + "|").getBytes(StandardCharsets.US_ASCII);
+                byte[] payload = java.util.Arrays.copyOf(body, body.length + pad.length);
+                producer.send(payload);
+            }
+            Set<String> got = new HashSet<>();
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (got.size() < n) {
+                assertTrue(System.nanoTime() - end < 0, "only " + got.size() + " of " + n + " messages from " + from
+                        + " reached " + to + "\nbroker " + to + ":\n" + brokers.get(to).tail());
+                Message<byte[]> m = consumer.receive(5, TimeUnit.SECONDS);
+                if (m != null) {
+                    String s = new String(m.getValue(), StandardCharsets.US_ASCII);
+                    got.add(s.substring(0, s.indexOf('|')));
+                    consumer.acknowledge(m);
+                }
+            }
+            assertEquals(n, got.size());
+        }
+    }
+
+    @Test
+    @Order(1)
+    void messagesCrossBothWaysThroughTheProxy() throws Exception {
+        federate("10000", "127.0.0.2", Set.of("9999"));
+        federate("9999", "127.0.0.3", Set.of("10000"));
+        long routedBefore = proxy.stats().routed();
+        replicate("10000", "9999", 40);
+        replicate("9999", "10000", 40);
+        assertTrue(proxy.stats().routed() > routedBefore, proxy.stats().toString());
+        // Replication opens its own connections from one broker to the other through the proxy; they carry the
+        // payloads upstream. The test's consumers send almost nothing upstream.
+        long live = proxy.tunnels().stream().filter(t -> "9999.fate.org".equals(t.serverName()))
+                .mapToLong(Tunnel::bytesFromClient).sum()
+                + bytesToParty.getOrDefault("9999.fate.org", new AtomicLong()).get();
+        assertTrue(live > 40L * 8 * 1024, "replicated bytes toward 9999 through the proxy: " + live);
+        assertEquals(0, proxy.stats().refusedTotal(), proxy.stats().toString());
+    }
+
+    @Test
+    @Order(2)
+    void aThirdPartyJoinsAtRunTime() throws Exception {
+        proxy.routes(RouteTable.builder().add("10000.fate.org", Endpoint.parse("127.0.0.2:6651"))
+                .add("9999.fate.org", Endpoint.parse("127.0.0.3:6651"))
+                .add("8888.fate.org", Endpoint.parse("127.0.0.4:6651")).build());
+        Broker b = Broker.start("8888", "127.0.0.4", dir.resolve("broker-8888"), tls.get("8888"), proxyPort(), hosts);
+        brokers.put("8888", b);
+        closeAfter.add(b);
+        b.awaitReady(Duration.ofSeconds(120));
+        federate("10000", "127.0.0.2", Set.of("9999", "8888"));
+        federate("8888", "127.0.0.4", Set.of("10000"));
+        replicate("10000", "8888", 20);
+        assertTrue(proxy.stats().routed() > 0);
+    }
+
+    @AfterAll
+    static void stopFederation() throws Exception {
+        for (int i = closeAfter.size() - 1; i >= 0; i--) {
+            closeAfter.get(i).close();
+        }
+    }
+}
