@@ -40,6 +40,10 @@ public class CopyThroughputBenchmark {
     @Param({"direct", "proxy"})
     public String path;
 
+    /** The proxy's copy-buffer size in KiB. */
+    @Param({"16", "64"})
+    public int bufferKiB;
+
     private ServerSocketChannel sink;
     private Thread sinkThread;
     private TunnelServer proxy;
@@ -65,7 +69,7 @@ public class CopyThroughputBenchmark {
         InetSocketAddress connectTo = target;
         if (path.equals("proxy")) {
             // The captured curl hello below names 10000.fate.org.
-            proxy = SniProxy.builder().bindLoopback(0).eventLoops(1).routes(RouteTable.builder()
+            proxy = SniProxy.builder().bindLoopback(0).eventLoops(1).bufferSize(bufferKiB * 1024).routes(RouteTable.builder()
                     .add("10000.fate.org", Endpoint.of("127.0.0.1", target.getPort())).build()).start();
             connectTo = proxy.localAddress();
         }

@@ -24,7 +24,6 @@ import java.util.Objects;
 import java.util.Set;
 import javax.net.ssl.CertPathTrustManagerParameters;
 import javax.net.ssl.KeyManager;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
@@ -161,19 +160,7 @@ public final class TlsMaterial {
         if (key == null) {
             throw new IllegalStateException("this TLS material has no identity (trust only)");
         }
-        try {
-            char[] pw = randomPassword();
-            KeyManagerFactory kmf = KeyManagerFactory.getInstance("PKIX");
-            kmf.init(keyStore("PKCS12", "identity", pw), pw);
-            for (KeyManager km : kmf.getKeyManagers()) {
-                if (km instanceof X509KeyManager x) {
-                    return x;
-                }
-            }
-            throw new IllegalStateException("no X509KeyManager from " + kmf.getProvider());
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("cannot build key manager for " + subject() + ": " + e.getMessage(), e);
-        }
+        return new IdentityKeyManager(key, chain);
     }
 
     /**
@@ -331,12 +318,6 @@ public final class TlsMaterial {
 
     private String subject() {
         return chain.isEmpty() ? "(no certificate)" : chain.get(0).getSubjectX500Principal().getName();
-    }
-
-    private static char[] randomPassword() {
-        byte[] b = new byte[18];
-        new SecureRandom().nextBytes(b);
-        return Base64.getEncoder().encodeToString(b).toCharArray();
     }
 
     /** Shows subject, chain length, anchors and policy; never the key. */

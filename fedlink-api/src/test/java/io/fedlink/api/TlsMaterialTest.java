@@ -115,6 +115,19 @@ class TlsMaterialTest {
     }
 
     @Test
+    void everyKeyTypeServes() throws Exception {
+        for (String alg : List.of("RSA", "Ed25519")) {
+            KeyStore ks = keytool("srv-" + alg.toLowerCase(), "10000.fate.org", alg);
+            X509Certificate cert = (X509Certificate) ks.getCertificate("srv-" + alg.toLowerCase());
+            TlsMaterial srv = TlsMaterial.builder().identity((PrivateKey) ks.getKey("srv-" + alg.toLowerCase(), PW),
+                    cert).trust(clientCert).build();
+            TlsMaterial cli = client.toBuilder().trust(cert).build();
+            assertEquals(clientCert, handshake(srv.serverContext(ClientAuth.REQUIRED), cli.clientContext(),
+                    "10000.fate.org"), alg);
+        }
+    }
+
+    @Test
     void wrongHostNameIsRefusedByDefault() {
         SSLException e = assertThrows(SSLException.class,
                 () -> handshake(server.serverContext(ClientAuth.NONE), client.clientContext(), "9999.fate.org"));

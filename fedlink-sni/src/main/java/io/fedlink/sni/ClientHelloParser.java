@@ -450,10 +450,21 @@ public final class ClientHelloParser {
     }
 
     private int next16() {
+        if (left >= 2 && recordEnd - pos >= 2) { // fast path: both bytes in the current record
+            int v = ((buf.get(pos) & 0xff) << 8) | (buf.get(pos + 1) & 0xff);
+            pos += 2;
+            left -= 2;
+            return v;
+        }
         return (next8() << 8) | next8();
     }
 
     private void skip(int n) {
+        if (n <= left && recordEnd - pos >= n) { // fast path: within the current record
+            pos += n;
+            left -= n;
+            return;
+        }
         while (n > 0 && left > 0) {
             if (pos == recordEnd) {
                 recordEnd = pos + RECORD_HEADER + u16(buf, pos + 3);
