@@ -250,14 +250,21 @@ final class PkiCommand {
         CaDir ca;
         @Option(names = "--days", defaultValue = "7", description = "validity (default: ${DEFAULT-VALUE})")
         int days;
-        @Option(names = "--out", description = "file (default: <ca-dir>/crl.pem)")
+        @Option(names = "--der", description = "write DER instead of PEM")
+        boolean der;
+        @Option(names = "--out", description = "file (default: <ca-dir>/crl.pem, or crl.der with --der)")
         Path out;
 
         @Override
         public Integer call() throws Exception {
             CertificateAuthority authority = ca.load();
-            Path file = out != null ? out : ca.dir.resolve("crl.pem");
-            SecureFiles.writePublic(file, Pem.encode(authority.crl(Duration.ofDays(days))));
+            Path file = out != null ? out : ca.dir.resolve(der ? "crl.der" : "crl.pem");
+            var crl = authority.crl(Duration.ofDays(days));
+            if (der) {
+                SecureFiles.writePublic(file, crl.getEncoded());
+            } else {
+                SecureFiles.writePublic(file, Pem.encode(crl));
+            }
             ca.save(authority); // the CRL number advanced
             saved(spec.commandLine().getOut(), file);
             return 0;

@@ -60,6 +60,10 @@ class PkiCommandTest {
         assertTrue(crl.out().contains("crl.pem"), crl.out());
         assertTrue(Pem.crl(Files.readString(ca.resolve("crl.pem"))).isRevoked(cert));
         assertEquals(2, CertificateAuthority.load(ca).issued().size(), "the refused request left no trace");
+        ok("pki", "crl", "--ca-dir", ca.toString(), "--der");
+        byte[] der = Files.readAllBytes(ca.resolve("crl.der"));
+        assertTrue(((java.security.cert.X509CRL) java.security.cert.CertificateFactory.getInstance("X.509")
+                .generateCRL(new java.io.ByteArrayInputStream(der))).isRevoked(cert));
 
         Cli again = Cli.run("pki", "ca", "create", "--ca-dir", ca.toString());
         assertEquals(1, again.code());

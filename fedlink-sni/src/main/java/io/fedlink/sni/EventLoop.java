@@ -8,7 +8,6 @@ import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Queue;
 import java.util.Set;
@@ -30,6 +29,7 @@ final class EventLoop implements Runnable {
     private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final Set<Connection> connections = new HashSet<>();
     private final List<Connection> expired = new ArrayList<>();
+    private final java.util.function.Consumer<SelectionKey> handler = this::handle; // one object, not one per select
     private final Thread thread;
     private volatile boolean running = true;
 
@@ -77,21 +77,7 @@ final class EventLoop implements Runnable {
         long nextTick = System.nanoTime();
         while (running) {
             try {
-                selector.select(TICK_MILLIS);
-                Iterator<SelectionKey> it = selector.selectedKeys().iterator();
-                while (it.hasNext()) {
-                    SelectionKey key = it.next();
-                    it.remove();
-                    Connection c = (Connection) key.attachment();
-                    try {
-                        c.onReady(key);
-                    } catch (CancelledKeyException e) {
-                        // the connection closed while handling an earlier key
-                    } catch (RuntimeException e) {
-                        log.warn("tunnel {} failed unexpectedly; closing it", c.id(), e);
-                        c.fail();
-                    }
-                }
+                selector.select(handler, TICK_MILLIS); // no iterator per select: no garbage per wake-up
                 runTasks();
                 long now = System.nanoTime();
                 if (now - nextTick >= 0) {
@@ -112,6 +98,18 @@ final class EventLoop implements Runnable {
             selector.close();
         } catch (IOException e) {
             log.debug("closing selector", e);
+        }
+    }
+
+    private void handle(SelectionKey key) {
+        Connection c = (Connection) key.attachment();
+        try {
+            c.onReady(key);
+        } catch (CancelledKeyException e) {
+            // the connection closed while handling an earlier key
+        } catch (RuntimeException e) {
+            log.warn("tunnel {} failed unexpectedly; closing it", c.id(), e);
+            c.fail();
         }
     }
 

@@ -17,7 +17,6 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -375,6 +374,6 @@ final class NioTunnelServer implements TunnelServer {
 
     @Override
     public String toString() {
-        return "NioTunnelServer[" + localAddress + ", " + new ArrayList<>(tunnels).size() + " tunnels]";
+        return "NioTunnelServer[" + localAddress + ", " + tunnels.size() + " tunnels]";
     }
 }

@@ -168,6 +168,31 @@ class SniProxyBehaviourIT {
     }
 
     @Test
+    void clientResetIsPassedOnAsReset() throws Exception {
+        CompletableFuture<Throwable> targetSaw = new CompletableFuture<>();
+        Loopback.Target t = keep(new Loopback.Target(s -> {
+            try {
+                InputStream in = s.getInputStream();
+                byte[] b = new byte[65536];
+                while (in.read(b) >= 0) {
+                    // drain until the reset arrives
+                }
+                targetSaw.complete(null); // a FIN, not a reset
+            } catch (IOException e) {
+                targetSaw.complete(e);
+            }
+        }));
+        TunnelServer p = proxy(RouteTable.builder().add("a.example", t.endpoint()).build());
+        Socket s = Loopback.connect(p.localAddress());
+        s.getOutputStream().write(hello("a.example"));
+        Loopback.await("tunnel open", 10, () -> p.stats().liveTunnels() == 1);
+        s.setSoLinger(true, 0);
+        s.close(); // RST
+        assertTrue(targetSaw.get(10, TimeUnit.SECONDS) instanceof SocketException, "the target saw a reset");
+        Loopback.await("tunnel closed", 10, () -> p.stats().liveTunnels() == 0);
+    }
+
+    @Test
     void refusalsAnswerWithAlertsAndNeverConnect() throws Exception {
         Loopback.Target t = keep(Loopback.Target.echo());
         TunnelServer p = proxy(RouteTable.builder().add("a.example", t.endpoint())
