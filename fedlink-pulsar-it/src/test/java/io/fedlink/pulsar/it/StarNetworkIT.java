@@ -82,7 +82,7 @@ class StarNetworkIT {
                 }).start();
         closeAfter.add(proxy);
         hosts = dir.resolve("hosts");
-        Files.writeString(hosts, "127.0.0.1 localhost " + InetAddress.getLocalHost().getHostName() + "\n"
+        Files.writeString(hosts, "127.0.0.1 localhost " + localHostName() + "\n"
                 + "127.0.0.2 10000.fate.org\n127.0.0.3 9999.fate.org\n127.0.0.4 8888.fate.org\n");
         for (String[] p : new String[][] {{"10000", "127.0.0.2"}, {"9999", "127.0.0.3"}}) {
             Broker b = Broker.start(p[0], p[1], dir.resolve("broker-" + p[0]), tls.get(p[0]), proxyPort(), hosts);
@@ -91,6 +91,15 @@ class StarNetworkIT {
         }
         for (Broker b : brokers.values()) {
             b.awaitReady(Duration.ofSeconds(120));
+        }
+    }
+
+    /** The machine's name, which the broker's bookie looks up; "localhost" when even that fails. */
+    static String localHostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            return "localhost";
         }
     }
 
