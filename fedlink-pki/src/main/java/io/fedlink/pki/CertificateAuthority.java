@@ -636,10 +636,7 @@ public final class CertificateAuthority {
                 } else {
                     signer = parent.signer();
                 }
-                X509Certificate cert;
-                synchronized (parent == null ? this : parent) {
-                    cert = convert(b.build(signer));
-                }
+                X509Certificate cert = convert(b.build(signer));
                 List<X509Certificate> chain = new ArrayList<>();
                 chain.add(cert);
                 if (parent != null) {
