@@ -1,0 +1,61 @@
+package io.fedlink.pulsar;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fedlink.pki.CertificateAuthority;
+import io.fedlink.pki.CertificateRequest;
+import io.fedlink.pki.Pem;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BrokerTlsConfigTest {
+    static final CertificateAuthority CA = CertificateAuthority.builder().permitDns("fate.org").create();
+
+    @Test
+    void writesPulsarReadableFilesWithStrictModes(@TempDir Path dir) throws Exception {
+        var party = CA.issue(CertificateRequest.party("10000", "fate.org"));
+        TlsFiles files = TlsFiles.write(party.tlsMaterial(), dir.resolve("certs"));
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(files.dir())));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(files.key())));
+        assertTrue(Files.readString(files.key()).startsWith("-----BEGIN PRIVATE KEY-----"), "PKCS#8, as brokers need");
+        assertEquals(party.privateKey(), Pem.privateKey(Files.readString(files.key()), null));
+        assertEquals(party.certificate(), Pem.certificate(Files.readString(files.cert())));
+        assertEquals(CA.root(), Pem.certificate(Files.readString(files.ca())));
+        try (var s = Files.list(files.dir())) {
+            assertEquals(3, s.count(), "no temporary files left behind");
+        }
+
+        TlsFiles trustOnly = TlsFiles.write(CA.trustMaterial(), dir.resolve("trust"));
+        assertNull(trustOnly.cert());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> BrokerTlsConfig.lines(trustOnly, true))
+                .getMessage().contains("holds trust only"));
+    }
+
+    @Test
+    void theGuidesLinesMadeStrict(@TempDir Path dir) throws Exception {
+        TlsFiles files = TlsFiles.write(CA.issue(CertificateRequest.party("9999", "fate.org")).tlsMaterial(), dir);
+        Map<String, String> lines = BrokerTlsConfig.lines(files, true);
+        assertEquals("6651", lines.get("brokerServicePortTls"));
+        assertEquals(files.cert().toString(), lines.get("tlsCertificateFilePath"));
+        assertEquals(files.key().toString(), lines.get("tlsKeyFilePath"));
+        assertEquals(files.ca().toString(), lines.get("tlsTrustCertsFilePath"));
+        assertEquals("false", lines.get("tlsAllowInsecureConnection"), "the guide's 'true' is not kept");
+        assertEquals("true", lines.get("tlsRequireTrustedClientCertOnConnect"));
+        assertEquals("true", lines.get("tlsHostnameVerificationEnabled"));
+        assertEquals("true", lines.get("brokerClientTlsEnabled"));
+        Path conf = dir.resolve("standalone.conf");
+        Files.writeString(conf, "clusterName=9999\n");
+        BrokerTlsConfig.appendTo(conf, lines);
+        String text = Files.readString(conf);
+        assertTrue(text.startsWith("clusterName=9999\n"), text);
+        assertTrue(text.contains("\ntlsKeyFilePath=" + files.key() + "\n"), text);
+        assertEquals("false", BrokerTlsConfig.lines(files, false).get("tlsRequireTrustedClientCertOnConnect"));
+    }
+}
