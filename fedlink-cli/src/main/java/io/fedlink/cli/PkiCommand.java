@@ -86,9 +86,21 @@ final class PkiCommand {
         }
     }
 
-    /** Refuses existing targets unless {@code force}. */
-    static void requireNew(List<Path> targets, boolean force) {
+    /** Refuses a target that is one of the CA folder's own files (other than those in {@code allowed}). */
+    static void requireNotCaFile(Path target, Path caDir, Set<String> allowed) throws IOException {
+        String name = target.getFileName() == null ? "" : target.getFileName().toString();
+        Path parent = target.toAbsolutePath().normalize().getParent();
+        if (RESERVED.contains(name) && !allowed.contains(name) && parent != null && Files.isDirectory(parent)
+                && Files.isDirectory(caDir) && Files.isSameFile(parent, caDir)) {
+            throw new IllegalArgumentException("'" + target + "' is a file of the CA folder " + caDir + ": refusing "
+                    + "to write over it, even with --force; choose another --out");
+        }
+    }
+
+    /** Refuses existing targets unless {@code force}, and the CA's own files always. */
+    static void requireNew(List<Path> targets, boolean force, Path caDir) throws IOException {
         for (Path t : targets) {
+            requireNotCaFile(t, caDir, Set.of());
             requireFileTarget(t);
             if (!force && Files.exists(t)) {
                 throw new IllegalArgumentException("'" + t + "' already exists: refusing to overwrite it; add --force "
@@ -252,7 +264,7 @@ final class PkiCommand {
                         targets.put(dir.resolve(stem + ".jks"), true);
                         targets.put(dir.resolve("truststore.jks"), false);
                     }
-                    requireNew(List.copyOf(targets.keySet()), force);
+                    requireNew(List.copyOf(targets.keySet()), force, ca.dir);
                 }
                 IssuedCertificate c = authority.issue(r);
                 PrintWriter o = spec.commandLine().getOut();
@@ -363,7 +375,7 @@ final class PkiCommand {
             String request = Files.readString(csr, StandardCharsets.US_ASCII);
             boolean stdout = isStdout(out);
             if (!stdout) {
-                requireNew(List.of(out), force);
+                requireNew(List.of(out), force, ca.dir);
             }
             CertificateAuthority authority = ca.load();
             IssuedCertificate c = authority.signCsr(request, role, days);
@@ -438,6 +450,7 @@ final class PkiCommand {
             }
             Path file = out != null ? out : ca.dir.resolve(der ? "crl.der" : "crl.pem");
             if (!stdout) {
+                requireNotCaFile(file, ca.dir, Set.of("crl.pem", "crl.der"));
                 requireFileTarget(file);
             }
             CertificateAuthority authority = ca.load();

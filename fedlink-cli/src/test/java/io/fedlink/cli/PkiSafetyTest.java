@@ -73,6 +73,13 @@ class PkiSafetyTest {
         assertTrue(r.err().contains("'ca'") && r.err().contains("--file"), r.err());
         refused("pki", "cert", "create", "--ca-dir", ca.toString(), "--role", "client", "--name", "ca-key");
         refused("pki", "cert", "create", "--ca-dir", ca.toString(), "--role", "client", "--name", "crl");
+        refused("pki", "cert", "create", "--ca-dir", ca.toString(), "--role", "client", "--name", "x", "--file",
+                "truststore");
+        Files.writeString(dir.resolve("x.csr"), "not read: the target is refused first");
+        Cli csr = refused("pki", "sign-csr", "--ca-dir", ca.toString(), "--csr", dir.resolve("x.csr").toString(),
+                "--out", ca.resolve("ca.pem").toString(), "--force");
+        assertTrue(csr.err().contains("is a file of the CA folder"), csr.err());
+        refused("pki", "crl", "--ca-dir", ca.toString(), "--out", ca.resolve("ca-key.pem").toString());
     }
 
     @Test
