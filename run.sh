@@ -1,12 +1,34 @@
 #!/usr/bin/env bash
-# Runs fedlink. Builds the CLI jar first when it is missing or older than the sources.
-# With no arguments it runs the star-network demo; any arguments are passed to the `fedlink` command.
+# Runs fedlink in the caller's working directory, so relative paths (--ca-dir fate-ca, --routes sni.yaml) resolve
+# where they were typed. Builds the CLI jar first when it is missing or older than the sources it is made of (the
+# main sources and poms of the modules below; generated and test files do not count). The build is quiet; its log
+# is shown only if it fails. With no arguments it runs the star-network demo; any arguments go to `fedlink`.
 set -euo pipefail
-cd "$(dirname "$0")"
-jar=fedlink-cli/target/fedlink.jar
-if [ ! -f "$jar" ] || [ -n "$(find . -path ./fedlink-cli/target -prune -o \( -name '*.java' -o -name pom.xml \) -newer "$jar" -print -quit)" ]; then
-  echo "==> building fedlink (first run downloads dependencies)" >&2
-  mvn -B -q -ntp -DskipTests package -pl fedlink-cli -am >&2
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+jar="$root/fedlink-cli/target/fedlink.jar"
+
+stale() {
+  [ -f "$jar" ] || return 0
+  [ "$root/pom.xml" -nt "$jar" ] && return 0
+  local m
+  for m in fedlink-api fedlink-sni fedlink-pki fedlink-pulsar fedlink-cli; do
+    if [ -n "$(find "$root/$m/pom.xml" "$root/$m/src/main" -newer "$jar" -print -quit 2>/dev/null)" ]; then
+      return 0
+    fi
+  done
+  return 1
+}
+
+if stale; then
+  echo "==> building fedlink (the first build downloads its Maven dependencies)" >&2
+  log="$(mktemp)"
+  if ! (cd "$root" && mvn -B -q -ntp -DskipTests package -pl fedlink-cli -am) >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    exit 1
+  fi
+  rm -f "$log"
+  touch "$jar" # Maven may keep an up-to-date jar's old time stamp
 fi
 if [ $# -eq 0 ]; then set -- demo; fi
 exec java -jar "$jar" "$@"

@@ -39,13 +39,14 @@ public final class Main implements Runnable {
         }
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         // Refusals (bad input, bad files) print one line naming the problem, not a stack trace.
+        // A mistyped subcommand gets picocli's "Did you mean" suggestions.
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            if (e instanceof IllegalArgumentException || e instanceof IllegalStateException
-                    || e instanceof java.io.IOException) {
-                cmd.getErr().println("fedlink: " + e.getMessage());
-                return 1;
+            String line = Errors.message(e);
+            if (line == null) {
+                throw e;
             }
-            throw e;
+            cmd.getErr().println("fedlink: " + line);
+            return 1;
         });
         return cl;
     }

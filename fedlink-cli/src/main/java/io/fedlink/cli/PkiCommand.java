@@ -2,6 +2,7 @@ package io.fedlink.cli;
 
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
+import io.fedlink.pki.FileSet;
 import io.fedlink.pki.IssuedCertificate;
 import io.fedlink.pki.KeyType;
 import io.fedlink.pki.Pem;
@@ -9,27 +10,47 @@ import io.fedlink.pki.Profile;
 import io.fedlink.pki.RevocationReason;
 import io.fedlink.pki.SecureFiles;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code fedlink pki}: the CA as a folder, replacing openssl, keytool and {@code consul tls}. */
+/**
+ * {@code fedlink pki}: the CA as a folder, replacing openssl, keytool and {@code consul tls}. Every command checks
+ * all of its input first, then writes its files and the CA index as one unit: a refusal or failure leaves no new
+ * file and the index unchanged. Existing keys and certificates are replaced only with {@code --force} (a replaced
+ * certificate of this CA is revoked as superseded); {@code --out -} means standard output for certificates and CRLs.
+ */
 @Command(name = "pki", mixinStandardHelpOptions = true,
         description = "Create a CA, issue certificates, sign CSRs, revoke and publish CRLs (a CA is a folder).",
         subcommands = {PkiCommand.Ca.class, PkiCommand.Cert.class, PkiCommand.SignCsr.class, PkiCommand.Revoke.class,
                 PkiCommand.Crl.class})
 final class PkiCommand {
+    /** File stems: letters, digits, '.', '_' and '-'; no separators, no "..", not hidden. */
+    private static final Pattern STEM = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}");
+    /** The CA folder's own files, which no issued certificate may be written over. */
+    private static final Set<String> RESERVED = Set.of("ca.pem", "ca-key.pem", "index.tsv", "crl.pem", "crl.der",
+            "truststore.jks");
+    private static final String STDOUT = "-";
+
+    private PkiCommand() {}
 
     /** Options naming the CA folder. */
     static final class CaDir {
@@ -40,12 +61,75 @@ final class PkiCommand {
         Path passwordFile;
 
         CertificateAuthority load() throws Exception {
-            return CertificateAuthority.load(dir, Secrets.read(passwordFile));
+            SecureFiles.requireNotDangling(dir);
+            char[] password = Secrets.read(passwordFile);
+            Path key = dir.resolve("ca-key.pem");
+            if (password == null && Files.isRegularFile(key)
+                    && Files.readString(key, StandardCharsets.US_ASCII).contains("ENCRYPTED")) {
+                throw new IllegalArgumentException("the CA key '" + key + "' is encrypted: give the file holding "
+                        + "its password with --ca-password-file FILE");
+            }
+            return CertificateAuthority.load(dir, password);
         }
+    }
 
-        void save(CertificateAuthority ca) throws Exception {
-            ca.save(dir, Secrets.read(passwordFile));
+    static boolean isStdout(Path p) {
+        return p != null && p.toString().equals(STDOUT);
+    }
+
+    /** Refuses an output path that is not a regular file, pointing at '-' for standard output. */
+    static void requireFileTarget(Path p) {
+        String kind = SecureFiles.nonRegular(p);
+        if (kind != null) {
+            throw new IllegalArgumentException("'" + p + "' is " + kind + ", not a regular file: fedlink will not "
+                    + "replace it; give a regular file's path, or '-' for standard output");
         }
+    }
+
+    /** Refuses a target that is one of the CA folder's own files (other than those in {@code allowed}). */
+    static void requireNotCaFile(Path target, Path caDir, Set<String> allowed) throws IOException {
+        String name = target.getFileName() == null ? "" : target.getFileName().toString();
+        Path parent = target.toAbsolutePath().normalize().getParent();
+        if (RESERVED.contains(name) && !allowed.contains(name) && parent != null && Files.isDirectory(parent)
+                && Files.isDirectory(caDir) && Files.isSameFile(parent, caDir)) {
+            throw new IllegalArgumentException("'" + target + "' is a file of the CA folder " + caDir + ": refusing "
+                    + "to write over it, even with --force; choose another --out");
+        }
+    }
+
+    /** Refuses existing targets unless {@code force}, and the CA's own files always. */
+    static void requireNew(List<Path> targets, boolean force, Path caDir) throws IOException {
+        for (Path t : targets) {
+            requireNotCaFile(t, caDir, Set.of());
+            requireFileTarget(t);
+            if (!force && Files.exists(t)) {
+                throw new IllegalArgumentException("'" + t + "' already exists: refusing to overwrite it; add --force "
+                        + "to replace it (a replaced certificate of this CA is revoked as superseded)");
+            }
+        }
+    }
+
+    /**
+     * Revokes (superseded) the certificate in {@code file} when it is an unrevoked certificate of this CA; returns
+     * what to tell the operator, or {@code null} when there was no file.
+     */
+    static String supersede(CertificateAuthority authority, Path file) {
+        if (!Files.isRegularFile(file)) {
+            return null;
+        }
+        BigInteger serial;
+        try {
+            serial = Pem.certificate(Files.readString(file, StandardCharsets.US_ASCII)).getSerialNumber();
+        } catch (IOException | IllegalArgumentException e) {
+            return "==> Replaced " + file + " (it held no certificate)";
+        }
+        boolean ours = authority.issued().stream().anyMatch(e -> e.serial().equals(serial) && !e.revoked());
+        if (!ours) {
+            return "==> Replaced " + file + " (serial " + serial.toString(16) + " is not a valid certificate of this "
+                    + "CA: nothing to revoke)";
+        }
+        authority.revoke(serial, RevocationReason.SUPERSEDED);
+        return "==> Revoked " + serial.toString(16) + " (superseded): the certificate " + file + " held";
     }
 
     static void saved(PrintWriter out, Path p) {
@@ -56,7 +140,7 @@ final class PkiCommand {
             subcommands = {Ca.Create.class})
     static final class Ca {
         @Command(name = "create", mixinStandardHelpOptions = true,
-                description = "Create a root CA in --ca-dir (refuses to overwrite one).")
+                description = "Create a root CA in --ca-dir (refuses when any CA file is already there).")
         static final class Create implements Callable<Integer> {
             @Spec
             CommandSpec spec;
@@ -73,19 +157,26 @@ final class PkiCommand {
             Integer pathLength;
             @Option(names = "--permit-dns", description = "only issue names in this domain (repeatable), e.g. fate.org")
             List<String> permit = new ArrayList<>();
+            @Option(names = "--permit-ip", description = "with --permit-dns, also issue IP addresses in this block "
+                    + "(repeatable), e.g. 10.0.0.0/8; without it the CA issues no IP address")
+            List<String> permitIp = new ArrayList<>();
+            @Option(names = "--permit-uri-domain", description = "with --permit-dns, also issue URIs whose host is in "
+                    + "this domain (repeatable), e.g. fate.org for spiffe://fate.org/...")
+            List<String> permitUri = new ArrayList<>();
 
             @Override
             public Integer call() throws Exception {
-                if (Files.exists(ca.dir.resolve("ca-key.pem"))) {
-                    throw new IllegalArgumentException(ca.dir + " already holds a CA; refusing to overwrite it");
+                if (isStdout(ca.dir)) {
+                    throw new IllegalArgumentException("--ca-dir must be a folder, not '-'");
                 }
+                char[] password = Secrets.read(ca.passwordFile);
                 CertificateAuthority.Builder b = CertificateAuthority.builder().commonName(name).keyType(keyType)
-                        .days(days).permitDns(permit.toArray(String[]::new));
+                        .days(days).permitDns(permit.toArray(String[]::new)).permitIp(permitIp.toArray(String[]::new))
+                        .permitUriDomain(permitUri.toArray(String[]::new));
                 if (pathLength != null) {
                     b.pathLength(pathLength);
                 }
-                CertificateAuthority created = b.create();
-                ca.save(created);
+                b.create().saveNew(ca.dir, password);
                 PrintWriter out = spec.commandLine().getOut();
                 saved(out, ca.dir.resolve("ca.pem"));
                 saved(out, ca.dir.resolve("ca-key.pem"));
@@ -120,69 +211,143 @@ final class PkiCommand {
             @Option(names = "--key-type", defaultValue = "ec-p256", converter = KeyTypes.class,
                     description = "key type (default: ${DEFAULT-VALUE})")
             KeyType keyType;
-            @Option(names = "--pkcs12", description = "also write <name>.p12 (needs --password-file)")
+            @Option(names = "--file", description = "file name stem: <stem>.pem, <stem>-key.pem... (default: the name; "
+                    + "letters, digits, '.', '_', '-')")
+            String file;
+            @Option(names = "--pkcs12", description = "also write <stem>.p12 (needs --password-file)")
             boolean pkcs12;
-            @Option(names = "--jks", description = "also write <name>.jks and truststore.jks (needs --password-file)")
+            @Option(names = "--jks", description = "also write <stem>.jks and truststore.jks (needs --password-file)")
             boolean jks;
-            @Option(names = "--password-file", description = "file holding the key store password")
+            @Option(names = "--password-file", description = "file holding the key store password (mode 600)")
             Path passwordFile;
-            @Option(names = "--out", description = "folder for the files (default: the CA folder)")
+            @Option(names = "--out", description = "folder for the files (default: the CA folder); '-' prints the "
+                    + "certificate and key (needs --print-key)")
             Path out;
+            @Option(names = "--print-key", description = "consent to printing the private key with --out -")
+            boolean printKey;
+            @Option(names = "--force", description = "replace existing files; the replaced certificate is revoked "
+                    + "(superseded)")
+            boolean force;
 
             @Override
             public Integer call() throws Exception {
-                CertificateAuthority authority = ca.load();
-                CertificateRequest r;
-                String file;
-                if (party != null) {
-                    r = CertificateRequest.party(party, domain);
-                    if (role != Profile.SERVER && role != Profile.PEER) {
-                        throw new IllegalArgumentException("--party issues a server+client (peer) certificate; "
-                                + "--role " + role + " does not fit");
-                    }
-                    file = r.effectiveCommonName();
-                } else if (name == null) {
-                    throw new IllegalArgumentException("give --name or --party");
-                } else if (role == Profile.SERVER || role == Profile.PEER) {
-                    r = CertificateRequest.of(role).san(name);
-                    file = name;
-                } else {
-                    r = CertificateRequest.of(role).commonName(name);
-                    file = name;
+                CertificateRequest r = request();
+                String stem = stem();
+                boolean stdout = isStdout(out);
+                if (stdout && (pkcs12 || jks)) {
+                    throw new IllegalArgumentException("--pkcs12 and --jks write key store files: give --out a "
+                            + "folder, not '-'");
                 }
-                sans.forEach(r::san);
-                r.days(days).keyType(keyType);
-                IssuedCertificate c = authority.issue(r);
-                Path dir = out != null ? SecureFiles.privateDirectory(out) : ca.dir;
-                PrintWriter o = spec.commandLine().getOut();
-                for (Path p : c.writePem(dir, file)) {
-                    saved(o, p);
+                if (stdout && !printKey) {
+                    throw new IllegalArgumentException("--out - would print the private key: add --print-key to "
+                            + "consent, or give --out a folder");
                 }
+                char[] pw = null;
                 if (pkcs12 || jks) {
-                    char[] pw = Secrets.read(passwordFile);
-                    if (pw == null) {
-                        throw new IllegalArgumentException("--pkcs12 and --jks need --password-file");
+                    if (passwordFile == null) {
+                        throw new IllegalArgumentException("--pkcs12 and --jks need --password-file FILE (the key "
+                                + "store password, chmod 600)");
                     }
+                    pw = Secrets.read(passwordFile);
+                }
+                CertificateAuthority authority = ca.load();
+                Path dir = out != null ? out : ca.dir;
+                Map<Path, Boolean> targets = new LinkedHashMap<>(); // file -> secret
+                if (!stdout) {
+                    SecureFiles.requireNotDangling(dir);
+                    targets.put(dir.resolve(stem + ".pem"), false);
+                    targets.put(dir.resolve(stem + "-key.pem"), true);
                     if (pkcs12) {
-                        saved(o, store(c.keyStore("PKCS12", file, pw), dir.resolve(file + ".p12"), pw));
+                        targets.put(dir.resolve(stem + ".p12"), true);
                     }
                     if (jks) {
-                        saved(o, store(c.keyStore("JKS", file, pw), dir.resolve(file + ".jks"), pw));
-                        saved(o, store(c.tlsMaterial().trustStore("JKS"), dir.resolve("truststore.jks"), pw));
+                        targets.put(dir.resolve(stem + ".jks"), true);
+                        targets.put(dir.resolve("truststore.jks"), false);
+                    }
+                    requireNew(List.copyOf(targets.keySet()), force, ca.dir);
+                }
+                IssuedCertificate c = authority.issue(r);
+                PrintWriter o = spec.commandLine().getOut();
+                PrintWriter status = stdout ? spec.commandLine().getErr() : o;
+                if (stdout) {
+                    authority.saveIndex(ca.dir);
+                    o.print(c.privateKeyPem());
+                    o.print(c.chainPem());
+                    o.flush();
+                } else {
+                    String superseded = supersede(authority, dir.resolve(stem + ".pem"));
+                    FileSet files = new FileSet();
+                    for (Map.Entry<Path, Boolean> t : targets.entrySet()) {
+                        files.add(t.getKey(), content(c, t.getKey(), stem, pw), t.getValue());
+                    }
+                    files.commit(() -> authority.saveIndex(ca.dir));
+                    files.targets().forEach(p -> saved(status, p));
+                    if (superseded != null) {
+                        status.println(superseded);
                     }
                 }
-                ca.save(authority);
-                o.println("serial " + c.serial().toString(16));
+                status.println("serial " + c.serial().toString(16));
                 return 0;
+            }
+
+            private CertificateRequest request() {
+                if (party != null) {
+                    if (role != Profile.SERVER && role != Profile.PEER) {
+                        throw new IllegalArgumentException("--party issues a server+client (peer) certificate; "
+                                + "--role " + role.name().toLowerCase(java.util.Locale.ROOT) + " does not fit");
+                    }
+                    return CertificateRequest.party(party, domain).days(days).keyType(keyType);
+                }
+                if (name == null) {
+                    throw new IllegalArgumentException("give --name or --party");
+                }
+                CertificateRequest r = role == Profile.SERVER || role == Profile.PEER
+                        ? CertificateRequest.of(role).san(name) : CertificateRequest.of(role).commonName(name);
+                sans.forEach(r::san);
+                return r.days(days).keyType(keyType);
+            }
+
+            private String stem() {
+                String option = file != null ? "--file" : party != null ? "--party" : "--name";
+                String s = file != null ? file : party != null ? party + "." + domain.toLowerCase(java.util.Locale.ROOT)
+                        : name;
+                if (!STEM.matcher(s).matches() || s.contains("..")) {
+                    throw new IllegalArgumentException("invalid file name '" + s + "' (from " + option + "): use "
+                            + "letters, digits, '.', '_' and '-' only (no '/', no '..', not starting with '.', at "
+                            + "most 200 characters); choose the file name with --file STEM");
+                }
+                for (String f : List.of(s + ".pem", s + "-key.pem", s + ".p12", s + ".jks")) {
+                    if (RESERVED.contains(f)) {
+                        throw new IllegalArgumentException(option + " '" + s + "' would write " + f + ", a file of the "
+                                + "CA folder: choose another file name with --file STEM");
+                    }
+                }
+                return s;
+            }
+
+            private byte[] content(IssuedCertificate c, Path target, String stem, char[] pw) throws Exception {
+                String f = target.getFileName().toString();
+                if (f.equals(stem + ".pem")) {
+                    return c.chainPem().getBytes(StandardCharsets.US_ASCII);
+                }
+                if (f.equals(stem + "-key.pem")) {
+                    return c.privateKeyPem().getBytes(StandardCharsets.US_ASCII);
+                }
+                if (f.equals(stem + ".p12")) {
+                    return store(c.keyStore("PKCS12", stem, pw), pw);
+                }
+                if (f.equals(stem + ".jks")) {
+                    return store(c.keyStore("JKS", stem, pw), pw);
+                }
+                return store(c.tlsMaterial().trustStore("JKS"), pw);
             }
         }
     }
 
-    static Path store(KeyStore ks, Path file, char[] password) throws Exception {
+    static byte[] store(KeyStore ks, char[] password) throws Exception {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         ks.store(bytes, password);
-        SecureFiles.writePrivate(file, bytes.toByteArray());
-        return file;
+        return bytes.toByteArray();
     }
 
     @Command(name = "sign-csr", mixinStandardHelpOptions = true,
@@ -199,17 +364,36 @@ final class PkiCommand {
         Profile role;
         @Option(names = "--days", defaultValue = "397", description = "validity (default: ${DEFAULT-VALUE})")
         int days;
-        @Option(names = "--out", required = true, description = "where to write the certificate chain (PEM)")
+        @Option(names = "--out", required = true, description = "where to write the certificate chain (PEM); '-' "
+                + "for standard output")
         Path out;
+        @Option(names = "--force", description = "replace an existing file; its certificate is revoked (superseded)")
+        boolean force;
 
         @Override
         public Integer call() throws Exception {
+            String request = Files.readString(csr, StandardCharsets.US_ASCII);
+            boolean stdout = isStdout(out);
+            if (!stdout) {
+                requireNew(List.of(out), force, ca.dir);
+            }
             CertificateAuthority authority = ca.load();
-            IssuedCertificate c = authority.signCsr(Files.readString(csr), role, days);
-            SecureFiles.writePublic(out, c.chainPem());
-            ca.save(authority);
-            saved(spec.commandLine().getOut(), out);
-            spec.commandLine().getOut().println("serial " + c.serial().toString(16));
+            IssuedCertificate c = authority.signCsr(request, role, days);
+            PrintWriter o = spec.commandLine().getOut();
+            PrintWriter status = stdout ? spec.commandLine().getErr() : o;
+            if (stdout) {
+                authority.saveIndex(ca.dir);
+                o.print(c.chainPem());
+                o.flush();
+            } else {
+                String superseded = supersede(authority, out);
+                new FileSet().add(out, c.chainPem(), false).commit(() -> authority.saveIndex(ca.dir));
+                saved(status, out);
+                if (superseded != null) {
+                    status.println(superseded);
+                }
+            }
+            status.println("serial " + c.serial().toString(16));
             return 0;
         }
     }
@@ -228,15 +412,17 @@ final class PkiCommand {
 
         @Override
         public Integer call() throws Exception {
-            CertificateAuthority authority = ca.load();
             BigInteger s;
             try {
                 s = new BigInteger(serial.replace(":", ""), 16);
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("invalid serial '" + serial + "': expected hex");
+                throw new IllegalArgumentException("invalid serial '" + serial + "': expected hex, as printed when "
+                        + "the certificate was issued");
             }
-            authority.revoke(s, RevocationReason.parse(reason));
-            ca.save(authority);
+            RevocationReason why = RevocationReason.parse(reason);
+            CertificateAuthority authority = ca.load();
+            authority.revoke(s, why);
+            authority.saveIndex(ca.dir);
             spec.commandLine().getOut().println("==> Revoked " + s.toString(16));
             return 0;
         }
@@ -252,20 +438,32 @@ final class PkiCommand {
         int days;
         @Option(names = "--der", description = "write DER instead of PEM")
         boolean der;
-        @Option(names = "--out", description = "file (default: <ca-dir>/crl.pem, or crl.der with --der)")
+        @Option(names = "--out", description = "file (default: <ca-dir>/crl.pem, or crl.der with --der); '-' for "
+                + "standard output (PEM only)")
         Path out;
 
         @Override
         public Integer call() throws Exception {
-            CertificateAuthority authority = ca.load();
-            Path file = out != null ? out : ca.dir.resolve(der ? "crl.der" : "crl.pem");
-            var crl = authority.crl(Duration.ofDays(days));
-            if (der) {
-                SecureFiles.writePublic(file, crl.getEncoded());
-            } else {
-                SecureFiles.writePublic(file, Pem.encode(crl));
+            boolean stdout = isStdout(out);
+            if (stdout && der) {
+                throw new IllegalArgumentException("--der writes binary: give --out a file, or drop --der to print PEM");
             }
-            ca.save(authority); // the CRL number advanced
+            Path file = out != null ? out : ca.dir.resolve(der ? "crl.der" : "crl.pem");
+            if (!stdout) {
+                requireNotCaFile(file, ca.dir, Set.of("crl.pem", "crl.der"));
+                requireFileTarget(file);
+            }
+            CertificateAuthority authority = ca.load();
+            var crl = authority.crl(Duration.ofDays(days));
+            if (stdout) {
+                authority.saveIndex(ca.dir); // the CRL number advanced
+                spec.commandLine().getOut().print(Pem.encode(crl));
+                spec.commandLine().getOut().flush();
+                return 0;
+            }
+            FileSet files = der ? new FileSet().add(file, crl.getEncoded(), false)
+                    : new FileSet().add(file, Pem.encode(crl), false);
+            files.commit(() -> authority.saveIndex(ca.dir));
             saved(spec.commandLine().getOut(), file);
             return 0;
         }
@@ -275,7 +473,11 @@ final class PkiCommand {
     static final class KeyTypes implements picocli.CommandLine.ITypeConverter<KeyType> {
         @Override
         public KeyType convert(String value) {
-            return KeyType.parse(value);
+            try {
+                return KeyType.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
         }
     }
 
@@ -283,7 +485,11 @@ final class PkiCommand {
     static final class Roles implements picocli.CommandLine.ITypeConverter<Profile> {
         @Override
         public Profile convert(String value) {
-            return Profile.parse(value);
+            try {
+                return Profile.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
         }
     }
 }

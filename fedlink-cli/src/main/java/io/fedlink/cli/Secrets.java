@@ -4,22 +4,44 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 
-/** Reads passwords from files (never from the command line, where other users can see them). */
+/**
+ * Reads passwords from files (never from the command line, where other users can see them). The file must not be
+ * readable by group or others; its content is the password exactly, spaces included, less one trailing newline.
+ */
 final class Secrets {
     private Secrets() {}
 
-    /** The first line of {@code file}, or {@code null} when no file was given. */
+    /** The password in {@code file}, or {@code null} when no file was given. */
     static char[] read(Path file) throws IOException {
         if (file == null) {
             return null;
         }
-        String s = Files.readString(file, StandardCharsets.UTF_8);
-        int nl = s.indexOf('\n');
-        String line = (nl < 0 ? s : s.substring(0, nl)).strip();
-        if (line.isEmpty()) {
-            throw new IllegalArgumentException("password file " + file + " is empty");
+        if (!Files.exists(file)) {
+            throw new IllegalArgumentException("password file '" + file + "' not found: create it with the password "
+                    + "on one line (chmod 600), or fix the path");
         }
-        return line.toCharArray();
+        try {
+            Set<PosixFilePermission> mode = Files.getPosixFilePermissions(file);
+            if (mode.contains(PosixFilePermission.GROUP_READ) || mode.contains(PosixFilePermission.OTHERS_READ)) {
+                throw new IllegalArgumentException("password file '" + file + "' is readable by other users (mode "
+                        + PosixFilePermissions.toString(mode) + "): run chmod 600 " + file);
+            }
+        } catch (UnsupportedOperationException e) {
+            // not a POSIX file system: nothing to check
+        }
+        String s = Files.readString(file, StandardCharsets.UTF_8);
+        s = s.endsWith("\r\n") ? s.substring(0, s.length() - 2) : s.endsWith("\n") ? s.substring(0, s.length() - 1) : s;
+        if (s.isEmpty()) {
+            throw new IllegalArgumentException("password file '" + file + "' is empty: put the password in it");
+        }
+        if (s.indexOf('\n') >= 0 || s.indexOf('\r') >= 0) {
+            throw new IllegalArgumentException("password file '" + file + "' holds more than one line: keep only the "
+                    + "password (one trailing newline is allowed)");
+        }
+        return s.toCharArray();
     }
 }

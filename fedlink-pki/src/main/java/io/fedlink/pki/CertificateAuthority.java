@@ -1,5 +1,6 @@
 package io.fedlink.pki;
 
+import io.fedlink.api.CidrBlock;
 import io.fedlink.api.HostNames;
 import io.fedlink.api.TlsMaterial;
 import java.io.IOException;
@@ -38,10 +39,8 @@ import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.Extensions;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
-import org.bouncycastle.asn1.x509.GeneralSubtree;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
-import org.bouncycastle.asn1.x509.NameConstraints;
 import org.bouncycastle.cert.CertIOException;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.X509v2CRLBuilder;
@@ -85,7 +84,7 @@ public final class CertificateAuthority {
 
     private final PrivateKey key;
     private final List<X509Certificate> chain; // this CA first, root last
-    private final List<String> permittedDns;   // empty: unconstrained
+    private final NameRules rules;             // NameRules.NONE: unconstrained
     private final Map<BigInteger, IndexEntry> index = new LinkedHashMap<>();
     private long crlNumber;
 
@@ -98,10 +97,10 @@ public final class CertificateAuthority {
         }
     }
 
-    private CertificateAuthority(PrivateKey key, List<X509Certificate> chain, List<String> permittedDns) {
+    private CertificateAuthority(PrivateKey key, List<X509Certificate> chain, NameRules rules) {
         this.key = key;
         this.chain = List.copyOf(chain);
-        this.permittedDns = List.copyOf(permittedDns);
+        this.rules = rules;
     }
 
     /** Starts a root CA. */
@@ -131,7 +130,17 @@ public final class CertificateAuthority {
 
     /** DNS suffixes this CA may issue names under; empty when unconstrained. */
     public List<String> permittedDns() {
-        return permittedDns;
+        return rules.dns();
+    }
+
+    /** IP blocks this CA may issue addresses in ({@code 10.0.0.0/8}); empty means none under DNS constraints. */
+    public List<String> permittedIp() {
+        return rules.ip().stream().map(Object::toString).toList();
+    }
+
+    /** Domains the hosts of issued URIs must lie in; empty means none under DNS constraints. */
+    public List<String> permittedUriDomains() {
+        return rules.uriDomains();
     }
 
     /** Trust-only TLS material that accepts certificates from this CA's root. */
@@ -154,7 +163,8 @@ public final class CertificateAuthority {
         PKCS10CertificationRequest csr = Pem.csr(csrPem);
         PublicKey publicKey;
         try {
-            if (!csr.isSignatureValid(new JcaContentVerifierProviderBuilder().build(csr.getSubjectPublicKeyInfo()))) {
+            if (!csr.isSignatureValid(new JcaContentVerifierProviderBuilder().setProvider(Pem.BC)
+                    .build(csr.getSubjectPublicKeyInfo()))) {
                 throw new IllegalArgumentException("the CSR's signature does not verify: it was altered or "
                         + "not signed by the key it carries");
             }
@@ -212,7 +222,7 @@ public final class CertificateAuthority {
 
     private synchronized X509Certificate sign(CertificateRequest request, PublicKey subjectKey) {
         request.validate();
-        checkConstraints(request);
+        rules.check(request);
         Instant now = Instant.now();
         Instant[] window = request.window(now);
         Instant caEnd = certificate().getNotAfter().toInstant();
@@ -222,8 +232,9 @@ public final class CertificateAuthority {
         }
         BigInteger serial = newSerial();
         try {
-            X500Name subject = new X500NameBuilder(BCStyle.INSTANCE)
-                    .addRDN(BCStyle.CN, request.effectiveCommonName()).build();
+            String cn = request.effectiveCommonName();
+            X500NameBuilder name = new X500NameBuilder(BCStyle.INSTANCE);
+            X500Name subject = cn == null ? name.build() : name.addRDN(BCStyle.CN, cn).build();
             JcaX509ExtensionUtils utils = new JcaX509ExtensionUtils();
             X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(certificate(), serial,
                     Date.from(window[0]), Date.from(window[1]), subject, subjectKey);
@@ -242,48 +253,21 @@ public final class CertificateAuthority {
             request.dnsNames.forEach(d -> sans.add(new GeneralName(GeneralName.dNSName, d)));
             request.ipAddresses.forEach(ip -> sans.add(new GeneralName(GeneralName.iPAddress, ip)));
             request.uris.forEach(u -> sans.add(new GeneralName(GeneralName.uniformResourceIdentifier, u.toString())));
-            if (!sans.isEmpty()) {
-                b.addExtension(Extension.subjectAlternativeName, false,
+            if (!sans.isEmpty()) { // critical when the subject is empty (RFC 5280 4.2.1.6)
+                b.addExtension(Extension.subjectAlternativeName, cn == null,
                         new GeneralNames(sans.toArray(GeneralName[]::new)));
             }
             b.addExtension(Extension.subjectKeyIdentifier, false, utils.createSubjectKeyIdentifier(subjectKey));
             b.addExtension(Extension.authorityKeyIdentifier, false,
                     utils.createAuthorityKeyIdentifier(certificate()));
             X509Certificate cert = convert(b.build(signer()));
-            index.put(serial, new IndexEntry(serial, cert.getSubjectX500Principal().getName(),
-                    cert.getNotAfter().toInstant(), null, null));
+            index.put(serial, new IndexEntry(serial, cn == null ? "DNS:" + request.dnsNames.iterator().next()
+                    : cert.getSubjectX500Principal().getName(), cert.getNotAfter().toInstant(), null, null));
             return cert;
         } catch (GeneralSecurityException | CertIOException e) {
-            throw new IllegalStateException("cannot issue a certificate for " + request.effectiveCommonName() + ": "
-                    + e.getMessage(), e);
+            throw new IllegalStateException("cannot issue a certificate for " + request.dnsNames + request.ipAddresses
+                    + ": " + e.getMessage(), e);
         }
-    }
-
-    private void checkConstraints(CertificateRequest request) {
-        if (permittedDns.isEmpty()) {
-            return;
-        }
-        List<String> names = new ArrayList<>(request.dnsNames);
-        String cn = request.effectiveCommonName();
-        if (HostNames.isDnsName(cn) && cn.contains(".")) {
-            names.add(HostNames.canonicalDnsName(cn));
-        }
-        for (String n : names) {
-            String bare = n.startsWith("*.") ? n.substring(2) : n;
-            if (!withinPermitted(bare)) {
-                throw new IllegalArgumentException("name " + HostNames.quote(n) + " is outside this CA's name "
-                        + "constraints " + permittedDns);
-            }
-        }
-    }
-
-    private boolean withinPermitted(String name) {
-        for (String p : permittedDns) {
-            if (name.equals(p) || name.endsWith("." + p)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static BigInteger newSerial() {
@@ -358,16 +342,46 @@ public final class CertificateAuthority {
     static final String INDEX_FILE = "index.tsv";
     private static final String INDEX_HEADER = "# serial\tnot_after\trevoked_at\treason\tsubject";
 
+    /** The files of a CA folder, in the order written. */
+    public static final List<String> FILES = List.of(CERT_FILE, KEY_FILE, INDEX_FILE);
+
     /**
-     * Saves the CA into {@code dir} (created with mode 0700): {@code ca.pem} (chain), {@code ca-key.pem} (PKCS#8,
-     * mode 0600, encrypted when {@code password} is given) and {@code index.tsv} (issued serials and revocations,
-     * crlNumber). Each file is replaced atomically.
+     * Saves the CA into {@code dir} (created with mode 0700 if missing; an existing folder keeps its mode):
+     * {@code ca.pem} (chain), {@code ca-key.pem} (PKCS#8, mode 0600, encrypted when {@code password} is given) and
+     * {@code index.tsv} (issued serials and revocations, crlNumber), replacing them as one unit.
      */
     public synchronized void save(Path dir, char[] password) throws IOException {
-        SecureFiles.privateDirectory(dir);
-        SecureFiles.writePublic(dir.resolve(CERT_FILE), Pem.encode(chain));
-        SecureFiles.writePrivate(dir.resolve(KEY_FILE), password == null || password.length == 0
-                ? Pem.pkcs8(key) : Pem.encryptedPkcs8(key, password));
+        files(dir, password).commit(FileSet.NOTHING);
+    }
+
+    /**
+     * Saves a new CA into {@code dir} like {@link #save(Path, char[])}, refusing when any CA file is already there.
+     *
+     * @throws IllegalArgumentException naming the files found
+     */
+    public synchronized void saveNew(Path dir, char[] password) throws IOException {
+        FileSet files = files(dir, password);
+        if (!files.existing().isEmpty()) {
+            throw new IllegalArgumentException("'" + dir + "' already holds CA files " + files.existing().stream()
+                    .map(p -> p.getFileName().toString()).toList() + ": refusing to overwrite a CA; choose another "
+                    + "folder");
+        }
+        files.commit(FileSet.NOTHING);
+    }
+
+    /** Saves only {@code index.tsv} (issued serials, revocations, CRL number) into the CA folder {@code dir}. */
+    public synchronized void saveIndex(Path dir) throws IOException {
+        new FileSet().add(dir.resolve(INDEX_FILE), indexText(), false).commit(FileSet.NOTHING);
+    }
+
+    private FileSet files(Path dir, char[] password) {
+        return new FileSet().add(dir.resolve(CERT_FILE), Pem.encode(chain), false)
+                .add(dir.resolve(KEY_FILE), password == null || password.length == 0
+                        ? Pem.pkcs8(key) : Pem.encryptedPkcs8(key, password), true)
+                .add(dir.resolve(INDEX_FILE), indexText(), false);
+    }
+
+    private String indexText() {
         StringBuilder sb = new StringBuilder(INDEX_HEADER).append('\n');
         sb.append("# crl_number\t").append(crlNumber).append('\n');
         for (IndexEntry e : index.values()) {
@@ -376,7 +390,7 @@ public final class CertificateAuthority {
                     .append(e.revoked() ? e.reason().name().toLowerCase(Locale.ROOT) : "-").append('\t')
                     .append(e.subject().replace('\t', ' ').replace('\n', ' ')).append('\n');
         }
-        SecureFiles.writePublic(dir.resolve(INDEX_FILE), sb.toString());
+        return sb.toString();
     }
 
     /** Saves with an unencrypted key; see {@link #save(Path, char[])}. */
@@ -389,6 +403,7 @@ public final class CertificateAuthority {
      * naming the file (and line).
      */
     public static CertificateAuthority load(Path dir, char[] password) throws IOException {
+        SecureFiles.requireNotDangling(dir);
         String certPem = readFile(dir.resolve(CERT_FILE));
         String keyPem = readFile(dir.resolve(KEY_FILE));
         CertificateAuthority ca;
@@ -413,7 +428,7 @@ public final class CertificateAuthority {
         try {
             return Files.readString(f, StandardCharsets.US_ASCII);
         } catch (NoSuchFileException e) {
-            throw new IllegalArgumentException(f + ": missing; is this a CA folder made by 'fedlink pki ca create'?");
+            throw new IllegalArgumentException(f + ": not found; is this a CA folder made by 'fedlink pki ca create'?");
         } catch (java.nio.charset.MalformedInputException e) {
             throw new IllegalArgumentException(f + ": not a PEM text file");
         }
@@ -468,7 +483,7 @@ public final class CertificateAuthority {
         }
         PrivateKey key = Pem.privateKey(keyPem, password);
         requireMatch(key, cert.getPublicKey(), cert);
-        return new CertificateAuthority(key, chain, permittedOf(cert));
+        return new CertificateAuthority(key, chain, NameRules.of(cert));
     }
 
     private static void requireMatch(PrivateKey key, PublicKey pub, X509Certificate cert) {
@@ -493,25 +508,6 @@ public final class CertificateAuthority {
         }
     }
 
-    private static List<String> permittedOf(X509Certificate cert) {
-        byte[] ext = cert.getExtensionValue(Extension.nameConstraints.getId());
-        if (ext == null) {
-            return List.of();
-        }
-        NameConstraints nc = NameConstraints.getInstance(
-                org.bouncycastle.asn1.ASN1OctetString.getInstance(ext).getOctets());
-        List<String> out = new ArrayList<>();
-        if (nc.getPermittedSubtrees() != null) {
-            for (GeneralSubtree t : nc.getPermittedSubtrees()) {
-                if (t.getBase().getTagNo() == GeneralName.dNSName) {
-                    String s = DERIA5String.getInstance(t.getBase().getName()).getString();
-                    out.add(s.startsWith(".") ? s.substring(1) : s);
-                }
-            }
-        }
-        return out;
-    }
-
     private static String firstCn(X500Name name) {
         var rdns = name.getRDNs(BCStyle.CN);
         return rdns.length == 0 ? null : IETFUtils.valueToString(rdns[0].getFirst().getValue());
@@ -520,7 +516,7 @@ public final class CertificateAuthority {
     @Override
     public String toString() {
         return "CertificateAuthority[" + certificate().getSubjectX500Principal().getName() + ", chain " + chain.size()
-                + (permittedDns.isEmpty() ? "" : ", permitted " + permittedDns) + ", issued " + index.size() + "]";
+                + (rules.isEmpty() ? "" : ", permitted " + rules.dns() + rules.ip() + rules.uriDomains()) + ", issued " + index.size() + "]";
     }
 
     /** Builds a root or intermediate CA. */
@@ -531,6 +527,8 @@ public final class CertificateAuthority {
         private int days = 3650;
         private Integer pathLength;
         private final List<String> permitted = new ArrayList<>();
+        private final List<CidrBlock> permittedIp = new ArrayList<>();
+        private final List<String> permittedUri = new ArrayList<>();
 
         private Builder(CertificateAuthority parent) {
             this.parent = parent;
@@ -570,7 +568,29 @@ public final class CertificateAuthority {
         /** Restricts issued DNS names to this domain and its subdomains (X.509 name constraints). */
         public Builder permitDns(String... domains) {
             for (String d : domains) {
-                permitted.add(HostNames.canonicalDnsName(d.startsWith(".") ? d.substring(1) : d));
+                permitted.add(NameRules.domain(d));
+            }
+            return this;
+        }
+
+        /**
+         * Permits IP address SANs in these blocks ({@code 10.0.0.0/8}, {@code fd00::/8}). Without it, a CA with DNS
+         * constraints issues no IP address and its certificate excludes every IP range.
+         */
+        public Builder permitIp(String... cidrs) {
+            for (String c : cidrs) {
+                permittedIp.add(CidrBlock.parse(c));
+            }
+            return this;
+        }
+
+        /**
+         * Permits URI SANs whose host is this domain or under it ({@code spiffe://fate.org/...}). Without it, a CA
+         * with DNS constraints issues no URI.
+         */
+        public Builder permitUriDomain(String... domains) {
+            for (String d : domains) {
+                permittedUri.add(NameRules.domain(d));
             }
             return this;
         }
@@ -578,7 +598,7 @@ public final class CertificateAuthority {
         /** Creates the CA: a new key, and a certificate self-signed (root) or signed by the parent. */
         public CertificateAuthority create() {
             int pl = pathLength != null ? pathLength : parent == null ? 1 : 0;
-            List<String> effective = new ArrayList<>(permitted);
+            NameRules effective = new NameRules(permitted, permittedIp, permittedUri);
             if (parent != null) {
                 int parentPl = parent.certificate().getBasicConstraints();
                 if (parentPl == 0) {
@@ -588,17 +608,7 @@ public final class CertificateAuthority {
                 if (parentPl != Integer.MAX_VALUE && pl >= parentPl) {
                     throw new IllegalArgumentException("path length " + pl + " must be below the parent's " + parentPl);
                 }
-                if (!parent.permittedDns.isEmpty()) {
-                    for (String p : permitted) {
-                        if (!parent.withinPermitted(p)) {
-                            throw new IllegalArgumentException("permitted name " + HostNames.quote(p)
-                                    + " is outside the parent's name constraints " + parent.permittedDns);
-                        }
-                    }
-                    if (effective.isEmpty()) {
-                        effective.addAll(parent.permittedDns);
-                    }
-                }
+                effective = parent.rules.narrowedBy(effective);
             }
             KeyPair pair = keyType.generate();
             Instant now = Instant.now();
@@ -625,10 +635,7 @@ public final class CertificateAuthority {
                             utils.createAuthorityKeyIdentifier(pair.getPublic()));
                 }
                 if (!effective.isEmpty()) {
-                    GeneralSubtree[] trees = effective.stream()
-                            .map(d -> new GeneralSubtree(new GeneralName(GeneralName.dNSName, d)))
-                            .toArray(GeneralSubtree[]::new);
-                    b.addExtension(Extension.nameConstraints, true, new NameConstraints(trees, null));
+                    b.addExtension(Extension.nameConstraints, true, effective.extension());
                 }
                 ContentSigner signer;
                 if (parent == null) {

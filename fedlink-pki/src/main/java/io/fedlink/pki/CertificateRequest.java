@@ -28,6 +28,8 @@ import java.util.Set;
 public final class CertificateRequest {
     /** Default validity in days. */
     public static final int DEFAULT_DAYS = 397;
+    /** Longest common name (RFC 5280 ub-common-name); longer DNS names make SAN-only certificates. */
+    public static final int MAX_CN_LENGTH = 64;
 
     final Profile profile;
     final Set<String> dnsNames = new LinkedHashSet<>();
@@ -141,8 +143,9 @@ public final class CertificateRequest {
 
     /** Sets the subject common name. */
     public CertificateRequest commonName(String cn) {
-        if (cn == null || cn.isBlank() || cn.length() > 64) {
-            throw new IllegalArgumentException("invalid common name " + HostNames.quote(cn) + ": 1..64 characters");
+        if (cn == null || cn.isBlank() || cn.length() > MAX_CN_LENGTH) {
+            throw new IllegalArgumentException("invalid common name " + HostNames.quote(cn) + ": 1.." + MAX_CN_LENGTH
+                    + " characters");
         }
         for (char c : cn.toCharArray()) {
             if (c < 0x20 || c == 0x7f) {
@@ -196,13 +199,17 @@ public final class CertificateRequest {
         return List.copyOf(ipAddresses);
     }
 
-    /** The effective common name. */
+    /**
+     * The effective common name, or {@code null} for a SAN-only certificate: when no common name was set and the
+     * first DNS name is longer than a CN may be (64 characters).
+     */
     public String effectiveCommonName() {
         if (commonName != null) {
             return commonName;
         }
         if (!dnsNames.isEmpty()) {
-            return dnsNames.iterator().next();
+            String first = dnsNames.iterator().next();
+            return first.length() <= MAX_CN_LENGTH ? first : null;
         }
         if (!ipAddresses.isEmpty()) {
             return ipAddresses.iterator().next();

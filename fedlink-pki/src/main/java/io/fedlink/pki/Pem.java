@@ -39,7 +39,7 @@ import org.bouncycastle.util.io.pem.PemWriter;
  * <p>Errors say what the PEM held instead of what was expected; they never include key material or passwords.
  */
 public final class Pem {
-    private static final BouncyCastleProvider BC = new BouncyCastleProvider();
+    static final BouncyCastleProvider BC = new BouncyCastleProvider();
     private static final int PBKDF2_ITERATIONS = 100_000;
 
     private Pem() {}

@@ -153,7 +153,7 @@ class CertificateAuthorityTest {
                 .contains("does not belong to certificate"));
         Files.delete(dir.resolve("ca-key.pem"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> CertificateAuthority.load(dir)).getMessage()
-                .contains("ca-key.pem: missing"));
+                .contains("ca-key.pem: not found"));
         assertEquals(good, Files.readString(index), "loading never writes");
     }
 

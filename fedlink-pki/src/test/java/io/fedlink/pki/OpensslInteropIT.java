@@ -26,7 +26,7 @@ class OpensslInteropIT {
     @Test
     void opensslVerifiesRootAndIntermediateChains() throws Exception {
         CertificateAuthority root = CertificateAuthority.builder().commonName("fate.org root").permitDns("fate.org")
-                .create();
+                .permitIp("127.0.0.0/8").create();
         CertificateAuthority mid = root.intermediate().commonName("fate.org issuing").create();
         write("root.pem", Pem.encode(root.chain()));
         write("mid.pem", Pem.encode(mid.chain().subList(0, 1)));
@@ -47,7 +47,8 @@ class OpensslInteropIT {
         assertTrue(text.contains("Digital Signature, Key Encipherment"), text);
         assertTrue(text.contains("CA:FALSE") && text.contains("X509v3 Authority Key Identifier"), text);
         String caText = Tools.ok(dir, "openssl", "x509", "-in", "root.pem", "-noout", "-text");
-        assertTrue(caText.contains("Permitted:") && caText.contains("DNS:fate.org"), caText);
+        assertTrue(caText.contains("Permitted:") && caText.contains("DNS:fate.org")
+                && caText.contains("IP:127.0.0.0/255.0.0.0"), caText);
         assertTrue(caText.contains("CA:TRUE, pathlen:1"), caText);
     }
 
@@ -126,6 +127,72 @@ class OpensslInteropIT {
         String tampered = io.fedlink.api.TlsMaterial.pemBlock("CERTIFICATE REQUEST", der);
         assertTrue(org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> ca.signCsr(tampered, Profile.SERVER, 30)).getMessage().contains("signature does not verify"));
+    }
+
+    @Test
+    void opensslMadeEcAndEd25519CsrsAreSigned() throws Exception {
+        CertificateAuthority ca = CertificateAuthority.builder().permitDns("fate.org").create();
+        write("ca.pem", Pem.encode(ca.chain()));
+        String[][] keys = {{"ec", "-pkeyopt", "ec_paramgen_curve:P-256"}, {"ec", "-pkeyopt", "ec_paramgen_curve:P-384"},
+            {"ed25519"}};
+        for (String[] k : keys) {
+            String[] cmd = new String[k.length + 1];
+            cmd[0] = "-algorithm";
+            System.arraycopy(k, 0, cmd, 1, k.length);
+            java.util.List<String> gen = new java.util.ArrayList<>(java.util.List.of("openssl", "genpkey"));
+            gen.addAll(java.util.List.of(cmd));
+            gen.addAll(java.util.List.of("-out", "k.pem"));
+            Tools.ok(dir, gen.toArray(String[]::new));
+            Tools.ok(dir, "openssl", "req", "-new", "-key", "k.pem", "-subj", "/CN=10000.fate.org", "-addext",
+                    "subjectAltName=DNS:10000.fate.org", "-out", "k.csr.pem");
+            IssuedCertificate c = ca.signCsr(Files.readString(dir.resolve("k.csr.pem")), Profile.PEER, 30);
+            write("k.cert.pem", c.certificatePem());
+            Tools.ok(dir, "openssl", "verify", "-CAfile", "ca.pem", "k.cert.pem");
+            String pub = Tools.ok(dir, "openssl", "pkey", "-in", "k.pem", "-pubout");
+            assertEquals(pub.strip(), io.fedlink.api.TlsMaterial.pemBlock("PUBLIC KEY",
+                    c.certificate().getPublicKey().getEncoded()).strip(), String.join(" ", k));
+        }
+    }
+
+    @Test
+    void opensslRejectsAForgedLeafOutsideTheConstraints() throws Exception {
+        CertificateAuthority ca = CertificateAuthority.builder().permitDns("fate.org").create();
+        ca.save(dir.resolve("ca"));
+        java.security.PrivateKey caKey = Pem.privateKey(Files.readString(dir.resolve("ca/ca-key.pem")), null);
+        write("ca.pem", Pem.encode(ca.chain()));
+        String[][] forged = {{"ip", "10.1.2.3"}, {"ip", "::1"}, {"dns", "evil.com"}};
+        for (String[] f : forged) {
+            write("forged.pem", Pem.encode(java.util.List.of(forge(ca, caKey, f[0], f[1]))));
+            Tools.Result r = Tools.run(dir, "openssl", "verify", "-CAfile", "ca.pem", "forged.pem");
+            assertNotEquals(0, r.code(), f[1] + ": " + r.out());
+            assertTrue(r.out().contains("subtree violation") || r.out().contains("name constraint"), r.out());
+        }
+        // The control: the same forgery inside the constraints verifies, so the rejection is the constraint's.
+        write("fine.pem", Pem.encode(java.util.List.of(forge(ca, caKey, "dns", "ok.fate.org"))));
+        Tools.ok(dir, "openssl", "verify", "-CAfile", "ca.pem", "fine.pem");
+        // A SAN-only certificate for a name too long for a CN verifies too.
+        String label = "b".repeat(60);
+        write("long.pem", ca.issue(CertificateRequest.server(label + "." + label + "." + label + ".fate.org"))
+                .certificatePem());
+        Tools.ok(dir, "openssl", "verify", "-x509_strict", "-purpose", "sslserver", "-CAfile", "ca.pem", "long.pem");
+    }
+
+    /** A leaf built with BouncyCastle directly (bypassing the CA's checks) and signed by the CA's key. */
+    private static java.security.cert.X509Certificate forge(CertificateAuthority ca, java.security.PrivateKey caKey,
+                                                            String kind, String name) throws Exception {
+        var pair = KeyType.EC_P256.generate();
+        var now = java.time.Instant.now();
+        var b = new org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder(ca.certificate(),
+                java.math.BigInteger.valueOf(now.toEpochMilli()), java.util.Date.from(now.minusSeconds(300)),
+                java.util.Date.from(now.plusSeconds(86400)), new org.bouncycastle.asn1.x500.X500Name("CN=forged"),
+                pair.getPublic());
+        var gn = kind.equals("ip") ? new org.bouncycastle.asn1.x509.GeneralName(
+                org.bouncycastle.asn1.x509.GeneralName.iPAddress, name)
+                : new org.bouncycastle.asn1.x509.GeneralName(org.bouncycastle.asn1.x509.GeneralName.dNSName, name);
+        b.addExtension(org.bouncycastle.asn1.x509.Extension.subjectAlternativeName, false,
+                new org.bouncycastle.asn1.x509.GeneralNames(gn));
+        return new org.bouncycastle.cert.jcajce.JcaX509CertificateConverter().getCertificate(
+                b.build(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withECDSA").build(caKey)));
     }
 
     @Test
