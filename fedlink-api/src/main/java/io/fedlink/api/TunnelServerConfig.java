@@ -15,6 +15,10 @@ import java.util.Objects;
  * available processor; 16 KiB copy buffers; refusals answered with a TLS alert.
  */
 public final class TunnelServerConfig {
+    /** Longest hello or connect timeout accepted. */
+    public static final Duration MAX_HANDSHAKE_TIMEOUT = Duration.ofHours(1);
+    /** Longest idle timeout accepted (deadline arithmetic stays far from overflow). */
+    public static final Duration MAX_IDLE_TIMEOUT = Duration.ofDays(30);
     /** Largest ClientHello cap a transport must support. */
     public static final int MAX_HELLO_CAP = 64 * 1024;
 
@@ -31,16 +35,19 @@ public final class TunnelServerConfig {
     private final boolean refusalAlerts;
     private final TunnelListener listener;
     private final String transport;
+    private final NameResolver resolver;
 
     private TunnelServerConfig(Builder b) {
         this.bindAddress = b.bindAddress;
         this.routes = Objects.requireNonNull(b.routes, "routes: give a RouteTable or RouteHolder");
-        this.helloTimeout = positive("helloTimeout", b.helloTimeout);
-        this.connectTimeout = positive("connectTimeout", b.connectTimeout);
+        this.helloTimeout = atMost("helloTimeout", positive("helloTimeout", b.helloTimeout), MAX_HANDSHAKE_TIMEOUT,
+                "1 hour");
+        this.connectTimeout = atMost("connectTimeout", positive("connectTimeout", b.connectTimeout),
+                MAX_HANDSHAKE_TIMEOUT, "1 hour");
         if (b.idleTimeout.isNegative()) {
             throw new IllegalArgumentException("idleTimeout must be zero (none) or positive, was " + b.idleTimeout);
         }
-        this.idleTimeout = b.idleTimeout;
+        this.idleTimeout = atMost("idleTimeout", b.idleTimeout, MAX_IDLE_TIMEOUT, "30 days");
         this.maxHelloBytes = range("maxHelloBytes", b.maxHelloBytes, 512, MAX_HELLO_CAP);
         this.maxTunnels = range("maxTunnels", b.maxTunnels, 1, Integer.MAX_VALUE);
         this.maxPendingHandshakes = range("maxPendingHandshakes", b.maxPendingHandshakes, 1, Integer.MAX_VALUE);
@@ -49,11 +56,19 @@ public final class TunnelServerConfig {
         this.refusalAlerts = b.refusalAlerts;
         this.listener = Objects.requireNonNull(b.listener, "listener");
         this.transport = b.transport;
+        this.resolver = Objects.requireNonNull(b.resolver, "resolver");
     }
 
     private static Duration positive(String what, Duration d) {
         if (d == null || d.isZero() || d.isNegative()) {
             throw new IllegalArgumentException(what + " must be positive, was " + d);
+        }
+        return d;
+    }
+
+    private static Duration atMost(String what, Duration d, Duration max, String maxInWords) {
+        if (d.compareTo(max) > 0) {
+            throw new IllegalArgumentException(what + " must be at most " + maxInWords + " (" + max + "), was " + d);
         }
         return d;
     }
@@ -135,6 +150,11 @@ public final class TunnelServerConfig {
         return transport;
     }
 
+    /** How DNS-named targets are resolved ({@link NameResolver#JDK} unless set). */
+    public NameResolver resolver() {
+        return resolver;
+    }
+
     /** Collects settings; see the class comment for defaults. */
     public static final class Builder {
         private InetSocketAddress bindAddress = new InetSocketAddress(443);
@@ -150,6 +170,7 @@ public final class TunnelServerConfig {
         private boolean refusalAlerts = true;
         private TunnelListener listener = TunnelListener.NONE;
         private String transport;
+        private NameResolver resolver = NameResolver.JDK;
 
         Builder() {}
 
@@ -253,6 +274,12 @@ public final class TunnelServerConfig {
         /** Picks a transport by name instead of the default. */
         public Builder transport(String name) {
             this.transport = name;
+            return this;
+        }
+
+        /** Resolves DNS-named targets with {@code r} instead of the JDK resolver. */
+        public Builder resolver(NameResolver r) {
+            this.resolver = r;
             return this;
         }
 

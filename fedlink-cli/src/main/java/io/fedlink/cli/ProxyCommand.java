@@ -16,8 +16,12 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import io.fedlink.api.TunnelServerConfig;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code fedlink proxy}: the SNI tunnel proxy with routes from a Traffic Server {@code sni.yaml}, reloaded when the
@@ -78,8 +82,23 @@ final class ProxyCommand implements Callable<Integer> {
         return t;
     }
 
+    @Spec
+    CommandSpec spec;
+
+    /** Bounds every duration option before anything is bound, naming the option. */
+    private void checkDurations() {
+        CommandLine cl = spec.commandLine();
+        Duration hour = Duration.ofHours(1);
+        Durations.check(cl, "--hello-timeout", helloTimeout, false, hour, "1h");
+        Durations.check(cl, "--connect-timeout", connectTimeout, false, hour, "1h");
+        Durations.check(cl, "--idle-timeout", idleTimeout, true, TunnelServerConfig.MAX_IDLE_TIMEOUT, "30 days");
+        Durations.check(cl, "--reload-interval", reloadInterval, false, hour, "1h");
+        Durations.check(cl, "--drain", drain, true, hour, "1h");
+    }
+
     @Override
     public Integer call() throws Exception {
+        checkDurations();
         RouteHolder holder = new RouteHolder(load());
         var b = SniProxy.builder().bind(Endpoint.parse(listen)).routes(holder).helloTimeout(helloTimeout)
                 .connectTimeout(connectTimeout).idleTimeout(idleTimeout).maxTunnels(maxTunnels)

@@ -10,7 +10,6 @@ import io.fedlink.api.TunnelServerConfig;
 import io.fedlink.api.TunnelStats;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ClosedChannelException;
@@ -136,7 +135,7 @@ final class NioTunnelServer implements TunnelServer {
         try {
             resolver.execute(() -> {
                 try {
-                    InetSocketAddress a = new InetSocketAddress(InetAddress.getByName(target.host()), target.port());
+                    InetSocketAddress a = new InetSocketAddress(config.resolver().resolve(target.host()), target.port());
                     loop.execute(() -> then.accept(a));
                 } catch (IOException e) {
                     loop.execute(() -> failed.accept(e));
