@@ -11,14 +11,17 @@ import java.util.Objects;
  * {@link Tunnels#server()} or {@link #builder()}.
  *
  * <p>Defaults: bind {@code 0.0.0.0:443}; hello timeout 10 s; connect timeout 5 s; no idle timeout; ClientHello cap
- * 16 KiB (at most 64 KiB); 10,000 live tunnels; 1,000 connections in the hello or connect phase; one event loop per
- * available processor; 16 KiB copy buffers; refusals answered with a TLS alert.
+ * 16 KiB (at most 64 KiB); 10,000 live tunnels; 1,000 connections in the hello or connect phase, 100 of them from one
+ * client address; one event loop per available processor; 16 KiB copy buffers within half of the JVM's direct-memory
+ * limit; refusals answered with a TLS alert; the JDK resolver.
  */
 public final class TunnelServerConfig {
     /** Longest hello or connect timeout accepted. */
     public static final Duration MAX_HANDSHAKE_TIMEOUT = Duration.ofHours(1);
     /** Longest idle timeout accepted (deadline arithmetic stays far from overflow). */
     public static final Duration MAX_IDLE_TIMEOUT = Duration.ofDays(30);
+    /** Smallest explicit copy-buffer memory budget (64 KiB). */
+    public static final long MIN_BUFFER_MEMORY = 64 * 1024;
     /** Largest ClientHello cap a transport must support. */
     public static final int MAX_HELLO_CAP = 64 * 1024;
 
@@ -30,6 +33,8 @@ public final class TunnelServerConfig {
     private final int maxHelloBytes;
     private final int maxTunnels;
     private final int maxPendingHandshakes;
+    private final int maxHandshakesPerClient;
+    private final long maxBufferMemory;
     private final int eventLoops;
     private final int bufferSize;
     private final boolean refusalAlerts;
@@ -51,6 +56,13 @@ public final class TunnelServerConfig {
         this.maxHelloBytes = range("maxHelloBytes", b.maxHelloBytes, 512, MAX_HELLO_CAP);
         this.maxTunnels = range("maxTunnels", b.maxTunnels, 1, Integer.MAX_VALUE);
         this.maxPendingHandshakes = range("maxPendingHandshakes", b.maxPendingHandshakes, 1, Integer.MAX_VALUE);
+        this.maxHandshakesPerClient = range("maxHandshakesPerClient", b.maxHandshakesPerClient, 1,
+                Integer.MAX_VALUE);
+        if (b.maxBufferMemory != 0 && b.maxBufferMemory < MIN_BUFFER_MEMORY) {
+            throw new IllegalArgumentException("maxBufferMemory must be 0 (automatic) or at least " + MIN_BUFFER_MEMORY
+                    + " bytes, was " + b.maxBufferMemory);
+        }
+        this.maxBufferMemory = b.maxBufferMemory;
         this.eventLoops = range("eventLoops", b.eventLoops, 1, 1024);
         this.bufferSize = range("bufferSize", b.bufferSize, 1024, 1 << 20);
         this.refusalAlerts = b.refusalAlerts;
@@ -125,6 +137,20 @@ public final class TunnelServerConfig {
         return maxPendingHandshakes;
     }
 
+    /** Limit on connections in the hello or connect phase from one client address. */
+    public int maxHandshakesPerClient() {
+        return maxHandshakesPerClient;
+    }
+
+    /**
+     * Budget in bytes for pooled direct copy buffers, all loops together; {@code 0}: half of the JVM's direct-memory
+     * limit ({@code -XX:MaxDirectMemorySize}, which defaults to the maximum heap). When it is spent, connections
+     * stop reading until buffers are returned instead of allocating more.
+     */
+    public long maxBufferMemory() {
+        return maxBufferMemory;
+    }
+
     /** Number of event loops. */
     public int eventLoops() {
         return eventLoops;
@@ -165,6 +191,8 @@ public final class TunnelServerConfig {
         private int maxHelloBytes = 16 * 1024;
         private int maxTunnels = 10_000;
         private int maxPendingHandshakes = 1_000;
+        private int maxHandshakesPerClient = 100;
+        private long maxBufferMemory;
         private int eventLoops = Runtime.getRuntime().availableProcessors();
         private int bufferSize = 16 * 1024;
         private boolean refusalAlerts = true;
@@ -244,6 +272,18 @@ public final class TunnelServerConfig {
         /** Sets the limit on connections in the hello or connect phase. */
         public Builder maxPendingHandshakes(int n) {
             this.maxPendingHandshakes = n;
+            return this;
+        }
+
+        /** Sets the limit on connections in the hello or connect phase from one client address. */
+        public Builder maxHandshakesPerClient(int n) {
+            this.maxHandshakesPerClient = n;
+            return this;
+        }
+
+        /** Sets the direct copy-buffer budget in bytes ({@code 0}: automatic, see {@link #maxBufferMemory()}). */
+        public Builder maxBufferMemory(long bytes) {
+            this.maxBufferMemory = bytes;
             return this;
         }
 
