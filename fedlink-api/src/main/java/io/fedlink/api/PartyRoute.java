@@ -19,7 +19,10 @@ import java.util.Objects;
  * </ul>
  *
  * <p>The target host may contain {@code $1} in a wildcard route: it is replaced by the labels the wildcard
- * covered, as in Traffic Server's {@code tunnel_route: $1.internal:6651}. An optional client allow list
+ * covered, as in Traffic Server's {@code tunnel_route: $1.internal:6651}. Because the client chooses those labels,
+ * a template must keep a fixed DNS suffix after {@code $1} ({@code $1.internal}, never {@code $1} alone), and a
+ * substituted target that is an IP literal, all-numeric, {@code localhost} (or under it) or a single label is
+ * refused: a template never lets a client pick an address. An optional client allow list
  * (Traffic Server's {@code ip_allow}) restricts who may use the route: an empty list admits every client.
  */
 public final class PartyRoute {
@@ -42,6 +45,12 @@ public final class PartyRoute {
             if (!isWildcard()) {
                 throw new IllegalArgumentException("route " + HostNames.quote(b.pattern) + ": target "
                         + HostNames.quote(b.targetHost) + " uses $1 but the name is not a *.suffix wildcard");
+            }
+            String suffix = b.targetHost.substring(b.targetHost.indexOf("$1") + 2);
+            if (!suffix.startsWith(".") || suffix.contains("$1") || !HostNames.isDnsName(suffix.substring(1))) {
+                throw new IllegalArgumentException("route " + HostNames.quote(b.pattern) + ": target "
+                        + HostNames.quote(b.targetHost) + " must keep a fixed DNS suffix after $1, as in"
+                        + " '$1.internal', so that clients cannot choose the address");
             }
             try {
                 new Endpoint(b.targetHost.replace("$1", "x"), targetPort);
@@ -97,7 +106,8 @@ public final class PartyRoute {
      *
      * @param serverName the name the client sent (may be {@code null} unless the target is a template)
      * @throws IllegalArgumentException if the name is not covered by this wildcard or the substituted target is not
-     *                                  a valid host
+     *                                  a valid host, or is an IP literal, all-numeric, {@code localhost} or a single
+     *                                  label
      */
     public Endpoint targetFor(String serverName) {
         if (fixedTarget != null) {
@@ -109,7 +119,17 @@ public final class PartyRoute {
                     + pattern);
         }
         String covered = name.substring(0, name.length() - wildcardSuffix().length());
-        return new Endpoint(targetHost.replace("$1", covered), targetPort);
+        String host = targetHost.replace("$1", covered);
+        String problem = HostNames.isIpLiteral(host) ? "an IP literal"
+                : host.chars().allMatch(c -> c == '.' || c >= '0' && c <= '9') ? "all-numeric"
+                : host.equals("localhost") || host.endsWith(".localhost") ? "localhost"
+                : host.indexOf('.') < 0 ? "a single label" : null;
+        if (problem != null) {
+            throw new IllegalArgumentException("server name " + HostNames.quote(serverName) + " would make the "
+                    + pattern + " template target " + HostNames.quote(host) + ", " + problem
+                    + ": templates never reach addresses chosen by the client");
+        }
+        return new Endpoint(host, targetPort);
     }
 
     /** The fixed target, or {@code null} when the target host is a {@code $1} template. */

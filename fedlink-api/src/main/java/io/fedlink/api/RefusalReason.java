@@ -28,6 +28,14 @@ public enum RefusalReason {
     TUNNEL_LIMIT,
     /** The limit on connections still in the hello phase was reached. */
     HANDSHAKE_LIMIT,
+    /** The limit on connections in the hello phase from one client address was reached. */
+    CLIENT_HANDSHAKE_LIMIT,
+    /** The resolver's queue was full, so the target name could not be looked up. */
+    RESOLVER_BUSY,
+    /** The process was out of file descriptors: the connection was accepted only to be closed. */
+    DESCRIPTOR_LIMIT,
+    /** An unexpected local failure while serving the connection; the log says which. */
+    INTERNAL_ERROR,
     /** The server is shutting down. */
     SHUTTING_DOWN
 }

@@ -21,6 +21,14 @@ public interface TunnelServer extends AutoCloseable {
     /** The route snapshot in force. */
     RouteTable routes();
 
+    /**
+     * Whether the server serves new connections: {@code false} once closed, or when an internal thread died (then
+     * it has stopped accepting and should be restarted).
+     */
+    default boolean ready() {
+        return true;
+    }
+
     /** Replaces the routes for new connections; live tunnels are not touched. */
     void routes(RouteTable next);
 

@@ -11,10 +11,17 @@ import java.util.Objects;
  * {@link Tunnels#server()} or {@link #builder()}.
  *
  * <p>Defaults: bind {@code 0.0.0.0:443}; hello timeout 10 s; connect timeout 5 s; no idle timeout; ClientHello cap
- * 16 KiB (at most 64 KiB); 10,000 live tunnels; 1,000 connections in the hello or connect phase; one event loop per
- * available processor; 16 KiB copy buffers; refusals answered with a TLS alert.
+ * 16 KiB (at most 64 KiB); 10,000 live tunnels; 1,000 connections in the hello or connect phase, 100 of them from one
+ * client address; one event loop per available processor; 16 KiB copy buffers within half of the JVM's direct-memory
+ * limit; refusals answered with a TLS alert; the JDK resolver.
  */
 public final class TunnelServerConfig {
+    /** Longest hello or connect timeout accepted. */
+    public static final Duration MAX_HANDSHAKE_TIMEOUT = Duration.ofHours(1);
+    /** Longest idle timeout accepted (deadline arithmetic stays far from overflow). */
+    public static final Duration MAX_IDLE_TIMEOUT = Duration.ofDays(30);
+    /** Smallest explicit copy-buffer memory budget (64 KiB). */
+    public static final long MIN_BUFFER_MEMORY = 64 * 1024;
     /** Largest ClientHello cap a transport must support. */
     public static final int MAX_HELLO_CAP = 64 * 1024;
 
@@ -26,34 +33,54 @@ public final class TunnelServerConfig {
     private final int maxHelloBytes;
     private final int maxTunnels;
     private final int maxPendingHandshakes;
+    private final int maxHandshakesPerClient;
+    private final long maxBufferMemory;
     private final int eventLoops;
     private final int bufferSize;
     private final boolean refusalAlerts;
     private final TunnelListener listener;
     private final String transport;
+    private final NameResolver resolver;
 
     private TunnelServerConfig(Builder b) {
         this.bindAddress = b.bindAddress;
         this.routes = Objects.requireNonNull(b.routes, "routes: give a RouteTable or RouteHolder");
-        this.helloTimeout = positive("helloTimeout", b.helloTimeout);
-        this.connectTimeout = positive("connectTimeout", b.connectTimeout);
+        this.helloTimeout = atMost("helloTimeout", positive("helloTimeout", b.helloTimeout), MAX_HANDSHAKE_TIMEOUT,
+                "1 hour");
+        this.connectTimeout = atMost("connectTimeout", positive("connectTimeout", b.connectTimeout),
+                MAX_HANDSHAKE_TIMEOUT, "1 hour");
         if (b.idleTimeout.isNegative()) {
             throw new IllegalArgumentException("idleTimeout must be zero (none) or positive, was " + b.idleTimeout);
         }
-        this.idleTimeout = b.idleTimeout;
+        this.idleTimeout = atMost("idleTimeout", b.idleTimeout, MAX_IDLE_TIMEOUT, "30 days");
         this.maxHelloBytes = range("maxHelloBytes", b.maxHelloBytes, 512, MAX_HELLO_CAP);
         this.maxTunnels = range("maxTunnels", b.maxTunnels, 1, Integer.MAX_VALUE);
         this.maxPendingHandshakes = range("maxPendingHandshakes", b.maxPendingHandshakes, 1, Integer.MAX_VALUE);
+        this.maxHandshakesPerClient = range("maxHandshakesPerClient", b.maxHandshakesPerClient, 1,
+                Integer.MAX_VALUE);
+        if (b.maxBufferMemory != 0 && b.maxBufferMemory < MIN_BUFFER_MEMORY) {
+            throw new IllegalArgumentException("maxBufferMemory must be 0 (automatic) or at least " + MIN_BUFFER_MEMORY
+                    + " bytes, was " + b.maxBufferMemory);
+        }
+        this.maxBufferMemory = b.maxBufferMemory;
         this.eventLoops = range("eventLoops", b.eventLoops, 1, 1024);
         this.bufferSize = range("bufferSize", b.bufferSize, 1024, 1 << 20);
         this.refusalAlerts = b.refusalAlerts;
         this.listener = Objects.requireNonNull(b.listener, "listener");
         this.transport = b.transport;
+        this.resolver = Objects.requireNonNull(b.resolver, "resolver");
     }
 
     private static Duration positive(String what, Duration d) {
         if (d == null || d.isZero() || d.isNegative()) {
             throw new IllegalArgumentException(what + " must be positive, was " + d);
+        }
+        return d;
+    }
+
+    private static Duration atMost(String what, Duration d, Duration max, String maxInWords) {
+        if (d.compareTo(max) > 0) {
+            throw new IllegalArgumentException(what + " must be at most " + maxInWords + " (" + max + "), was " + d);
         }
         return d;
     }
@@ -110,6 +137,20 @@ public final class TunnelServerConfig {
         return maxPendingHandshakes;
     }
 
+    /** Limit on connections in the hello or connect phase from one client address. */
+    public int maxHandshakesPerClient() {
+        return maxHandshakesPerClient;
+    }
+
+    /**
+     * Budget in bytes for pooled direct copy buffers, all loops together; {@code 0}: half of the JVM's direct-memory
+     * limit ({@code -XX:MaxDirectMemorySize}, which defaults to the maximum heap). When it is spent, connections
+     * stop reading until buffers are returned instead of allocating more.
+     */
+    public long maxBufferMemory() {
+        return maxBufferMemory;
+    }
+
     /** Number of event loops. */
     public int eventLoops() {
         return eventLoops;
@@ -135,6 +176,11 @@ public final class TunnelServerConfig {
         return transport;
     }
 
+    /** How DNS-named targets are resolved ({@link NameResolver#JDK} unless set). */
+    public NameResolver resolver() {
+        return resolver;
+    }
+
     /** Collects settings; see the class comment for defaults. */
     public static final class Builder {
         private InetSocketAddress bindAddress = new InetSocketAddress(443);
@@ -145,11 +191,14 @@ public final class TunnelServerConfig {
         private int maxHelloBytes = 16 * 1024;
         private int maxTunnels = 10_000;
         private int maxPendingHandshakes = 1_000;
+        private int maxHandshakesPerClient = 100;
+        private long maxBufferMemory;
         private int eventLoops = Runtime.getRuntime().availableProcessors();
         private int bufferSize = 16 * 1024;
         private boolean refusalAlerts = true;
         private TunnelListener listener = TunnelListener.NONE;
         private String transport;
+        private NameResolver resolver = NameResolver.JDK;
 
         Builder() {}
 
@@ -226,6 +275,18 @@ public final class TunnelServerConfig {
             return this;
         }
 
+        /** Sets the limit on connections in the hello or connect phase from one client address. */
+        public Builder maxHandshakesPerClient(int n) {
+            this.maxHandshakesPerClient = n;
+            return this;
+        }
+
+        /** Sets the direct copy-buffer budget in bytes ({@code 0}: automatic, see {@link #maxBufferMemory()}). */
+        public Builder maxBufferMemory(long bytes) {
+            this.maxBufferMemory = bytes;
+            return this;
+        }
+
         /** Sets the number of event loops. */
         public Builder eventLoops(int n) {
             this.eventLoops = n;
@@ -253,6 +314,12 @@ public final class TunnelServerConfig {
         /** Picks a transport by name instead of the default. */
         public Builder transport(String name) {
             this.transport = name;
+            return this;
+        }
+
+        /** Resolves DNS-named targets with {@code r} instead of the JDK resolver. */
+        public Builder resolver(NameResolver r) {
+            this.resolver = r;
             return this;
         }
 

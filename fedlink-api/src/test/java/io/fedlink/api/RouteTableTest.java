@@ -97,10 +97,28 @@ class RouteTableTest {
         assertNull(t.routes().get(0).target());
     }
 
+    /** A template must not turn a client-chosen name into an IP literal, a bare number, localhost or one label. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "$1.1| 127.0.0.fate.org| an IP literal",
+        "$1.1| 2130706.fate.org| all-numeric",
+        "$1.localhost| a.fate.org| localhost",
+        "$1.x.localhost| a.fate.org| localhost",
+    })
+    void templateTargetsNeverBecomeAddressesOrLocalhost(String template, String name, String problem) {
+        PartyRoute r = PartyRoute.builder("*.fate.org").target(template, 6651).build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> r.targetFor(name));
+        assertTrue(e.getMessage().contains(problem) && e.getMessage().contains(name), e.getMessage());
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         "10000.fate.org| $1.internal| uses $1 but the name is not a *.suffix wildcard",
-        "*.fate.org| $1_bad| invalid target",
+        "*.fate.org| x_$1.internal| invalid target",
+        "*.fate.org| $1| must keep a fixed DNS suffix after $1",
+        "*.fate.org| x$1| must keep a fixed DNS suffix after $1",
+        "*.fate.org| $1.$1.internal| must keep a fixed DNS suffix after $1",
+        "*.fate.org| $1.| must keep a fixed DNS suffix after $1",
     })
     void refusesBadTemplates(String name, String host, String problem) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

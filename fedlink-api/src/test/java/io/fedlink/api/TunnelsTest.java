@@ -42,4 +42,22 @@ class TunnelsTest {
                 () -> Tunnels.server().bind(Endpoint.parse("proxy.fate.org:443"))).getMessage()
                 .contains("must be an IP literal"));
     }
+
+    /** Durations that would overflow the nanosecond deadline arithmetic are refused at the builder, naming the option. */
+    @Test
+    void durationsAreBounded() {
+        TunnelServerConfig.Builder b = Tunnels.server().routes(RouteTable.empty());
+        assertEquals("idleTimeout must be at most 30 days (PT720H), was PT3000000H",
+                assertThrows(IllegalArgumentException.class, () -> b.idleTimeout(Duration.ofHours(3_000_000)).build())
+                        .getMessage());
+        b.idleTimeout(Duration.ZERO);
+        assertEquals("helloTimeout must be at most 1 hour (PT1H), was PT2H", assertThrows(
+                IllegalArgumentException.class, () -> b.helloTimeout(Duration.ofHours(2)).build()).getMessage());
+        b.helloTimeout(Duration.ofSeconds(1));
+        assertEquals("connectTimeout must be at most 1 hour (PT1H), was PT1000000H", assertThrows(
+                IllegalArgumentException.class, () -> b.connectTimeout(Duration.ofHours(1_000_000)).build())
+                .getMessage());
+        b.connectTimeout(Duration.ofHours(1));
+        assertEquals(Duration.ofHours(1), b.idleTimeout(Duration.ofDays(30)).build().connectTimeout());
+    }
 }

@@ -4,24 +4,26 @@ import io.fedlink.api.Endpoint;
 import io.fedlink.api.RouteHolder;
 import io.fedlink.api.RouteTable;
 import io.fedlink.api.TunnelServer;
+import io.fedlink.sni.RouteFileSource;
 import io.fedlink.sni.SniProxy;
-import io.fedlink.sni.SniYaml;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import io.fedlink.api.TunnelServerConfig;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code fedlink proxy}: the SNI tunnel proxy with routes from a Traffic Server {@code sni.yaml}, reloaded when the
- * file changes. A bad file is logged and refused; the previous routes stay in force.
+ * file changes ({@link RouteFileSource}: bounded, debounced; a bad or missing file is logged and refused, the previous
+ * routes stay in force). Exits non-zero if the proxy stops serving after an internal failure.
  */
 @Command(name = "proxy", mixinStandardHelpOptions = true,
         description = "Run the SNI tunnel proxy: route each TLS connection by its server name, bytes untouched.")
@@ -48,6 +50,13 @@ final class ProxyCommand implements Callable<Integer> {
     @Option(names = "--max-handshakes", defaultValue = "1000",
             description = "limit on connections still in the hello phase (default: ${DEFAULT-VALUE})")
     int maxHandshakes;
+    @Option(names = "--max-handshakes-per-client", defaultValue = "100",
+            description = "limit on connections in the hello phase from one client address (default: ${DEFAULT-VALUE})")
+    int maxHandshakesPerClient;
+    @Option(names = "--buffer-memory-mib", defaultValue = "0",
+            description = "direct memory for copy buffers in MiB; 0 = half the JVM's direct-memory limit"
+                    + " (default: ${DEFAULT-VALUE})")
+    int bufferMemoryMib;
     @Option(names = "--max-hello-bytes", defaultValue = "16384",
             description = "ClientHello cap, 512..65536 (default: ${DEFAULT-VALUE})")
     int maxHelloBytes;
@@ -62,28 +71,45 @@ final class ProxyCommand implements Callable<Integer> {
             description = "on SIGTERM, let tunnels drain this long (default: ${DEFAULT-VALUE})")
     Duration drain;
 
-    RouteTable load() throws Exception {
-        RouteTable t = SniYaml.read(routes);
-        if (defaultRoute != null) {
-            Endpoint d = Endpoint.parse(defaultRoute);
-            RouteTable.Builder b = t.toBuilder();
-            if (t.unknownNameRoute() == null) {
-                b.whenUnknownName(d);
-            }
-            if (t.noServerNameRoute() == null) {
-                b.whenNoServerName(d);
-            }
-            t = b.build();
+    /** Adds the {@code --default} route for unknown names and hellos without a name, unless the file has them. */
+    RouteTable withDefault(RouteTable t) {
+        if (defaultRoute == null) {
+            return t;
         }
-        return t;
+        Endpoint d = Endpoint.parse(defaultRoute);
+        RouteTable.Builder b = t.toBuilder();
+        if (t.unknownNameRoute() == null) {
+            b.whenUnknownName(d);
+        }
+        if (t.noServerNameRoute() == null) {
+            b.whenNoServerName(d);
+        }
+        return b.build();
+    }
+
+    @Spec
+    CommandSpec spec;
+
+    /** Bounds every duration option before anything is bound, naming the option. */
+    private void checkDurations() {
+        CommandLine cl = spec.commandLine();
+        Duration hour = Duration.ofHours(1);
+        Durations.check(cl, "--hello-timeout", helloTimeout, false, hour, "1h");
+        Durations.check(cl, "--connect-timeout", connectTimeout, false, hour, "1h");
+        Durations.check(cl, "--idle-timeout", idleTimeout, true, TunnelServerConfig.MAX_IDLE_TIMEOUT, "30 days");
+        Durations.check(cl, "--reload-interval", reloadInterval, false, hour, "1h");
+        Durations.check(cl, "--drain", drain, true, hour, "1h");
     }
 
     @Override
     public Integer call() throws Exception {
-        RouteHolder holder = new RouteHolder(load());
+        checkDurations();
+        RouteFileSource source = new RouteFileSource(routes, reloadInterval, this::withDefault);
+        RouteHolder holder = source.start();
         var b = SniProxy.builder().bind(Endpoint.parse(listen)).routes(holder).helloTimeout(helloTimeout)
                 .connectTimeout(connectTimeout).idleTimeout(idleTimeout).maxTunnels(maxTunnels)
-                .maxPendingHandshakes(maxHandshakes).maxHelloBytes(maxHelloBytes).refusalAlerts(!silent);
+                .maxPendingHandshakes(maxHandshakes).maxHandshakesPerClient(maxHandshakesPerClient)
+                .maxBufferMemory((long) bufferMemoryMib << 20).maxHelloBytes(maxHelloBytes).refusalAlerts(!silent);
         if (eventLoops != null) {
             b.eventLoops(eventLoops);
         }
@@ -91,30 +117,9 @@ final class ProxyCommand implements Callable<Integer> {
         for (var r : holder.current().routes()) {
             log.info("route {}", r);
         }
-        ScheduledExecutorService watcher = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "fedlink-route-reload");
-            t.setDaemon(true);
-            return t;
-        });
-        FileStamp[] last = {FileStamp.of(routes)};
-        watcher.scheduleWithFixedDelay(() -> {
-            FileStamp now = FileStamp.of(routes);
-            if (now.equals(last[0])) {
-                return;
-            }
-            last[0] = now;
-            try {
-                RouteTable next = load();
-                holder.swap(next);
-                log.info("reloaded {}: {} routes", routes, next.size());
-            } catch (Exception e) {
-                log.warn("refused to reload {}; keeping the previous {} routes: {}", routes,
-                        holder.current().size(), e.getMessage());
-            }
-        }, reloadInterval.toMillis(), reloadInterval.toMillis(), TimeUnit.MILLISECONDS);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            watcher.shutdownNow();
+            source.close();
             try {
                 proxy.close(drain);
             } catch (InterruptedException e) {
@@ -125,19 +130,13 @@ final class ProxyCommand implements Callable<Integer> {
         System.out.println("fedlink proxy listening on " + proxy.localAddress() + " with "
                 + holder.current().size() + " routes from " + routes);
         System.out.flush();
-        stopped.await();
-        return 0;
-    }
-
-    /** Size, modification time and content hash: changes are seen even within one mtime tick. */
-    private record FileStamp(long size, long modified, int hash) {
-        static FileStamp of(Path p) {
-            try {
-                return new FileStamp(Files.size(p), Files.getLastModifiedTime(p).toMillis(),
-                        java.util.Arrays.hashCode(Files.readAllBytes(p)));
-            } catch (Exception e) {
-                return new FileStamp(-1, -1, 0);
+        while (!stopped.await(1, TimeUnit.SECONDS)) {
+            if (!proxy.ready()) { // an event loop died: exit non-zero so a supervisor restarts the proxy
+                System.err.println("fedlink: the proxy stopped serving after an internal failure (see the log);"
+                        + " exiting so that it can be restarted");
+                return 3;
             }
         }
+        return 0;
     }
 }

@@ -7,7 +7,6 @@ import io.fedlink.api.RefusalReason;
 import io.fedlink.api.Tunnel;
 import io.fedlink.api.TunnelServerConfig;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
@@ -15,8 +14,6 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.time.Instant;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * One client connection and, once routed, its target connection: the state machine
@@ -24,7 +21,6 @@ import org.slf4j.LoggerFactory;
  * {@link Tunnel} getters may be called from any thread.
  */
 final class Connection implements Tunnel {
-    private static final Logger log = LoggerFactory.getLogger(Connection.class);
     private static final int READS_PER_EVENT = 16; // fairness: yield to other connections after this many reads
 
     enum State { HELLO, RESOLVING, CONNECTING, TUNNEL, CLOSED }
@@ -43,6 +39,9 @@ final class Connection implements Tunnel {
     private volatile State state = State.HELLO;
     private long deadline;
     private long lastActivity;
+    private boolean starving;     // stopped reading: the buffer budget was spent
+    private boolean holdsSlot;    // holds one of the maxTunnels slots
+    private Runnable cancelLookup; // withdraws from the resolver while RESOLVING
 
     private ClientHelloParser parser;
     private ByteBuffer hello;
@@ -78,7 +77,7 @@ final class Connection implements Tunnel {
         }
 
         boolean wantsRead() {
-            return !eof && pending == null;
+            return !eof && pending == null && !starving;
         }
 
         boolean done() {
@@ -86,19 +85,13 @@ final class Connection implements Tunnel {
         }
     }
 
-    Connection(EventLoop loop, SocketChannel client, long acceptedNanos) {
+    Connection(EventLoop loop, SocketChannel client, InetSocketAddress remote, long acceptedNanos) {
         this.loop = loop;
         this.server = loop.server;
         this.config = server.config();
         this.id = server.nextId();
         this.client = client;
         this.openedNanos = acceptedNanos;
-        InetSocketAddress remote;
-        try {
-            remote = (InetSocketAddress) client.getRemoteAddress();
-        } catch (IOException e) {
-            remote = new InetSocketAddress(0);
-        }
         this.clientAddress = remote;
     }
 
@@ -151,8 +144,10 @@ final class Connection implements Tunnel {
 
     void onDeadline(long now) {
         switch (state) {
-            case HELLO, RESOLVING -> refuse(RefusalReason.HELLO_TIMEOUT, "no complete ClientHello within "
+            case HELLO -> refuse(RefusalReason.HELLO_TIMEOUT, "no complete ClientHello within "
                     + config.helloTimeout());
+            case RESOLVING -> refuse(RefusalReason.CONNECT_TIMEOUT, "lookup of " + targetEndpoint.host()
+                    + " took longer than " + config.connectTimeout());
             case CONNECTING -> refuse(RefusalReason.CONNECT_TIMEOUT, "connect to " + targetEndpoint + " timed out");
             case TUNNEL -> {
                 server.counters().timeouts.increment();
@@ -177,12 +172,33 @@ final class Connection implements Tunnel {
         }
     }
 
-    /** An unexpected exception escaped a handler. */
+    /** An unexpected exception or error escaped a handler. */
     void fail() {
         if (state == State.TUNNEL) {
             closeTunnel(CloseReason.INTERNAL_ERROR, true);
         } else if (state != State.CLOSED) {
-            refuse(RefusalReason.MALFORMED_HELLO, "internal error");
+            refuse(RefusalReason.INTERNAL_ERROR, "internal error");
+        }
+    }
+
+    /** No buffer was left in the budget: stop reading until the loop offers one again. */
+    private void starve() {
+        if (!starving) {
+            starving = true;
+            loop.starved(this);
+        }
+    }
+
+    /** Called by the loop at each tick while starving: read again (and starve again if still no buffer). */
+    void bufferMayBeFree() {
+        if (!starving || state == State.CLOSED) {
+            return;
+        }
+        starving = false;
+        if (state == State.HELLO) {
+            clientKey.interestOps(SelectionKey.OP_READ);
+        } else if (state == State.TUNNEL) {
+            updateInterest();
         }
     }
 
@@ -191,6 +207,11 @@ final class Connection implements Tunnel {
     private void readHello() {
         if (hello == null) {
             hello = loop.buffers.borrow();
+            if (hello == null) {
+                clientKey.interestOps(0);
+                starve();
+                return;
+            }
         }
         int n;
         try {
@@ -240,19 +261,25 @@ final class Connection implements Tunnel {
             refuse(RefusalReason.UNKNOWN_SERVER_NAME, e.getMessage());
             return;
         }
+        if (!server.reserveTunnel()) {
+            refuse(RefusalReason.TUNNEL_LIMIT, config.maxTunnels() + " tunnels connecting or open");
+            return;
+        }
+        holdsSlot = true;
         clientKey.interestOps(0); // nothing more from the client until the target is connected
+        deadline = System.nanoTime() + config.connectTimeout().toNanos(); // lookup and connect together
         InetSocketAddress address = targetEndpoint.toSocketAddress();
         if (address.isUnresolved()) {
             state = State.RESOLVING;
-            server.resolve(targetEndpoint, loop, this::connect, this::resolveFailed);
+            cancelLookup = server.resolve(targetEndpoint, loop, this::connect, this::resolveFailed);
         } else {
             connect(address);
         }
     }
 
-    private void resolveFailed(Exception e) {
+    private void resolveFailed(RefusalReason reason, String detail) {
         if (state == State.RESOLVING) {
-            refuse(RefusalReason.CONNECT_FAILED, "cannot resolve " + targetEndpoint + ": " + e.getMessage());
+            refuse(reason, detail);
         }
     }
 
@@ -263,7 +290,7 @@ final class Connection implements Tunnel {
             return; // closed meanwhile
         }
         state = State.CONNECTING;
-        deadline = System.nanoTime() + config.connectTimeout().toNanos();
+        cancelLookup = null;
         try {
             target = SocketChannel.open();
             target.configureBlocking(false);
@@ -292,7 +319,7 @@ final class Connection implements Tunnel {
     private void connected() {
         state = State.TUNNEL;
         lastActivity = System.nanoTime();
-        server.counters().pending.decrementAndGet();
+        server.leftHandshake(clientAddress);
         server.counters().routed.increment();
         server.counters().liveTunnels.incrementAndGet();
         server.tunnelOpened(this);
@@ -331,6 +358,10 @@ final class Connection implements Tunnel {
     private void copy(Direction d) {
         for (int i = 0; i < READS_PER_EVENT && d.wantsRead(); i++) {
             ByteBuffer b = loop.buffers.borrow();
+            if (b == null) {
+                starve(); // backpressure: the caller's updateInterest stops reading until buffers come back
+                return;
+            }
             int n;
             try {
                 n = d.src().read(b);
@@ -421,8 +452,15 @@ final class Connection implements Tunnel {
         if (state == State.CLOSED) {
             return;
         }
+        State was = state;
         state = State.CLOSED;
-        server.counters().pending.decrementAndGet();
+        server.leftHandshake(clientAddress);
+        if (holdsSlot) {
+            server.releaseTunnel();
+        }
+        if (was == State.RESOLVING && cancelLookup != null) {
+            cancelLookup.run();
+        }
         server.counters().refused(reason);
         int alert = TlsAlerts.forRefusal(reason);
         if (alert >= 0 && config.refusalAlerts()) {
@@ -432,7 +470,7 @@ final class Connection implements Tunnel {
                 // best effort
             }
         }
-        log.debug("refused {} sni={} reason={} ({})", clientAddress, serverName, reason, detail);
+        server.events().refused(clientAddress, serverName, reason, detail);
         releaseBuffers();
         closeQuietly(target, true);
         closeQuietly(client, false);
@@ -447,6 +485,7 @@ final class Connection implements Tunnel {
         state = State.CLOSED;
         closeReason = reason;
         server.counters().liveTunnels.decrementAndGet();
+        server.releaseTunnel();
         releaseBuffers();
         closeQuietly(client, abortive);
         closeQuietly(target, abortive);
@@ -546,10 +585,5 @@ final class Connection implements Tunnel {
     public String toString() {
         return "Tunnel#" + id + "[" + clientAddress + " sni=" + serverName + " -> " + targetEndpoint + ", " + state
                 + "]";
-    }
-
-    /** The client's address, for PROXY headers and allow lists. */
-    InetAddress clientInetAddress() {
-        return clientAddress.getAddress();
     }
 }

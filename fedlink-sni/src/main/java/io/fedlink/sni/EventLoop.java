@@ -29,13 +29,18 @@ final class EventLoop implements Runnable {
     private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final Set<Connection> connections = new HashSet<>();
     private final List<Connection> expired = new ArrayList<>();
+    /** Connections that stopped reading because the buffer budget was spent; retried every tick. */
+    private final List<Connection> starving = new ArrayList<>();
+    private final List<Connection> retrying = new ArrayList<>();
+    private long nextErrorLogNanos = System.nanoTime();
+    private long errorsSinceLog;
     private final java.util.function.Consumer<SelectionKey> handler = this::handle; // one object, not one per select
     private final Thread thread;
     private volatile boolean running = true;
 
     EventLoop(NioTunnelServer server, int index) throws IOException {
         this.server = server;
-        this.buffers = new BufferPool(server.config().bufferSize(), 64);
+        this.buffers = new BufferPool(server.config().bufferSize(), 64, server.budget());
         this.selector = Selector.open();
         this.thread = new Thread(this, "fedlink-sni-loop-" + server.localAddress().getPort() + "-" + index);
         this.thread.setDaemon(true);
@@ -52,12 +57,17 @@ final class EventLoop implements Runnable {
     }
 
     /** Adopts a freshly accepted client. */
-    void adopt(SocketChannel channel, long acceptedNanos) {
+    void adopt(SocketChannel channel, java.net.InetSocketAddress remote, long acceptedNanos) {
         execute(() -> {
-            Connection c = new Connection(this, channel, acceptedNanos);
+            Connection c = new Connection(this, channel, remote, acceptedNanos);
             connections.add(c);
             c.start();
         });
+    }
+
+    /** {@code c} found no buffer and stopped reading; it is offered one again at the next tick. */
+    void starved(Connection c) {
+        starving.add(c);
     }
 
     void forget(Connection c) {
@@ -66,10 +76,6 @@ final class EventLoop implements Runnable {
 
     SelectionKey register(SocketChannel ch, int ops, Connection c) throws IOException {
         return ch.register(selector, ops, c);
-    }
-
-    boolean inLoop() {
-        return Thread.currentThread() == thread;
     }
 
     @Override
@@ -83,11 +89,20 @@ final class EventLoop implements Runnable {
                 if (now - nextTick >= 0) {
                     nextTick = now + TICK_MILLIS * 1_000_000;
                     checkDeadlines(now);
+                    feedStarving();
                 }
-            } catch (ClosedSelectorException e) {
-                return;
             } catch (IOException | RuntimeException e) {
-                log.error("event loop {} failed; continuing", thread.getName(), e);
+                if (!running) {
+                    break;
+                }
+                if (e instanceof ClosedSelectorException) {
+                    server.loopDied(thread.getName(), e);
+                    break;
+                }
+                logFailure("event loop " + thread.getName() + " failed; continuing", e);
+            } catch (Error e) { // owned by no connection: this loop cannot be trusted any more
+                server.loopDied(thread.getName(), e);
+                break;
             }
         }
         runTasks();
@@ -107,9 +122,29 @@ final class EventLoop implements Runnable {
             c.onReady(key);
         } catch (CancelledKeyException e) {
             // the connection closed while handling an earlier key
-        } catch (RuntimeException e) {
-            log.warn("tunnel {} failed unexpectedly; closing it", c.id(), e);
+        } catch (Throwable t) { // even an Error (direct memory, a listener): close this connection, keep the loop
+            fail(c, t);
+        }
+    }
+
+    /** Closes {@code c} after an unexpected failure while serving it; counted, logged at most once a second. */
+    void fail(Connection c, Throwable t) {
+        server.counters().internalErrors.increment();
+        logFailure("connection " + c.id() + " failed unexpectedly; closed it", t);
+        try {
             c.fail();
+        } catch (Throwable again) {
+            connections.remove(c); // nothing more can be done for it
+        }
+    }
+
+    private void logFailure(String what, Throwable t) {
+        errorsSinceLog++;
+        long now = System.nanoTime();
+        if (now - nextErrorLogNanos >= 0) {
+            log.error("{} ({} failures on this loop since the last report)", what, errorsSinceLog, t);
+            errorsSinceLog = 0;
+            nextErrorLogNanos = now + 1_000_000_000L;
         }
     }
 
@@ -118,10 +153,27 @@ final class EventLoop implements Runnable {
         while ((t = tasks.poll()) != null) {
             try {
                 t.run();
-            } catch (RuntimeException e) {
-                log.error("task on {} failed", thread.getName(), e);
+            } catch (Throwable e) { // tasks serve one connection each (adopt, resolver answers)
+                server.counters().internalErrors.increment();
+                logFailure("task on " + thread.getName() + " failed", e);
             }
         }
+    }
+
+    private void feedStarving() {
+        if (starving.isEmpty()) {
+            return;
+        }
+        retrying.addAll(starving);
+        starving.clear();
+        for (Connection c : retrying) {
+            try {
+                c.bufferMayBeFree();
+            } catch (Throwable t) {
+                fail(c, t);
+            }
+        }
+        retrying.clear();
     }
 
     private void checkDeadlines(long now) {
@@ -131,7 +183,11 @@ final class EventLoop implements Runnable {
             }
         }
         for (Connection c : expired) {
-            c.onDeadline(now);
+            try {
+                c.onDeadline(now);
+            } catch (Throwable t) {
+                fail(c, t);
+            }
         }
         expired.clear();
     }
@@ -161,9 +217,5 @@ final class EventLoop implements Runnable {
 
     void join(long millis) throws InterruptedException {
         thread.join(millis);
-    }
-
-    int connectionCount() {
-        return connections.size();
     }
 }

@@ -10,7 +10,6 @@ import io.fedlink.api.TunnelServerConfig;
 import io.fedlink.api.TunnelStats;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ClosedChannelException;
@@ -22,10 +21,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -39,7 +34,6 @@ import org.slf4j.LoggerFactory;
  */
 final class NioTunnelServer implements TunnelServer {
     private static final Logger log = LoggerFactory.getLogger(NioTunnelServer.class);
-    private static final Logger access = LoggerFactory.getLogger("io.fedlink.sni.access");
 
     private final TunnelServerConfig config;
     private final ServerSocketChannel acceptor;
@@ -50,7 +44,12 @@ final class NioTunnelServer implements TunnelServer {
     private final Set<Connection> tunnels = ConcurrentHashMap.newKeySet();
     private final AtomicLong ids = new AtomicLong();
     private final AtomicBoolean closing = new AtomicBoolean();
-    private final ExecutorService resolver;
+    private final Resolver resolver;
+    private final EventLog events;
+    private final BufferPool.Budget budget;
+    private final Map<java.net.InetAddress, Integer> perClient = new ConcurrentHashMap<>();
+    private java.nio.channels.Channel reserve = openReserve(); // accept thread only
+    private volatile Throwable failure;
     private final ObjectName mbeanName;
     private volatile boolean closed;
 
@@ -65,15 +64,13 @@ final class NioTunnelServer implements TunnelServer {
             throw new IOException("cannot listen on " + config.bindAddress() + ": " + e.getMessage(), e);
         }
         this.localAddress = (InetSocketAddress) acceptor.getLocalAddress();
+        this.budget = BufferPool.Budget.of(config.maxBufferMemory());
         this.loops = new EventLoop[config.eventLoops()];
         for (int i = 0; i < loops.length; i++) {
             loops[i] = new EventLoop(this, i);
         }
-        this.resolver = new ThreadPoolExecutor(0, 4, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-            Thread t = new Thread(r, "fedlink-sni-resolver-" + localAddress.getPort());
-            t.setDaemon(true);
-            return t;
-        });
+        this.resolver = new Resolver(config.resolver(), "fedlink-sni-resolver-" + localAddress.getPort());
+        this.events = new EventLog("fedlink-sni-log-" + localAddress.getPort());
         this.acceptThread = new Thread(this::acceptLoop, "fedlink-sni-accept-" + localAddress.getPort());
         this.acceptThread.setDaemon(true);
         this.mbeanName = registerMBean();
@@ -81,12 +78,13 @@ final class NioTunnelServer implements TunnelServer {
             l.start();
         }
         acceptThread.start();
-        log.info("SNI proxy listening on {} with {} event loops and {} routes", localAddress, loops.length,
-                routes().size());
+        log.info("SNI proxy listening on {} with {} event loops, {} routes and {} MiB of copy buffers", localAddress,
+                loops.length, routes().size(), budget.limit() >> 20);
     }
 
     private void acceptLoop() {
         int next = 0;
+        AcceptBackoff backoff = new AcceptBackoff(localAddress);
         while (!closing.get()) {
             SocketChannel ch;
             try {
@@ -97,54 +95,159 @@ final class NioTunnelServer implements TunnelServer {
                 if (closing.get()) {
                     return;
                 }
-                log.warn("accept failed on {}: {}", localAddress, e.toString());
-                continue; // e.g. too many open files: the backlog absorbs a short burst
+                shedOneConnection();
+                if (!backoff.failed(e)) {
+                    return; // interrupted
+                }
+                continue;
             }
+            backoff.succeeded();
             long now = System.nanoTime();
             counters.accepted.increment();
-            RefusalReason limit = counters.liveTunnels.get() >= config.maxTunnels() ? RefusalReason.TUNNEL_LIMIT
+            InetSocketAddress remote = remoteOf(ch);
+            RefusalReason limit = counters.tunnelSlots.get() >= config.maxTunnels() ? RefusalReason.TUNNEL_LIMIT
                     : counters.pending.get() >= config.maxPendingHandshakes() ? RefusalReason.HANDSHAKE_LIMIT
+                    : !admitClient(remote.getAddress()) ? RefusalReason.CLIENT_HANDSHAKE_LIMIT
                     : null;
             if (limit != null) {
-                counters.refused(limit);
-                InetSocketAddress remote = remoteOf(ch);
-                try {
-                    ch.close();
-                } catch (IOException e) {
-                    // refused anyway
-                }
-                log.debug("refused {} at accept: {}", remote, limit);
-                connectionRefused(remote, null, limit);
+                closeRefused(ch, remote, limit, "at accept");
                 continue;
             }
             counters.pending.incrementAndGet();
-            loops[next].adopt(ch, now);
+            loops[next].adopt(ch, remote, now);
             next = (next + 1) % loops.length;
         }
+    }
+
+    /**
+     * Out of descriptors: gives the reserve descriptor back, accepts one waiting connection and closes it at once
+     * (so a client over the limit hears a close instead of timing out in the backlog), then takes a reserve again.
+     */
+    private void shedOneConnection() {
+        if (reserve == null) {
+            reserve = openReserve();
+            return;
+        }
+        closeQuietly(reserve);
+        reserve = null;
+        try {
+            SocketChannel ch = acceptor.accept();
+            counters.accepted.increment();
+            closeRefused(ch, remoteOf(ch), RefusalReason.DESCRIPTOR_LIMIT, "out of file descriptors");
+        } catch (IOException e) {
+            // nothing to shed, or still out of descriptors
+        }
+        reserve = openReserve();
+    }
+
+    private static java.nio.channels.Channel openReserve() {
+        try {
+            return java.nio.channels.DatagramChannel.open();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static void closeQuietly(java.nio.channels.Channel c) {
+        try {
+            c.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
+    }
+
+    private void closeRefused(SocketChannel ch, InetSocketAddress remote, RefusalReason reason, String detail) {
+        counters.refused(reason);
+        closeQuietly(ch);
+        events.refused(remote, null, reason, detail);
+        connectionRefused(remote, null, reason);
+    }
+
+    private boolean admitClient(java.net.InetAddress client) {
+        boolean[] admitted = {false};
+        perClient.compute(client, (k, n) -> {
+            int now = n == null ? 0 : n;
+            if (now >= config.maxHandshakesPerClient()) {
+                return n;
+            }
+            admitted[0] = true;
+            return now + 1;
+        });
+        return admitted[0];
+    }
+
+    /** A connection left its hello or connect phase (became a tunnel, or was refused). */
+    void leftHandshake(InetSocketAddress client) {
+        counters.pending.decrementAndGet();
+        perClient.computeIfPresent(client.getAddress(), (k, n) -> n <= 1 ? null : n - 1);
+    }
+
+    /** Takes one of the maxTunnels slots for a connection about to connect; {@code false} when none is free. */
+    boolean reserveTunnel() {
+        int now;
+        do {
+            now = counters.tunnelSlots.get();
+            if (now >= config.maxTunnels()) {
+                return false;
+            }
+        } while (!counters.tunnelSlots.compareAndSet(now, now + 1));
+        return true;
+    }
+
+    void releaseTunnel() {
+        counters.tunnelSlots.decrementAndGet();
     }
 
     private static InetSocketAddress remoteOf(SocketChannel ch) {
         try {
             return (InetSocketAddress) ch.getRemoteAddress();
         } catch (IOException e) {
-            return null;
+            return new InetSocketAddress(0);
         }
     }
 
-    /** Resolves a DNS-name target off the event loop, then continues on it. */
-    void resolve(Endpoint target, EventLoop loop, Consumer<InetSocketAddress> then, Consumer<Exception> failed) {
-        try {
-            resolver.execute(() -> {
-                try {
-                    InetSocketAddress a = new InetSocketAddress(InetAddress.getByName(target.host()), target.port());
-                    loop.execute(() -> then.accept(a));
-                } catch (IOException e) {
-                    loop.execute(() -> failed.accept(e));
-                }
-            });
-        } catch (RuntimeException e) {
-            failed.accept(e); // rejected: shutting down
+    /** Resolves a DNS-name target off the event loop, then continues on it; returns the cancel handle. */
+    Runnable resolve(Endpoint target, EventLoop loop, Consumer<InetSocketAddress> then,
+                     java.util.function.BiConsumer<RefusalReason, String> failed) {
+        return resolver.lookup(target.host(), new Resolver.Waiter() {
+            @Override
+            public void resolved(java.net.InetAddress address) {
+                loop.execute(() -> then.accept(new InetSocketAddress(address, target.port())));
+            }
+
+            @Override
+            public void failed(RefusalReason reason, String detail) {
+                loop.execute(() -> failed.accept(reason, detail));
+            }
+        });
+    }
+
+    /** A loop thread died of something no connection owned: stop accepting, say so once, report not ready. */
+    void loopDied(String loop, Throwable cause) {
+        if (closing.get() || failure != null) {
+            return;
         }
+        failure = cause;
+        log.error("event loop {} of the SNI proxy on {} died; no longer accepting connections, restart the proxy",
+                loop, localAddress, cause);
+        try {
+            acceptor.close();
+        } catch (IOException e) {
+            // stopped anyway
+        }
+    }
+
+    @Override
+    public boolean ready() {
+        return !closing.get() && failure == null;
+    }
+
+    EventLog events() {
+        return events;
+    }
+
+    BufferPool.Budget budget() {
+        return budget;
     }
 
     TunnelServerConfig config() {
@@ -171,11 +274,7 @@ final class NioTunnelServer implements TunnelServer {
 
     void tunnelClosed(Connection c, Duration age) {
         tunnels.remove(c);
-        if (access.isInfoEnabled()) {
-            access.info("client={} sni={} target={} up={} down={} duration_ms={} reason={}", c.clientAddress(),
-                    c.serverName() == null ? "-" : c.serverName(), c.target(), c.bytesFromClient(),
-                    c.bytesToClient(), age.toMillis(), c.closeReason());
-        }
+        events.tunnelClosed(c, age.toMillis());
         try {
             config.listener().tunnelClosed(c);
         } catch (RuntimeException e) {
@@ -214,7 +313,7 @@ final class NioTunnelServer implements TunnelServer {
     @Override
     public void routes(RouteTable next) {
         config.routes().swap(next);
-        log.info("routes swapped on {}: {} routes", localAddress, next.size());
+        events.post(() -> log.info("routes swapped on {}: {} routes", localAddress, next.size()));
     }
 
     /** Copy buffers borrowed now, summed over loops (read racily; for monitoring). */
@@ -252,7 +351,8 @@ final class NioTunnelServer implements TunnelServer {
         } finally {
             shutdownLoops();
         }
-        log.info("SNI proxy on {} closed ({})", localAddress, drained ? "drained" : "remaining tunnels aborted");
+        events.post(() -> log.info("SNI proxy on {} closed ({})", localAddress,
+                drained ? "drained" : "remaining tunnels aborted"));
         return drained;
     }
 
@@ -265,7 +365,11 @@ final class NioTunnelServer implements TunnelServer {
             l.join(5_000);
         }
         acceptThread.join(5_000);
-        resolver.shutdownNow();
+        resolver.shutdown();
+        events.stop();
+        if (reserve != null) {
+            closeQuietly(reserve);
+        }
         unregisterMBean();
         closed = true;
         synchronized (this) {
@@ -364,6 +468,26 @@ final class NioTunnelServer implements TunnelServer {
         @Override
         public int getBuffersInUse() {
             return buffersInUse();
+        }
+
+        @Override
+        public boolean isReady() {
+            return ready();
+        }
+
+        @Override
+        public long getDroppedLogLines() {
+            return events.dropped();
+        }
+
+        @Override
+        public long getInternalErrors() {
+            return counters.internalErrors.sum();
+        }
+
+        @Override
+        public long getBufferMemoryUsed() {
+            return budget.used();
         }
 
         @Override

@@ -15,7 +15,10 @@ final class ProxyCounters {
     final LongAdder timeouts = new LongAdder();
     final LongAdder bytesFromClients = new LongAdder();
     final LongAdder bytesToClients = new LongAdder();
+    final LongAdder internalErrors = new LongAdder();
     final AtomicInteger liveTunnels = new AtomicInteger();
+    /** Connections connecting or tunnelling: each holds one of the maxTunnels slots. */
+    final AtomicInteger tunnelSlots = new AtomicInteger();
     final AtomicInteger pending = new AtomicInteger();
     private final Map<RefusalReason, LongAdder> refused = new EnumMap<>(RefusalReason.class);
 

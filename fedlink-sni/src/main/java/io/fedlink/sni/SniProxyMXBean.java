@@ -3,7 +3,7 @@ package io.fedlink.sni;
 import java.util.Map;
 
 /**
- * JMX view of a running proxy, registered as {@code io.fedlink:type=SniProxy,port=<port>} while it runs.
+ * JMX view of a running proxy, registered as {@code io.fedlink:type=SniProxy,address="<ip>:<port>"} while it runs.
  */
 public interface SniProxyMXBean {
     /** Connections accepted. */
@@ -35,6 +35,18 @@ public interface SniProxyMXBean {
 
     /** Copy buffers borrowed now, across loops. */
     int getBuffersInUse();
+
+    /** Whether the proxy serves new connections (false once closed or after an event loop died). */
+    boolean isReady();
+
+    /** Log lines dropped because the log queue was full (a log sink that does not keep up). */
+    long getDroppedLogLines();
+
+    /** Connections closed because of an unexpected failure while serving them. */
+    long getInternalErrors();
+
+    /** Bytes of direct copy buffers allocated now, against the configured budget. */
+    long getBufferMemoryUsed();
 
     /** Number of routes in the current table. */
     int getRouteCount();

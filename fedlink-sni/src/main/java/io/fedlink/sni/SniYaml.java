@@ -41,7 +41,8 @@ import org.yaml.snakeyaml.error.YAMLException;
  * or {@code verify_client}, have no meaning for a blind tunnel). Files over 1 MiB are refused before parsing.
  */
 public final class SniYaml {
-    private static final int MAX_FILE_BYTES = 1 << 20;
+    /** Largest route file accepted (1 MiB). */
+    public static final int MAX_FILE_BYTES = 1 << 20;
     private static final Set<String> KEYS = Set.of("fqdn", "tunnel_route", "ip_allow", "proxy_protocol");
 
     private SniYaml() {}

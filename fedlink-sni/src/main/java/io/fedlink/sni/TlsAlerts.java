@@ -17,6 +17,7 @@ final class TlsAlerts {
             case NO_SERVER_NAME, UNKNOWN_SERVER_NAME -> UNRECOGNIZED_NAME;
             case NOT_TLS, MALFORMED_HELLO, HELLO_TOO_LARGE, INVALID_SERVER_NAME -> DECODE_ERROR;
             case CLIENT_NOT_ALLOWED -> ACCESS_DENIED;
+            case INTERNAL_ERROR -> INTERNAL_ERROR;
             default -> -1;
         };
     }

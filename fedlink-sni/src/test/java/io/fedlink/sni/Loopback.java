@@ -1,5 +1,7 @@
 package io.fedlink.sni;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -8,6 +10,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.security.MessageDigest;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -48,6 +51,35 @@ final class Loopback {
     /** Reads until EOF (bounded by the socket timeout). */
     static byte[] readAll(InputStream in) throws IOException {
         return in.readAllBytes();
+    }
+
+    /**
+     * The check after every attack: a fresh tunnel through {@code proxy} for {@code name} (routed to an echo target)
+     * carries 1 MiB of random bytes both ways, SHA-256 equal.
+     */
+    static void freshTunnel(InetSocketAddress proxy, String name) throws Exception {
+        byte[] hello = Hellos.jsse(name);
+        byte[] payload = new byte[1 << 20];
+        new java.util.Random(name.hashCode()).nextBytes(payload);
+        try (Socket s = connect(proxy)) {
+            Thread writer = new Thread(() -> {
+                try {
+                    s.getOutputStream().write(hello);
+                    s.getOutputStream().write(payload);
+                    s.shutdownOutput();
+                } catch (IOException e) {
+                    // the reader sees the short stream
+                }
+            }, "fresh-tunnel-writer");
+            writer.start();
+            byte[] back = readAll(s.getInputStream());
+            writer.join(20_000);
+            MessageDigest sent = MessageDigest.getInstance("SHA-256");
+            sent.update(hello);
+            sent.update(payload);
+            assertEquals(hello.length + payload.length, back.length, "bytes echoed through the tunnel for " + name);
+            assertArrayEquals(sent.digest(), MessageDigest.getInstance("SHA-256").digest(back), "SHA-256 for " + name);
+        }
     }
 
     /**

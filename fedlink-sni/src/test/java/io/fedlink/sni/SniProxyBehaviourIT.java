@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedlink.api.CloseReason;
 import io.fedlink.api.Endpoint;
+import io.fedlink.api.NameResolver;
 import io.fedlink.api.PartyRoute;
 import io.fedlink.api.ProxyProtocol;
 import io.fedlink.api.RefusalReason;
@@ -618,13 +619,44 @@ class SniProxyBehaviourIT {
     @Test
     void dnsNameTargetsAndTemplates() throws Exception {
         Loopback.Target echo = keep(Loopback.Target.echo());
+        NameResolver names = host -> {
+            if (host.equals("a.internal")) {
+                return InetAddress.getLoopbackAddress();
+            }
+            throw new java.net.UnknownHostException(host);
+        };
         TunnelServer p = proxy(RouteTable.builder()
-                .add(PartyRoute.builder("*.fate.org").target("$1", echo.port()).build()).build());
-        // "localhost" resolves through the resolver thread, off the event loop.
+                .add(PartyRoute.builder("*.fate.org").target("$1.internal", echo.port()).build()).build(),
+                b -> b.resolver(names));
+        // "a.internal" resolves through the resolver pool, off the event loop.
         try (Socket s = Loopback.connect(p.localAddress())) {
-            byte[] h = hello("localhost.fate.org");
+            byte[] h = hello("a.fate.org");
             s.getOutputStream().write(h);
             assertArrayEquals(h, read(s.getInputStream(), h.length));
         }
+    }
+
+    /** Issue 8 finding 9: a wildcard template must never let the client choose the address dialled. */
+    @Test
+    void templatesAreNoOpenRelay() throws Exception {
+        Loopback.Target echo = keep(Loopback.Target.echo());
+        assertThrows(IllegalArgumentException.class,
+                () -> PartyRoute.builder("*.fate.org").target("$1", echo.port()).build());
+        NameResolver none = host -> {
+            throw new java.net.UnknownHostException(host);
+        };
+        TunnelServer p = proxy(RouteTable.builder()
+                .add(PartyRoute.builder("*.fate.org").target("$1.1", echo.port()).build()).build(),
+                b -> b.resolver(none));
+        for (String name : List.of("127.0.0.fate.org", "2130706.fate.org", "1.2.3.fate.org")) {
+            try (Socket s = Loopback.connect(p.localAddress())) {
+                s.getOutputStream().write(hello(name));
+                assertArrayEquals(new byte[] {21, 3, 3, 0, 2, 2, 112}, s.getInputStream().readAllBytes(), name);
+            }
+        }
+        Loopback.await("three refusals", 10, () -> p.stats().refusedTotal() == 3);
+        assertEquals(0, echo.accepted.size(), "nothing was dialled");
+        p.routes(p.routes().toBuilder().add("fresh.example", echo.endpoint()).build());
+        Loopback.freshTunnel(p.localAddress(), "fresh.example");
     }
 }

@@ -1,0 +1,34 @@
+package io.fedlink.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** {@code fedlink proxy} refuses out-of-range durations before it binds anything, naming the option. */
+class ProxyCommandTest {
+    @TempDir
+    Path dir;
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "--idle-timeout| 3000000h| --idle-timeout",
+        "--idle-timeout| 999999999h| --idle-timeout",
+        "--reload-interval| 0| --reload-interval",
+        "--hello-timeout| 0| --hello-timeout",
+        "--connect-timeout| 2h| --connect-timeout",
+        "--drain| 90000h| --drain",
+    })
+    void refusesDurationsOutOfRange(String option, String value, String named) throws Exception {
+        Path routes = Files.writeString(dir.resolve("sni.yaml"), "sni: []\n");
+        Cli r = Cli.run("proxy", "--listen", "127.0.0.1:0", "--routes", routes.toString(), option, value);
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains(named) && r.err().contains(value), r.err());
+        assertFalse(r.err().contains("null") || r.err().contains("Exception"), r.err());
+    }
+}
