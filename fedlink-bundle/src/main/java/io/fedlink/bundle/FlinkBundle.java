@@ -113,6 +113,19 @@ public final class FlinkBundle {
     }
 
     /**
+     * Returns {@code type} if it is an RSA type.
+     *
+     * @throws IllegalArgumentException otherwise: the RFC 7525 suites Flink is configured with need RSA keys
+     */
+    public static KeyType requireRsa(KeyType type) {
+        if (!type.isRsa()) {
+            throw new IllegalArgumentException("key type " + type + " cannot serve the RFC 7525 RSA suites Flink is "
+                    + "configured with: use rsa-2048, rsa-3072 or rsa-4096");
+        }
+        return type;
+    }
+
+    /**
      * The guide's {@code keytool -genkeypair}: a self-signed certificate every process presents and, alone, trusts.
      * Self-signed, not CA-issued: a server asks for a certificate issued by one of its trust anchors' subjects, so
      * a CA-issued certificate pinned as the sole anchor would never be offered by the client side.
@@ -211,11 +224,7 @@ public final class FlinkBundle {
 
         /** The RSA key size: {@code RSA_2048} (default), {@code RSA_3072} or {@code RSA_4096}. */
         public Builder keyType(KeyType type) {
-            if (!type.isRsa()) {
-                throw new IllegalArgumentException("key type " + type + " cannot serve the RFC 7525 RSA suites Flink is "
-                        + "configured with: use rsa-2048, rsa-3072 or rsa-4096");
-            }
-            this.keyType = type;
+            this.keyType = requireRsa(type);
             return this;
         }
 
