@@ -1,6 +1,7 @@
 package io.fedlink.cli;
 
 import io.fedlink.bundle.BundleCa;
+import io.fedlink.bundle.ConsulBundle;
 import io.fedlink.bundle.FlinkBundle;
 import io.fedlink.bundle.Passwords;
 import io.fedlink.bundle.WrittenBundle;
@@ -24,7 +25,7 @@ import picocli.CommandLine.Model.CommandSpec;
  */
 @Command(name = "bundle", mixinStandardHelpOptions = true,
         description = "Write the certificates, key stores and config lines one system needs, in one folder.",
-        subcommands = {BundleCommand.Flink.class})
+        subcommands = {BundleCommand.Flink.class, BundleCommand.Consul.class})
 final class BundleCommand {
 
     /** The CA a bundle issues from: --ca-dir, or a dedicated one created in <out>/ca. */
@@ -101,6 +102,43 @@ final class BundleCommand {
             printSaved(o, written);
             o.println("==> Append " + written.file(FlinkBundle.CONFIG_FILE).getFileName()
                     + " to conf/config.yaml on every Flink host (it holds the passwords: keep it 0600)");
+            return 0;
+        }
+    }
+
+    @Command(name = "consul", mixinStandardHelpOptions = true,
+            description = {"What 'consul tls ca create' and 'consul tls cert create -server|-client|-cli -dc DC' write "
+                    + "(same names, numbering and fields), plus each agent's TLS stanza (<name>.hcl) and the CLI's "
+                    + "environment (<name>.env).",
+                    "The CA in --out is reused when present; numbers continue after the files already there."})
+    static final class Consul implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Option(names = "--out", required = true, description = "folder to write (created with mode 0700)")
+        Path out;
+        @Option(names = "--dc", defaultValue = "dc1", description = "datacenter (default: ${DEFAULT-VALUE})")
+        String dc;
+        @Option(names = "--domain", defaultValue = "consul", description = "domain (default: ${DEFAULT-VALUE})")
+        String domain;
+        @Option(names = "--servers", defaultValue = "1", description = "servers (default: ${DEFAULT-VALUE})")
+        int servers;
+        @Option(names = "--clients", defaultValue = "0", description = "clients (default: ${DEFAULT-VALUE})")
+        int clients;
+        @Option(names = "--clis", defaultValue = "0", description = "CLI certificates (default: ${DEFAULT-VALUE})")
+        int clis;
+        @Option(names = "--days", defaultValue = "365", description = "validity (default: ${DEFAULT-VALUE})")
+        int days;
+        @Option(names = "--ca-days", defaultValue = "1825", description = "CA validity (default: ${DEFAULT-VALUE})")
+        int caDays;
+        @Option(names = "--install-dir", description = "where the files will live on the agents, for the paths in "
+                + "the stanzas (default: --out)")
+        Path installDir;
+
+        @Override
+        public Integer call() throws Exception {
+            printSaved(spec.commandLine().getOut(), ConsulBundle.builder().datacenter(dc).domain(domain)
+                    .servers(servers).clients(clients).clis(clis).days(days).caDays(caDays).installDir(installDir)
+                    .build().write(out));
             return 0;
         }
     }
