@@ -66,7 +66,7 @@ import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
  * agent holding a client certificate cannot pose as a server. Each {@code .hcl} sets {@code verify_incoming},
  * {@code verify_outgoing} and {@code verify_server_hostname}.
  */
-public final class ConsulBundle {
+public final class ConsulBundle implements Bundle {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     /** The three kinds of certificate Consul's {@code tls cert create} makes. */
@@ -98,6 +98,7 @@ public final class ConsulBundle {
      * Writes (or reuses) the CA and writes the certificates into {@code dir} (created with mode 0700), numbering
      * each role after the files already there.
      */
+    @Override
     public WrittenBundle write(Path dir) throws IOException {
         BundleWriter w = new BundleWriter(dir);
         Path at = b.installDir != null ? b.installDir : w.dir().toAbsolutePath();

@@ -55,7 +55,7 @@ import org.bouncycastle.asn1.x509.KeyUsage;
  * ({@link #ALGORITHMS}) are the {@code TLS_*_RSA_WITH_AES_*_GCM_*} ones, which an EC key cannot serve. Key stores
  * are PKCS#12, store and key under the same password (Flink's {@code key-password} equals the store's).
  */
-public final class FlinkBundle {
+public final class FlinkBundle implements Bundle {
     /** The TLS 1.2 suites written to {@code security.ssl.algorithms}: the RFC 7525 suites for RSA keys. */
     public static final List<String> ALGORITHMS = TlsMaterial.CIPHER_SUITES.stream()
             .filter(s -> s.contains("_RSA_WITH_")).toList();
@@ -77,6 +77,7 @@ public final class FlinkBundle {
      * Issues the certificates and writes the files into {@code dir} (created with mode 0700). Passwords not given
      * to the builder are generated. Nothing secret is returned or logged.
      */
+    @Override
     public WrittenBundle write(Path dir) throws IOException {
         BundleWriter w = new BundleWriter(dir);
         Path at = b.installDir != null ? b.installDir : w.dir().toAbsolutePath();

@@ -1,7 +1,9 @@
 package io.fedlink.cli;
 
+import io.fedlink.bundle.Bundle;
 import io.fedlink.bundle.BundleCa;
 import io.fedlink.bundle.ConsulBundle;
+import io.fedlink.bundle.EtcdBundle;
 import io.fedlink.bundle.FlinkBundle;
 import io.fedlink.bundle.Passwords;
 import io.fedlink.bundle.WrittenBundle;
@@ -13,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -25,7 +28,7 @@ import picocli.CommandLine.Model.CommandSpec;
  */
 @Command(name = "bundle", mixinStandardHelpOptions = true,
         description = "Write the certificates, key stores and config lines one system needs, in one folder.",
-        subcommands = {BundleCommand.Flink.class, BundleCommand.Consul.class})
+        subcommands = {BundleCommand.Flink.class, BundleCommand.Consul.class, BundleCommand.Etcd.class})
 final class BundleCommand {
 
     /** The CA a bundle issues from: --ca-dir, or a dedicated one created in <out>/ca. */
@@ -36,9 +39,14 @@ final class BundleCommand {
         @Option(names = "--ca-password-file", description = "file holding the CA key's password, if encrypted")
         Path passwordFile;
 
-        CertificateAuthority loadOrCreate(Path out, String name, KeyType keyType) throws IOException {
+        /** Writes a bundle issued by the CA; a CA created here is saved only once the bundle is written. */
+        WrittenBundle write(Path out, String name, KeyType keyType, Function<CertificateAuthority, Bundle> bundle)
+                throws IOException {
             char[] pw = passwordFile == null ? null : Passwords.read(passwordFile);
-            return BundleCa.loadOrCreate(dir != null ? dir : out.resolve("ca"), name, keyType, pw);
+            BundleCa ca = BundleCa.open(dir != null ? dir : out.resolve("ca"), name, keyType, pw);
+            WrittenBundle written = bundle.apply(ca.authority()).write(out);
+            ca.saveIfNew(pw);
+            return written;
         }
     }
 
@@ -86,18 +94,17 @@ final class BundleCommand {
         @Override
         public Integer call() throws Exception {
             FlinkBundle.requireRsa(keyType); // before any CA is created
-            FlinkBundle.Builder b = FlinkBundle.builder(ca.loadOrCreate(out, "Flink REST CA", keyType))
-                    .internal(!noInternal).rest(!noRest).keyType(keyType).days(days).installDir(installDir);
-            if (!restNames.isEmpty()) {
-                b.restNames(restNames.toArray(String[]::new));
-            }
-            if (internalPasswordFile != null) {
-                b.internalPassword(Passwords.read(internalPasswordFile));
-            }
-            if (restPasswordFile != null) {
-                b.restPassword(Passwords.read(restPasswordFile));
-            }
-            WrittenBundle written = b.build().write(out);
+            char[] internalPassword = internalPasswordFile == null ? null : Passwords.read(internalPasswordFile);
+            char[] restPassword = restPasswordFile == null ? null : Passwords.read(restPasswordFile);
+            WrittenBundle written = ca.write(out, "Flink REST CA", keyType, authority -> {
+                FlinkBundle.Builder b = FlinkBundle.builder(authority).internal(!noInternal).rest(!noRest)
+                        .keyType(keyType).days(days).installDir(installDir).internalPassword(internalPassword)
+                        .restPassword(restPassword);
+                if (!restNames.isEmpty()) {
+                    b.restNames(restNames.toArray(String[]::new));
+                }
+                return b.build();
+            });
             PrintWriter o = spec.commandLine().getOut();
             printSaved(o, written);
             o.println("==> Append " + written.file(FlinkBundle.CONFIG_FILE).getFileName()
@@ -139,6 +146,42 @@ final class BundleCommand {
             printSaved(spec.commandLine().getOut(), ConsulBundle.builder().datacenter(dc).domain(domain)
                     .servers(servers).clients(clients).clis(clis).days(days).caDays(caDays).installDir(installDir)
                     .build().write(out));
+            return 0;
+        }
+    }
+
+    @Command(name = "etcd", mixinStandardHelpOptions = true,
+            description = {"etcd with mutual TLS: one certificate per member naming it, a client certificate for "
+                    + "etcdctl, and each member's flags (<member>.flags: etcd $(cat etcd-0.flags) --data-dir ...) "
+                    + "and etcdctl.flags.",
+                    "Members are etcd-0..N-1; the i-th runs on the i-th --host (the last one for the rest); members "
+                    + "sharing a host get ports 2 apart."})
+    static final class Etcd implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        CaOptions ca;
+        @Option(names = "--out", required = true, description = "folder to write (created with mode 0700)")
+        Path out;
+        @Option(names = "--members", defaultValue = "3", description = "cluster size (default: ${DEFAULT-VALUE})")
+        int members;
+        @Option(names = "--host", description = "DNS name or IP of the next member (repeatable; default 127.0.0.1)")
+        List<String> hosts = new ArrayList<>();
+        @Option(names = "--client-port", defaultValue = "2379", description = "client port (default: ${DEFAULT-VALUE})")
+        int clientPort;
+        @Option(names = "--peer-port", defaultValue = "2380", description = "peer port (default: ${DEFAULT-VALUE})")
+        int peerPort;
+        @Option(names = "--days", defaultValue = "397", description = "validity (default: ${DEFAULT-VALUE})")
+        int days;
+        @Option(names = "--install-dir", description = "where the files will live on the members, for the paths in "
+                + "the flags (default: --out)")
+        Path installDir;
+
+        @Override
+        public Integer call() throws Exception {
+            printSaved(spec.commandLine().getOut(), ca.write(out, "etcd CA", KeyType.EC_P256,
+                    authority -> EtcdBundle.builder(authority).days(days).installDir(installDir)
+                            .members(members, hosts, clientPort, peerPort).build()));
             return 0;
         }
     }

@@ -85,4 +85,23 @@ class BundleCommandTest {
         assertEquals(1, bad.code());
         assertEquals("fedlink: invalid datacenter 'dc 1': one DNS label, e.g. dc1\n", bad.err());
     }
+
+    @Test
+    void etcdWritesOneCertificatePerMemberAndRefusesBeforeWritingAnything() throws Exception {
+        Path out = dir.resolve("etcd");
+        Cli r = ok("bundle", "etcd", "--out", out.toString(), "--members", "3", "--host", "10.0.0.1", "--host",
+                "10.0.0.2", "--host", "10.0.0.3");
+        for (String f : new String[] {"ca.pem", "etcd-0.pem", "etcd-0-key.pem", "etcd-0.flags", "etcd-2.flags",
+                "client.pem", "client-key.pem", "etcdctl.flags"}) {
+            assertTrue(r.out().contains("==> Saved " + out.resolve(f) + "\n"), f + " missing from\n" + r.out());
+        }
+        String flags = Files.readString(out.resolve("etcd-1.flags"));
+        assertTrue(flags.contains("--advertise-client-urls=https://10.0.0.2:2379\n"), flags);
+        assertTrue(Files.exists(out.resolve("ca/ca-key.pem")));
+
+        Cli refused = Cli.run("bundle", "etcd", "--out", dir.resolve("none").toString(), "--members", "0");
+        assertEquals(1, refused.code());
+        assertTrue(refused.err().startsWith("fedlink: an etcd cluster has 1..99 members, was 0"), refused.err());
+        assertFalse(Files.exists(dir.resolve("none")), "a refusal writes nothing, not even a CA");
+    }
 }
