@@ -1,0 +1,43 @@
+package io.fedlink.bundle;
+
+import io.fedlink.pki.CertificateAuthority;
+import io.fedlink.pki.KeyType;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The CA a bundle issues from: the CA saved in a folder, or a new one that is saved there only once the bundle is
+ * written ({@link #saveIfNew}), so a refused bundle leaves no CA behind.
+ *
+ * <pre>{@code
+ * BundleCa ca = BundleCa.open(Path.of("flink/ca"), "Flink REST CA", KeyType.RSA_2048, null);
+ * FlinkBundle.builder(ca.authority()).build().write(Path.of("flink"));
+ * ca.saveIfNew(null);   // flink/ca: ca.pem, ca-key.pem (0600), index.tsv
+ * }</pre>
+ *
+ * @param authority the CA
+ * @param dir       its folder
+ * @param isNew     whether it was created rather than loaded
+ */
+public record BundleCa(CertificateAuthority authority, Path dir, boolean isNew) {
+
+    /**
+     * Loads the CA saved in {@code dir}, or creates one (not yet saved) with {@code commonName} and {@code keyType}
+     * when the folder holds none. {@code password} decrypts the saved CA key; may be {@code null}.
+     */
+    public static BundleCa open(Path dir, String commonName, KeyType keyType, char[] password) throws IOException {
+        if (Files.exists(dir.resolve("ca-key.pem"))) {
+            return new BundleCa(CertificateAuthority.load(dir, password), dir, false);
+        }
+        return new BundleCa(CertificateAuthority.builder().commonName(commonName).keyType(keyType).create(), dir,
+                true);
+    }
+
+    /** Saves a created CA into its folder (mode 0700, key 0600, encrypted with {@code password} if given). */
+    public void saveIfNew(char[] password) throws IOException {
+        if (isNew) {
+            authority.save(dir, password);
+        }
+    }
+}

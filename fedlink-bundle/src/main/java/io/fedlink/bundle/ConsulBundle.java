@@ -1,0 +1,339 @@
+package io.fedlink.bundle;
+
+import io.fedlink.api.HostNames;
+import io.fedlink.api.TlsMaterial;
+import io.fedlink.pki.KeyType;
+import io.fedlink.pki.Pem;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.MessageDigest;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.security.interfaces.ECPrivateKey;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.ASN1OctetString;
+import org.bouncycastle.asn1.DERBitString;
+import org.bouncycastle.asn1.DERPrintableString;
+import org.bouncycastle.asn1.sec.SECObjectIdentifiers;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.X500NameBuilder;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.asn1.x509.SubjectKeyIdentifier;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+
+/**
+ * The files {@code consul tls ca create} and {@code consul tls cert create -server|-client|-cli -dc DC} write, with
+ * the same names, numbering and certificate fields, plus each agent's TLS stanza.
+ *
+ * <pre>{@code
+ * ConsulBundle.builder().datacenter("dc1").servers(3).clients(1).clis(1).build().write(dir);
+ * // consul-agent-ca.pem  consul-agent-ca-key.pem                 (reused when already in dir)
+ * // dc1-server-consul-0.pem  dc1-server-consul-0-key.pem  dc1-server-consul-0.hcl   ... -1, -2
+ * // dc1-client-consul-0.pem  dc1-client-consul-0-key.pem  dc1-client-consul-0.hcl
+ * // dc1-cli-consul-0.pem     dc1-cli-consul-0-key.pem     dc1-cli-consul-0.env
+ * }</pre>
+ *
+ * <p>As Consul: EC P-256 keys as SEC 1 {@code EC PRIVATE KEY} PEM (mode 0600); 128-bit random serials; the CA is
+ * {@code Consul Agent CA <serial>} of HashiCorp's San Francisco address, key usage certSign, cRLSign,
+ * digitalSignature, basic constraints CA without a path length, subject and authority key id the SHA-256 of its
+ * public key, 1825 days. Each certificate: CN the role's name, key usage digitalSignature and keyEncipherment,
+ * SHA-256 subject key id, 365 days; server: DNS {@code server.<dc>.<domain>}, {@code localhost}, IP
+ * {@code 127.0.0.1}, serverAuth and clientAuth; client: {@code client.<dc>.<domain>}, {@code localhost},
+ * {@code 127.0.0.1}, clientAuth and serverAuth; cli: {@code cli.<dc>.<domain>}, {@code localhost}, no extended key
+ * usage. A number is taken when neither its certificate nor its key file exists, counting from 0.
+ *
+ * <p>Only a server certificate names {@code server.<dc>.<domain>}: with {@code verify_server_hostname = true} an
+ * agent holding a client certificate cannot pose as a server. Each {@code .hcl} sets {@code verify_incoming},
+ * {@code verify_outgoing} and {@code verify_server_hostname}.
+ */
+public final class ConsulBundle implements Bundle {
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /** The three kinds of certificate Consul's {@code tls cert create} makes. */
+    public enum Role {
+        /** {@code -server}. */
+        SERVER,
+        /** {@code -client}. */
+        CLIENT,
+        /** {@code -cli}. */
+        CLI;
+
+        String word() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    private final Builder b;
+
+    private ConsulBundle(Builder b) {
+        this.b = b;
+    }
+
+    /** Starts a bundle for datacenter {@code dc1}, domain {@code consul}. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Writes (or reuses) the CA and writes the certificates into {@code dir} (created with mode 0700), numbering
+     * each role after the files already there.
+     */
+    @Override
+    public WrittenBundle write(Path dir) throws IOException {
+        BundleWriter w = new BundleWriter(dir);
+        Path at = b.installDir != null ? b.installDir : w.dir().toAbsolutePath();
+        String caFile = b.domain + "-agent-ca.pem";
+        String caKeyFile = b.domain + "-agent-ca-key.pem";
+        X509Certificate ca;
+        PrivateKey caKey;
+        if (Files.exists(w.dir().resolve(caFile)) && Files.exists(w.dir().resolve(caKeyFile))) {
+            ca = Pem.certificate(Files.readString(w.dir().resolve(caFile)));
+            caKey = Pem.privateKey(Files.readString(w.dir().resolve(caKeyFile)), null);
+        } else {
+            KeyPair pair = KeyType.EC_P256.generate();
+            ca = caCertificate(pair, b.caDays);
+            caKey = pair.getPrivate();
+            w.plain(caFile, Pem.encode(List.of(ca)));
+            w.secret(caKeyFile, sec1(pair));
+        }
+        for (Role role : Role.values()) {
+            for (int i = 0; i < b.counts[role.ordinal()]; i++) {
+                String name = nextFree(w.dir(), b.datacenter + "-" + role.word() + "-" + b.domain);
+                KeyPair pair = KeyType.EC_P256.generate();
+                w.plain(name + ".pem", Pem.encode(List.of(certificate(role, pair.getPublic(), ca, caKey))));
+                w.secret(name + "-key.pem", sec1(pair));
+                if (role == Role.CLI) {
+                    w.plain(name + ".env", cliEnvironment(at, caFile, name));
+                } else {
+                    w.plain(name + ".hcl", agentStanza(at, caFile, name));
+                }
+            }
+        }
+        return new WrittenBundle(w.dir(), w.written());
+    }
+
+    /** {@code <prefix>-<n>} for the first n whose certificate and key files both do not exist. */
+    static String nextFree(Path dir, String prefix) {
+        for (int n = 0; n <= 10000; n++) {
+            String name = prefix + "-" + n;
+            if (!Files.exists(dir.resolve(name + ".pem")) && !Files.exists(dir.resolve(name + "-key.pem"))) {
+                return name;
+            }
+        }
+        throw new IllegalStateException(dir + " already holds 10001 " + prefix + " certificates");
+    }
+
+    private X509Certificate caCertificate(KeyPair pair, int days) {
+        BigInteger serial = serial();
+        X500Name subject = name(BCStyle.C, "US", BCStyle.ST, "CA", BCStyle.L, "San Francisco", BCStyle.STREET,
+                "101 Second Street", BCStyle.POSTAL_CODE, "94105", BCStyle.O, "HashiCorp Inc.", BCStyle.CN,
+                "Consul Agent CA " + serial);
+        byte[] id = keyId(pair.getPublic());
+        Instant now = Instant.now();
+        return X509.sign(subject, subject, serial, now, now.plus(Duration.ofDays(days)), pair.getPublic(),
+                pair.getPrivate(), c -> {
+                    c.addExtension(Extension.keyUsage, true,
+                            new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign | KeyUsage.digitalSignature));
+                    c.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
+                    c.addExtension(Extension.subjectKeyIdentifier, false, new SubjectKeyIdentifier(id));
+                    c.addExtension(Extension.authorityKeyIdentifier, false, new AuthorityKeyIdentifier(id));
+                });
+    }
+
+    private X509Certificate certificate(Role role, PublicKey key, X509Certificate ca, PrivateKey caKey) {
+        String name = role.word() + "." + b.datacenter + "." + b.domain;
+        List<GeneralName> sans = new ArrayList<>();
+        sans.add(new GeneralName(GeneralName.dNSName, name));
+        sans.add(new GeneralName(GeneralName.dNSName, "localhost"));
+        KeyPurposeId[] eku = switch (role) {
+            case SERVER -> new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth};
+            case CLIENT -> new KeyPurposeId[] {KeyPurposeId.id_kp_clientAuth, KeyPurposeId.id_kp_serverAuth};
+            case CLI -> new KeyPurposeId[0];
+        };
+        if (role != Role.CLI) {
+            sans.add(new GeneralName(GeneralName.iPAddress, "127.0.0.1"));
+        }
+        X500Name issuer = X500Name.getInstance(ca.getSubjectX500Principal().getEncoded());
+        byte[] caId = SubjectKeyIdentifier.getInstance(ASN1OctetString.getInstance(
+                ca.getExtensionValue(Extension.subjectKeyIdentifier.getId())).getOctets()).getKeyIdentifier();
+        Instant now = Instant.now();
+        return X509.sign(issuer, name(BCStyle.CN, name), serial(),
+                now, now.plus(Duration.ofDays(b.days)), key, caKey, c -> {
+                    c.addExtension(Extension.keyUsage, true,
+                            new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
+                    if (eku.length > 0) {
+                        c.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(eku));
+                    }
+                    c.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+                    c.addExtension(Extension.subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyId(key)));
+                    c.addExtension(Extension.authorityKeyIdentifier, false, new AuthorityKeyIdentifier(caId));
+                    c.addExtension(Extension.subjectAlternativeName, false,
+                            new GeneralNames(sans.toArray(GeneralName[]::new)));
+                });
+    }
+
+    private String agentStanza(Path at, String caFile, String name) {
+        return "# Consul agent TLS, written by fedlink; merge into the agent's configuration.\n"
+                + "tls {\n"
+                + "  defaults {\n"
+                + "    ca_file         = \"" + at.resolve(caFile) + "\"\n"
+                + "    cert_file       = \"" + at.resolve(name + ".pem") + "\"\n"
+                + "    key_file        = \"" + at.resolve(name + "-key.pem") + "\"\n"
+                + "    verify_incoming = true\n"
+                + "    verify_outgoing = true\n"
+                + "  }\n"
+                + "  internal_rpc {\n"
+                + "    verify_server_hostname = true\n"
+                + "  }\n"
+                + "}\n"
+                + "ports {\n"
+                + "  https = 8501\n"
+                + "}\n";
+    }
+
+    private String cliEnvironment(Path at, String caFile, String name) {
+        return "# consul CLI over HTTPS with this certificate, written by fedlink: source this file.\n"
+                + "export CONSUL_HTTP_ADDR=https://localhost:8501\n"
+                + "export CONSUL_CACERT=" + at.resolve(caFile) + "\n"
+                + "export CONSUL_CLIENT_CERT=" + at.resolve(name + ".pem") + "\n"
+                + "export CONSUL_CLIENT_KEY=" + at.resolve(name + "-key.pem") + "\n";
+    }
+
+    /** A name as Go's {@code pkix.Name} encodes it: one RDN per attribute, printable strings (names here are). */
+    private static X500Name name(Object... typesAndValues) {
+        X500NameBuilder n = new X500NameBuilder(BCStyle.INSTANCE);
+        for (int i = 0; i < typesAndValues.length; i += 2) {
+            n.addRDN((ASN1ObjectIdentifier) typesAndValues[i], new DERPrintableString((String) typesAndValues[i + 1]));
+        }
+        return n.build();
+    }
+
+    private static BigInteger serial() {
+        return new BigInteger(128, RANDOM); // Go's rand.Int(rand.Reader, 2^128)
+    }
+
+    /** Consul's key id: SHA-256 of the DER SubjectPublicKeyInfo. */
+    static byte[] keyId(PublicKey key) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(key.getEncoded());
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JDK", e);
+        }
+    }
+
+    /** The key as Go's {@code x509.MarshalECPrivateKey} writes it: SEC 1 with the named curve and public key. */
+    static String sec1(KeyPair pair) {
+        ECPrivateKey k = (ECPrivateKey) pair.getPrivate();
+        byte[] point = SubjectPublicKeyInfo.getInstance(pair.getPublic().getEncoded()).getPublicKeyData()
+                .getBytes();
+        try {
+            byte[] der = new org.bouncycastle.asn1.sec.ECPrivateKey(256, k.getS(), new DERBitString(point),
+                    SECObjectIdentifiers.secp256r1).getEncoded();
+            return TlsMaterial.pemBlock("EC PRIVATE KEY", der);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot encode an EC key: " + e.getMessage(), e);
+        }
+    }
+
+    /** Chooses the datacenter, domain and how many certificates of each role. */
+    public static final class Builder {
+        private String datacenter = "dc1";
+        private String domain = "consul";
+        private final int[] counts = {1, 0, 0};
+        private int days = 365;
+        private int caDays = 1825;
+        private Path installDir;
+
+        private Builder() {}
+
+        /** The datacenter ({@code -dc}), one DNS label; default {@code dc1}. */
+        public Builder datacenter(String dc) {
+            if (dc == null || !HostNames.isDnsName(dc) || dc.contains(".")) {
+                throw new IllegalArgumentException("invalid datacenter " + HostNames.quote(dc)
+                        + ": one DNS label, e.g. dc1");
+            }
+            this.datacenter = dc.toLowerCase(Locale.ROOT);
+            return this;
+        }
+
+        /** The Consul domain ({@code -domain}); default {@code consul}. */
+        public Builder domain(String d) {
+            this.domain = HostNames.canonicalDnsName(Objects.requireNonNull(d, "domain"));
+            return this;
+        }
+
+        /** How many {@code -server} certificates (default 1). */
+        public Builder servers(int n) {
+            return count(Role.SERVER, n);
+        }
+
+        /** How many {@code -client} certificates (default 0). */
+        public Builder clients(int n) {
+            return count(Role.CLIENT, n);
+        }
+
+        /** How many {@code -cli} certificates (default 0). */
+        public Builder clis(int n) {
+            return count(Role.CLI, n);
+        }
+
+        private Builder count(Role role, int n) {
+            if (n < 0 || n > 100) {
+                throw new IllegalArgumentException("number of " + role.word() + " certificates must be 0..100, was "
+                        + n);
+            }
+            counts[role.ordinal()] = n;
+            return this;
+        }
+
+        /** Certificate validity in days ({@code -days}, default 365). */
+        public Builder days(int d) {
+            this.days = checkDays(d);
+            return this;
+        }
+
+        /** CA validity in days ({@code tls ca create -days}, default 1825), used when a CA is created. */
+        public Builder caDays(int d) {
+            this.caDays = checkDays(d);
+            return this;
+        }
+
+        private static int checkDays(int d) {
+            if (d < 1 || d > 36500) {
+                throw new IllegalArgumentException("validity must be 1..36500 days, was " + d);
+            }
+            return d;
+        }
+
+        /** Where the files will live on the agents (the paths in the stanzas); default: the output folder. */
+        public Builder installDir(Path dir) {
+            this.installDir = dir;
+            return this;
+        }
+
+        /** The bundle. */
+        public ConsulBundle build() {
+            return new ConsulBundle(this);
+        }
+    }
+}

@@ -1,0 +1,202 @@
+package io.fedlink.bundle;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fedlink.api.ClientAuth;
+import io.fedlink.api.TlsMaterial;
+import io.fedlink.pki.Pem;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.math.BigInteger;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLServerSocket;
+import javax.net.ssl.SSLSocket;
+import org.bouncycastle.asn1.ASN1OctetString;
+import org.bouncycastle.asn1.DERPrintableString;
+import org.bouncycastle.asn1.sec.SECObjectIdentifiers;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.SubjectKeyIdentifier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every field checked against Consul's own source: command/tls/ca/create/tls_ca_create.go,
+ * command/tls/cert/create/tls_cert_create.go and tlsutil/generate.go (hashicorp/consul).
+ */
+class ConsulBundleTest {
+    static final String SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
+    static final String CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
+
+    @TempDir
+    Path dir;
+
+    static X509Certificate cert(Path p) throws IOException {
+        return Pem.certificate(Files.readString(p));
+    }
+
+    static String sans(X509Certificate c) throws Exception {
+        return c.getSubjectAlternativeNames().stream().map(l -> l.get(1).toString()).toList().toString();
+    }
+
+    static byte[] ski(X509Certificate c) {
+        return SubjectKeyIdentifier.getInstance(ASN1OctetString.getInstance(
+                c.getExtensionValue(Extension.subjectKeyIdentifier.getId())).getOctets()).getKeyIdentifier();
+    }
+
+    static byte[] aki(X509Certificate c) {
+        return AuthorityKeyIdentifier.getInstance(ASN1OctetString.getInstance(
+                c.getExtensionValue(Extension.authorityKeyIdentifier.getId())).getOctets()).getKeyIdentifier();
+    }
+
+    @Test
+    void namesNumberingAndFieldsAreConsuls() throws Exception {
+        WrittenBundle b = ConsulBundle.builder().servers(2).clients(1).clis(1).build().write(dir);
+        assertEquals(List.of("consul-agent-ca.pem", "consul-agent-ca-key.pem",
+                "dc1-server-consul-0.pem", "dc1-server-consul-0-key.pem", "dc1-server-consul-0.hcl",
+                "dc1-server-consul-1.pem", "dc1-server-consul-1-key.pem", "dc1-server-consul-1.hcl",
+                "dc1-client-consul-0.pem", "dc1-client-consul-0-key.pem", "dc1-client-consul-0.hcl",
+                "dc1-cli-consul-0.pem", "dc1-cli-consul-0-key.pem", "dc1-cli-consul-0.env"),
+                b.files().stream().map(f -> f.getFileName().toString()).toList());
+
+        X509Certificate ca = cert(b.file("consul-agent-ca.pem"));
+        BigInteger caSerial = ca.getSerialNumber();
+        assertTrue(caSerial.signum() > 0 && caSerial.bitLength() <= 128);
+        assertEquals("C=US,ST=CA,L=San Francisco,STREET=101 Second Street,PostalCode=94105,O=HashiCorp Inc.,"
+                + "CN=Consul Agent CA " + caSerial, X500Name.getInstance(ca.getSubjectX500Principal().getEncoded())
+                .toString(), "Go's pkix.Name order, printable strings");
+        assertTrue(Arrays.stream(X500Name.getInstance(ca.getSubjectX500Principal().getEncoded()).getRDNs())
+                .allMatch(r -> r.getFirst().getValue() instanceof DERPrintableString));
+        assertEquals(Integer.MAX_VALUE, ca.getBasicConstraints(), "CA without a path length");
+        assertArrayEquals(new boolean[] {true, false, false, false, false, true, true, false, false},
+                ca.getKeyUsage(), "digitalSignature, keyCertSign, cRLSign");
+        assertArrayEquals(ConsulBundle.keyId(ca.getPublicKey()), ski(ca));
+        assertArrayEquals(ski(ca), aki(ca));
+        assertEquals("EC", ca.getPublicKey().getAlgorithm());
+        assertEquals(Duration.ofDays(1825), Duration.between(ca.getNotBefore().toInstant(),
+                ca.getNotAfter().toInstant()).truncatedTo(java.time.temporal.ChronoUnit.DAYS));
+
+        X509Certificate server = cert(b.file("dc1-server-consul-0.pem"));
+        assertEquals("CN=server.dc1.consul", server.getSubjectX500Principal().getName());
+        assertEquals("[server.dc1.consul, localhost, 127.0.0.1]", sans(server));
+        assertEquals(List.of(SERVER_AUTH, CLIENT_AUTH), server.getExtendedKeyUsage());
+        assertArrayEquals(new boolean[] {true, false, true, false, false, false, false, false, false},
+                server.getKeyUsage(), "digitalSignature, keyEncipherment");
+        assertEquals(-1, server.getBasicConstraints());
+        assertArrayEquals(ski(ca), aki(server));
+        assertArrayEquals(ConsulBundle.keyId(server.getPublicKey()), ski(server));
+        assertEquals(Duration.ofDays(365), Duration.between(server.getNotBefore().toInstant(),
+                server.getNotAfter().toInstant()));
+        server.verify(ca.getPublicKey());
+
+        X509Certificate client = cert(b.file("dc1-client-consul-0.pem"));
+        assertEquals("[client.dc1.consul, localhost, 127.0.0.1]", sans(client));
+        assertEquals(List.of(CLIENT_AUTH, SERVER_AUTH), client.getExtendedKeyUsage());
+        X509Certificate cli = cert(b.file("dc1-cli-consul-0.pem"));
+        assertEquals("CN=cli.dc1.consul", cli.getSubjectX500Principal().getName());
+        assertEquals("[cli.dc1.consul, localhost]", sans(cli));
+        assertNull(cli.getExtendedKeyUsage(), "Consul's -cli certificate carries no extended key usage");
+
+        String key = Files.readString(b.file("dc1-server-consul-0-key.pem"));
+        assertTrue(key.startsWith("-----BEGIN EC PRIVATE KEY-----\n"), key.substring(0, 40));
+        // Go's x509.ParseECPrivateKey needs the named curve inside the SEC 1 structure.
+        org.bouncycastle.asn1.sec.ECPrivateKey sec1 = org.bouncycastle.asn1.sec.ECPrivateKey.getInstance(
+                Base64.getMimeDecoder().decode(key.replaceAll("-----[A-Z ]+-----", "")));
+        assertEquals(SECObjectIdentifiers.secp256r1, sec1.getParametersObject());
+        assertTrue(sec1.getPublicKey() != null);
+        TlsMaterial.builder().identity(Pem.privateKey(key, null), server); // refuses a key that does not match
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(
+                b.file("consul-agent-ca-key.pem"))));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(
+                b.file("dc1-cli-consul-0-key.pem"))));
+
+        String hcl = Files.readString(b.file("dc1-server-consul-0.hcl"));
+        for (String line : List.of("    ca_file         = \"" + dir.toAbsolutePath().resolve("consul-agent-ca.pem")
+                + "\"", "    cert_file       = \"" + dir.toAbsolutePath().resolve("dc1-server-consul-0.pem") + "\"",
+                "    verify_incoming = true", "    verify_outgoing = true", "    verify_server_hostname = true")) {
+            assertTrue(hcl.lines().anyMatch(line::equals), line + " missing from\n" + hcl);
+        }
+
+        // Again: the CA is reused, numbering goes on after the files present.
+        WrittenBundle again = ConsulBundle.builder().servers(1).build().write(dir);
+        assertEquals(List.of("dc1-server-consul-2.pem", "dc1-server-consul-2-key.pem", "dc1-server-consul-2.hcl"),
+                again.files().stream().map(f -> f.getFileName().toString()).toList());
+        cert(again.file("dc1-server-consul-2.pem")).verify(ca.getPublicKey());
+        Files.delete(dir.resolve("dc1-server-consul-0.pem"));
+        Files.delete(dir.resolve("dc1-server-consul-0-key.pem"));
+        assertEquals("dc1-server-consul-0", ConsulBundle.nextFree(dir, "dc1-server-consul"));
+    }
+
+    @Test
+    void otherDatacenterAndDomainAndRefusals() throws Exception {
+        WrittenBundle b = ConsulBundle.builder().datacenter("eu1").domain("fate.org").build().write(dir);
+        assertTrue(Files.exists(b.file("fate.org-agent-ca.pem")));
+        assertEquals("[server.eu1.fate.org, localhost, 127.0.0.1]", sans(cert(b.file("eu1-server-fate.org-0.pem"))));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ConsulBundle.builder().datacenter("dc1.evil"));
+        assertEquals("invalid datacenter 'dc1.evil': one DNS label, e.g. dc1", e.getMessage());
+    }
+
+    static TlsMaterial agent(WrittenBundle b, String name, String caFile) throws IOException {
+        return TlsMaterial.builder()
+                .identity(Pem.privateKey(Files.readString(b.file(name + "-key.pem")), null),
+                        Pem.certificates(Files.readString(b.file(name + ".pem"))))
+                .trust(Pem.certificates(Files.readString(b.dir().resolve(caFile)))).build();
+    }
+
+    /**
+     * verify_server_hostname as JSSE does it: an agent dialling a server checks for {@code server.dc1.consul}. A
+     * server certificate passes; a client certificate from the same CA posing as a server is refused.
+     */
+    @Test
+    void aClientCertificateIsRefusedAsAServer() throws Exception {
+        WrittenBundle b = ConsulBundle.builder().servers(1).clients(2).build().write(dir);
+        TlsMaterial dialling = agent(b, "dc1-client-consul-1", "consul-agent-ca.pem");
+        assertEquals("ok", handshake(agent(b, "dc1-server-consul-0", "consul-agent-ca.pem"), dialling));
+        SSLHandshakeException refused = assertThrows(SSLHandshakeException.class,
+                () -> handshake(agent(b, "dc1-client-consul-0", "consul-agent-ca.pem"), dialling));
+        assertTrue(refused.getMessage().contains("server.dc1.consul"), refused.getMessage());
+    }
+
+    /** One TLS exchange on loopback: the client dials 127.0.0.1 but verifies the name server.dc1.consul. */
+    static String handshake(TlsMaterial server, TlsMaterial client) throws Exception {
+        try (SSLServerSocket ss = (SSLServerSocket) server.serverContext(ClientAuth.REQUIRED).getServerSocketFactory()
+                .createServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            CompletableFuture<Void> served = CompletableFuture.runAsync(() -> {
+                try (Socket s = ss.accept(); OutputStream out = s.getOutputStream()) {
+                    out.write("ok".getBytes());
+                } catch (IOException ignored) {
+                    // the client refused the handshake
+                }
+            });
+            try (Socket raw = new Socket(InetAddress.getLoopbackAddress(), ss.getLocalPort());
+                    SSLSocket s = (SSLSocket) client.clientContext().getSocketFactory().createSocket(raw,
+                            "server.dc1.consul", ss.getLocalPort(), true)) {
+                s.setSoTimeout(10_000);
+                InputStream in = s.getInputStream();
+                return new String(in.readNBytes(2));
+            } finally {
+                served.get(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+}

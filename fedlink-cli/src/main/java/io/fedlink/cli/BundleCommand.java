@@ -1,0 +1,188 @@
+package io.fedlink.cli;
+
+import io.fedlink.bundle.Bundle;
+import io.fedlink.bundle.BundleCa;
+import io.fedlink.bundle.ConsulBundle;
+import io.fedlink.bundle.EtcdBundle;
+import io.fedlink.bundle.FlinkBundle;
+import io.fedlink.bundle.Passwords;
+import io.fedlink.bundle.WrittenBundle;
+import io.fedlink.pki.CertificateAuthority;
+import io.fedlink.pki.KeyType;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code fedlink bundle}: everything one system of the seeds needs, written at once (files plus config lines).
+ * A thin shell over fedlink-bundle: embedders get the same files from the library.
+ */
+@Command(name = "bundle", mixinStandardHelpOptions = true,
+        description = "Write the certificates, key stores and config lines one system needs, in one folder.",
+        subcommands = {BundleCommand.Flink.class, BundleCommand.Consul.class, BundleCommand.Etcd.class})
+final class BundleCommand {
+
+    /** The CA a bundle issues from: --ca-dir, or a dedicated one created in <out>/ca. */
+    static final class CaOptions {
+        @Option(names = "--ca-dir", description = "CA folder to issue from (default: <out>/ca, created if missing)")
+        Path dir;
+
+        @Option(names = "--ca-password-file", description = "file holding the CA key's password, if encrypted")
+        Path passwordFile;
+
+        /** Writes a bundle issued by the CA; a CA created here is saved only once the bundle is written. */
+        WrittenBundle write(Path out, String name, KeyType keyType, Function<CertificateAuthority, Bundle> bundle)
+                throws IOException {
+            char[] pw = passwordFile == null ? null : Passwords.read(passwordFile);
+            BundleCa ca = BundleCa.open(dir != null ? dir : out.resolve("ca"), name, keyType, pw);
+            WrittenBundle written = bundle.apply(ca.authority()).write(out);
+            ca.saveIfNew(pw);
+            return written;
+        }
+    }
+
+    static void printSaved(PrintWriter out, WrittenBundle b) {
+        for (Path f : b.files()) {
+            out.println("==> Saved " + f);
+        }
+    }
+
+    @Command(name = "flink", mixinStandardHelpOptions = true,
+            description = {"Flink SSL: internal key store + trust store (one shared self-signed certificate), REST "
+                    + "key store + trust store and a REST client certificate from the CA, and flink-ssl.yaml with "
+                    + "the security.ssl.* lines to append to conf/config.yaml.",
+                    "Passwords are generated unless given in files; nothing secret is printed."})
+    static final class Flink implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        CaOptions ca;
+        @Option(names = "--out", required = true, description = "folder to write (created with mode 0700)")
+        Path out;
+        @Option(names = "--rest-name", description = "DNS name or IP clients dial for REST (repeatable; default: "
+                + "localhost and 127.0.0.1)")
+        List<String> restNames = new ArrayList<>();
+        @Option(names = "--no-internal", description = "write no internal stores")
+        boolean noInternal;
+        @Option(names = "--no-rest", description = "write no REST stores")
+        boolean noRest;
+        @Option(names = "--internal-password-file", description = "file holding the internal stores' password "
+                + "(mode 0600; default: generated)")
+        Path internalPasswordFile;
+        @Option(names = "--rest-password-file", description = "file holding the REST stores' password (mode 0600; "
+                + "default: generated)")
+        Path restPasswordFile;
+        @Option(names = "--install-dir", description = "where the files will live on the Flink hosts, for the "
+                + "paths in flink-ssl.yaml (default: --out)")
+        Path installDir;
+        @Option(names = "--key-type", defaultValue = "rsa-2048", converter = PkiCommand.KeyTypes.class,
+                description = "rsa-2048, rsa-3072 or rsa-4096: the RFC 7525 suites Flink is given are RSA ones "
+                        + "(default: ${DEFAULT-VALUE})")
+        KeyType keyType;
+        @Option(names = "--days", defaultValue = "397", description = "validity (default: ${DEFAULT-VALUE})")
+        int days;
+
+        @Override
+        public Integer call() throws Exception {
+            FlinkBundle.requireRsa(keyType); // before any CA is created
+            char[] internalPassword = internalPasswordFile == null ? null : Passwords.read(internalPasswordFile);
+            char[] restPassword = restPasswordFile == null ? null : Passwords.read(restPasswordFile);
+            WrittenBundle written = ca.write(out, "Flink REST CA", keyType, authority -> {
+                FlinkBundle.Builder b = FlinkBundle.builder(authority).internal(!noInternal).rest(!noRest)
+                        .keyType(keyType).days(days).installDir(installDir).internalPassword(internalPassword)
+                        .restPassword(restPassword);
+                if (!restNames.isEmpty()) {
+                    b.restNames(restNames.toArray(String[]::new));
+                }
+                return b.build();
+            });
+            PrintWriter o = spec.commandLine().getOut();
+            printSaved(o, written);
+            o.println("==> Append " + written.file(FlinkBundle.CONFIG_FILE).getFileName()
+                    + " to conf/config.yaml on every Flink host (it holds the passwords: keep it 0600)");
+            return 0;
+        }
+    }
+
+    @Command(name = "consul", mixinStandardHelpOptions = true,
+            description = {"What 'consul tls ca create' and 'consul tls cert create -server|-client|-cli -dc DC' write "
+                    + "(same names, numbering and fields), plus each agent's TLS stanza (<name>.hcl) and the CLI's "
+                    + "environment (<name>.env).",
+                    "The CA in --out is reused when present; numbers continue after the files already there."})
+    static final class Consul implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Option(names = "--out", required = true, description = "folder to write (created with mode 0700)")
+        Path out;
+        @Option(names = "--dc", defaultValue = "dc1", description = "datacenter (default: ${DEFAULT-VALUE})")
+        String dc;
+        @Option(names = "--domain", defaultValue = "consul", description = "domain (default: ${DEFAULT-VALUE})")
+        String domain;
+        @Option(names = "--servers", defaultValue = "1", description = "servers (default: ${DEFAULT-VALUE})")
+        int servers;
+        @Option(names = "--clients", defaultValue = "0", description = "clients (default: ${DEFAULT-VALUE})")
+        int clients;
+        @Option(names = "--clis", defaultValue = "0", description = "CLI certificates (default: ${DEFAULT-VALUE})")
+        int clis;
+        @Option(names = "--days", defaultValue = "365", description = "validity (default: ${DEFAULT-VALUE})")
+        int days;
+        @Option(names = "--ca-days", defaultValue = "1825", description = "CA validity (default: ${DEFAULT-VALUE})")
+        int caDays;
+        @Option(names = "--install-dir", description = "where the files will live on the agents, for the paths in "
+                + "the stanzas (default: --out)")
+        Path installDir;
+
+        @Override
+        public Integer call() throws Exception {
+            printSaved(spec.commandLine().getOut(), ConsulBundle.builder().datacenter(dc).domain(domain)
+                    .servers(servers).clients(clients).clis(clis).days(days).caDays(caDays).installDir(installDir)
+                    .build().write(out));
+            return 0;
+        }
+    }
+
+    @Command(name = "etcd", mixinStandardHelpOptions = true,
+            description = {"etcd with mutual TLS: one certificate per member naming it, a client certificate for "
+                    + "etcdctl, and each member's flags (<member>.flags: etcd $(cat etcd-0.flags) --data-dir ...) "
+                    + "and etcdctl.flags.",
+                    "Members are etcd-0..N-1; the i-th runs on the i-th --host (the last one for the rest); members "
+                    + "sharing a host get ports 2 apart."})
+    static final class Etcd implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        CaOptions ca;
+        @Option(names = "--out", required = true, description = "folder to write (created with mode 0700)")
+        Path out;
+        @Option(names = "--members", defaultValue = "3", description = "cluster size (default: ${DEFAULT-VALUE})")
+        int members;
+        @Option(names = "--host", description = "DNS name or IP of the next member (repeatable; default 127.0.0.1)")
+        List<String> hosts = new ArrayList<>();
+        @Option(names = "--client-port", defaultValue = "2379", description = "client port (default: ${DEFAULT-VALUE})")
+        int clientPort;
+        @Option(names = "--peer-port", defaultValue = "2380", description = "peer port (default: ${DEFAULT-VALUE})")
+        int peerPort;
+        @Option(names = "--days", defaultValue = "397", description = "validity (default: ${DEFAULT-VALUE})")
+        int days;
+        @Option(names = "--install-dir", description = "where the files will live on the members, for the paths in "
+                + "the flags (default: --out)")
+        Path installDir;
+
+        @Override
+        public Integer call() throws Exception {
+            printSaved(spec.commandLine().getOut(), ca.write(out, "etcd CA", KeyType.EC_P256,
+                    authority -> EtcdBundle.builder(authority).days(days).installDir(installDir)
+                            .members(members, hosts, clientPort, peerPort).build()));
+            return 0;
+        }
+    }
+}

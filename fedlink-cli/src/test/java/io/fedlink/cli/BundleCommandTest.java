@@ -1,0 +1,107 @@
+package io.fedlink.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BundleCommandTest {
+    @TempDir
+    Path dir;
+
+    static Cli ok(String... args) {
+        Cli r = Cli.run(args);
+        assertEquals(0, r.code(), String.join(" ", args) + "\n" + r.out() + r.err());
+        return r;
+    }
+
+    @Test
+    void flinkWritesEveryFileNamesThemAndPrintsNoSecret() throws Exception {
+        Path out = dir.resolve("flink");
+        Cli r = ok("bundle", "flink", "--out", out.toString(), "--rest-name", "flink-jm.example",
+                "--install-dir", "/opt/flink/conf/ssl");
+        for (String f : new String[] {"internal.keystore.p12", "internal.truststore.p12", "internal.password",
+                "rest.keystore.p12", "rest.truststore.p12", "rest.password", "rest-client.pem", "rest-client-key.pem",
+                "ca.pem", "flink-ssl.yaml"}) {
+            assertTrue(r.out().contains("==> Saved " + out.resolve(f) + "\n"), f + " missing from\n" + r.out());
+        }
+        assertTrue(Files.exists(out.resolve("ca/ca-key.pem")), "a dedicated CA is created beside the bundle");
+        String conf = Files.readString(out.resolve("flink-ssl.yaml"));
+        assertTrue(conf.contains("security.ssl.rest.keystore: /opt/flink/conf/ssl/rest.keystore.p12\n"), conf);
+        for (String pw : new String[] {"internal.password", "rest.password"}) {
+            String secret = Files.readString(out.resolve(pw)).strip();
+            assertFalse(r.out().contains(secret) || r.err().contains(secret), "a password was printed");
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(out.resolve(pw))));
+        }
+
+        // Again with the same CA folder and a password file: the CA is reused, the password is the given one.
+        Path pw = dir.resolve("pw");
+        Files.writeString(pw, "given-secret\n");
+        Files.setPosixFilePermissions(pw, PosixFilePermissions.fromString("rw-------"));
+        ok("bundle", "flink", "--out", dir.resolve("again").toString(), "--ca-dir", out.resolve("ca").toString(),
+                "--no-internal", "--rest-password-file", pw.toString());
+        assertEquals(Files.readString(out.resolve("ca.pem")), Files.readString(dir.resolve("again/ca.pem")));
+        assertEquals("given-secret\n", Files.readString(dir.resolve("again/rest.password")));
+        assertFalse(Files.exists(dir.resolve("again/internal.keystore.p12")));
+    }
+
+    @Test
+    void flinkRefusesASharedPasswordFileAndEcKeysInOneLine() throws Exception {
+        Path pw = dir.resolve("pw");
+        Files.writeString(pw, "secret\n");
+        Files.setPosixFilePermissions(pw, PosixFilePermissions.fromString("rw-r--r--"));
+        Cli shared = Cli.run("bundle", "flink", "--out", dir.resolve("f").toString(), "--rest-password-file",
+                pw.toString());
+        assertEquals(1, shared.code());
+        assertEquals("fedlink: password file " + pw + " is readable by its group or others (rw-r--r--): run "
+                + "'chmod 600 " + pw + "' first\n", shared.err());
+
+        Cli ec = Cli.run("bundle", "flink", "--out", dir.resolve("g").toString(), "--key-type", "ec-p256");
+        assertEquals(1, ec.code());
+        assertTrue(ec.err().startsWith("fedlink: key type EC_P256 cannot serve the RFC 7525 RSA suites")
+                && ec.err().endsWith("use rsa-2048, rsa-3072 or rsa-4096\n"), ec.err());
+        assertFalse(Files.exists(dir.resolve("g")), "a refusal writes nothing");
+    }
+
+    @Test
+    void consulWritesConsulsFileNamesAndNumbersOn() throws Exception {
+        Path out = dir.resolve("consul");
+        Cli first = ok("bundle", "consul", "--out", out.toString(), "--servers", "3", "--clients", "1", "--clis", "1");
+        for (String f : new String[] {"consul-agent-ca.pem", "consul-agent-ca-key.pem", "dc1-server-consul-0.pem",
+                "dc1-server-consul-0-key.pem", "dc1-server-consul-2.hcl", "dc1-client-consul-0.pem",
+                "dc1-cli-consul-0-key.pem", "dc1-cli-consul-0.env"}) {
+            assertTrue(first.out().contains("==> Saved " + out.resolve(f) + "\n"), f + " missing from\n" + first.out());
+        }
+        Cli second = ok("bundle", "consul", "--out", out.toString(), "--dc", "dc1");
+        assertEquals("==> Saved " + out.resolve("dc1-server-consul-3.pem") + "\n==> Saved "
+                + out.resolve("dc1-server-consul-3-key.pem") + "\n==> Saved " + out.resolve("dc1-server-consul-3.hcl")
+                + "\n", second.out());
+        Cli bad = Cli.run("bundle", "consul", "--out", out.toString(), "--dc", "dc 1");
+        assertEquals(1, bad.code());
+        assertEquals("fedlink: invalid datacenter 'dc 1': one DNS label, e.g. dc1\n", bad.err());
+    }
+
+    @Test
+    void etcdWritesOneCertificatePerMemberAndRefusesBeforeWritingAnything() throws Exception {
+        Path out = dir.resolve("etcd");
+        Cli r = ok("bundle", "etcd", "--out", out.toString(), "--members", "3", "--host", "10.0.0.1", "--host",
+                "10.0.0.2", "--host", "10.0.0.3");
+        for (String f : new String[] {"ca.pem", "etcd-0.pem", "etcd-0-key.pem", "etcd-0.flags", "etcd-2.flags",
+                "client.pem", "client-key.pem", "etcdctl.flags"}) {
+            assertTrue(r.out().contains("==> Saved " + out.resolve(f) + "\n"), f + " missing from\n" + r.out());
+        }
+        String flags = Files.readString(out.resolve("etcd-1.flags"));
+        assertTrue(flags.contains("--advertise-client-urls=https://10.0.0.2:2379\n"), flags);
+        assertTrue(Files.exists(out.resolve("ca/ca-key.pem")));
+
+        Cli refused = Cli.run("bundle", "etcd", "--out", dir.resolve("none").toString(), "--members", "0");
+        assertEquals(1, refused.code());
+        assertTrue(refused.err().startsWith("fedlink: an etcd cluster has 1..99 members, was 0"), refused.err());
+        assertFalse(Files.exists(dir.resolve("none")), "a refusal writes nothing, not even a CA");
+    }
+}
