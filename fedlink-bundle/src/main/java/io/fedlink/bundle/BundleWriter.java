@@ -18,7 +18,8 @@ final class BundleWriter {
     private final List<Path> written = new ArrayList<>();
 
     BundleWriter(Path dir) throws IOException {
-        this.dir = SecureFiles.privateDirectory(dir);
+        SecureFiles.privateDirectory(dir);
+        this.dir = dir;
     }
 
     Path dir() {
