@@ -1,14 +1,14 @@
 package io.fedlink.cli;
 
+import io.fedlink.api.FileSet;
+import io.fedlink.api.SecureFiles;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
-import io.fedlink.pki.FileSet;
 import io.fedlink.pki.IssuedCertificate;
 import io.fedlink.pki.KeyType;
 import io.fedlink.pki.Pem;
 import io.fedlink.pki.Profile;
 import io.fedlink.pki.RevocationReason;
-import io.fedlink.pki.SecureFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintWriter;
