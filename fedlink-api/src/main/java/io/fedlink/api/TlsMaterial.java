@@ -1,8 +1,6 @@
 package io.fedlink.api;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.PrivateKey;
@@ -16,7 +14,6 @@ import java.security.cert.X509CertSelector;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
@@ -269,12 +266,12 @@ public final class TlsMaterial {
 
     /** The certificate chain as PEM, leaf first. */
     public String certificateChainPem() {
-        return pem(chain);
+        return PemCodec.certificates(chain);
     }
 
     /** The trust anchors as PEM. */
     public String trustAnchorsPem() {
-        return pem(trustAnchors);
+        return PemCodec.certificates(trustAnchors);
     }
 
     /**
@@ -285,35 +282,7 @@ public final class TlsMaterial {
         if (key == null) {
             throw new IllegalStateException("this TLS material has no identity (trust only)");
         }
-        byte[] der = key.getEncoded();
-        try {
-            return pemBlock("PRIVATE KEY", der);
-        } finally {
-            Arrays.fill(der, (byte) 0);
-        }
-    }
-
-    /** PEM blocks ({@code BEGIN CERTIFICATE}) for these certificates. */
-    public static String pem(List<X509Certificate> certs) {
-        StringBuilder sb = new StringBuilder();
-        for (X509Certificate c : certs) {
-            try {
-                sb.append(pemBlock("CERTIFICATE", c.getEncoded()));
-            } catch (java.security.cert.CertificateEncodingException e) {
-                throw new IllegalStateException("cannot encode certificate " + c.getSubjectX500Principal(), e);
-            }
-        }
-        return sb.toString();
-    }
-
-    /** One PEM block with 64-column base64 and a trailing newline. */
-    public static String pemBlock(String type, byte[] der) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        byte[] nl = "\n".getBytes(StandardCharsets.US_ASCII);
-        out.writeBytes(("-----BEGIN " + type + "-----\n").getBytes(StandardCharsets.US_ASCII));
-        out.writeBytes(Base64.getMimeEncoder(64, nl).encode(der));
-        out.writeBytes(("\n-----END " + type + "-----\n").getBytes(StandardCharsets.US_ASCII));
-        return out.toString(StandardCharsets.US_ASCII);
+        return PemCodec.privateKey(key);
     }
 
     private String subject() {

@@ -1,14 +1,14 @@
 package io.fedlink.cli;
 
+import io.fedlink.api.FileSet;
+import io.fedlink.api.SecureFiles;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
-import io.fedlink.pki.FileSet;
 import io.fedlink.pki.IssuedCertificate;
 import io.fedlink.pki.KeyType;
 import io.fedlink.pki.Pem;
 import io.fedlink.pki.Profile;
 import io.fedlink.pki.RevocationReason;
-import io.fedlink.pki.SecureFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -292,7 +293,7 @@ final class PkiCommand {
 
             private CertificateRequest request() {
                 if (party != null) {
-                    if (role != Profile.SERVER && role != Profile.PEER) {
+                    if (!role.serverAuth()) {
                         throw new IllegalArgumentException("--party issues a server+client (peer) certificate; "
                                 + "--role " + role.name().toLowerCase(java.util.Locale.ROOT) + " does not fit");
                     }
@@ -301,7 +302,7 @@ final class PkiCommand {
                 if (name == null) {
                     throw new IllegalArgumentException("give --name or --party");
                 }
-                CertificateRequest r = role == Profile.SERVER || role == Profile.PEER
+                CertificateRequest r = role.serverAuth() // server and peer certificates name hosts
                         ? CertificateRequest.of(role).san(name) : CertificateRequest.of(role).commonName(name);
                 sans.forEach(r::san);
                 return r.days(days).keyType(keyType);
@@ -469,27 +470,35 @@ final class PkiCommand {
         }
     }
 
-    /** Converts key-type option values. */
-    static final class KeyTypes implements picocli.CommandLine.ITypeConverter<KeyType> {
+    /** Converts an option value with a parser whose refusal message becomes picocli's (no class names). */
+    abstract static class Parsed<T> implements picocli.CommandLine.ITypeConverter<T> {
+        private final Function<String, T> parser;
+
+        Parsed(Function<String, T> parser) {
+            this.parser = parser;
+        }
+
         @Override
-        public KeyType convert(String value) {
+        public T convert(String value) {
             try {
-                return KeyType.parse(value);
+                return parser.apply(value);
             } catch (IllegalArgumentException e) {
                 throw new TypeConversionException(e.getMessage());
             }
         }
     }
 
+    /** Converts key-type option values. */
+    static final class KeyTypes extends Parsed<KeyType> {
+        KeyTypes() {
+            super(KeyType::parse);
+        }
+    }
+
     /** Converts role option values. */
-    static final class Roles implements picocli.CommandLine.ITypeConverter<Profile> {
-        @Override
-        public Profile convert(String value) {
-            try {
-                return Profile.parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new TypeConversionException(e.getMessage());
-            }
+    static final class Roles extends Parsed<Profile> {
+        Roles() {
+            super(Profile::parse);
         }
     }
 }

@@ -1,13 +1,9 @@
 package io.fedlink.pki;
 
 import io.fedlink.api.CidrBlock;
-import io.fedlink.api.HostNames;
 import io.fedlink.api.TlsMaterial;
 import java.io.IOException;
 import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
@@ -21,40 +17,20 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Objects;
-import org.bouncycastle.asn1.DERIA5String;
-import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
-import org.bouncycastle.asn1.x500.style.IETFUtils;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.CRLNumber;
-import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
-import org.bouncycastle.asn1.x509.Extensions;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
-import org.bouncycastle.asn1.x509.KeyPurposeId;
-import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.cert.CertIOException;
-import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.X509v2CRLBuilder;
-import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CRLConverter;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
-import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.operator.ContentSigner;
-import org.bouncycastle.operator.OperatorCreationException;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
-import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
-import org.bouncycastle.pkcs.PKCS10CertificationRequest;
-import org.bouncycastle.pkcs.PKCSException;
 
 /**
  * An in-memory certificate authority: one key and certificate that issue the certificates of a federation, sign
@@ -72,21 +48,25 @@ import org.bouncycastle.pkcs.PKCSException;
  * }</pre>
  *
  * <p>Every certificate gets a random 119-bit serial, SKI and AKI, basic constraints and a critical key usage that
- * matches its key (RSA: digitalSignature + keyEncipherment; EC and Ed25519: digitalSignature), an extended key usage
- * from its {@link Profile}, SHA-256 (or SHA-384 for P-384) signatures, and a notBefore five minutes in the past for
- * clock skew. Refused, naming the offending value: names outside the CA's DNS name constraints, requests that break
- * their profile, CSRs with a bad signature, intermediates beyond the path length, validity beyond the CA's own.
+ * matches its key, an extended key usage from its {@link Profile} ({@link ProfileRules}), SHA-256 (or SHA-384 for
+ * P-384) signatures, and a notBefore five minutes in the past for clock skew ({@link CertificateBuilder}). Refused,
+ * naming the offending value: names outside the CA's name constraints ({@link NameRules}), requests that break their
+ * profile, CSRs with a bad signature ({@link CsrIntake}), intermediates beyond the path length, validity beyond the
+ * CA's own. The folder form is {@link CaFolder}; the issued index {@link CaIndex}.
  *
  * <p>Thread-safe: issuing and revoking are synchronised; the issued index is kept for {@link #save(Path)}.
  */
 public final class CertificateAuthority {
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final Duration SKEW = Duration.ofMinutes(5);
+
+    /** The files of a CA folder, in the order written. */
+    public static final List<String> FILES = CaFolder.FILES;
 
     private final PrivateKey key;
     private final List<X509Certificate> chain; // this CA first, root last
     private final NameRules rules;             // NameRules.NONE: unconstrained
-    private final Map<BigInteger, IndexEntry> index = new LinkedHashMap<>();
-    private long crlNumber;
+    private final CaIndex index = new CaIndex();
 
     /** One issued certificate in the index. */
     public record IndexEntry(BigInteger serial, String subject, Instant notAfter, Instant revokedAt,
@@ -150,7 +130,7 @@ public final class CertificateAuthority {
 
     /** Issues a certificate with a freshly generated key. */
     public IssuedCertificate issue(CertificateRequest request) {
-        KeyPair pair = request.keyType.generate();
+        KeyPair pair = request.keyType().generate();
         X509Certificate cert = sign(request, pair.getPublic());
         return new IssuedCertificate(pair.getPrivate(), issuedChain(cert), root());
     }
@@ -160,57 +140,9 @@ public final class CertificateAuthority {
      * request (DNS, IP, URI) are applied, and the profile and name constraints are enforced.
      */
     public IssuedCertificate signCsr(String csrPem, Profile profile, int days) {
-        PKCS10CertificationRequest csr = Pem.csr(csrPem);
-        PublicKey publicKey;
-        try {
-            if (!csr.isSignatureValid(new JcaContentVerifierProviderBuilder().setProvider(Pem.BC)
-                    .build(csr.getSubjectPublicKeyInfo()))) {
-                throw new IllegalArgumentException("the CSR's signature does not verify: it was altered or "
-                        + "not signed by the key it carries");
-            }
-            publicKey = new org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter()
-                    .getPublicKey(csr.getSubjectPublicKeyInfo());
-        } catch (OperatorCreationException | PKCSException | IOException e) {
-            throw new IllegalArgumentException("cannot verify the CSR: " + e.getMessage(), e);
-        }
-        CertificateRequest request = CertificateRequest.of(profile).days(days);
-        String cn = firstCn(csr.getSubject());
-        if (cn != null) {
-            request.commonName(cn);
-        }
-        for (var attr : csr.getAttributes(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest)) {
-            Extensions ext = Extensions.getInstance(attr.getAttrValues().getObjectAt(0));
-            GeneralNames sans = GeneralNames.fromExtensions(ext, Extension.subjectAlternativeName);
-            if (sans == null) {
-                continue;
-            }
-            for (GeneralName n : sans.getNames()) {
-                switch (n.getTagNo()) {
-                    case GeneralName.dNSName -> request.dns(DERIA5String.getInstance(n.getName()).getString());
-                    case GeneralName.iPAddress -> request.ip(ipText(n));
-                    case GeneralName.uniformResourceIdentifier ->
-                            request.uri(DERIA5String.getInstance(n.getName()).getString());
-                    default -> throw new IllegalArgumentException("the CSR asks for a subject alternative name of "
-                            + "type " + n.getTagNo() + ", which fedlink does not issue");
-                }
-            }
-        }
-        if (request.dnsNames.isEmpty() && request.ipAddresses.isEmpty() && cn != null && HostNames.isDnsName(cn)
-                && (profile == Profile.SERVER || profile == Profile.PEER)) {
-            request.dns(cn); // openssl's classic CSR puts the host name only in the CN, as the FATE guide does
-        }
-        request.publicKey = publicKey;
-        X509Certificate cert = sign(request, publicKey);
+        CsrIntake.Intake intake = CsrIntake.read(csrPem, profile, days);
+        X509Certificate cert = sign(intake.request(), intake.publicKey());
         return new IssuedCertificate(null, issuedChain(cert), root());
-    }
-
-    private static String ipText(GeneralName n) {
-        byte[] raw = org.bouncycastle.asn1.ASN1OctetString.getInstance(n.getName()).getOctets();
-        try {
-            return java.net.InetAddress.getByAddress(raw).getHostAddress();
-        } catch (java.net.UnknownHostException e) {
-            throw new IllegalArgumentException("the CSR holds an IP address of " + raw.length + " bytes");
-        }
     }
 
     private List<X509Certificate> issuedChain(X509Certificate leaf) {
@@ -221,70 +153,35 @@ public final class CertificateAuthority {
     }
 
     private synchronized X509Certificate sign(CertificateRequest request, PublicKey subjectKey) {
-        request.validate();
+        ProfileRules.validate(request);
         rules.check(request);
-        Instant now = Instant.now();
-        Instant[] window = request.window(now);
+        Instant[] window = request.window(Instant.now());
         Instant caEnd = certificate().getNotAfter().toInstant();
         if (window[1].isAfter(caEnd)) {
             throw new IllegalArgumentException("requested validity until " + window[1] + " outlives the CA ("
                     + caEnd + ")");
         }
-        BigInteger serial = newSerial();
-        try {
-            String cn = request.effectiveCommonName();
-            X500NameBuilder name = new X500NameBuilder(BCStyle.INSTANCE);
-            X500Name subject = cn == null ? name.build() : name.addRDN(BCStyle.CN, cn).build();
-            JcaX509ExtensionUtils utils = new JcaX509ExtensionUtils();
-            X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(certificate(), serial,
-                    Date.from(window[0]), Date.from(window[1]), subject, subjectKey);
-            b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
-            b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyType.of(subjectKey).isRsa()
-                    ? KeyUsage.digitalSignature | KeyUsage.keyEncipherment : KeyUsage.digitalSignature));
-            List<KeyPurposeId> eku = new ArrayList<>();
-            if (request.profile.serverAuth()) {
-                eku.add(KeyPurposeId.id_kp_serverAuth);
-            }
-            if (request.profile.clientAuth()) {
-                eku.add(KeyPurposeId.id_kp_clientAuth);
-            }
-            b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(eku.toArray(KeyPurposeId[]::new)));
-            List<GeneralName> sans = new ArrayList<>();
-            request.dnsNames.forEach(d -> sans.add(new GeneralName(GeneralName.dNSName, d)));
-            request.ipAddresses.forEach(ip -> sans.add(new GeneralName(GeneralName.iPAddress, ip)));
-            request.uris.forEach(u -> sans.add(new GeneralName(GeneralName.uniformResourceIdentifier, u.toString())));
-            if (!sans.isEmpty()) { // critical when the subject is empty (RFC 5280 4.2.1.6)
-                b.addExtension(Extension.subjectAlternativeName, cn == null,
-                        new GeneralNames(sans.toArray(GeneralName[]::new)));
-            }
-            b.addExtension(Extension.subjectKeyIdentifier, false, utils.createSubjectKeyIdentifier(subjectKey));
-            b.addExtension(Extension.authorityKeyIdentifier, false,
-                    utils.createAuthorityKeyIdentifier(certificate()));
-            X509Certificate cert = convert(b.build(signer()));
-            index.put(serial, new IndexEntry(serial, cn == null ? "DNS:" + request.dnsNames.iterator().next()
-                    : cert.getSubjectX500Principal().getName(), cert.getNotAfter().toInstant(), null, null));
-            return cert;
-        } catch (GeneralSecurityException | CertIOException e) {
-            throw new IllegalStateException("cannot issue a certificate for " + request.dnsNames + request.ipAddresses
-                    + ": " + e.getMessage(), e);
+        String cn = request.effectiveCommonName();
+        X500NameBuilder name = new X500NameBuilder(BCStyle.INSTANCE);
+        X500Name subject = cn == null ? name.build() : name.addRDN(BCStyle.CN, cn).build();
+        List<GeneralName> sans = new ArrayList<>();
+        request.dnsNames().forEach(d -> sans.add(new GeneralName(GeneralName.dNSName, d)));
+        request.ipAddresses().forEach(ip -> sans.add(new GeneralName(GeneralName.iPAddress, ip)));
+        request.uris().forEach(u -> sans.add(new GeneralName(GeneralName.uniformResourceIdentifier, u.toString())));
+        CertificateBuilder b = new CertificateBuilder(certificate(), subject, subjectKey, window[0], window[1])
+                .extension(Extension.basicConstraints, true, new BasicConstraints(false))
+                .extension(Extension.keyUsage, true, ProfileRules.keyUsage(subjectKey))
+                .extension(Extension.extendedKeyUsage, false, ProfileRules.extendedKeyUsage(request.profile()));
+        if (!sans.isEmpty()) { // critical when the subject is empty (RFC 5280 4.2.1.6)
+            b.extension(Extension.subjectAlternativeName, cn == null, new GeneralNames(sans.toArray(GeneralName[]::new)));
         }
+        X509Certificate cert = b.sign(key, signatureAlgorithm());
+        index.add(cert, cn == null ? "DNS:" + request.dnsNames().get(0) : cert.getSubjectX500Principal().getName());
+        return cert;
     }
 
-    private static BigInteger newSerial() {
-        return new BigInteger(119, RANDOM).setBit(118); // positive, 15 bytes, always at least 64 random bits
-    }
-
-    private ContentSigner signer() {
-        try {
-            return new JcaContentSignerBuilder(KeyType.signatureAlgorithmFor(certificate().getPublicKey()))
-                    .build(key);
-        } catch (OperatorCreationException e) {
-            throw new IllegalStateException("cannot sign with the CA key: " + e.getMessage(), e);
-        }
-    }
-
-    private static X509Certificate convert(X509CertificateHolder holder) throws GeneralSecurityException {
-        return new JcaX509CertificateConverter().getCertificate(holder);
+    private String signatureAlgorithm() {
+        return KeyType.signatureAlgorithmFor(certificate().getPublicKey());
     }
 
     /**
@@ -293,14 +190,7 @@ public final class CertificateAuthority {
      * @throws IllegalArgumentException if this CA never issued {@code serial}
      */
     public synchronized void revoke(BigInteger serial, RevocationReason reason) {
-        IndexEntry e = index.get(serial);
-        if (e == null) {
-            throw new IllegalArgumentException("serial " + serial.toString(16) + " was not issued by this CA");
-        }
-        if (!e.revoked()) {
-            index.put(serial, new IndexEntry(serial, e.subject(), e.notAfter(), Instant.now(),
-                    Objects.requireNonNull(reason, "reason")));
-        }
+        index.revoke(serial, reason);
     }
 
     /** A CRL listing every revoked certificate, valid for {@code validity}. */
@@ -308,17 +198,17 @@ public final class CertificateAuthority {
         Instant now = Instant.now();
         try {
             X509v2CRLBuilder b = new X509v2CRLBuilder(X500Name.getInstance(
-                    certificate().getSubjectX500Principal().getEncoded()), Date.from(now.minus(Duration.ofMinutes(5))));
+                    certificate().getSubjectX500Principal().getEncoded()), Date.from(now.minus(SKEW)));
             b.setNextUpdate(Date.from(now.plus(validity)));
-            for (IndexEntry e : index.values()) {
+            for (IndexEntry e : index.entries()) {
                 if (e.revoked()) {
                     b.addCRLEntry(e.serial(), Date.from(e.revokedAt()), e.reason().code());
                 }
             }
             b.addExtension(Extension.authorityKeyIdentifier, false,
                     new JcaX509ExtensionUtils().createAuthorityKeyIdentifier(certificate()));
-            b.addExtension(Extension.cRLNumber, false, new CRLNumber(BigInteger.valueOf(++crlNumber)));
-            return new JcaX509CRLConverter().getCRL(b.build(signer()));
+            b.addExtension(Extension.cRLNumber, false, new CRLNumber(BigInteger.valueOf(index.nextCrlNumber())));
+            return new JcaX509CRLConverter().getCRL(b.build(CertificateBuilder.signer(key, signatureAlgorithm())));
         } catch (GeneralSecurityException | CertIOException e) {
             throw new IllegalStateException("cannot build the CRL: " + e.getMessage(), e);
         }
@@ -331,19 +221,10 @@ public final class CertificateAuthority {
 
     /** The issued index, oldest first. */
     public synchronized List<IndexEntry> issued() {
-        return List.copyOf(index.values());
+        return index.entries();
     }
 
-    // ---- persistence -----------------------------------------------------------------------------------------------
-
-    /** File names inside a CA folder. */
-    static final String CERT_FILE = "ca.pem";
-    static final String KEY_FILE = "ca-key.pem";
-    static final String INDEX_FILE = "index.tsv";
-    private static final String INDEX_HEADER = "# serial\tnot_after\trevoked_at\treason\tsubject";
-
-    /** The files of a CA folder, in the order written. */
-    public static final List<String> FILES = List.of(CERT_FILE, KEY_FILE, INDEX_FILE);
+    // ---- persistence: the folder form is CaFolder ------------------------------------------------------------------
 
     /**
      * Saves the CA into {@code dir} (created with mode 0700 if missing; an existing folder keeps its mode):
@@ -351,7 +232,7 @@ public final class CertificateAuthority {
      * {@code index.tsv} (issued serials and revocations, crlNumber), replacing them as one unit.
      */
     public synchronized void save(Path dir, char[] password) throws IOException {
-        files(dir, password).commit(FileSet.NOTHING);
+        CaFolder.files(dir, chain, key, password, index).commit(io.fedlink.api.FileSet.NOTHING);
     }
 
     /**
@@ -360,37 +241,12 @@ public final class CertificateAuthority {
      * @throws IllegalArgumentException naming the files found
      */
     public synchronized void saveNew(Path dir, char[] password) throws IOException {
-        FileSet files = files(dir, password);
-        if (!files.existing().isEmpty()) {
-            throw new IllegalArgumentException("'" + dir + "' already holds CA files " + files.existing().stream()
-                    .map(p -> p.getFileName().toString()).toList() + ": refusing to overwrite a CA; choose another "
-                    + "folder");
-        }
-        files.commit(FileSet.NOTHING);
+        CaFolder.saveNew(dir, CaFolder.files(dir, chain, key, password, index));
     }
 
     /** Saves only {@code index.tsv} (issued serials, revocations, CRL number) into the CA folder {@code dir}. */
     public synchronized void saveIndex(Path dir) throws IOException {
-        new FileSet().add(dir.resolve(INDEX_FILE), indexText(), false).commit(FileSet.NOTHING);
-    }
-
-    private FileSet files(Path dir, char[] password) {
-        return new FileSet().add(dir.resolve(CERT_FILE), Pem.encode(chain), false)
-                .add(dir.resolve(KEY_FILE), password == null || password.length == 0
-                        ? Pem.pkcs8(key) : Pem.encryptedPkcs8(key, password), true)
-                .add(dir.resolve(INDEX_FILE), indexText(), false);
-    }
-
-    private String indexText() {
-        StringBuilder sb = new StringBuilder(INDEX_HEADER).append('\n');
-        sb.append("# crl_number\t").append(crlNumber).append('\n');
-        for (IndexEntry e : index.values()) {
-            sb.append(e.serial().toString(16)).append('\t').append(e.notAfter()).append('\t')
-                    .append(e.revoked() ? e.revokedAt().toString() : "-").append('\t')
-                    .append(e.revoked() ? e.reason().name().toLowerCase(Locale.ROOT) : "-").append('\t')
-                    .append(e.subject().replace('\t', ' ').replace('\n', ' ')).append('\n');
-        }
-        return sb.toString();
+        CaFolder.saveIndex(dir, index);
     }
 
     /** Saves with an unencrypted key; see {@link #save(Path, char[])}. */
@@ -403,20 +259,7 @@ public final class CertificateAuthority {
      * naming the file (and line).
      */
     public static CertificateAuthority load(Path dir, char[] password) throws IOException {
-        SecureFiles.requireNotDangling(dir);
-        String certPem = readFile(dir.resolve(CERT_FILE));
-        String keyPem = readFile(dir.resolve(KEY_FILE));
-        CertificateAuthority ca;
-        try {
-            ca = fromPem(certPem, keyPem, password);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(dir + ": " + e.getMessage(), e);
-        }
-        Path indexFile = dir.resolve(INDEX_FILE);
-        if (Files.exists(indexFile)) {
-            ca.readIndex(indexFile);
-        }
-        return ca;
+        return CaFolder.load(dir, password);
     }
 
     /** Loads with an unencrypted key. */
@@ -424,48 +267,8 @@ public final class CertificateAuthority {
         return load(dir, null);
     }
 
-    private static String readFile(Path f) throws IOException {
-        try {
-            return Files.readString(f, StandardCharsets.US_ASCII);
-        } catch (NoSuchFileException e) {
-            throw new IllegalArgumentException(f + ": not found; is this a CA folder made by 'fedlink pki ca create'?");
-        } catch (java.nio.charset.MalformedInputException e) {
-            throw new IllegalArgumentException(f + ": not a PEM text file");
-        }
-    }
-
-    private void readIndex(Path file) throws IOException {
-        List<String> lines = Files.readAllLines(file, StandardCharsets.US_ASCII);
-        for (int i = 0; i < lines.size(); i++) {
-            String line = lines.get(i);
-            String where = file + ":" + (i + 1) + ": ";
-            if (line.startsWith("# crl_number\t")) {
-                try {
-                    crlNumber = Long.parseLong(line.substring(13).strip());
-                } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException(where + "bad crl_number");
-                }
-                continue;
-            }
-            if (line.isBlank() || line.startsWith("#")) {
-                continue;
-            }
-            String[] f = line.split("\t", -1);
-            if (f.length != 5) {
-                throw new IllegalArgumentException(where + "expected 5 tab-separated fields, found " + f.length);
-            }
-            try {
-                BigInteger serial = new BigInteger(f[0], 16);
-                Instant revokedAt = f[2].equals("-") ? null : Instant.parse(f[2]);
-                RevocationReason reason = f[3].equals("-") ? null : RevocationReason.parse(f[3]);
-                if ((revokedAt == null) != (reason == null)) {
-                    throw new IllegalArgumentException("revoked_at and reason must both be set or both be '-'");
-                }
-                index.put(serial, new IndexEntry(serial, f[4], Instant.parse(f[1]), revokedAt, reason));
-            } catch (RuntimeException e) {
-                throw new IllegalArgumentException(where + e.getMessage(), e);
-            }
-        }
+    synchronized void readIndex(Path file) throws IOException {
+        index.read(file);
     }
 
     /**
@@ -508,15 +311,11 @@ public final class CertificateAuthority {
         }
     }
 
-    private static String firstCn(X500Name name) {
-        var rdns = name.getRDNs(BCStyle.CN);
-        return rdns.length == 0 ? null : IETFUtils.valueToString(rdns[0].getFirst().getValue());
-    }
-
     @Override
     public String toString() {
         return "CertificateAuthority[" + certificate().getSubjectX500Principal().getName() + ", chain " + chain.size()
-                + (rules.isEmpty() ? "" : ", permitted " + rules.dns() + rules.ip() + rules.uriDomains()) + ", issued " + index.size() + "]";
+                + (rules.isEmpty() ? "" : ", permitted " + rules.dns() + rules.ip() + rules.uriDomains())
+                + ", issued " + issued().size() + "]";
     }
 
     /** Builds a root or intermediate CA. */
@@ -599,6 +398,8 @@ public final class CertificateAuthority {
         public CertificateAuthority create() {
             int pl = pathLength != null ? pathLength : parent == null ? 1 : 0;
             NameRules effective = new NameRules(permitted, permittedIp, permittedUri);
+            Instant now = Instant.now();
+            Instant end = now.plus(Duration.ofDays(days));
             if (parent != null) {
                 int parentPl = parent.certificate().getBasicConstraints();
                 if (parentPl == 0) {
@@ -609,54 +410,30 @@ public final class CertificateAuthority {
                     throw new IllegalArgumentException("path length " + pl + " must be below the parent's " + parentPl);
                 }
                 effective = parent.rules.narrowedBy(effective);
+                Instant parentEnd = parent.certificate().getNotAfter().toInstant();
+                end = end.isAfter(parentEnd) ? parentEnd : end;
             }
             KeyPair pair = keyType.generate();
-            Instant now = Instant.now();
-            Instant end = now.plus(Duration.ofDays(days));
-            if (parent != null && end.isAfter(parent.certificate().getNotAfter().toInstant())) {
-                end = parent.certificate().getNotAfter().toInstant();
+            X500Name subject = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, commonName).build();
+            CertificateBuilder b = new CertificateBuilder(parent == null ? null : parent.certificate(), subject,
+                    pair.getPublic(), now.minus(SKEW), end)
+                    .extension(Extension.basicConstraints, true, new BasicConstraints(pl))
+                    .extension(Extension.keyUsage, true, ProfileRules.caKeyUsage());
+            if (!effective.isEmpty()) {
+                b.extension(Extension.nameConstraints, true, effective.extension());
             }
-            try {
-                X500Name subject = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, commonName).build();
-                JcaX509ExtensionUtils utils = new JcaX509ExtensionUtils();
-                X500Name issuer = parent == null ? subject
-                        : X500Name.getInstance(parent.certificate().getSubjectX500Principal().getEncoded());
-                X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(issuer, newSerial(),
-                        Date.from(now.minus(Duration.ofMinutes(5))), Date.from(end), subject, pair.getPublic());
-                b.addExtension(Extension.basicConstraints, true, new BasicConstraints(pl));
-                b.addExtension(Extension.keyUsage, true,
-                        new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign | KeyUsage.digitalSignature));
-                b.addExtension(Extension.subjectKeyIdentifier, false, utils.createSubjectKeyIdentifier(pair.getPublic()));
-                if (parent != null) {
-                    b.addExtension(Extension.authorityKeyIdentifier, false,
-                            utils.createAuthorityKeyIdentifier(parent.certificate()));
-                } else {
-                    b.addExtension(Extension.authorityKeyIdentifier, false,
-                            utils.createAuthorityKeyIdentifier(pair.getPublic()));
-                }
-                if (!effective.isEmpty()) {
-                    b.addExtension(Extension.nameConstraints, true, effective.extension());
-                }
-                ContentSigner signer;
-                if (parent == null) {
-                    signer = new JcaContentSignerBuilder(keyType.signatureAlgorithm()).build(pair.getPrivate());
-                } else {
-                    signer = parent.signer();
-                }
-                X509Certificate cert = convert(b.build(signer));
-                List<X509Certificate> chain = new ArrayList<>();
+            List<X509Certificate> chain = new ArrayList<>();
+            if (parent == null) {
+                chain.add(b.sign(pair.getPrivate(), keyType.signatureAlgorithm()));
+            } else {
+                X509Certificate cert = b.sign(parent.key, parent.signatureAlgorithm());
                 chain.add(cert);
-                if (parent != null) {
-                    chain.addAll(parent.chain);
-                    synchronized (parent) {
-                        parent.index.put(cert.getSerialNumber(), new IndexEntry(cert.getSerialNumber(),
-                                cert.getSubjectX500Principal().getName(), cert.getNotAfter().toInstant(), null, null));
-                    }
+                chain.addAll(parent.chain);
+                synchronized (parent) {
+                    parent.index.add(cert, cert.getSubjectX500Principal().getName());
                 }
-                return new CertificateAuthority(pair.getPrivate(), chain, effective);
-            } catch (GeneralSecurityException | CertIOException | OperatorCreationException e) {
-                throw new IllegalStateException("cannot create CA " + commonName + ": " + e.getMessage(), e);
             }
+            return new CertificateAuthority(pair.getPrivate(), chain, effective);
         }
     }
 }

@@ -1,11 +1,10 @@
 package io.fedlink.pki;
 
 import io.fedlink.api.HostNames;
+import io.fedlink.api.PartyIds;
 import java.net.URI;
-import java.security.PublicKey;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
@@ -31,16 +30,15 @@ public final class CertificateRequest {
     /** Longest common name (RFC 5280 ub-common-name); longer DNS names make SAN-only certificates. */
     public static final int MAX_CN_LENGTH = 64;
 
-    final Profile profile;
-    final Set<String> dnsNames = new LinkedHashSet<>();
-    final Set<String> ipAddresses = new LinkedHashSet<>();
-    final Set<URI> uris = new LinkedHashSet<>();
-    String commonName;
-    KeyType keyType = KeyType.EC_P256;
-    int days = DEFAULT_DAYS;
-    Instant notBefore;
-    Instant notAfter;
-    PublicKey publicKey; // set when signing a CSR: the key is the requester's
+    private final Profile profile;
+    private final Set<String> dnsNames = new LinkedHashSet<>();
+    private final Set<String> ipAddresses = new LinkedHashSet<>();
+    private final Set<URI> uris = new LinkedHashSet<>();
+    private String commonName;
+    private KeyType keyType = KeyType.EC_P256;
+    private int days = DEFAULT_DAYS;
+    private Instant notBefore;
+    private Instant notAfter;
 
     private CertificateRequest(Profile profile) {
         this.profile = Objects.requireNonNull(profile, "profile");
@@ -76,9 +74,8 @@ public final class CertificateRequest {
      * and as replicator / client (client), as the FATE guide's brokers are.
      */
     public static CertificateRequest party(String partyId, String domain) {
-        if (partyId == null || !partyId.matches("[A-Za-z0-9-]{1,63}")) {
-            throw new IllegalArgumentException("invalid party id " + HostNames.quote(partyId)
-                    + ": letters, digits and '-' only, 1..63 characters");
+        if (!PartyIds.isValid(partyId)) {
+            throw new IllegalArgumentException("invalid party id " + HostNames.quote(partyId) + ": " + PartyIds.RULE);
         }
         return peer(partyId + "." + HostNames.canonicalDnsName(domain));
     }
@@ -199,6 +196,16 @@ public final class CertificateRequest {
         return List.copyOf(ipAddresses);
     }
 
+    /** The URIs, in order added. */
+    public List<URI> uris() {
+        return List.copyOf(uris);
+    }
+
+    /** The key type of the generated key. */
+    public KeyType keyType() {
+        return keyType;
+    }
+
     /**
      * The effective common name, or {@code null} for a SAN-only certificate: when no common name was set and the
      * first DNS name is longer than a CN may be (64 characters).
@@ -217,35 +224,12 @@ public final class CertificateRequest {
         return profile.name().toLowerCase(java.util.Locale.ROOT);
     }
 
+    /** The validity window {notBefore, notAfter} for a certificate issued at {@code now}. */
     Instant[] window(Instant now) {
         if (notBefore != null) {
             return new Instant[] {notBefore, notAfter};
         }
         return new Instant[] {now.minus(Duration.ofMinutes(5)), now.plus(Duration.ofDays(days))};
-    }
-
-    /** Checks the profile's own rules; returns the request. */
-    CertificateRequest validate() {
-        if ((profile == Profile.SERVER || profile == Profile.PEER) && dnsNames.isEmpty() && ipAddresses.isEmpty()) {
-            throw new IllegalArgumentException("a " + profile.name().toLowerCase(java.util.Locale.ROOT)
-                    + " certificate needs at least one DNS name or IP address (clients verify it)");
-        }
-        if (profile != Profile.SERVER) {
-            for (String d : dnsNames) {
-                if (d.startsWith("*.")) {
-                    throw new IllegalArgumentException("wildcard DNS name " + HostNames.quote(d)
-                            + " is allowed only in server certificates");
-                }
-            }
-        }
-        return this;
-    }
-
-    List<String> allNames() {
-        List<String> all = new ArrayList<>(dnsNames);
-        all.addAll(ipAddresses);
-        uris.forEach(u -> all.add(u.toString()));
-        return all;
     }
 
     private static String canonicalDns(String n) {

@@ -1,5 +1,6 @@
 package io.fedlink.pki;
 
+import io.fedlink.api.SecureFiles;
 import io.fedlink.api.TlsMaterial;
 import java.io.IOException;
 import java.math.BigInteger;

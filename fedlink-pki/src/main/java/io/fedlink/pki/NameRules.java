@@ -48,7 +48,7 @@ record NameRules(List<String> dns, List<CidrBlock> ip, List<String> uriDomains) 
         if (isEmpty()) {
             return;
         }
-        List<String> names = new ArrayList<>(request.dnsNames);
+        List<String> names = new ArrayList<>(request.dnsNames());
         String cn = request.effectiveCommonName();
         if (cn != null && HostNames.isDnsName(cn) && cn.contains(".")) {
             names.add(HostNames.canonicalDnsName(cn));
@@ -61,12 +61,12 @@ record NameRules(List<String> dns, List<CidrBlock> ip, List<String> uriDomains) 
             }
         }
         boolean strict = !dns.isEmpty();
-        for (String a : request.ipAddresses) {
+        for (String a : request.ipAddresses()) {
             if ((strict || !ip.isEmpty()) && ip.stream().noneMatch(b -> b.contains(address(a)))) {
                 throw ip.isEmpty() ? none("IP address", "IP addresses", a, "permitIp / --permit-ip CIDR") : outside("IP address", a, ip);
             }
         }
-        for (URI u : request.uris) {
+        for (URI u : request.uris()) {
             String host = u.getHost();
             if ((strict || !uriDomains.isEmpty()) && (host == null || !withinDomains(host.toLowerCase(
                     java.util.Locale.ROOT), uriDomains))) {

@@ -1,17 +1,11 @@
 package io.fedlink.pki;
 
-import io.fedlink.api.TlsMaterial;
-import java.io.ByteArrayInputStream;
+import io.fedlink.api.PemCodec;
 import java.io.IOException;
 import java.io.StringReader;
-import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
-import java.security.cert.CertificateException;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
-import java.util.ArrayList;
 import java.util.List;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
@@ -32,7 +26,8 @@ import org.bouncycastle.util.io.pem.PemWriter;
 
 /**
  * PEM reading and writing for everything a CA handles: certificates and chains, private keys (PKCS#8 plain or
- * encrypted, PKCS#1 RSA, SEC1 EC, and OpenSSL's legacy encrypted PEM), CSRs and CRLs. Keys come back as JDK key
+ * encrypted, PKCS#1 RSA, SEC1 EC, and OpenSSL's legacy encrypted PEM), CSRs and CRLs. What the JDK alone can do
+ * (certificates, CRLs, plain PKCS#8) is fedlink-api's {@link PemCodec}; this class adds the BouncyCastle forms. Keys come back as JDK key
  * objects, so they work with JSSE without a provider registration. Encrypted PKCS#8 is written with AES-256-CBC
  * and PBKDF2-HMAC-SHA256, which {@code openssl pkey} reads.
  *
@@ -46,19 +41,7 @@ public final class Pem {
 
     /** Every certificate in the text, in order. */
     public static List<X509Certificate> certificates(String pem) {
-        try {
-            CertificateFactory cf = CertificateFactory.getInstance("X.509");
-            List<X509Certificate> out = new ArrayList<>();
-            for (var c : cf.generateCertificates(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)))) {
-                out.add((X509Certificate) c);
-            }
-            if (out.isEmpty()) {
-                throw new IllegalArgumentException("no CERTIFICATE block found");
-            }
-            return out;
-        } catch (CertificateException e) {
-            throw new IllegalArgumentException("not a PEM certificate: " + e.getMessage(), e);
-        }
+        return PemCodec.readCertificates(pem);
     }
 
     /** The first certificate in the text. */
@@ -68,7 +51,7 @@ public final class Pem {
 
     /** Certificates as PEM. */
     public static String encode(List<X509Certificate> certs) {
-        return TlsMaterial.pem(certs);
+        return PemCodec.certificates(certs);
     }
 
     /**
@@ -124,7 +107,7 @@ public final class Pem {
 
     /** A private key as unencrypted PKCS#8 PEM ({@code BEGIN PRIVATE KEY}). */
     public static String pkcs8(PrivateKey key) {
-        return TlsMaterial.pemBlock("PRIVATE KEY", key.getEncoded());
+        return PemCodec.privateKey(key);
     }
 
     /** A private key as encrypted PKCS#8 PEM (AES-256-CBC, PBKDF2-HMAC-SHA256). */
@@ -164,20 +147,11 @@ public final class Pem {
 
     /** A CRL as PEM. */
     public static String encode(X509CRL crl) {
-        try {
-            return TlsMaterial.pemBlock("X509 CRL", crl.getEncoded());
-        } catch (java.security.cert.CRLException e) {
-            throw new IllegalStateException(e);
-        }
+        return PemCodec.crl(crl);
     }
 
     /** Reads a CRL (PEM). */
     public static X509CRL crl(String pem) {
-        try {
-            return (X509CRL) CertificateFactory.getInstance("X.509")
-                    .generateCRL(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalArgumentException("not a PEM CRL: " + e.getMessage(), e);
-        }
+        return PemCodec.readCrl(pem);
     }
 }

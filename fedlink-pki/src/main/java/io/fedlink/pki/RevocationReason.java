@@ -36,13 +36,4 @@ public enum RevocationReason {
                     + "key-compromise, affiliation-changed, superseded or cessation-of-operation");
         }
     }
-
-    static RevocationReason ofCode(int code) {
-        for (RevocationReason r : values()) {
-            if (r.code == code) {
-                return r;
-            }
-        }
-        return UNSPECIFIED;
-    }
 }

@@ -35,7 +35,7 @@ class CsrAndConstraintsTest {
                 .addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, ext.generate());
         var der = builder.build(new JcaContentSignerBuilder(type.signatureAlgorithm()).build(pair.getPrivate()))
                 .getEncoded();
-        return io.fedlink.api.TlsMaterial.pemBlock("CERTIFICATE REQUEST", der);
+        return io.fedlink.api.PemCodec.block("CERTIFICATE REQUEST", der);
     }
 
     @ParameterizedTest

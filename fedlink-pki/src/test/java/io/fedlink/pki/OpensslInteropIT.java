@@ -124,7 +124,7 @@ class OpensslInteropIT {
         String csr = Files.readString(dir.resolve("broker.csr.pem"));
         byte[] der = java.util.Base64.getMimeDecoder().decode(csr.replaceAll("-----[A-Z ]+-----", ""));
         der[der.length - 10] ^= 1;
-        String tampered = io.fedlink.api.TlsMaterial.pemBlock("CERTIFICATE REQUEST", der);
+        String tampered = io.fedlink.api.PemCodec.block("CERTIFICATE REQUEST", der);
         assertTrue(org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> ca.signCsr(tampered, Profile.SERVER, 30)).getMessage().contains("signature does not verify"));
     }
@@ -149,7 +149,7 @@ class OpensslInteropIT {
             write("k.cert.pem", c.certificatePem());
             Tools.ok(dir, "openssl", "verify", "-CAfile", "ca.pem", "k.cert.pem");
             String pub = Tools.ok(dir, "openssl", "pkey", "-in", "k.pem", "-pubout");
-            assertEquals(pub.strip(), io.fedlink.api.TlsMaterial.pemBlock("PUBLIC KEY",
+            assertEquals(pub.strip(), io.fedlink.api.PemCodec.block("PUBLIC KEY",
                     c.certificate().getPublicKey().getEncoded()).strip(), String.join(" ", k));
         }
     }

@@ -2,6 +2,7 @@ package io.fedlink.pulsar;
 
 import io.fedlink.api.Endpoint;
 import io.fedlink.api.HostNames;
+import io.fedlink.api.PartyIds;
 import io.fedlink.api.RouteTable;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -120,7 +121,7 @@ public final class PulsarRouteTable {
             if (id.equals("default")) {
                 continue;
             }
-            if (!id.matches("[A-Za-z0-9-]{1,63}")) {
+            if (!PartyIds.isValid(id)) {
                 throw new IllegalArgumentException("party " + HostNames.quote(id)
                         + ": a party id is letters, digits and '-' (1..63)");
             }
@@ -213,7 +214,7 @@ public final class PulsarRouteTable {
             throw new IllegalArgumentException("party " + HostNames.quote(partyId) + " is not in the route table and "
                     + "it has no default.domain");
         }
-        if (!partyId.matches("[A-Za-z0-9-]{1,63}")) {
+        if (!PartyIds.isValid(partyId)) {
             throw new IllegalArgumentException("invalid party id " + HostNames.quote(partyId));
         }
         return new Party(partyId, partyId + "." + domain, brokerPort, brokerSslPort, defaultProxy);

@@ -1,4 +1,4 @@
-package io.fedlink.pki;
+package io.fedlink.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -29,16 +29,13 @@ class SecureFilesTest {
     }
 
     @Test
-    void existingFoldersKeepTheirModesNewOnesAre0700() throws Exception {
-        Path shared = Files.createDirectory(dir.resolve("shared"));
-        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
-        CertificateAuthority ca = CertificateAuthority.builder().create();
-        ca.save(shared);
-        assertEquals("rwxrwxrwx", mode(shared));
+    void newFoldersAre0700AndPublicFiles0644() throws Exception {
         SecureFiles.writePublic(dir.resolve("new/deeper/f.pem"), "x");
         assertEquals("rwx------", mode(dir.resolve("new")));
         assertEquals("rwx------", mode(dir.resolve("new/deeper")));
         assertEquals("rw-r--r--", mode(dir.resolve("new/deeper/f.pem")));
+        SecureFiles.writePrivate(dir.resolve("new/k.pem"), "k");
+        assertEquals("rw-------", mode(dir.resolve("new/k.pem")));
     }
 
     @Test
@@ -72,30 +69,5 @@ class SecureFilesTest {
         assertEquals(before, filesUnder(dir), "no file or folder left behind");
         assertEquals("old", Files.readString(old));
         assertFalse(Files.exists(dir.resolve("out")));
-    }
-
-    @Test
-    void aDanglingLinkIsExplained() throws Exception {
-        Path dangling = Files.createSymbolicLink(dir.resolve("dangling"), dir.resolve("nowhere"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> CertificateAuthority.builder().create().saveNew(dangling, null));
-        assertEquals("'" + dangling + "' is a symbolic link to '" + dir.resolve("nowhere") + "', which does not exist: "
-                + "create the target or remove the link", e.getMessage());
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> CertificateAuthority.load(dangling))
-                .getMessage().contains("which does not exist"));
-    }
-
-    @Test
-    void saveNewRefusesWhenAnyCaFileExists() throws Exception {
-        CertificateAuthority ca = CertificateAuthority.builder().create();
-        ca.saveNew(dir, null);
-        String cert = Files.readString(dir.resolve("ca.pem"));
-        Files.delete(dir.resolve("ca-key.pem"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> CertificateAuthority.builder().create().saveNew(dir, null));
-        assertEquals("'" + dir + "' already holds CA files [ca.pem, index.tsv]: refusing to overwrite a CA; choose "
-                + "another folder", e.getMessage());
-        assertEquals(cert, Files.readString(dir.resolve("ca.pem")));
-        assertFalse(Files.exists(dir.resolve("ca-key.pem")));
     }
 }

@@ -1,4 +1,4 @@
-package io.fedlink.pki;
+package io.fedlink.api;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
