@@ -101,16 +101,12 @@ public final class FederationBundle implements Bundle {
 
     /** Parses a description; refuses unknown keys, duplicate keys, bad names, ports and duplicate parties. */
     public static Description parse(String yaml) {
-        LoaderOptions options = new LoaderOptions();
-        options.setAllowDuplicateKeys(false);
-        options.setMaxAliasesForCollections(10);
-        options.setCodePointLimit(1 << 20);
         Object root;
         try {
-            root = new Yaml(new SafeConstructor(options)).load(yaml);
+            root = yaml().load(yaml);
         } catch (YAMLException e) {
-            String m = String.valueOf(e.getMessage());
-            throw new IllegalArgumentException("not valid YAML: " + m.lines().findFirst().orElse(m), e);
+            throw new IllegalArgumentException("not valid YAML: " + String.valueOf(e.getMessage()).lines().findFirst()
+                    .orElse(""), e);
         }
         Map<?, ?> top = mapping("the description", root, TOP_KEYS);
         String domain = HostNames.canonicalDnsName(text("domain", top.get("domain")));
@@ -138,6 +134,15 @@ public final class FederationBundle implements Bundle {
         Description d = new Description(domain, dialled, listen, parties);
         operatorTable(d); // validates every address as the route table reader does
         return d;
+    }
+
+    /** A safe loader: no custom types, duplicate keys refused, aliases and size capped. */
+    private static Yaml yaml() {
+        LoaderOptions limits = new LoaderOptions();
+        limits.setAllowDuplicateKeys(false);
+        limits.setMaxAliasesForCollections(10);
+        limits.setCodePointLimit(1 << 20);
+        return new Yaml(new SafeConstructor(limits));
     }
 
     private static Map<?, ?> mapping(String where, Object o, Set<String> keys) {
