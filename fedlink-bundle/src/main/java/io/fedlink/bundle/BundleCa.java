@@ -24,14 +24,16 @@ public record BundleCa(CertificateAuthority authority, Path dir, boolean isNew) 
 
     /**
      * Loads the CA saved in {@code dir}, or creates one (not yet saved) with {@code commonName} and {@code keyType}
-     * when the folder holds none. {@code password} decrypts the saved CA key; may be {@code null}.
+     * when the folder holds none, constrained to the {@code permitDns} domains if any. {@code password} decrypts the
+     * saved CA key; may be {@code null}.
      */
-    public static BundleCa open(Path dir, String commonName, KeyType keyType, char[] password) throws IOException {
+    public static BundleCa open(Path dir, String commonName, KeyType keyType, char[] password, String... permitDns)
+            throws IOException {
         if (Files.exists(dir.resolve("ca-key.pem"))) {
             return new BundleCa(CertificateAuthority.load(dir, password), dir, false);
         }
-        return new BundleCa(CertificateAuthority.builder().commonName(commonName).keyType(keyType).create(), dir,
-                true);
+        return new BundleCa(CertificateAuthority.builder().commonName(commonName).keyType(keyType)
+                .permitDns(permitDns).create(), dir, true);
     }
 
     /** Saves a created CA into its folder (mode 0700, key 0600, encrypted with {@code password} if given). */

@@ -4,6 +4,7 @@ import io.fedlink.bundle.Bundle;
 import io.fedlink.bundle.BundleCa;
 import io.fedlink.bundle.ConsulBundle;
 import io.fedlink.bundle.EtcdBundle;
+import io.fedlink.bundle.FederationBundle;
 import io.fedlink.bundle.FlinkBundle;
 import io.fedlink.bundle.Passwords;
 import io.fedlink.bundle.WrittenBundle;
@@ -28,7 +29,8 @@ import picocli.CommandLine.Model.CommandSpec;
  */
 @Command(name = "bundle", mixinStandardHelpOptions = true,
         description = "Write the certificates, key stores and config lines one system needs, in one folder.",
-        subcommands = {BundleCommand.Flink.class, BundleCommand.Consul.class, BundleCommand.Etcd.class})
+        subcommands = {BundleCommand.Flink.class, BundleCommand.Consul.class, BundleCommand.Etcd.class,
+                BundleCommand.Federation.class})
 final class BundleCommand {
 
     /** The CA a bundle issues from: --ca-dir, or a dedicated one created in <out>/ca. */
@@ -40,10 +42,10 @@ final class BundleCommand {
         Path passwordFile;
 
         /** Writes a bundle issued by the CA; a CA created here is saved only once the bundle is written. */
-        WrittenBundle write(Path out, String name, KeyType keyType, Function<CertificateAuthority, Bundle> bundle)
-                throws IOException {
+        WrittenBundle write(Path out, String name, KeyType keyType, Function<CertificateAuthority, Bundle> bundle,
+                String... permitDns) throws IOException {
             char[] pw = passwordFile == null ? null : Passwords.read(passwordFile);
-            BundleCa ca = BundleCa.open(dir != null ? dir : out.resolve("ca"), name, keyType, pw);
+            BundleCa ca = BundleCa.open(dir != null ? dir : out.resolve("ca"), name, keyType, pw, permitDns);
             WrittenBundle written = bundle.apply(ca.authority()).write(out);
             ca.saveIfNew(pw);
             return written;
@@ -182,6 +184,34 @@ final class BundleCommand {
             printSaved(spec.commandLine().getOut(), ca.write(out, "etcd CA", KeyType.EC_P256,
                     authority -> EtcdBundle.builder(authority).days(days).installDir(installDir)
                             .members(members, hosts, clientPort, peerPort).build()));
+            return 0;
+        }
+    }
+
+    @Command(name = "federation", mixinStandardHelpOptions = true,
+            description = {"A whole FATE star network from one description (YAML: domain, proxy host and port, "
+                    + "each party's id, address and ports): proxy/ (sni.yaml, a systemd unit example) and one "
+                    + "party-<id>/ folder per broker host (cert.pem, key.pem, ca.pem, standalone-tls.conf, "
+                    + "pulsar_route_table.yaml).",
+                    "The CA (default <out>/ca, created constrained to the domain) issues every party certificate."})
+    static final class Federation implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        CaOptions ca;
+        @picocli.CommandLine.Parameters(index = "0", paramLabel = "FILE", description = "the federation description")
+        Path file;
+        @Option(names = "--out", required = true, description = "folder to write (one sub-folder per host)")
+        Path out;
+        @Option(names = "--install-dir", description = "where each host keeps its folder's files, for the paths in "
+                + "the config lines (default: the written folders)")
+        Path installDir;
+
+        @Override
+        public Integer call() throws Exception {
+            FederationBundle.Description d = FederationBundle.read(file);
+            printSaved(spec.commandLine().getOut(), ca.write(out, d.domain() + " federation CA", KeyType.EC_P256,
+                    authority -> FederationBundle.of(authority, d, installDir), d.domain()));
             return 0;
         }
     }

@@ -104,4 +104,25 @@ class BundleCommandTest {
         assertTrue(refused.err().startsWith("fedlink: an etcd cluster has 1..99 members, was 0"), refused.err());
         assertFalse(Files.exists(dir.resolve("none")), "a refusal writes nothing, not even a CA");
     }
+
+    @Test
+    void federationWritesOneFolderPerHost() throws Exception {
+        Path description = dir.resolve("federation.yaml");
+        Files.writeString(description, "domain: fate.org\nproxy: { host: proxy.fate.org }\nparties:\n"
+                + "  - { id: \"10000\", address: 192.168.0.2 }\n  - { id: \"9999\", address: 192.168.0.3 }\n");
+        Path out = dir.resolve("fed");
+        Cli r = ok("bundle", "federation", description.toString(), "--out", out.toString());
+        for (String f : new String[] {"proxy/sni.yaml", "proxy/fedlink-proxy.service", "party-10000/key.pem",
+                "party-9999/cert.pem", "party-9999/standalone-tls.conf", "party-9999/pulsar_route_table.yaml"}) {
+            assertTrue(r.out().contains("==> Saved " + out.resolve(f) + "\n"), f + " missing from\n" + r.out());
+        }
+        assertFalse(r.out().contains("PRIVATE KEY"), r.out());
+        assertTrue(Files.readString(out.resolve("ca/ca.pem")).contains("CERTIFICATE"));
+
+        Files.writeString(description, "domain: fate.org\nproxy: { host: proxy.fate.org }\nparties: []\n");
+        Cli bad = Cli.run("bundle", "federation", description.toString(), "--out", dir.resolve("none").toString());
+        assertEquals(1, bad.code());
+        assertEquals("fedlink: " + description + ": parties: expected a list of { id, address } entries\n", bad.err());
+        assertFalse(Files.exists(dir.resolve("none")));
+    }
 }

@@ -2,8 +2,6 @@ package io.fedlink.pulsar.it;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fedlink.pulsar.BrokerTlsConfig;
-import io.fedlink.pulsar.TlsFiles;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -16,12 +14,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
  * One party's real Pulsar standalone (broker + one bookie, RocksDB metadata) as a separate JVM, on its own loopback
- * address with the standard ports. Its TLS settings come from {@link BrokerTlsConfig}; its own internal clients reach
+ * address with the standard ports. Its TLS settings are the party folder's {@code standalone-tls.conf} from
+ * {@code fedlink bundle federation}, appended unchanged; its own internal clients reach
  * brokers through the fedlink proxy (SNI), since Pulsar's binary client resolves names with Netty's resolver, which
  * a hosts file does not reach. The hosts file is for the JDK resolver of its HTTP admin client.
  */
@@ -38,10 +36,9 @@ final class Broker implements AutoCloseable {
         this.process = process;
     }
 
-    static Broker start(String party, String address, Path dir, TlsFiles tls, int proxyPort, Path hostsFile)
+    static Broker start(String party, String address, Path dir, Path partyFolder, int proxyPort, Path hostsFile)
             throws IOException {
         Files.createDirectories(dir);
-        Map<String, String> tlsLines = BrokerTlsConfig.lines(tls, true);
         String conf = String.join("\n",
                 "clusterName=" + party,
                 "bindAddress=" + address,
@@ -64,7 +61,7 @@ final class Broker implements AutoCloseable {
                 "allowEphemeralPorts=true",
                 "brokerClient_proxyServiceUrl=pulsar+ssl://127.0.0.1:" + proxyPort,
                 "brokerClient_proxyProtocol=SNI",
-                "") + BrokerTlsConfig.text(tlsLines);
+                "") + Files.readString(partyFolder.resolve("standalone-tls.conf"));
         Path confFile = dir.resolve("standalone.conf");
         Files.writeString(confFile, conf);
         String classpathFile = System.getProperty("broker.classpath.file");

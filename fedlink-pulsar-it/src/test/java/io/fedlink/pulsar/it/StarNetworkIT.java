@@ -8,15 +8,18 @@ import io.fedlink.api.RouteTable;
 import io.fedlink.api.Tunnel;
 import io.fedlink.api.TunnelListener;
 import io.fedlink.api.TunnelServer;
+import io.fedlink.bundle.FederationBundle;
 import io.fedlink.pki.CertificateAuthority;
-import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pulsar.ClusterMetadata;
 import io.fedlink.pulsar.FederationAdmin;
 import io.fedlink.pulsar.PartyClients;
 import io.fedlink.pulsar.PulsarRouteTable;
 import io.fedlink.pulsar.TlsFiles;
 import io.fedlink.sni.SniProxy;
+import io.fedlink.sni.SniYaml;
+import java.io.IOException;
 import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,11 +47,14 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The FATE star network for real: Pulsar brokers for parties 10000 and 9999 (separate JVMs on 127.0.0.2 and
- * 127.0.0.3) with fedlink-issued certificates and hostname verification on, the fedlink SNI proxy in the middle,
+ * The FATE star network for real, every host's files from {@code fedlink bundle federation} used unchanged: Pulsar
+ * brokers for parties 10000 and 9999 (separate JVMs on 127.0.0.2 and 127.0.0.3) with their party folders'
+ * certificates, TLS lines and route tables, hostname verification on, the fedlink SNI proxy in the middle on the
+ * bundle's sni.yaml,
  * clusters, tenant and a replicated namespace applied by fedlink-pulsar with FATE's cluster metadata. Messages
  * published at one party arrive at the other, and the proxy's counters show that the replication crossed it. A third
- * party joins at run time with a new certificate and a new route, without restarting anything.
+ * party joins at run time (the federation bundle written again with it, same CA) with a new certificate and the new
+ * sni.yaml, without restarting anything.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StarNetworkIT {
@@ -58,21 +64,32 @@ class StarNetworkIT {
     static TunnelServer proxy;
     static final Map<String, AtomicLong> bytesToParty = new ConcurrentHashMap<>();
     static final Map<String, Broker> brokers = new ConcurrentHashMap<>();
-    static final Map<String, TlsFiles> tls = new ConcurrentHashMap<>();
     static final List<AutoCloseable> closeAfter = new ArrayList<>();
     static Path hosts;
+
+    static final Map<String, Path> folders = new ConcurrentHashMap<>();
+
+    /** The federation description the proxy operator writes; the proxy is dialled by IP (nothing resolves names). */
+    static FederationBundle.Description description(int proxyPort, String... partiesAndAddresses) {
+        StringBuilder sb = new StringBuilder("domain: fate.org\nproxy: { host: 127.0.0.1, port: " + proxyPort
+                + " }\nparties:\n");
+        for (int i = 0; i < partiesAndAddresses.length; i += 2) {
+            sb.append("  - { id: \"").append(partiesAndAddresses[i]).append("\", address: ")
+                    .append(partiesAndAddresses[i + 1]).append(" }\n");
+        }
+        return FederationBundle.parse(sb.toString());
+    }
 
     @BeforeAll
     static void startFederation() throws Exception {
         ca = CertificateAuthority.builder().commonName("fate.org federation CA").permitDns("fate.org").create();
-        for (String party : List.of("10000", "9999", "8888")) {
-            tls.put(party, TlsFiles.write(ca.issue(CertificateRequest.party(party, "fate.org")).tlsMaterial(),
-                    dir.resolve("certs-" + party)));
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
         }
-        // The proxy operator's table: where each party's TLS broker port is. One source for the proxy's routes.
-        PulsarRouteTable operator = PulsarRouteTable.parse("10000: { host: 127.0.0.2 }\n9999: { host: 127.0.0.3 }\n"
-                + "default: { domain: fate.org }\n");
-        proxy = SniProxy.builder().bindLoopback(0).eventLoops(2).routes(operator.proxyRoutes())
+        Path fed = dir.resolve("federation");
+        FederationBundle.of(ca, description(port, "10000", "127.0.0.2", "9999", "127.0.0.3"), null).write(fed);
+        proxy = SniProxy.builder().bindLoopback(port).eventLoops(2).routes(SniYaml.read(fed.resolve("proxy/sni.yaml")))
                 .listener(new TunnelListener() {
                     @Override
                     public void tunnelClosed(Tunnel t) {
@@ -85,7 +102,8 @@ class StarNetworkIT {
         Files.writeString(hosts, "127.0.0.1 localhost " + localHostName() + "\n"
                 + "127.0.0.2 10000.fate.org\n127.0.0.3 9999.fate.org\n127.0.0.4 8888.fate.org\n");
         for (String[] p : new String[][] {{"10000", "127.0.0.2"}, {"9999", "127.0.0.3"}}) {
-            Broker b = Broker.start(p[0], p[1], dir.resolve("broker-" + p[0]), tls.get(p[0]), proxyPort(), hosts);
+            folders.put(p[0], fed.resolve("party-" + p[0]));
+            Broker b = Broker.start(p[0], p[1], dir.resolve("broker-" + p[0]), folders.get(p[0]), proxyPort(), hosts);
             brokers.put(p[0], b);
             closeAfter.add(b);
         }
@@ -107,16 +125,21 @@ class StarNetworkIT {
         return proxy.localAddress().getPort();
     }
 
-    /** A party's own route table, as in the FATE guide: itself, and a default through the proxy (by IP). */
-    static PulsarRouteTable tableOf(String party, String address) {
-        return PulsarRouteTable.parse(party + ":\n  host: " + address + "\n  port: 6650\ndefault:\n  proxy: \"127.0.0.1:"
-                + proxyPort() + "\"\n  domain: \"fate.org\"\n");
+    /** A party's own route table from its folder, as in the FATE guide: itself, and a default through the proxy. */
+    static PulsarRouteTable tableOf(String party) throws IOException {
+        return PulsarRouteTable.read(folders.get(party).resolve("pulsar_route_table.yaml"));
+    }
+
+    /** A party's PEM files, from its folder. */
+    static TlsFiles tlsOf(String party) {
+        Path f = folders.get(party);
+        return new TlsFiles(f, f.resolve("ca.pem"), f.resolve("cert.pem"), f.resolve("key.pem"));
     }
 
     /** Registers the other parties at {@code party} and replicates the session namespace to them. */
     static String federate(String party, String address, Set<String> others) throws Exception {
         try (PulsarAdmin admin = PulsarAdmin.builder().serviceHttpUrl("http://" + address + ":8080").build()) {
-            FederationAdmin fed = new FederationAdmin(admin, tableOf(party, address), party);
+            FederationAdmin fed = new FederationAdmin(admin, tableOf(party), party);
             String ns = fed.replicatedNamespace("session-1", others);
             String again = fed.replicatedNamespace("session-1", others); // idempotent
             assertEquals(ns, again);
@@ -126,7 +149,7 @@ class StarNetworkIT {
             assertEquals(expected, new HashSet<>(admin.namespaces().getNamespaceReplicationClusters(ns)));
             for (String o : others) {
                 var data = admin.clusters().getCluster(o);
-                ClusterMetadata fate = ClusterMetadata.forParty(tableOf(party, address), o);
+                ClusterMetadata fate = ClusterMetadata.forParty(tableOf(party), o);
                 assertEquals(fate.brokerServiceUrlTls(), data.getBrokerServiceUrlTls());
                 assertEquals(fate.proxyServiceUrl(), data.getProxyServiceUrl());
                 assertEquals("SNI", String.valueOf(data.getProxyProtocol()));
@@ -139,7 +162,7 @@ class StarNetworkIT {
     static PulsarClient clientFor(String party) throws Exception {
         PulsarRouteTable viaProxy = PulsarRouteTable.parse("default:\n  proxy: \"127.0.0.1:" + proxyPort()
                 + "\"\n  domain: fate.org\n");
-        return PartyClients.throughProxy(viaProxy, party, tls.get(party))
+        return PartyClients.throughProxy(viaProxy, party, tlsOf(party))
                 .operationTimeout(30, TimeUnit.SECONDS).build();
     }
 
@@ -193,10 +216,15 @@ class StarNetworkIT {
     @Test
     @Order(2)
     void aThirdPartyJoinsAtRunTime() throws Exception {
-        proxy.routes(RouteTable.builder().add("10000.fate.org", Endpoint.parse("127.0.0.2:6651"))
-                .add("9999.fate.org", Endpoint.parse("127.0.0.3:6651"))
-                .add("8888.fate.org", Endpoint.parse("127.0.0.4:6651")).build());
-        Broker b = Broker.start("8888", "127.0.0.4", dir.resolve("broker-8888"), tls.get("8888"), proxyPort(), hosts);
+        Path grown = dir.resolve("federation-2");
+        FederationBundle.of(ca, description(proxyPort(), "10000", "127.0.0.2", "9999", "127.0.0.3", "8888",
+                "127.0.0.4"), null).write(grown);
+        RouteTable routes = SniYaml.read(grown.resolve("proxy/sni.yaml"));
+        assertEquals(Endpoint.parse("127.0.0.4:6651"), routes.resolve("8888.fate.org").targetFor("8888.fate.org"));
+        proxy.routes(routes);
+        folders.put("8888", grown.resolve("party-8888"));
+        Broker b = Broker.start("8888", "127.0.0.4", dir.resolve("broker-8888"), folders.get("8888"), proxyPort(),
+                hosts);
         brokers.put("8888", b);
         closeAfter.add(b);
         b.awaitReady(Duration.ofSeconds(120));

@@ -1,0 +1,256 @@
+package io.fedlink.bundle;
+
+import io.fedlink.api.Endpoint;
+import io.fedlink.api.HostNames;
+import io.fedlink.api.PartyRoute;
+import io.fedlink.pki.CertificateAuthority;
+import io.fedlink.pki.CertificateRequest;
+import io.fedlink.pulsar.BrokerTlsConfig;
+import io.fedlink.pulsar.PulsarRouteTable;
+import io.fedlink.pulsar.TlsFiles;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.YAMLException;
+
+/**
+ * A whole FATE star network from one description: one folder per host, as the FATE "Exchange with Pulsar" guide
+ * sets up host by host.
+ *
+ * <pre>
+ * domain: fate.org
+ * proxy: { host: proxy.fate.org, port: 443 }          # what parties dial; listen defaults to 0.0.0.0:port
+ * parties:
+ *   - { id: "10000", address: 192.168.0.2 }          # port 6650 and sslPort 6651 unless given
+ *   - { id: "9999", address: 192.168.0.3 }
+ * </pre>
+ *
+ * <p>Writes {@code proxy/sni.yaml} (each party's name to its broker's TLS port) and {@code proxy/fedlink-proxy.service}
+ * (a systemd unit example), and per party {@code party-<id>/}: {@code cert.pem} (CN and DNS
+ * {@code <id>.<domain>}, server and client), {@code key.pem} (PKCS#8, mode 0600), {@code ca.pem},
+ * {@code standalone-tls.conf} (the broker's TLS lines, {@link BrokerTlsConfig}, mutual TLS required) and
+ * {@code pulsar_route_table.yaml} (itself, and every other party through the proxy). Keys are never printed.
+ */
+public final class FederationBundle implements Bundle {
+    private static final Set<String> TOP_KEYS = Set.of("domain", "proxy", "parties");
+    private static final Set<String> PROXY_KEYS = Set.of("host", "port", "listen");
+    private static final Set<String> PARTY_KEYS = Set.of("id", "address", "port", "sslPort");
+
+    /**
+     * One party.
+     *
+     * @param id      the party id, e.g. {@code 10000}
+     * @param address where its broker runs (DNS name or IP)
+     * @param port    its plain broker port
+     * @param sslPort its TLS broker port, which the proxy routes to
+     */
+    public record Party(String id, String address, int port, int sslPort) {}
+
+    /**
+     * The federation.
+     *
+     * @param domain  the parties' domain: party {@code 10000} is {@code 10000.fate.org}
+     * @param proxy   the proxy as parties dial it
+     * @param listen  where the proxy listens
+     * @param parties the parties, in order
+     */
+    public record Description(String domain, Endpoint proxy, Endpoint listen, List<Party> parties) {
+        /** Copies the list. */
+        public Description {
+            parties = List.copyOf(parties);
+        }
+    }
+
+    private final CertificateAuthority ca;
+    private final Description description;
+    private final Path installDir;
+
+    private FederationBundle(CertificateAuthority ca, Description description, Path installDir) {
+        this.ca = Objects.requireNonNull(ca, "ca");
+        this.description = Objects.requireNonNull(description, "description");
+        this.installDir = installDir;
+    }
+
+    /**
+     * A bundle for {@code description} issued by {@code ca}.
+     *
+     * @param installDir where each host keeps its folder's files (the paths in the config lines); {@code null}: the
+     *                   written folders themselves
+     */
+    public static FederationBundle of(CertificateAuthority ca, Description description, Path installDir) {
+        return new FederationBundle(ca, description, installDir);
+    }
+
+    /** Reads a description file; errors name the file. */
+    public static Description read(Path file) throws IOException {
+        try {
+            return parse(Files.readString(file, StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Parses a description; refuses unknown keys, duplicate keys, bad names, ports and duplicate parties. */
+    public static Description parse(String yaml) {
+        Object root;
+        try {
+            root = yaml().load(yaml);
+        } catch (YAMLException e) {
+            throw new IllegalArgumentException("not valid YAML: " + String.valueOf(e.getMessage()).lines().findFirst()
+                    .orElse(""), e);
+        }
+        Map<?, ?> top = mapping("the description", root, TOP_KEYS);
+        String domain = HostNames.canonicalDnsName(text("domain", top.get("domain")));
+        Map<?, ?> proxy = mapping("proxy", top.get("proxy"), PROXY_KEYS);
+        int proxyPort = port("proxy.port", proxy.get("port"), 443);
+        Endpoint dialled = Endpoint.parse(hostPort(text("proxy.host", proxy.get("host")), proxyPort));
+        Endpoint listen = proxy.get("listen") == null ? Endpoint.parse("0.0.0.0:" + proxyPort)
+                : Endpoint.parse(text("proxy.listen", proxy.get("listen")));
+        if (!(top.get("parties") instanceof List<?> list) || list.isEmpty()) {
+            throw new IllegalArgumentException("parties: expected a list of { id, address } entries");
+        }
+        List<Party> parties = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++) {
+            String where = "parties[" + i + "]";
+            Map<?, ?> p = mapping(where, list.get(i), PARTY_KEYS);
+            String id = text(where + ".id", p.get("id"));
+            CertificateRequest.party(id, domain); // validates the id
+            if (parties.stream().anyMatch(q -> q.id().equals(id))) {
+                throw new IllegalArgumentException(where + ": party " + id + " is listed twice");
+            }
+            parties.add(new Party(id, text(where + ".address", p.get("address")),
+                    port(where + ".port", p.get("port"), PulsarRouteTable.DEFAULT_BROKER_PORT),
+                    port(where + ".sslPort", p.get("sslPort"), PulsarRouteTable.DEFAULT_BROKER_SSL_PORT)));
+        }
+        Description d = new Description(domain, dialled, listen, parties);
+        operatorTable(d); // validates every address as the route table reader does
+        return d;
+    }
+
+    /** A safe loader: no custom types, duplicate keys refused, aliases and size capped. */
+    private static Yaml yaml() {
+        LoaderOptions limits = new LoaderOptions();
+        limits.setAllowDuplicateKeys(false);
+        limits.setMaxAliasesForCollections(10);
+        limits.setCodePointLimit(1 << 20);
+        return new Yaml(new SafeConstructor(limits));
+    }
+
+    private static Map<?, ?> mapping(String where, Object o, Set<String> keys) {
+        if (!(o instanceof Map<?, ?> m)) {
+            throw new IllegalArgumentException(where + ": expected a mapping with " + keys);
+        }
+        for (Object k : m.keySet()) {
+            if (!keys.contains(String.valueOf(k))) {
+                throw new IllegalArgumentException(where + ": unknown key " + HostNames.quote(String.valueOf(k))
+                        + " (known: " + keys + ")");
+            }
+        }
+        return m;
+    }
+
+    private static String text(String where, Object o) {
+        if (o == null || o instanceof Map || o instanceof List) {
+            throw new IllegalArgumentException(where + ": expected a value");
+        }
+        return String.valueOf(o).strip();
+    }
+
+    private static int port(String where, Object o, int dflt) {
+        if (o == null) {
+            return dflt;
+        }
+        if (!(o instanceof Integer p) || p < 1 || p > 65535) {
+            throw new IllegalArgumentException(where + ": invalid port " + HostNames.quote(String.valueOf(o))
+                    + ": 1..65535");
+        }
+        return p;
+    }
+
+    private static String hostPort(String host, int port) {
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+    }
+
+    /** The proxy operator's view: every party's broker. */
+    static PulsarRouteTable operatorTable(Description d) {
+        StringBuilder sb = new StringBuilder();
+        for (Party p : d.parties()) {
+            sb.append(partyEntry(p));
+        }
+        return PulsarRouteTable.parse(sb + "default:\n  domain: \"" + d.domain() + "\"\n");
+    }
+
+    private static String partyEntry(Party p) {
+        return "\"" + p.id() + "\":\n  host: \"" + p.address() + "\"\n  port: " + p.port() + "\n  sslPort: "
+                + p.sslPort() + "\n";
+    }
+
+    @Override
+    public WrittenBundle write(Path dir) throws IOException {
+        List<Path> files = new ArrayList<>();
+        BundleWriter proxy = new BundleWriter(dir.resolve("proxy"));
+        Path proxyAt = installDir != null ? installDir : proxy.dir().toAbsolutePath();
+        StringBuilder sni = new StringBuilder("# Routes of the fedlink proxy for " + description.domain()
+                + ", written by fedlink: Traffic Server's sni.yaml.\nsni:\n");
+        for (PartyRoute r : operatorTable(description).proxyRoutes().routes()) {
+            sni.append("  - fqdn: ").append(r.serverName()).append("\n    tunnel_route: ").append(r.targetSpec())
+                    .append('\n');
+        }
+        proxy.plain("sni.yaml", sni.toString());
+        proxy.plain("fedlink-proxy.service", systemdUnit(proxyAt.resolve("sni.yaml")));
+        files.addAll(proxy.written());
+        for (Party p : description.parties()) {
+            Path partyDir = dir.resolve("party-" + p.id());
+            TlsFiles written = TlsFiles.write(ca.issue(CertificateRequest.party(p.id(), description.domain()))
+                    .tlsMaterial(), partyDir);
+            Path at = installDir != null ? installDir : partyDir.toAbsolutePath();
+            TlsFiles installed = new TlsFiles(at, at.resolve("ca.pem"), at.resolve("cert.pem"), at.resolve("key.pem"));
+            BundleWriter w = new BundleWriter(partyDir);
+            w.plain("standalone-tls.conf", "# Broker TLS of party " + p.id() + ", written by fedlink: append to "
+                    + "conf/standalone.conf.\n" + BrokerTlsConfig.text(BrokerTlsConfig.lines(installed, true)));
+            w.plain("pulsar_route_table.yaml", "# Party " + p.id() + "'s FATE route table, written by fedlink.\n"
+                    + partyEntry(p) + "default:\n  proxy: \"" + description.proxy() + "\"\n  domain: \""
+                    + description.domain() + "\"\n");
+            files.addAll(List.of(written.cert(), written.key(), written.ca()));
+            files.addAll(w.written());
+        }
+        return new WrittenBundle(dir, files);
+    }
+
+    private String systemdUnit(Path routes) {
+        return String.join("\n",
+                "# fedlink SNI proxy for " + description.domain() + ", written by fedlink: an example unit.",
+                "# Install the fedlink jar at /opt/fedlink/fedlink.jar and this file as",
+                "# /etc/systemd/system/fedlink-proxy.service, then: systemctl enable --now fedlink-proxy",
+                "[Unit]",
+                "Description=fedlink SNI proxy (" + description.domain() + ")",
+                "After=network-online.target",
+                "Wants=network-online.target",
+                "",
+                "[Service]",
+                "ExecStart=/usr/bin/java -jar /opt/fedlink/fedlink.jar proxy --listen " + description.listen()
+                        + " --routes " + routes,
+                "DynamicUser=yes",
+                "AmbientCapabilities=CAP_NET_BIND_SERVICE",
+                "CapabilityBoundingSet=CAP_NET_BIND_SERVICE",
+                "NoNewPrivileges=yes",
+                "ProtectSystem=strict",
+                "ProtectHome=yes",
+                "PrivateTmp=yes",
+                "LimitNOFILE=65536",
+                "Restart=on-failure",
+                "",
+                "[Install]",
+                "WantedBy=multi-user.target",
+                "");
+    }
+}

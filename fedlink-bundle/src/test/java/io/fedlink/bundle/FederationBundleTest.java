@@ -1,0 +1,83 @@
+package io.fedlink.bundle;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fedlink.api.Endpoint;
+import io.fedlink.api.RouteTable;
+import io.fedlink.pki.CertificateAuthority;
+import io.fedlink.pki.Pem;
+import io.fedlink.pulsar.ClusterMetadata;
+import io.fedlink.pulsar.PulsarRouteTable;
+import io.fedlink.sni.SniYaml;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FederationBundleTest {
+    static final String FATE = """
+            domain: fate.org
+            proxy: { host: proxy.fate.org, port: 443 }
+            parties:
+              - { id: "10000", address: 192.168.0.2 }
+              - { id: "9999", address: 192.168.0.3, sslPort: 16651 }
+            """;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void oneFolderPerHostWithEveryFileTheGuideBuildsByHand() throws Exception {
+        CertificateAuthority ca = CertificateAuthority.builder().commonName("fate.org CA").permitDns("fate.org")
+                .create();
+        WrittenBundle b = FederationBundle.of(ca, FederationBundle.parse(FATE), null).write(dir);
+        assertEquals(List.of("proxy/sni.yaml", "proxy/fedlink-proxy.service", "party-10000/cert.pem",
+                "party-10000/key.pem", "party-10000/ca.pem", "party-10000/standalone-tls.conf",
+                "party-10000/pulsar_route_table.yaml", "party-9999/cert.pem", "party-9999/key.pem",
+                "party-9999/ca.pem", "party-9999/standalone-tls.conf", "party-9999/pulsar_route_table.yaml"),
+                b.files().stream().map(f -> dir.relativize(f).toString()).toList());
+
+        RouteTable routes = SniYaml.read(dir.resolve("proxy/sni.yaml"));
+        assertEquals(Endpoint.parse("192.168.0.2:6651"), routes.resolve("10000.fate.org").targetFor("10000.fate.org"));
+        assertEquals(Endpoint.parse("192.168.0.3:16651"), routes.resolve("9999.fate.org").targetFor("9999.fate.org"));
+        String unit = Files.readString(dir.resolve("proxy/fedlink-proxy.service"));
+        assertTrue(unit.contains("proxy --listen 0.0.0.0:443 --routes " + dir.toAbsolutePath().resolve("proxy/sni.yaml")
+                + "\n"), unit);
+
+        Path p = dir.resolve("party-9999");
+        assertEquals("CN=9999.fate.org", Pem.certificate(Files.readString(p.resolve("cert.pem")))
+                .getSubjectX500Principal().getName());
+        assertTrue(Files.readString(p.resolve("key.pem")).startsWith("-----BEGIN PRIVATE KEY-----"));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(p.resolve("key.pem"))));
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(p)));
+        String conf = Files.readString(p.resolve("standalone-tls.conf"));
+        for (String line : List.of("tlsCertificateFilePath=" + p.toAbsolutePath().resolve("cert.pem"),
+                "tlsKeyFilePath=" + p.toAbsolutePath().resolve("key.pem"), "tlsRequireTrustedClientCertOnConnect=true",
+                "tlsAllowInsecureConnection=false", "tlsHostnameVerificationEnabled=true")) {
+            assertTrue(conf.lines().anyMatch(line::equals), line + " missing from\n" + conf);
+        }
+        PulsarRouteTable table = PulsarRouteTable.read(p.resolve("pulsar_route_table.yaml"));
+        assertEquals(Endpoint.parse("proxy.fate.org:443"), table.defaultProxy());
+        ClusterMetadata other = ClusterMetadata.forParty(table, "10000");
+        assertEquals("pulsar+ssl://proxy.fate.org:443", other.proxyServiceUrl());
+    }
+
+    @Test
+    void descriptionsAreCheckedNamingTheEntry() {
+        assertEquals("parties[1]: party 10000 is listed twice", assertThrows(IllegalArgumentException.class,
+                () -> FederationBundle.parse(FATE.replace("\"9999\"", "\"10000\""))).getMessage());
+        IllegalArgumentException typo = assertThrows(IllegalArgumentException.class,
+                () -> FederationBundle.parse(FATE.replace("address: 192.168.0.2", "adress: 192.168.0.2")));
+        assertTrue(typo.getMessage().startsWith("parties[0]: unknown key 'adress'"), typo.getMessage());
+        IllegalArgumentException port = assertThrows(IllegalArgumentException.class,
+                () -> FederationBundle.parse(FATE.replace("port: 443", "port: 70000")));
+        assertEquals("proxy.port: invalid port '70000': 1..65535", port.getMessage());
+        assertEquals("parties: expected a list of { id, address } entries", assertThrows(
+                IllegalArgumentException.class, () -> FederationBundle.parse("domain: fate.org\nproxy: {host: p}\n"))
+                .getMessage());
+    }
+}
