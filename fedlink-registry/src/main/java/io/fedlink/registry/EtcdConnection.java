@@ -7,6 +7,7 @@ import io.etcd.jetcd.common.exception.EtcdException;
 import io.fedlink.api.HostNames;
 import io.fedlink.api.TlsMaterial;
 import io.fedlink.pki.Pem;
+import io.grpc.Status;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -133,19 +134,18 @@ public final class EtcdConnection implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw unavailable(what, "interrupted", e);
         } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof EtcdException ee) {
-                ErrorCode code = ee.getErrorCode();
-                if (code == ErrorCode.PERMISSION_DENIED) {
-                    throw new IllegalStateException("etcd refused to " + what + ": permission denied for this "
-                            + "identity (the etcd user is the client certificate's common name)", ee);
-                }
-                if (code == ErrorCode.UNAVAILABLE || code == ErrorCode.DEADLINE_EXCEEDED
-                        || code == ErrorCode.CANCELLED) {
-                    throw unavailable(what, ee.getMessage(), ee);
-                }
+            Throwable c = e.getCause() == null ? e : e.getCause();
+            String code = c instanceof EtcdException ee ? ee.getErrorCode().name()
+                    : Status.fromThrowable(c).getCode().name();
+            if (code.equals(ErrorCode.PERMISSION_DENIED.name())) {
+                throw new IllegalStateException("etcd refused to " + what + ": permission denied for this "
+                        + "identity (the etcd user is the client certificate's common name)", c);
             }
-            throw new IllegalStateException("etcd could not " + what + ": " + (c == null ? e : c).getMessage(), c);
+            if (code.equals(ErrorCode.UNAVAILABLE.name()) || code.equals(ErrorCode.DEADLINE_EXCEEDED.name())
+                    || code.equals(ErrorCode.CANCELLED.name())) {
+                throw unavailable(what, c.getMessage(), c);
+            }
+            throw new IllegalStateException("etcd could not " + what + ": " + c.getMessage(), c);
         }
     }
 
