@@ -44,7 +44,7 @@ import javax.net.ssl.SSLException;
  * }</pre>
  */
 public final class EtcdConnection implements AutoCloseable {
-    /** File names read by {@link #readTlsDir}: the CA, the client certificate chain and its key. */
+    /** File names {@link #readTlsDir} reads first: the CA, the client certificate chain and its key. */
     public static final List<String> TLS_FILES = List.of("ca.pem", "cert.pem", "key.pem");
 
     private final Client client;
@@ -75,16 +75,19 @@ public final class EtcdConnection implements AutoCloseable {
     }
 
     /**
-     * Reads the client's TLS files from {@code dir}: {@code ca.pem} (the CA etcd's certificates chain to),
-     * {@code cert.pem} (the client certificate chain) and {@code key.pem} (its unencrypted PKCS#8 key), as
-     * {@code fedlink pki} and {@code TlsFiles} write them.
+     * Reads the client's TLS files from {@code dir}: {@code ca.pem} (the CA etcd's certificates chain to) and the
+     * client certificate chain with its unencrypted PKCS#8 key, either as {@code cert.pem} and {@code key.pem} (as
+     * {@code TlsFiles} writes them) or as the one {@code <name>.pem} and {@code <name>-key.pem} pair that
+     * {@code fedlink pki create --name <name> --out DIR} writes.
      *
-     * @throws IOException naming a missing or unreadable file
+     * @throws IOException              naming a missing or unreadable file
+     * @throws IllegalArgumentException when a file holds no usable certificate or key
      */
     public static TlsMaterial readTlsDir(Path dir) throws IOException {
         String ca = readTlsFile(dir, TLS_FILES.get(0));
-        String cert = readTlsFile(dir, TLS_FILES.get(1));
-        String key = readTlsFile(dir, TLS_FILES.get(2));
+        String name = identityName(dir);
+        String cert = readTlsFile(dir, name + ".pem");
+        String key = readTlsFile(dir, name.equals("cert") ? TLS_FILES.get(2) : name + "-key.pem");
         try {
             return TlsMaterial.builder().trust(Pem.certificates(ca)).identity(Pem.privateKey(key, null),
                     Pem.certificates(cert)).build();
@@ -93,11 +96,30 @@ public final class EtcdConnection implements AutoCloseable {
         }
     }
 
+    /** {@code cert} for the cert.pem/key.pem layout, else the one {@code <name>} with a {@code <name>-key.pem}. */
+    private static String identityName(Path dir) throws IOException {
+        if (Files.exists(dir.resolve(TLS_FILES.get(1)))) {
+            return "cert";
+        }
+        List<String> names = new ArrayList<>();
+        if (Files.isDirectory(dir)) {
+            try (var files = Files.list(dir)) {
+                files.map(p -> p.getFileName().toString()).filter(f -> f.endsWith("-key.pem") && !f.equals("ca-key.pem"))
+                        .forEach(f -> names.add(f.substring(0, f.length() - "-key.pem".length())));
+            }
+        }
+        if (names.size() != 1) {
+            throw new NoSuchFileException(dir + ": expected ca.pem with cert.pem and key.pem, or ca.pem with one "
+                    + "<name>.pem and <name>-key.pem pair" + (names.isEmpty() ? "" : "; found keys for " + names));
+        }
+        return names.get(0);
+    }
+
     private static String readTlsFile(Path dir, String name) throws IOException {
         try {
             return Files.readString(dir.resolve(name), StandardCharsets.US_ASCII);
         } catch (NoSuchFileException e) {
-            throw new NoSuchFileException(dir.resolve(name) + " (the etcd TLS folder holds " + TLS_FILES + ")");
+            throw new NoSuchFileException(dir.resolve(name) + " (needed for the etcd client's TLS)");
         }
     }
 

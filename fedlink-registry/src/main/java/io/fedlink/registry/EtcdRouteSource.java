@@ -65,6 +65,7 @@ public final class EtcdRouteSource implements AutoCloseable {
     private final RouteCacheFile cache;
     private final Duration probeInterval;
     private final long maxBackoffMs;
+    private final boolean ownsConnection;
     private final FederationDecoder decoder;
     private final ScheduledExecutorService loop;
 
@@ -98,6 +99,7 @@ public final class EtcdRouteSource implements AutoCloseable {
         this.cache = b.cacheFile == null ? null : new RouteCacheFile(b.cacheFile);
         this.probeInterval = b.probeInterval;
         this.maxBackoffMs = b.maxBackoff.toMillis();
+        this.ownsConnection = b.ownsConnection;
         this.decoder = new FederationDecoder(keys);
         this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "fedlink-etcd-routes-" + keys.federation());
@@ -109,7 +111,8 @@ public final class EtcdRouteSource implements AutoCloseable {
     /**
      * Starts describing a source.
      *
-     * @param etcd   the connection (the caller owns and closes it; a read-only identity is enough)
+     * @param etcd   the connection (a read-only identity is enough; the caller closes it unless
+     *               {@link Builder#ownsConnection})
      * @param keys   the federation's key layout
      * @param holder the holder to keep current
      */
@@ -193,8 +196,8 @@ public final class EtcdRouteSource implements AutoCloseable {
             values.put(RegistryKeys.string(kv.getKey()), kv.getValue().getBytes());
         }
         long revision = r.getHeader().getRevision();
-        replace(decoder.decode(values, revision));
         servedFromCache = false;
+        replace(decoder.decode(values, revision));
         watch(revision + 1);
         scheduleCacheWrite();
     }
@@ -213,9 +216,26 @@ public final class EtcdRouteSource implements AutoCloseable {
         long gen = ++generation;
         watcher = etcd.client().getWatchClient().watch(RegistryKeys.bytes(keys.prefix()),
                 WatchOption.builder().isPrefix(true).withRevision(fromRevision).build(),
-                Watch.listener(r -> loop.execute(() -> onEvents(gen, r)),
-                        t -> loop.execute(() -> onWatchEnd(gen, t)),
-                        () -> loop.execute(() -> onWatchEnd(gen, null))));
+                Watch.listener(r -> onLoop(() -> onEvents(gen, r)), t -> onLoop(() -> onWatchEnd(gen, t)),
+                        () -> onLoop(() -> onWatchEnd(gen, null))));
+    }
+
+    /** Runs a callback's work on the loop; an unexpected failure is logged and repaired by a full re-read. */
+    private void onLoop(Runnable work) {
+        try {
+            loop.execute(() -> {
+                try {
+                    work.run();
+                } catch (RuntimeException e) {
+                    log.warn("federation {}: unexpected failure applying a change; reading the prefix again",
+                            keys.federation(), e);
+                    closeWatcher();
+                    scheduleResync();
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            log.debug("source closed; dropping a watch callback");
+        }
     }
 
     private void closeWatcher() {
@@ -277,8 +297,12 @@ public final class EtcdRouteSource implements AutoCloseable {
         current = f;
         RouteTable next = f.routeTable();
         if (!next.routes().equals(holder.current().routes())) {
-            holder.swap(next);
             swaps.incrementAndGet();
+            try {
+                holder.swap(next);
+            } catch (RuntimeException e) {
+                log.warn("federation {}: a route listener failed after the swap: {}", keys.federation(), e.toString());
+            }
             log.info("federation {}: {} routes in force (revision {})", keys.federation(), next.size(), revision);
         }
     }
@@ -382,7 +406,10 @@ public final class EtcdRouteSource implements AutoCloseable {
         }, 250, TimeUnit.MILLISECONDS);
     }
 
-    /** Stops watching and probing; the holder keeps its last table. Does not close the connection. */
+    /**
+     * Stops watching and probing; the holder keeps its last table. Closes the connection only when the source
+     * {@linkplain Builder#ownsConnection owns} it.
+     */
     @Override
     public void close() {
         try {
@@ -393,6 +420,9 @@ public final class EtcdRouteSource implements AutoCloseable {
             log.debug("closing the watcher: {}", e.toString());
         }
         loop.shutdownNow();
+        if (ownsConnection) {
+            etcd.close();
+        }
     }
 
     /** Options of a source. */
@@ -403,6 +433,7 @@ public final class EtcdRouteSource implements AutoCloseable {
         private Path cacheFile;
         private Duration probeInterval = Duration.ofSeconds(2);
         private Duration maxBackoff = Duration.ofSeconds(5);
+        private boolean ownsConnection;
 
         private Builder(EtcdConnection etcd, RegistryKeys keys, RouteHolder holder) {
             this.etcd = Objects.requireNonNull(etcd, "etcd");
@@ -413,6 +444,12 @@ public final class EtcdRouteSource implements AutoCloseable {
         /** Keeps a copy of the last read here (mode 0600) and starts from it when etcd is down at start. */
         public Builder cacheFile(Path file) {
             this.cacheFile = file;
+            return this;
+        }
+
+        /** Closes the connection with the source (also when {@link #start} fails). */
+        public Builder ownsConnection(boolean owns) {
+            this.ownsConnection = owns;
             return this;
         }
 

@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  * user of a connection is its client certificate's common name. Each identity's files are in {@link #tlsDir} as
  * {@code ca.pem}, {@code cert.pem} and {@code key.pem}.
  */
-final class EtcdCluster implements AutoCloseable {
+public final class EtcdCluster implements AutoCloseable {
     static final List<String> USERS = List.of("root", "operator", "proxy");
 
     private final Path dir;
@@ -38,7 +38,7 @@ final class EtcdCluster implements AutoCloseable {
     }
 
     /** Starts the cluster, waits until healthy and turns RBAC on. */
-    static EtcdCluster start(Path dir) throws Exception {
+    public static EtcdCluster start(Path dir) throws Exception {
         assertTrue(onPath("etcd") && onPath("etcdctl"), "etcd and etcdctl are needed: ./test.sh installs the Debian "
                 + "packages etcd-server and etcd-client");
         EtcdCluster c = new EtcdCluster(dir);
@@ -90,7 +90,7 @@ final class EtcdCluster implements AutoCloseable {
     }
 
     /** The client endpoints, comma separated. */
-    String endpoints() {
+    public String endpoints() {
         StringBuilder sb = new StringBuilder();
         for (int p : clientPorts) {
             sb.append(sb.length() == 0 ? "" : ",").append("https://127.0.0.1:").append(p);
@@ -99,22 +99,24 @@ final class EtcdCluster implements AutoCloseable {
     }
 
     /** The TLS folder of an identity. */
-    Path tlsDir(String user) {
+    public Path tlsDir(String user) {
         return dir.resolve(user);
     }
 
     /** A connection as {@code user} with a short deadline. */
-    EtcdConnection connect(String user) throws IOException {
+    public EtcdConnection connect(String user) throws IOException {
         return EtcdConnection.builder().endpoints(endpoints()).tls(EtcdConnection.readTlsDir(tlsDir(user)))
                 .timeout(Duration.ofSeconds(3)).build();
     }
 
-    void startMember(int i) throws IOException {
+    /** Starts member {@code i} (again), with its data folder. */
+    public void startMember(int i) throws IOException {
         members[i] = new ProcessBuilder(commands.get(i)).directory(dir.toFile()).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("m" + i + ".log").toFile())).start();
     }
 
-    void stopMember(int i) throws InterruptedException {
+    /** Stops member {@code i} (SIGTERM, then SIGKILL after 10 s). */
+    public void stopMember(int i) throws InterruptedException {
         Process p = members[i];
         p.destroy();
         if (!p.waitFor(10, TimeUnit.SECONDS)) {
@@ -123,7 +125,7 @@ final class EtcdCluster implements AutoCloseable {
     }
 
     /** Waits until every member reports healthy (60 s at most). */
-    void awaitHealthy() throws Exception {
+    public void awaitHealthy() throws Exception {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (true) {
             Result r = etcdctl("root", "endpoint", "health");
@@ -140,7 +142,7 @@ final class EtcdCluster implements AutoCloseable {
     }
 
     /** Compacts the history up to the current revision (as root). */
-    void compact() throws Exception {
+    public void compact() throws Exception {
         Result r = etcdctl("root", "endpoint", "status", "--write-out=fields");
         String rev = r.out().lines().filter(l -> l.startsWith("\"Revision\"")).findFirst().orElseThrow()
                 .replaceAll("\\D", "");
@@ -148,7 +150,7 @@ final class EtcdCluster implements AutoCloseable {
     }
 
     /** Runs etcdctl as {@code user} against every member. */
-    Result etcdctl(String user, String... args) throws IOException, InterruptedException {
+    public Result etcdctl(String user, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of("etcdctl", "--endpoints", endpoints(),
                 "--cacert", "ca.pem", "--cert", user + "/cert.pem", "--key", user + "/key.pem",
                 "--dial-timeout", "2s", "--command-timeout", "5s"));
@@ -162,7 +164,8 @@ final class EtcdCluster implements AutoCloseable {
         return new Result(p.exitValue(), out);
     }
 
-    String ok(String user, String... args) throws IOException, InterruptedException {
+    /** Runs etcdctl as {@code user} and requires success; returns its output. */
+    public String ok(String user, String... args) throws IOException, InterruptedException {
         Result r = etcdctl(user, args);
         assertTrue(r.code() == 0, "etcdctl " + String.join(" ", args) + " failed: " + r.out());
         return r.out();
@@ -192,5 +195,6 @@ final class EtcdCluster implements AutoCloseable {
         }
     }
 
-    record Result(int code, String out) {}
+    /** An etcdctl exit code and its combined output. */
+    public record Result(int code, String out) {}
 }
