@@ -68,10 +68,7 @@ public final class FederationRegistry {
                         + " already exists (" + (old == null ? "invalid settings" : old) + "); give --replace to "
                         + "change its settings");
             }
-            for (PartyEntry p : raw.federation.parties().values()) {
-                PartyEntry.of(p.id(), p.host(), p.port(), p.sslPort(),
-                        p.allow().stream().map(Object::toString).toList(), settings);
-            }
+            PartyEntry.checked(raw.federation.parties().values(), settings); // stored parties stay valid
             if (commit("initialise federation " + keys.federation(), keys.settingsKey(), raw.settingsModRevision,
                     keys.settingsKey(), raw.settingsModRevision, settings.toJson())) {
                 return true;

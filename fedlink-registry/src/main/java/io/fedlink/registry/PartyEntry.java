@@ -9,8 +9,10 @@ import io.fedlink.api.HostNames;
 import io.fedlink.api.PartyRoute;
 import io.fedlink.pulsar.PulsarRouteTable;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 
@@ -53,6 +55,12 @@ public final class PartyEntry {
      */
     public static PartyEntry of(String id, String host, int port, int sslPort, List<String> allow,
                                 FederationSettings settings) {
+        return checked(List.of(unchecked(id, host, port, sslPort, allow, settings)), settings).get(0);
+    }
+
+    /** The cheap checks only (id not 'default', a host given, allow list CIDRs); see {@link #checked}. */
+    static PartyEntry unchecked(String id, String host, int port, int sslPort, List<String> allow,
+                                FederationSettings settings) {
         if (id == null || id.equalsIgnoreCase("default")) {
             throw new IllegalArgumentException("invalid party id " + HostNames.quote(id)
                     + ": 'default' names FATE's default entry");
@@ -69,16 +77,34 @@ public final class PartyEntry {
                         e);
             }
         }
-        PartyEntry raw = new PartyEntry(id, host.strip(), port == 0 ? settings.brokerPort() : port,
+        return new PartyEntry(id, host.strip(), port == 0 ? settings.brokerPort() : port,
                 sslPort == 0 ? settings.brokerSslPort() : sslPort, blocks);
-        PulsarRouteTable.Party checked = FateTable.table(settings, List.of(raw)).parties().get(id);
-        PartyEntry p = new PartyEntry(id, checked.host(), checked.port(), checked.sslPort(), blocks);
-        p.route(settings); // the proxy's rules for the server name and target
-        return p;
     }
 
-    /** Reads a stored party; {@code what} names the key in errors. */
+    /**
+     * Checks parties from {@link #unchecked} together, in one pass of FATE's route-table reader, then builds each
+     * one's proxy route; returns them canonicalised, in order. A refusal names the first bad party.
+     */
+    static List<PartyEntry> checked(Collection<PartyEntry> raw, FederationSettings settings) {
+        Map<String, PulsarRouteTable.Party> fate = FateTable.table(settings, raw).parties();
+        List<PartyEntry> out = new ArrayList<>(raw.size());
+        for (PartyEntry r : raw) {
+            PulsarRouteTable.Party c = fate.get(r.id);
+            PartyEntry p = new PartyEntry(r.id, c.host(), c.port(), c.sslPort(), r.allow);
+            p.route(settings); // the proxy's rules for the server name and target
+            out.add(p);
+        }
+        return out;
+    }
+
+    /** Reads a stored party and checks it; {@code what} names the key in errors. */
     static PartyEntry fromJson(String what, byte[] value, FederationSettings settings) {
+        PartyEntry raw = uncheckedFromJson(what, value, settings);
+        return RegistryJson.in(what, () -> checked(List.of(raw), settings).get(0));
+    }
+
+    /** Reads a stored party with the cheap checks only; {@code what} names the key in errors. */
+    static PartyEntry uncheckedFromJson(String what, byte[] value, FederationSettings settings) {
         ObjectNode o = RegistryJson.parse(what, value, FIELDS);
         String id = RegistryJson.text(what, o, "id");
         String host = RegistryJson.text(what, o, "host");
@@ -99,7 +125,7 @@ public final class PartyEntry {
                 allow.add(n.textValue());
             }
         }
-        return RegistryJson.in(what, () -> of(id, host, port, sslPort, allow, settings));
+        return RegistryJson.in(what, () -> unchecked(id, host, port, sslPort, allow, settings));
     }
 
     /** The stored form. */
