@@ -1,0 +1,72 @@
+package io.fedlink.cli;
+
+import io.fedlink.api.RouteHolder;
+import io.fedlink.registry.EtcdConnection;
+import io.fedlink.registry.EtcdRouteSource;
+import io.fedlink.registry.RegistryKeys;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import picocli.CommandLine.Option;
+
+/**
+ * The options that reach a federation in etcd, shared by {@code fedlink federation ...} and (as a mixin) by
+ * {@code fedlink proxy --etcd URLS --federation NAME}: endpoints, the client TLS folder, the federation name, its key
+ * prefix and the per-call deadline. A proxy wires it with {@link #startRouteSource}.
+ */
+final class EtcdOptions {
+    @Option(names = "--etcd", paramLabel = "URLS",
+            description = "etcd endpoints, a comma list of http:// or https:// URLs")
+    String endpoints;
+    @Option(names = "--etcd-tls", paramLabel = "DIR",
+            description = "folder with the etcd client's TLS files: ca.pem and cert.pem/key.pem, or ca.pem and the "
+                    + "<name>.pem/<name>-key.pem pair 'fedlink pki create' writes (the etcd user is the "
+                    + "certificate's common name)")
+    Path tlsDir;
+    @Option(names = "--federation", paramLabel = "NAME", description = "federation name (letters, digits, '-', '_')")
+    String federation;
+    @Option(names = "--etcd-prefix", paramLabel = "PREFIX",
+            description = "key prefix of the federation (default: /fedlink/<federation>/)")
+    String prefix;
+    @Option(names = "--etcd-timeout", defaultValue = "5s", converter = Durations.class,
+            description = "deadline of each etcd call (default: ${DEFAULT-VALUE})")
+    Duration timeout;
+
+    /** Whether {@code --etcd} was given. */
+    boolean given() {
+        return endpoints != null;
+    }
+
+    /** The federation's key layout. */
+    RegistryKeys keys() {
+        if (federation == null) {
+            throw new IllegalArgumentException("give --federation NAME");
+        }
+        return prefix == null ? RegistryKeys.of(federation) : new RegistryKeys(federation, prefix);
+    }
+
+    /** Opens the connection (lazily connecting). */
+    EtcdConnection connect() throws IOException {
+        if (endpoints == null) {
+            throw new IllegalArgumentException("give --etcd URLS: a comma list of http:// or https:// etcd endpoints");
+        }
+        keys();
+        return EtcdConnection.builder().endpoints(endpoints).timeout(timeout)
+                .tls(tlsDir == null ? null : EtcdConnection.readTlsDir(tlsDir)).build();
+    }
+
+    /**
+     * The proxy's entry: loads the federation's routes into {@code holder} and keeps them current until the returned
+     * source is closed (which also closes its connection). Fails when etcd is unreachable and {@code cacheFile}
+     * ({@code null} for none) does not exist.
+     */
+    EtcdRouteSource startRouteSource(RouteHolder holder, Path cacheFile) throws IOException {
+        EtcdConnection c = connect();
+        try {
+            return EtcdRouteSource.builder(c, keys(), holder).cacheFile(cacheFile).ownsConnection(true).start();
+        } catch (IOException | RuntimeException e) {
+            c.close();
+            throw e;
+        }
+    }
+}

@@ -1,0 +1,233 @@
+package io.fedlink.cli;
+
+import io.fedlink.registry.EtcdConnection;
+import io.fedlink.registry.Federation;
+import io.fedlink.registry.FederationRegistry;
+import io.fedlink.registry.FederationSettings;
+import io.fedlink.registry.PartyEntry;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code fedlink federation}: the federation registry in etcd. {@code init} stores the settings, {@code party
+ * add|remove|list} manage parties, {@code status} shows what is stored, {@code export} prints FATE's route table or
+ * the proxy's {@code sni.yaml} as views of it. Proxies started with {@code --etcd} follow every change.
+ */
+@Command(name = "federation", mixinStandardHelpOptions = true,
+        description = "Keep the federation (settings and parties) in etcd; proxies follow it without restarts.",
+        subcommands = {FederationCommand.Init.class, FederationCommand.Party.class, FederationCommand.Status.class,
+            FederationCommand.Export.class})
+final class FederationCommand {
+    /** Held so its level sticks: gRPC logs through java.util.logging. */
+    private static final java.util.logging.Logger GRPC_LOG = java.util.logging.Logger.getLogger("io.grpc");
+
+    /** Runs {@code body} against the registry named by the options, closing the connection after. */
+    static int withRegistry(EtcdOptions etcd, RegistryCall body) throws Exception {
+        // A one-shot command reports an etcd failure itself, in one line: quiet the client's own retry and
+        // shutdown chatter (slf4j-simple reads the property when jetcd's loggers are created, on first connect).
+        GRPC_LOG.setLevel(java.util.logging.Level.WARNING);
+        System.setProperty("org.slf4j.simpleLogger.log.io.etcd", "error");
+        try (EtcdConnection c = etcd.connect()) {
+            return body.run(new FederationRegistry(c, etcd.keys()), c);
+        }
+    }
+
+    /** A command body. */
+    @FunctionalInterface
+    interface RegistryCall {
+        int run(FederationRegistry registry, EtcdConnection connection) throws Exception;
+    }
+
+    @Command(name = "init", mixinStandardHelpOptions = true,
+            description = "Create the federation: its domain, the proxy address parties dial, default broker ports.")
+    static final class Init implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        EtcdOptions etcd;
+        @Option(names = "--domain", required = true, description = "party names are <party>.<domain>, e.g. fate.org")
+        String domain;
+        @Option(names = "--proxy", required = true, description = "the proxy as parties dial it, host:port")
+        String proxy;
+        @Option(names = "--broker-port", defaultValue = "6650", description = "default plain broker port "
+                + "(default: ${DEFAULT-VALUE})")
+        int brokerPort;
+        @Option(names = "--broker-tls-port", defaultValue = "6651", description = "default TLS broker port "
+                + "(default: ${DEFAULT-VALUE})")
+        int brokerTlsPort;
+        @Option(names = "--replace", description = "change the settings of an existing federation")
+        boolean replace;
+
+        @Override
+        public Integer call() throws Exception {
+            FederationSettings s = FederationSettings.of(domain, proxy, brokerPort, brokerTlsPort);
+            return withRegistry(etcd, (r, c) -> {
+                boolean written = r.init(s, replace);
+                spec.commandLine().getOut().println("federation " + r.keys().federation() + " at "
+                        + r.keys().prefix() + ": " + s + (written ? "" : " (unchanged)"));
+                return 0;
+            });
+        }
+    }
+
+    @Command(name = "party", mixinStandardHelpOptions = true, description = "Add, remove or list parties.",
+            subcommands = {Party.Add.class, Party.Remove.class, Party.ListParties.class})
+    static final class Party {
+        @Command(name = "add", mixinStandardHelpOptions = true,
+                description = "Add a party (its route appears on every proxy following the federation).")
+        static final class Add implements Callable<Integer> {
+            @Spec
+            CommandSpec spec;
+            @Mixin
+            EtcdOptions etcd;
+            @Option(names = "--party", required = true, description = "party id, e.g. 9999")
+            String party;
+            @Option(names = "--host", required = true, description = "the party's broker host (DNS name or IP)")
+            String host;
+            @Option(names = "--port", description = "plain broker port (default: the federation's)")
+            int port;
+            @Option(names = "--tls-port", description = "TLS broker port the proxy routes to (default: the "
+                    + "federation's)")
+            int tlsPort;
+            @Option(names = "--allow", paramLabel = "CIDR", description = "client network allowed to use the "
+                    + "route (repeatable; default: every client)")
+            List<String> allow = new ArrayList<>();
+            @Option(names = "--replace", description = "change an existing party")
+            boolean replace;
+
+            @Override
+            public Integer call() throws Exception {
+                return withRegistry(etcd, (r, c) -> {
+                    PartyEntry p = r.putParty(party, host, port, tlsPort, allow, replace);
+                    spec.commandLine().getOut().println("party " + p + " in federation " + r.keys().federation());
+                    return 0;
+                });
+            }
+        }
+
+        @Command(name = "remove", mixinStandardHelpOptions = true,
+                description = "Remove a party (every proxy refuses its name from then on).")
+        static final class Remove implements Callable<Integer> {
+            @Spec
+            CommandSpec spec;
+            @Mixin
+            EtcdOptions etcd;
+            @Option(names = "--party", required = true, description = "party id")
+            String party;
+
+            @Override
+            public Integer call() throws Exception {
+                return withRegistry(etcd, (r, c) -> {
+                    r.removeParty(party);
+                    spec.commandLine().getOut().println("removed party " + party + " from federation "
+                            + r.keys().federation());
+                    return 0;
+                });
+            }
+        }
+
+        @Command(name = "list", mixinStandardHelpOptions = true, description = "List the parties as a table.")
+        static final class ListParties implements Callable<Integer> {
+            @Spec
+            CommandSpec spec;
+            @Mixin
+            EtcdOptions etcd;
+
+            @Override
+            public Integer call() throws Exception {
+                return withRegistry(etcd, (r, c) -> {
+                    Federation f = r.read();
+                    PrintWriter out = spec.commandLine().getOut();
+                    out.printf("%-16s %-32s %-6s %-8s %-40s %s%n", "PARTY", "HOST", "PORT", "TLS-PORT",
+                            "SERVER-NAME", "ALLOW");
+                    for (PartyEntry p : f.parties().values()) {
+                        out.printf("%-16s %-32s %-6d %-8d %-40s %s%n", p.id(), p.host(), p.port(), p.sslPort(),
+                                f.settings() == null ? "-" : p.id() + "." + f.settings().domain(),
+                                p.allow().isEmpty() ? "any" : String.join(",", p.allow().stream()
+                                        .map(Object::toString).toList()));
+                    }
+                    printSkipped(out, f);
+                    return 0;
+                });
+            }
+        }
+    }
+
+    static void printSkipped(PrintWriter out, Federation f) {
+        for (Map.Entry<String, String> e : f.skipped().entrySet()) {
+            out.println("invalid value at " + e.getKey() + " (proxies skip it): " + e.getValue());
+        }
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true,
+            description = "Show the federation's settings, parties and etcd revision.")
+    static final class Status implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        EtcdOptions etcd;
+
+        @Override
+        public Integer call() throws Exception {
+            return withRegistry(etcd, (r, c) -> {
+                Federation f = r.read();
+                PrintWriter out = spec.commandLine().getOut();
+                out.println("federation " + r.keys().federation() + " at " + r.keys().prefix() + " on etcd "
+                        + c.endpoints());
+                out.println("revision   " + f.revision());
+                out.println("settings   " + (f.settings() == null ? "none: run 'fedlink federation init'"
+                        : f.settings()));
+                out.println("parties    " + f.parties().size() + (f.parties().isEmpty() ? ""
+                        : " (" + String.join(", ", f.parties().values().stream().map(PartyEntry::id).toList()) + ")"));
+                out.println("invalid    " + f.skipped().size());
+                printSkipped(out, f);
+                return f.initialised() ? 0 : 1;
+            });
+        }
+    }
+
+    @Command(name = "export", mixinStandardHelpOptions = true,
+            description = "Print the federation as FATE's pulsar_route_table.yaml (fate) or the proxy's sni.yaml (sni).")
+    static final class Export implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        EtcdOptions etcd;
+        @Option(names = "--format", defaultValue = "fate", description = "fate or sni (default: ${DEFAULT-VALUE})")
+        String format;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!format.equals("fate") && !format.equals("sni")) {
+                throw new IllegalArgumentException("unknown --format '" + format + "': use fate or sni");
+            }
+            return withRegistry(etcd, (r, c) -> {
+                Federation f = r.read();
+                PrintWriter out = spec.commandLine().getOut();
+                if (format.equals("fate")) {
+                    out.print(f.fateYaml());
+                    out.flush();
+                } else {
+                    out.println("sni:");
+                    for (var route : f.routeTable().routes()) {
+                        out.println("  - fqdn: " + route.serverName());
+                        out.println("    tunnel_route: " + route.targetSpec());
+                        if (!route.allowedClients().isEmpty()) {
+                            out.println("    ip_allow: " + String.join(",", route.allowedClients().stream()
+                                    .map(Object::toString).toList()));
+                        }
+                    }
+                }
+                return 0;
+            });
+        }
+    }
+}

@@ -1,0 +1,147 @@
+package io.fedlink.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fedlink.api.RouteHolder;
+import io.fedlink.api.RouteTable;
+import io.fedlink.registry.EtcdCluster;
+import io.fedlink.registry.EtcdRouteSource;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code fedlink federation ...} against a real three-member etcd cluster with mutual TLS and RBAC: the runnable flow
+ * of the README (init, party add, list, status, export, remove), refusals as one line naming the value, and the
+ * proxy's entry ({@link EtcdOptions#startRouteSource}) following the changes.
+ */
+class FederationCommandIT {
+    @TempDir
+    static Path dir;
+    static EtcdCluster etcd;
+
+    @BeforeAll
+    static void start() throws Exception {
+        etcd = EtcdCluster.start(dir);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (etcd != null) {
+            etcd.close();
+        }
+    }
+
+    static Cli fed(String user, String federation, String... args) {
+        List<String> all = new ArrayList<>(List.of("federation"));
+        all.addAll(List.of(args));
+        all.addAll(List.of("--etcd", etcd.endpoints(), "--etcd-tls", etcd.tlsDir(user).toString(),
+                "--federation", federation, "--etcd-timeout", "3s"));
+        return Cli.run(all.toArray(String[]::new));
+    }
+
+    static void ok(Cli c) {
+        assertEquals(0, c.code(), c.out() + c.err());
+    }
+
+    static void refused(Cli c, String part) {
+        assertEquals(1, c.code(), c.out() + c.err());
+        assertTrue(c.err().startsWith("fedlink: ") && c.err().contains(part), c.err());
+        assertFalse(c.err().contains("\tat ") || c.err().contains("Exception"), "no stack trace: " + c.err());
+    }
+
+    @Test
+    void initAddListStatusExportRemove() throws Exception {
+        ok(fed("operator", "flow", "init", "--domain", "fate.org", "--proxy", "proxy.fate.org:443"));
+        Cli again = fed("operator", "flow", "init", "--domain", "fate.org", "--proxy", "proxy.fate.org:443");
+        ok(again);
+        assertTrue(again.out().contains("(unchanged)"), again.out());
+        ok(fed("operator", "flow", "party", "add", "--party", "10000", "--host", "10.0.0.2"));
+        ok(fed("operator", "flow", "party", "add", "--party", "9999", "--host", "broker.party9999.internal",
+                "--port", "16650", "--tls-port", "16651", "--allow", "10.0.0.0/8"));
+        Cli list = fed("proxy", "flow", "party", "list");
+        ok(list);
+        List<String> lines = list.out().lines().toList();
+        assertEquals(3, lines.size(), list.out());
+        assertTrue(lines.get(0).startsWith("PARTY"), list.out());
+        assertTrue(lines.get(1).matches("10000\\s+10\\.0\\.0\\.2\\s+6650\\s+6651\\s+10000\\.fate\\.org\\s+any"),
+                lines.get(1));
+        assertTrue(lines.get(2).matches("9999\\s+broker\\.party9999\\.internal\\s+16650\\s+16651\\s+9999\\.fate\\.org"
+                + "\\s+10\\.0\\.0\\.0/8"), lines.get(2));
+        Cli status = fed("proxy", "flow", "status");
+        ok(status);
+        assertTrue(status.out().contains("parties    2 (10000, 9999)") && status.out().contains("domain fate.org"),
+                status.out());
+        Cli fate = fed("proxy", "flow", "export");
+        ok(fate);
+        assertEquals("broker.party9999.internal", io.fedlink.pulsar.PulsarRouteTable.parse(fate.out()).party("9999")
+                .host(), "the FATE view reads back with FATE's rules");
+        Cli sni = fed("proxy", "flow", "export", "--format", "sni");
+        ok(sni);
+        assertEquals(2, io.fedlink.sni.SniYaml.parse(sni.out()).size(), sni.out());
+        ok(fed("operator", "flow", "party", "remove", "--party", "10000"));
+        refused(fed("operator", "flow", "party", "remove", "--party", "10000"), "has no party '10000'");
+        assertFalse(fed("proxy", "flow", "party", "list").out().contains("10000"));
+    }
+
+    @Test
+    void refusalsAreOneLineNamingTheValue() throws Exception {
+        ok(fed("operator", "bad", "init", "--domain", "fate.org", "--proxy", "proxy.fate.org:443"));
+        refused(fed("operator", "bad", "party", "add", "--party", "1", "--host", "not a host"), "'not a host'");
+        refused(fed("operator", "bad", "party", "add", "--party", "1/2", "--host", "h.org"), "'1/2'");
+        ok(fed("operator", "bad", "party", "add", "--party", "1", "--host", "h.org"));
+        refused(fed("operator", "bad", "party", "add", "--party", "1", "--host", "i.org"), "already exists");
+        refused(fed("proxy", "bad", "party", "add", "--party", "2", "--host", "h.org"), "permission denied");
+        refused(fed("operator", "bad", "init", "--domain", "x.org", "--proxy", "p.x.org:443"), "already exists");
+        refused(fed("operator", "bad", "init", "--domain", "x_org", "--proxy", "p:443"), "'x_org'");
+        refused(fed("operator", "new", "party", "add", "--party", "1", "--host", "h.org"),
+                "run 'fedlink federation init' first");
+        refused(Cli.run("federation", "status", "--etcd", "ftp://127.0.0.1:2379", "--federation", "x"),
+                "'ftp://127.0.0.1:2379'");
+        refused(Cli.run("federation", "status", "--etcd", etcd.endpoints(), "--federation", "x"),
+                "--etcd-tls");
+        refused(Cli.run("federation", "status", "--federation", "x"), "give --etcd");
+        int closed;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        long t0 = System.nanoTime();
+        Cli down = Cli.run("federation", "party", "list", "--etcd", "https://127.0.0.1:" + closed, "--etcd-tls",
+                etcd.tlsDir("proxy").toString(), "--federation", "x", "--etcd-timeout", "1s");
+        refused(down, "etcd at https://127.0.0.1:" + closed + " is unreachable");
+        assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(30), "the deadline holds");
+        Cli list = fed("proxy", "bad", "party", "list");
+        assertEquals(2, list.out().lines().count(), "nothing half-written: " + list.out());
+    }
+
+    @Test
+    void proxyEntryFollowsTheFederation() throws Exception {
+        ok(fed("operator", "live", "init", "--domain", "fate.org", "--proxy", "proxy.fate.org:443"));
+        ok(fed("operator", "live", "party", "add", "--party", "10000", "--host", "127.0.0.1"));
+        EtcdOptions options = new EtcdOptions();
+        options.endpoints = etcd.endpoints();
+        options.tlsDir = etcd.tlsDir("proxy");
+        options.federation = "live";
+        options.timeout = Duration.ofSeconds(3);
+        RouteHolder holder = new RouteHolder(RouteTable.empty());
+        try (EtcdRouteSource source = options.startRouteSource(holder, dir.resolve("live-cache.json"))) {
+            assertTrue(holder.current().resolve("10000.fate.org") != null);
+            ok(fed("operator", "live", "party", "add", "--party", "9999", "--host", "127.0.0.1"));
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (holder.current().resolve("9999.fate.org") == null) {
+                assertTrue(System.nanoTime() < end, "9999 not routed: " + source.stats());
+                Thread.sleep(5);
+            }
+        }
+    }
+}

@@ -1,0 +1,272 @@
+package io.fedlink.registry;
+
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.ClientBuilder;
+import io.etcd.jetcd.common.exception.ErrorCode;
+import io.etcd.jetcd.common.exception.EtcdException;
+import io.fedlink.api.HostNames;
+import io.fedlink.api.TlsMaterial;
+import io.fedlink.pki.Pem;
+import io.grpc.Status;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLException;
+
+/**
+ * A connection to an etcd cluster: its endpoints, the client identity for mutual TLS, and the deadline every call
+ * gets. Every registry call goes through {@link #call}, so none can block without bound (etcd's client otherwise
+ * waits forever for a put while the cluster is away).
+ *
+ * <p>Endpoints are a comma list of {@code http://host:port} or {@code https://host:port} URLs, all with one scheme;
+ * {@code https} needs {@linkplain Builder#tls TLS material} (the etcd user is the client certificate's common name
+ * when etcd runs with {@code --client-cert-auth}) and {@code http} refuses it. Server certificates are checked
+ * against the material's trust anchors and the endpoint's host name.
+ *
+ * <pre>{@code
+ * try (EtcdConnection etcd = EtcdConnection.builder()
+ *         .endpoints("https://10.0.0.1:2379,https://10.0.0.2:2379")
+ *         .tls(EtcdConnection.readTlsDir(Path.of("etcd-tls")))
+ *         .build()) { ... }
+ * }</pre>
+ */
+public final class EtcdConnection implements AutoCloseable {
+    /** File names {@link #readTlsDir} reads first: the CA, the client certificate chain and its key. */
+    public static final List<String> TLS_FILES = List.of("ca.pem", "cert.pem", "key.pem");
+
+    private final Client client;
+    private final String endpoints;
+    private final Duration timeout;
+
+    private EtcdConnection(Builder b, List<URI> uris) throws SSLException {
+        this.endpoints = b.endpoints;
+        this.timeout = b.timeout;
+        ClientBuilder cb = Client.builder().endpoints(uris.toArray(URI[]::new))
+                .connectTimeout(b.timeout).keepaliveTime(Duration.ofSeconds(10)).keepaliveTimeout(Duration.ofSeconds(2))
+                .retryMaxDuration(b.timeout).waitForReady(false);
+        if (b.tls != null) {
+            TlsMaterial m = b.tls;
+            cb.sslContext(ssl -> {
+                ssl.protocols(TlsMaterial.PROTOCOLS).trustManager(m.trustAnchors().toArray(X509Certificate[]::new));
+                if (m.hasIdentity()) {
+                    ssl.keyManager(m.privateKey(), m.certificateChain().toArray(X509Certificate[]::new));
+                }
+            });
+        }
+        this.client = cb.build();
+    }
+
+    /** Starts a connection description. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Reads the client's TLS files from {@code dir}: {@code ca.pem} (the CA etcd's certificates chain to) and the
+     * client certificate chain with its unencrypted PKCS#8 key, either as {@code cert.pem} and {@code key.pem} (as
+     * {@code TlsFiles} writes them) or as the one {@code <name>.pem} and {@code <name>-key.pem} pair that
+     * {@code fedlink pki create --name <name> --out DIR} writes.
+     *
+     * @throws IOException              naming a missing or unreadable file
+     * @throws IllegalArgumentException when a file holds no usable certificate or key
+     */
+    public static TlsMaterial readTlsDir(Path dir) throws IOException {
+        String ca = readTlsFile(dir, TLS_FILES.get(0));
+        String name = identityName(dir);
+        String cert = readTlsFile(dir, name + ".pem");
+        String key = readTlsFile(dir, name.equals("cert") ? TLS_FILES.get(2) : name + "-key.pem");
+        try {
+            return TlsMaterial.builder().trust(Pem.certificates(ca)).identity(Pem.privateKey(key, null),
+                    Pem.certificates(cert)).build();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("etcd TLS files in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** {@code cert} for the cert.pem/key.pem layout, else the one {@code <name>} with a {@code <name>-key.pem}. */
+    private static String identityName(Path dir) throws IOException {
+        if (Files.exists(dir.resolve(TLS_FILES.get(1)))) {
+            return "cert";
+        }
+        List<String> names = new ArrayList<>();
+        if (Files.isDirectory(dir)) {
+            try (var files = Files.list(dir)) {
+                files.map(p -> p.getFileName().toString()).filter(f -> f.endsWith("-key.pem") && !f.equals("ca-key.pem"))
+                        .forEach(f -> names.add(f.substring(0, f.length() - "-key.pem".length())));
+            }
+        }
+        if (names.size() != 1) {
+            throw new NoSuchFileException(dir + ": expected ca.pem with cert.pem and key.pem, or ca.pem with one "
+                    + "<name>.pem and <name>-key.pem pair" + (names.isEmpty() ? "" : "; found keys for " + names));
+        }
+        return names.get(0);
+    }
+
+    private static String readTlsFile(Path dir, String name) throws IOException {
+        try {
+            return Files.readString(dir.resolve(name), StandardCharsets.US_ASCII);
+        } catch (NoSuchFileException e) {
+            throw new NoSuchFileException(dir.resolve(name) + " (needed for the etcd client's TLS)");
+        }
+    }
+
+    /** The jetcd client (owned by this connection). */
+    public Client client() {
+        return client;
+    }
+
+    /** The endpoints as given. */
+    public String endpoints() {
+        return endpoints;
+    }
+
+    /** The deadline of each call. */
+    public Duration timeout() {
+        return timeout;
+    }
+
+    /**
+     * Waits for an etcd call with this connection's deadline.
+     *
+     * @param what names the operation in errors ("read federation 'fl'")
+     * @throws RegistryUnavailableException when etcd does not answer in time or cannot be reached
+     * @throws IllegalStateException        when etcd refuses the call (permission denied, auth failure...)
+     */
+    public <T> T call(String what, CompletableFuture<T> future) throws RegistryUnavailableException {
+        try {
+            return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            future.cancel(true);
+            throw unavailable(what, "no answer within " + timeout.toMillis() + " ms", e);
+        } catch (InterruptedException e) {
+            future.cancel(true);
+            Thread.currentThread().interrupt();
+            throw unavailable(what, "interrupted", e);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause() == null ? e : e.getCause();
+            String code = c instanceof EtcdException ee ? ee.getErrorCode().name()
+                    : Status.fromThrowable(c).getCode().name();
+            if (code.equals(ErrorCode.PERMISSION_DENIED.name())) {
+                throw new IllegalStateException("etcd refused to " + what + ": permission denied for this "
+                        + "identity (the etcd user is the client certificate's common name)", c);
+            }
+            if (code.equals(ErrorCode.UNAVAILABLE.name()) || code.equals(ErrorCode.DEADLINE_EXCEEDED.name())
+                    || code.equals(ErrorCode.CANCELLED.name())) {
+                throw unavailable(what, c.getMessage(), c);
+            }
+            throw new IllegalStateException("etcd could not " + what + ": " + c.getMessage(), c);
+        }
+    }
+
+    private RegistryUnavailableException unavailable(String what, String why, Throwable cause) {
+        return new RegistryUnavailableException("etcd at " + endpoints + " is unreachable: could not " + what + " ("
+                + why + "); check that etcd runs and the endpoints and TLS files are right", cause);
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+
+    /** Collects the endpoints, TLS material and deadline. */
+    public static final class Builder {
+        private String endpoints;
+        private TlsMaterial tls;
+        private Duration timeout = Duration.ofSeconds(5);
+
+        private Builder() {}
+
+        /** Comma list of {@code http://} or {@code https://} URLs (required). */
+        public Builder endpoints(String commaList) {
+            this.endpoints = commaList;
+            return this;
+        }
+
+        /** Trust anchors and client identity for {@code https} endpoints. */
+        public Builder tls(TlsMaterial material) {
+            this.tls = material;
+            return this;
+        }
+
+        /** Deadline of each call and of connecting (default 5 s). */
+        public Builder timeout(Duration deadline) {
+            if (deadline.isNegative() || deadline.isZero()) {
+                throw new IllegalArgumentException("invalid etcd timeout " + deadline + ": must be positive");
+            }
+            this.timeout = deadline;
+            return this;
+        }
+
+        /**
+         * Validates the endpoints and builds the client (it connects lazily).
+         *
+         * @throws IllegalArgumentException naming a bad endpoint or a scheme/TLS mismatch
+         */
+        public EtcdConnection build() {
+            List<URI> uris = parseEndpoints(endpoints);
+            boolean https = uris.get(0).getScheme().equals("https");
+            if (https && tls == null) {
+                throw new IllegalArgumentException("https etcd endpoints need the TLS files (--etcd-tls DIR with "
+                        + String.join(", ", TLS_FILES) + ")");
+            }
+            if (!https && tls != null) {
+                throw new IllegalArgumentException("TLS files given but the etcd endpoints are http://: use "
+                        + "https:// endpoints");
+            }
+            try {
+                return new EtcdConnection(this, uris);
+            } catch (SSLException e) {
+                throw new IllegalArgumentException("etcd TLS material not usable: " + e.getMessage(), e);
+            }
+        }
+
+        static List<URI> parseEndpoints(String commaList) {
+            if (commaList == null || commaList.isBlank()) {
+                throw new IllegalArgumentException("no etcd endpoints: give a comma list of http:// or https:// URLs");
+            }
+            List<URI> out = new ArrayList<>();
+            String scheme = null;
+            for (String part : commaList.split(",", -1)) {
+                String s = part.strip();
+                URI u;
+                try {
+                    u = new URI(s);
+                } catch (URISyntaxException e) {
+                    throw new IllegalArgumentException("invalid etcd endpoint " + HostNames.quote(s) + ": "
+                            + e.getReason());
+                }
+                if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme()) || u.getHost() == null
+                        || u.getPort() < 1 || !(u.getPath() == null || u.getPath().isEmpty() || u.getPath().equals("/"))
+                        || u.getQuery() != null || u.getUserInfo() != null) {
+                    throw new IllegalArgumentException("invalid etcd endpoint " + HostNames.quote(s)
+                            + ": expected http://host:port or https://host:port");
+                }
+                if (scheme != null && !scheme.equals(u.getScheme())) {
+                    throw new IllegalArgumentException("etcd endpoints mix http and https: "
+                            + HostNames.quote(commaList));
+                }
+                scheme = u.getScheme();
+                out.add(u);
+            }
+            return out;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "etcd " + Objects.requireNonNull(endpoints);
+    }
+}

@@ -1,0 +1,321 @@
+package io.fedlink.registry;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fedlink.api.RouteHolder;
+import io.fedlink.api.RouteTable;
+import io.fedlink.api.TunnelServer;
+import io.fedlink.sni.SniProxy;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import javax.net.ssl.SSLException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Proxies fed from the registry: three in-process SNI proxies, each with its own route source on its own
+ * read-only etcd connection, against a real three-member etcd cluster with mutual TLS and RBAC. Parties join and
+ * leave, members stop, the whole cluster stops, one proxy is cut off while history is compacted, a proxy starts from
+ * its cache file while etcd is away. Figures (convergence, 1,000-party load) are printed to the test output.
+ */
+class EtcdRouteSourceIT {
+    @TempDir
+    static Path dir;
+    static EtcdCluster etcd;
+    static EtcdConnection operator;
+    static TlsBackend backend;
+    final List<AutoCloseable> closeAfter = new ArrayList<>();
+
+    @BeforeAll
+    static void start() throws Exception {
+        etcd = EtcdCluster.start(dir);
+        operator = etcd.connect("operator");
+        backend = new TlsBackend();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (operator != null) {
+            operator.close();
+        }
+        if (backend != null) {
+            backend.close();
+        }
+        if (etcd != null) {
+            etcd.close();
+        }
+    }
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (int i = closeAfter.size() - 1; i >= 0; i--) {
+            closeAfter.get(i).close();
+        }
+    }
+
+    FederationRegistry init(String federation) throws Exception {
+        FederationRegistry r = new FederationRegistry(operator, RegistryKeys.of(federation));
+        r.init(FederationSettings.of("fate.org", "proxy.fate.org:443", 0, 0), false);
+        return r;
+    }
+
+    /** A proxy's route source on its own read-only connection (to every member, or to the given endpoints). */
+    EtcdRouteSource source(String federation, String endpoints, Path cache) throws Exception {
+        EtcdConnection c = EtcdConnection.builder().endpoints(endpoints == null ? etcd.endpoints() : endpoints)
+                .tls(EtcdConnection.readTlsDir(etcd.tlsDir("proxy"))).timeout(Duration.ofSeconds(2)).build();
+        closeAfter.add(c);
+        EtcdRouteSource.Builder b = EtcdRouteSource.builder(c, RegistryKeys.of(federation),
+                new RouteHolder(RouteTable.empty())).probeInterval(Duration.ofMillis(300))
+                .maxBackoff(Duration.ofSeconds(1));
+        if (cache != null) {
+            b.cacheFile(cache);
+        }
+        EtcdRouteSource s = b.start();
+        closeAfter.add(s);
+        return s;
+    }
+
+    TunnelServer proxy(EtcdRouteSource s) throws Exception {
+        TunnelServer p = SniProxy.builder().bindLoopback(0).eventLoops(1).routes(s.holder()).start();
+        closeAfter.add(() -> p.close(Duration.ZERO));
+        return p;
+    }
+
+    static boolean routes(EtcdRouteSource s, String party) {
+        return s.holder().current().resolve(party + ".fate.org") != null;
+    }
+
+    static void await(String what, int seconds, BooleanSupplier condition) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() - end < 0, "timed out after " + seconds + " s waiting for " + what);
+            Thread.sleep(2);
+        }
+    }
+
+    void addParty(FederationRegistry r, String id) throws Exception {
+        r.putParty(id, "127.0.0.1", 0, backend.port(), List.of(), false);
+    }
+
+    @Test
+    void hundredPartiesJoinAndLeaveOnThreeProxies() throws Exception {
+        FederationRegistry r = init("hundred");
+        EtcdRouteSource[] sources = new EtcdRouteSource[3];
+        TunnelServer[] proxies = new TunnelServer[3];
+        Map<String, long[]> seen = new ConcurrentHashMap<>();
+        for (int i = 0; i < 3; i++) {
+            sources[i] = source("hundred", null, null);
+            proxies[i] = proxy(sources[i]);
+            int idx = i;
+            sources[i].holder().addListener((prev, next) -> {
+                long now = System.nanoTime();
+                for (var route : next.routes()) {
+                    seen.computeIfAbsent(route.serverName(), k -> new long[3])[idx] = now;
+                }
+            });
+        }
+        long[] convergence = new long[100];
+        for (int n = 0; n < 100; n++) {
+            String id = String.valueOf(20000 + n);
+            addParty(r, id);
+            long acked = System.nanoTime();
+            await("party " + id + " on every proxy", 10, () -> Arrays.stream(sources).allMatch(s -> routes(s, id)));
+            long last = Arrays.stream(seen.get(id + ".fate.org")).max().orElseThrow();
+            convergence[n] = Math.max(0, last - acked);
+        }
+        Arrays.sort(convergence);
+        System.out.printf("convergence over 100 parties, 3 proxies: p50 %.2f ms, p99 %.2f ms, max %.2f ms%n",
+                convergence[49] / 1e6, convergence[98] / 1e6, convergence[99] / 1e6);
+        for (int n = 0; n < 100; n += 9) {
+            String name = (20000 + n) + ".fate.org";
+            for (TunnelServer p : proxies) {
+                assertEquals(name, backend.dial(p.localAddress().getPort(), name), "routed by every proxy");
+            }
+        }
+        for (int n = 0; n < 100; n++) {
+            r.removeParty(String.valueOf(20000 + n));
+        }
+        await("every route gone", 20, () -> Arrays.stream(sources).allMatch(s -> s.holder().current().size() == 0));
+        for (TunnelServer p : proxies) {
+            SSLException e = assertThrows(SSLException.class, () -> backend.dial(p.localAddress().getPort(),
+                    "20000.fate.org"));
+            assertTrue(e.getMessage().contains("unrecognized_name"), e.getMessage());
+        }
+        for (EtcdRouteSource s : sources) {
+            assertTrue(s.stats().connected() && s.stats().swaps() >= 100, s.stats().toString());
+        }
+    }
+
+    @Test
+    void malformedValueIsSkippedNamingItsKeyAndTheRestIsServed() throws Exception {
+        FederationRegistry r = init("malformed");
+        addParty(r, "10000");
+        EtcdRouteSource s = source("malformed", null, null);
+        etcd.ok("operator", "put", "/fedlink/malformed/parties/9999", "{\"version\":1,\"id\":\"9999\",\"host\":"
+                + "\"not a host\"}");
+        etcd.ok("operator", "put", "/fedlink/malformed/parties/8888", "{oops");
+        addParty(r, "7777");
+        await("7777 served", 10, () -> routes(s, "7777"));
+        assertTrue(routes(s, "10000"));
+        assertEquals(2, s.stats().skippedValues(), s.federation().skipped().toString());
+        assertTrue(s.federation().skipped().get("/fedlink/malformed/parties/9999").contains("'not a host'"));
+        assertTrue(s.federation().skipped().get("/fedlink/malformed/parties/8888").contains("not valid JSON"));
+        etcd.ok("operator", "put", "/fedlink/malformed/parties/9999", "{\"version\":1,\"id\":\"9999\",\"host\":"
+                + "\"127.0.0.1\"}");
+        await("9999 served once fixed", 10, () -> routes(s, "9999"));
+        assertEquals(1, s.stats().skippedValues());
+    }
+
+    @Test
+    void stoppedMemberAndStoppedClusterKeepTheTableAndCatchUp() throws Exception {
+        FederationRegistry r = init("faults");
+        addParty(r, "10000");
+        EtcdRouteSource s = source("faults", null, null);
+        TunnelServer p = proxy(s);
+        etcd.stopMember(0);
+        try {
+            addParty(r, "10001");
+            await("10001 with one member down", 15, () -> routes(s, "10001"));
+        } finally {
+            etcd.startMember(0);
+            etcd.awaitHealthy();
+        }
+        for (int i = 0; i < 3; i++) {
+            etcd.stopMember(i);
+        }
+        try {
+            await("the source notices", 15, () -> !s.stats().connected());
+            assertTrue(s.stats().disconnects() >= 1, s.stats().toString());
+            assertEquals("10001.fate.org", backend.dial(p.localAddress().getPort(), "10001.fate.org"),
+                    "the last good table keeps routing");
+        } finally {
+            for (int i = 0; i < 3; i++) {
+                etcd.startMember(i);
+            }
+            etcd.awaitHealthy();
+        }
+        addParty(r, "10002");
+        await("a write after etcd returned", 30, () -> routes(s, "10002"));
+        assertTrue(routes(s, "10000") && routes(s, "10001"));
+    }
+
+    @Test
+    void changesWhileCutOffAreNotLostAcrossACompaction() throws Exception {
+        FederationRegistry r = init("cutoff");
+        addParty(r, "10000");
+        addParty(r, "10001");
+        try (TcpRelay relay = new TcpRelay(Integer.parseInt(etcd.endpoints().split(",")[0].replaceAll(".*:", "")))) {
+            EtcdRouteSource s = source("cutoff", "https://127.0.0.1:" + relay.port(), null);
+            assertTrue(routes(s, "10000") && routes(s, "10001"));
+            relay.cut();
+            await("the source notices", 15, () -> !s.stats().connected());
+            r.removeParty("10000");
+            addParty(r, "10002");
+            for (int i = 0; i < 20; i++) {
+                r.putParty("10001", "127.0.0." + (i + 1), 0, backend.port(), List.of(), true);
+            }
+            etcd.compact();
+            assertTrue(routes(s, "10000") && !routes(s, "10002"), "still the last good table");
+            relay.restore();
+            await("caught up", 30, () -> routes(s, "10002") && !routes(s, "10000"));
+            assertEquals("127.0.0.20", s.federation().party("10001").host());
+            assertTrue(s.stats().resyncs() >= 1, s.stats().toString());
+        }
+    }
+
+    @Test
+    void startsFromTheCacheFileWhileEtcdIsAway() throws Exception {
+        FederationRegistry r = init("cache");
+        addParty(r, "10000");
+        Path cache = dir.resolve("cache/routes-cache.json");
+        try (TcpRelay relay = new TcpRelay(Integer.parseInt(etcd.endpoints().split(",")[1].replaceAll(".*:", "")))) {
+            String via = "https://127.0.0.1:" + relay.port();
+            EtcdRouteSource first = source("cache", via, cache);
+            await("cache written", 10, () -> Files.exists(cache));
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(cache)));
+            first.close();
+            relay.cut();
+            RegistryUnavailableException e = assertThrows(RegistryUnavailableException.class,
+                    () -> source("cache", via, null));
+            assertTrue(e.getMessage().contains(via), e.getMessage());
+            EtcdRouteSource second = source("cache", via, cache);
+            assertTrue(second.stats().servedFromCache() && routes(second, "10000"), second.stats().toString());
+            TunnelServer p = proxy(second);
+            assertEquals("10000.fate.org", backend.dial(p.localAddress().getPort(), "10000.fate.org"));
+            addParty(r, "10001");
+            relay.restore();
+            await("caught up after etcd returned", 30, () -> routes(second, "10001"));
+            assertFalse(second.stats().servedFromCache());
+        }
+    }
+
+    @Test
+    void thousandParties() throws Exception {
+        FederationRegistry r = init("thousand");
+        var kv = operator.client().getKVClient();
+        var settings = r.read().settings();
+        for (int batch = 0; batch < 10; batch++) {
+            var ops = new ArrayList<io.etcd.jetcd.op.Op>();
+            for (int n = batch * 100; n < batch * 100 + 100; n++) {
+                PartyEntry p = PartyEntry.of(String.valueOf(30000 + n), "10.1." + (n / 250) + "." + (n % 250 + 1),
+                        0, 0, List.of(), settings);
+                ops.add(io.etcd.jetcd.op.Op.put(RegistryKeys.bytes(r.keys().partyKey(p.id())),
+                        io.etcd.jetcd.ByteSequence.from(p.toJson()), io.etcd.jetcd.options.PutOption.DEFAULT));
+            }
+            operator.call("bulk put", kv.txn().Then(ops.toArray(io.etcd.jetcd.op.Op[]::new)).commit());
+        }
+        long t0 = System.nanoTime();
+        EtcdRouteSource s = source("thousand", null, null);
+        long loadNanos = System.nanoTime() - t0;
+        assertEquals(1000, s.holder().current().size());
+        Federation f = s.federation();
+        int rounds = 200;
+        RouteTable table = null;
+        long t1 = System.nanoTime();
+        for (int i = 0; i < rounds; i++) {
+            table = f.routeTable();
+            s.holder().swap(table);
+        }
+        long swapNanos = (System.nanoTime() - t1) / rounds;
+        Runtime rt = Runtime.getRuntime();
+        List<RouteTable> kept = new ArrayList<>();
+        System.gc();
+        long before = rt.totalMemory() - rt.freeMemory();
+        for (int i = 0; i < 20; i++) {
+            kept.add(f.routeTable());
+        }
+        System.gc();
+        long perTable = (rt.totalMemory() - rt.freeMemory() - before) / kept.size();
+        long[] adds = new long[10];
+        for (int i = 0; i < adds.length; i++) {
+            String id = String.valueOf(40000 + i);
+            addParty(r, id);
+            long acked = System.nanoTime();
+            await(id, 10, () -> routes(s, id));
+            adds[i] = System.nanoTime() - acked;
+        }
+        Arrays.sort(adds);
+        System.out.printf("1000 parties: start-up load %.1f ms; rebuild+swap %.3f ms; route table ~%d KiB; "
+                        + "add with 1000 present: p50 %.2f ms, max %.2f ms%n", loadNanos / 1e6, swapNanos / 1e6,
+                perTable / 1024, adds[4] / 1e6, adds[9] / 1e6);
+        assertNotNull(table);
+        assertNull(table.resolve("29999.fate.org"));
+    }
+}

@@ -1,0 +1,98 @@
+package io.fedlink.registry;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Decoding stored values: what is refused, with which message, and that the rest is kept. */
+class FederationDecoderTest {
+    static final RegistryKeys KEYS = RegistryKeys.of("fl");
+    static final String SETTINGS = "{\"version\":1,\"domain\":\"fate.org\",\"proxy\":\"proxy.fate.org:443\"}";
+
+    static Federation decode(String partyKey, String value) {
+        Map<String, byte[]> values = new TreeMap<>();
+        values.put(KEYS.settingsKey(), SETTINGS.getBytes(StandardCharsets.UTF_8));
+        values.put(KEYS.partyKey("10000"), "{\"version\":1,\"id\":\"10000\",\"host\":\"127.0.0.1\"}"
+                .getBytes(StandardCharsets.UTF_8));
+        values.put(partyKey, value.getBytes(StandardCharsets.UTF_8));
+        return new FederationDecoder(KEYS).decode(values, 7);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "{not json                                                          | not valid JSON",
+        "[1,2]                                                              | expected a JSON object",
+        "{\"version\":1,\"id\":\"9999\",\"host\":\"h.org\",\"colour\":\"red\"} | unknown field 'colour'",
+        "{\"version\":1,\"id\":\"9999\",\"host\":\"a\",\"host\":\"b\"}      | not valid JSON",
+        "{\"version\":2,\"id\":\"9999\",\"host\":\"h.org\"}                 | written by a newer fedlink",
+        "{\"id\":\"9999\",\"host\":\"h.org\"}                               | \"version\" must be 1",
+        "{\"version\":1,\"id\":\"9999\",\"host\":\"bad_host\"}              | 'bad_host'",
+        "{\"version\":1,\"id\":\"9999\",\"host\":\"h.org\",\"port\":\"80\"} | field 'port' must be a port",
+        "{\"version\":1,\"id\":\"9999\",\"host\":\"h.org\",\"sslPort\":0}   | field 'sslPort' must be a port",
+        "{\"version\":1,\"id\":\"9999\",\"host\":7}                         | field 'host' must be a string",
+        "{\"version\":1,\"host\":\"h.org\"}                                 | missing field 'id'",
+        "{\"version\":1,\"id\":\"8888\",\"host\":\"h.org\"}                 | does not match its key",
+        "{\"version\":1,\"id\":\"9999\",\"host\":\"h.org\",\"allow\":\"x\"} | must be a list of CIDR blocks",
+        "{\"version\":1,\"id\":\"9999\",\"host\":\"h.org\",\"allow\":[\"1.2.3.4/40\"]} | 1.2.3.4/40",
+    })
+    void badPartyValueIsSkippedNamingItsKeyAndTheRestIsKept(String value, String reason) {
+        Federation f = decode(KEYS.partyKey("9999"), value);
+        assertEquals(List.of("10000"), List.copyOf(f.parties().keySet()));
+        String why = f.skipped().get(KEYS.partyKey("9999"));
+        assertTrue(why != null && why.contains(reason) && why.contains("/fedlink/fl/parties/9999"), why);
+        assertTrue(f.routeTable().resolve("10000.fate.org") != null);
+        assertNull(f.routeTable().resolve("9999.fate.org"));
+    }
+
+    @Test
+    void validPartyGetsDefaultsAndRoutes() {
+        Federation f = decode(KEYS.partyKey("9999"), "{\"version\":1,\"id\":\"9999\",\"host\":\"B.Fate.Internal\","
+                + "\"allow\":[\"127.0.0.0/8\"]}");
+        PartyEntry p = f.party("9999");
+        assertEquals("b.fate.internal", p.host());
+        assertEquals(6650, p.port());
+        assertEquals(6651, p.sslPort());
+        assertEquals("9999.fate.org -> b.fate.internal:6651 allow [127.0.0.0/8]",
+                f.routeTable().resolve("9999.fate.org").toString());
+        assertEquals(p, PartyEntry.fromJson("again", p.toJson(), f.settings()), "round trip");
+    }
+
+    @Test
+    void invalidSettingsSkipEveryParty() {
+        Map<String, byte[]> values = Map.of(
+                KEYS.settingsKey(), utf8("{\"version\":1,\"domain\":\"fate..org\",\"proxy\":\"p:1\"}"),
+                KEYS.partyKey("1"), utf8("{\"version\":1,\"id\":\"1\",\"host\":\"h.org\"}"));
+        Federation f = new FederationDecoder(KEYS).decode(values, 1);
+        assertNull(f.settings());
+        assertTrue(f.skipped().get(KEYS.settingsKey()).contains("'fate..org'"), f.skipped().toString());
+        assertTrue(f.routeTable().routes().isEmpty());
+    }
+
+    @Test
+    void settingsRefuseBadValuesNamingThem() {
+        assertMessage(() -> FederationSettings.of("fate_org", "p:443", 0, 0), "'fate_org'");
+        assertMessage(() -> FederationSettings.of("fate.org", "proxy.fate.org", 0, 0), "'proxy.fate.org'");
+        assertMessage(() -> FederationSettings.of("fate.org", "p:443", 65536, 0), "65536");
+        assertMessage(() -> PartyEntry.of("default", "h.org", 0, 0, List.of(),
+                FederationSettings.of("fate.org", "p:443", 0, 0)), "'default'");
+        assertMessage(() -> RegistryKeys.of("a/b"), "'a/b'");
+    }
+
+    static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    static void assertMessage(Runnable r, String part) {
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                r::run);
+        assertTrue(e.getMessage().contains(part), e.getMessage());
+    }
+}
