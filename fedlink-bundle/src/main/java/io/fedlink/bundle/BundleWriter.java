@@ -1,6 +1,6 @@
 package io.fedlink.bundle;
 
-import io.fedlink.pki.SecureFiles;
+import io.fedlink.api.SecureFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;

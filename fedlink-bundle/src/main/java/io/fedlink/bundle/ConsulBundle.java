@@ -1,7 +1,7 @@
 package io.fedlink.bundle;
 
 import io.fedlink.api.HostNames;
-import io.fedlink.api.TlsMaterial;
+import io.fedlink.api.PemCodec;
 import io.fedlink.pki.KeyType;
 import io.fedlink.pki.Pem;
 import java.io.IOException;
@@ -249,7 +249,7 @@ public final class ConsulBundle implements Bundle {
         try {
             byte[] der = new org.bouncycastle.asn1.sec.ECPrivateKey(256, k.getS(), new DERBitString(point),
                     SECObjectIdentifiers.secp256r1).getEncoded();
-            return TlsMaterial.pemBlock("EC PRIVATE KEY", der);
+            return PemCodec.block("EC PRIVATE KEY", der);
         } catch (IOException e) {
             throw new IllegalStateException("cannot encode an EC key: " + e.getMessage(), e);
         }
