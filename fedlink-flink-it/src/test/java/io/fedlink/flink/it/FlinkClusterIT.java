@@ -135,7 +135,8 @@ class FlinkClusterIT {
     static Process start(String name, String main, Path confDir, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Djdk.net.hosts.file=" + hosts, "-Xmx384m", "-XX:MaxDirectMemorySize=256m",
-                "-XX:MaxMetaspaceSize=256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Dlog.file=" + dir.resolve(name + ".log"),
+                "-XX:MaxMetaspaceSize=256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-Dlog.file=" + dir.resolve(name + ".log"),
                 "-Dlog4j.configurationFile=" + confDir.resolve("log4j2.properties"), "-cp", classpath, main,
                 "--configDir", confDir.toString()));
         cmd.addAll(List.of(args));
