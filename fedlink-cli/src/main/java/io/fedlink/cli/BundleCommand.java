@@ -41,14 +41,23 @@ final class BundleCommand {
         @Option(names = "--ca-password-file", description = "file holding the CA key's password, if encrypted")
         Path passwordFile;
 
-        /** Writes a bundle issued by the CA; a CA created here is saved only once the bundle is written. */
+        /**
+         * Writes a bundle issued by the CA; a CA created here is saved only once the bundle is written. Returns the
+         * bundle's files, then the new CA's.
+         */
         WrittenBundle write(Path out, String name, KeyType keyType, Function<CertificateAuthority, Bundle> bundle,
                 String... permitDns) throws IOException {
             char[] pw = passwordFile == null ? null : Passwords.read(passwordFile);
             BundleCa ca = BundleCa.open(dir != null ? dir : out.resolve("ca"), name, keyType, pw, permitDns);
             WrittenBundle written = bundle.apply(ca.authority()).write(out);
             ca.saveIfNew(pw);
-            return written;
+            if (!ca.isNew()) {
+                return written;
+            }
+            List<Path> files = new ArrayList<>(written.files());
+            files.add(ca.dir().resolve("ca.pem"));
+            files.add(ca.dir().resolve("ca-key.pem"));
+            return new WrittenBundle(written.dir(), files);
         }
     }
 

@@ -30,7 +30,8 @@ class BundleCommandTest {
                 "ca.pem", "flink-ssl.yaml"}) {
             assertTrue(r.out().contains("==> Saved " + out.resolve(f) + "\n"), f + " missing from\n" + r.out());
         }
-        assertTrue(Files.exists(out.resolve("ca/ca-key.pem")), "a dedicated CA is created beside the bundle");
+        assertTrue(r.out().contains("==> Saved " + out.resolve("ca/ca-key.pem") + "\n"), "a dedicated CA is created "
+                + "beside the bundle\n" + r.out());
         String conf = Files.readString(out.resolve("flink-ssl.yaml"));
         assertTrue(conf.contains("security.ssl.rest.keystore: /opt/flink/conf/ssl/rest.keystore.p12\n"), conf);
         for (String pw : new String[] {"internal.password", "rest.password"}) {

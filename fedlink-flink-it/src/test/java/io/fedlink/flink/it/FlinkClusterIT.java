@@ -57,6 +57,7 @@ class FlinkClusterIT {
     static WrittenBundle bundle;
     static int restPort;
     static Path conf;
+    static Path hosts;
 
     @BeforeAll
     static void startCluster() throws Exception {
@@ -64,6 +65,9 @@ class FlinkClusterIT {
                 "../flink-runtime-classpath/target/flink.classpath"));
         assertTrue(Files.isRegularFile(cpFile), cpFile + " is missing: build the flink-runtime-classpath module first");
         classpath = Files.readString(cpFile).strip();
+        // Every Flink JVM resolves names from this file only, so no lookup leaves the machine.
+        hosts = dir.resolve("hosts");
+        Files.writeString(hosts, "127.0.0.1 localhost " + localHostName() + "\n");
         ca = CertificateAuthority.builder().commonName("Flink CA").keyType(KeyType.RSA_2048).create();
         bundle = FlinkBundle.builder(ca).build().write(dir.resolve("ssl"));
 
@@ -119,10 +123,20 @@ class FlinkClusterIT {
         return d;
     }
 
+    /** The machine's name, which Flink may look up; "localhost" when even that fails. */
+    static String localHostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            return "localhost";
+        }
+    }
+
     static Process start(String name, String main, Path confDir, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx384m", "-XX:MaxDirectMemorySize=256m", "-XX:MaxMetaspaceSize=256m", "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1", "-Dlog.file=" + dir.resolve(name + ".log"),
+                "-Djdk.net.hosts.file=" + hosts, "-Xmx384m", "-XX:MaxDirectMemorySize=256m",
+                "-XX:MaxMetaspaceSize=256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-Dlog.file=" + dir.resolve(name + ".log"),
                 "-Dlog4j.configurationFile=" + confDir.resolve("log4j2.properties"), "-cp", classpath, main,
                 "--configDir", confDir.toString()));
         cmd.addAll(List.of(args));
@@ -192,7 +206,7 @@ class FlinkClusterIT {
         Path jar = jobJar();
         Path out = dir.resolve("job.out");
         Process job = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-Djdk.net.hosts.file=" + hosts, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-Dlog.file=" + dir.resolve("job.log"),
                 "-Dlog4j.configurationFile=" + conf.resolve("log4j2.properties"),
                 "-cp", classpath + java.io.File.pathSeparator + jar, "io.fedlink.flink.job.ShuffleJob",
