@@ -190,6 +190,13 @@ class EtcdRouteSourceIT {
                 + "\"127.0.0.1\"}");
         await("9999 served once fixed", 10, () -> routes(s, "9999"));
         assertEquals(1, s.stats().skippedValues());
+        etcd.ok("operator", "put", "/fedlink/malformed/settings", "{\"version\":1,\"domain\":\"no_domain\"}");
+        await("bad settings seen", 10, () -> s.federation().skipped().containsKey("/fedlink/malformed/settings"));
+        assertTrue(routes(s, "10000") && routes(s, "9999"), "the last good settings stay in force");
+        etcd.ok("operator", "put", "/fedlink/malformed/settings", "{\"version\":1,\"domain\":\"other.org\","
+                + "\"proxy\":\"proxy.other.org:443\"}");
+        await("new domain in force", 10, () -> s.holder().current().resolve("10000.other.org") != null);
+        assertNull(s.holder().current().resolve("10000.fate.org"));
     }
 
     @Test
