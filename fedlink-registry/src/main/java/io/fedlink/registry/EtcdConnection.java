@@ -19,7 +19,6 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -267,6 +266,6 @@ public final class EtcdConnection implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "etcd " + Objects.requireNonNull(endpoints);
+        return "etcd " + endpoints;
     }
 }
