@@ -180,7 +180,8 @@ final class FederationCommand {
     }
 
     @Command(name = "export", mixinStandardHelpOptions = true,
-            description = "Print the federation as FATE's pulsar_route_table.yaml (fate) or the proxy's sni.yaml (sni).")
+            description = "Print the federation as FATE's pulsar_route_table.yaml (fate) or the proxy's sni.yaml "
+                    + "(sni).")
     static final class Export extends RegistryCommand {
         @Option(names = "--format", defaultValue = "fate", description = "fate or sni (default: ${DEFAULT-VALUE})")
         String format;
