@@ -175,6 +175,9 @@ final class Connection implements Tunnel {
                 starve();
                 return;
             }
+            // Never read past the cap: bytes after the hello (a copy buffer may be larger than the cap) would
+            // otherwise count against it. They are read later, in the tunnel.
+            hello.limit(Math.min(hello.capacity(), config.maxHelloBytes()));
         }
         int n;
         try {

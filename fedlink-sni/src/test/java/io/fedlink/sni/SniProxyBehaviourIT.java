@@ -598,6 +598,23 @@ class SniProxyBehaviourIT extends ProxyFixture {
         assertEquals(1, p.stats().refused(RefusalReason.HELLO_TOO_LARGE));
     }
 
+    /** A copy buffer larger than the hello cap must not count the bytes after the hello against the cap. */
+    @Test
+    void dataRightBehindTheHelloIsNoOversizedHello() throws Exception {
+        Loopback.Target echo = keep(Loopback.Target.echo());
+        TunnelServer p = proxy(RouteTable.builder().add("a.example", echo.endpoint()).build(),
+                b -> b.bufferSize(64 * 1024));
+        byte[] all = concat(hello("a.example"), new byte[200 * 1024]);
+        for (int i = 0; i < 5; i++) {
+            try (Socket s = Loopback.connect(p.localAddress())) {
+                s.getOutputStream().write(all); // one write: the proxy's first read sees far more than the 16 KiB cap
+                s.shutdownOutput();
+                assertEquals(all.length, s.getInputStream().readAllBytes().length);
+            }
+        }
+        assertEquals(0, p.stats().refused(RefusalReason.HELLO_TOO_LARGE));
+    }
+
     @Test
     void dnsNameTargetsAndTemplates() throws Exception {
         Loopback.Target echo = keep(Loopback.Target.echo());
