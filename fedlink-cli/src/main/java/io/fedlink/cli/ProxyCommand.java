@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
 import io.fedlink.api.TunnelServerConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -23,7 +24,9 @@ import picocli.CommandLine.Spec;
 /**
  * {@code fedlink proxy}: the SNI tunnel proxy with routes from a Traffic Server {@code sni.yaml}, reloaded when the
  * file changes ({@link RouteFileSource}: bounded, debounced; a bad or missing file is logged and refused, the previous
- * routes stay in force). Exits non-zero if the proxy stops serving after an internal failure.
+ * routes stay in force), or from a federation in etcd ({@code --etcd URLS --federation NAME}: the registry's
+ * {@code EtcdRouteSource}, the last good table kept while etcd is unreachable). Exits non-zero if the proxy stops
+ * serving after an internal failure.
  */
 @Command(name = "proxy", mixinStandardHelpOptions = true,
         description = "Run the SNI tunnel proxy: route each TLS connection by its server name, bytes untouched.")
@@ -32,8 +35,14 @@ final class ProxyCommand implements Callable<Integer> {
 
     @Option(names = "--listen", defaultValue = "0.0.0.0:443", description = "address:port (default: ${DEFAULT-VALUE})")
     String listen;
-    @Option(names = "--routes", required = true, description = "route file, Traffic Server sni.yaml subset")
+    @Option(names = "--routes", description = "route file, Traffic Server sni.yaml subset (or give --etcd)")
     Path routes;
+    @Mixin
+    EtcdOptions etcd;
+    @Option(names = "--routes-cache", paramLabel = "FILE",
+            description = "with --etcd: keep the federation's routes in this file (0600) and start from it when etcd"
+                    + " is unreachable at start")
+    Path routesCache;
     @Option(names = "--default", description = "host:port for unknown names and hellos without a name")
     String defaultRoute;
     @Option(names = "--hello-timeout", defaultValue = "10s", converter = Durations.class,
@@ -101,11 +110,40 @@ final class ProxyCommand implements Callable<Integer> {
         Durations.check(cl, "--drain", drain, true, hour, "1h");
     }
 
+    /** Checks that exactly one route source is named, and the options that only fit one of them. */
+    private void checkRouteSource() {
+        CommandLine cl = spec.commandLine();
+        if ((routes == null) == !etcd.given()) {
+            throw new CommandLine.ParameterException(cl, routes == null
+                    ? "give the routes: --routes sni.yaml, or --etcd URLS --federation NAME"
+                    : "give either --routes or --etcd, not both");
+        }
+        if (etcd.given() && defaultRoute != null) {
+            throw new CommandLine.ParameterException(cl, "--default applies to --routes only: with --etcd, the"
+                    + " federation's settings are the routes");
+        }
+        if (!etcd.given() && routesCache != null) {
+            throw new CommandLine.ParameterException(cl, "--routes-cache needs --etcd");
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         checkDurations();
-        RouteFileSource source = new RouteFileSource(routes, reloadInterval, this::withDefault);
-        RouteHolder holder = source.start();
+        checkRouteSource();
+        RouteHolder holder;
+        AutoCloseable source;
+        String from;
+        if (etcd.given()) {
+            holder = new RouteHolder(RouteTable.empty());
+            source = etcd.startRouteSource(holder, routesCache);
+            from = "federation " + etcd.federation + " in etcd";
+        } else {
+            RouteFileSource file = new RouteFileSource(routes, reloadInterval, this::withDefault);
+            holder = file.start();
+            source = file;
+            from = routes.toString();
+        }
         var b = SniProxy.builder().bind(Endpoint.parse(listen)).routes(holder).helloTimeout(helloTimeout)
                 .connectTimeout(connectTimeout).idleTimeout(idleTimeout).maxTunnels(maxTunnels)
                 .maxPendingHandshakes(maxHandshakes).maxHandshakesPerClient(maxHandshakesPerClient)
@@ -119,7 +157,11 @@ final class ProxyCommand implements Callable<Integer> {
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            source.close();
+            try {
+                source.close();
+            } catch (Exception e) {
+                log.warn("closing the route source: {}", e.toString());
+            }
             try {
                 proxy.close(drain);
             } catch (InterruptedException e) {
@@ -128,7 +170,7 @@ final class ProxyCommand implements Callable<Integer> {
             stopped.countDown();
         }, "fedlink-proxy-shutdown"));
         System.out.println("fedlink proxy listening on " + proxy.localAddress() + " with "
-                + holder.current().size() + " routes from " + routes);
+                + holder.current().size() + " routes from " + from);
         System.out.flush();
         while (!stopped.await(1, TimeUnit.SECONDS)) {
             if (!proxy.ready()) { // an event loop died: exit non-zero so a supervisor restarts the proxy

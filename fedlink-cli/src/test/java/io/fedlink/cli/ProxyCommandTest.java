@@ -10,7 +10,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** {@code fedlink proxy} refuses out-of-range durations before it binds anything, naming the option. */
+/**
+ * {@code fedlink proxy} refuses out-of-range durations and an unclear route source before it binds anything, naming
+ * the option.
+ */
 class ProxyCommandTest {
     @TempDir
     Path dir;
@@ -30,5 +33,25 @@ class ProxyCommandTest {
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains(named) && r.err().contains(value), r.err());
         assertFalse(r.err().contains("null") || r.err().contains("Exception"), r.err());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "''| give the routes: --routes sni.yaml, or --etcd URLS --federation NAME",
+        "--routes=ROUTES --etcd=http://127.0.0.1:1 --federation=fl| give either --routes or --etcd, not both",
+        "--etcd=http://127.0.0.1:1 --federation=fl --default=127.0.0.1:6651| --default applies to --routes only",
+        "--routes=ROUTES --routes-cache=cache.json| --routes-cache needs --etcd",
+    })
+    void needsExactlyOneRouteSource(String options, String message) throws Exception {
+        Path routes = Files.writeString(dir.resolve("sni.yaml"), "sni: []\n");
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("proxy", "--listen", "127.0.0.1:0"));
+        for (String o : options.split(" ")) {
+            if (!o.isEmpty()) {
+                args.add(o.replace("ROUTES", routes.toString()));
+            }
+        }
+        Cli r = Cli.run(args.toArray(String[]::new));
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains(message), r.err());
     }
 }
