@@ -55,6 +55,7 @@ public final class ClientHelloParser {
 
     private final int maxHelloBytes;
     private final byte[] name = new byte[MAX_NAME];
+    private final NameChars nameChars = new NameChars();
 
     // Scan state: record headers already checked and the handshake bytes they carry.
     private int scanned;          // offset of the next record header to check
@@ -323,7 +324,7 @@ public final class ClientHelloParser {
                 return refuse(RefusalReason.INVALID_SERVER_NAME, "empty host_name");
             }
             if (length > MAX_NAME) {
-                return refuse(RefusalReason.INVALID_SERVER_NAME, "host_name longer than 253 characters");
+                return refuse(RefusalReason.INVALID_SERVER_NAME, "host_name: longer than 253 characters");
             }
             for (int i = 0; i < length; i++) {
                 name[i] = (byte) next8();
@@ -338,44 +339,42 @@ public final class ClientHelloParser {
         return null;
     }
 
-    /** Checks the name bytes: an LDH DNS name, or an IP literal; returns a problem or null. */
+    /**
+     * Checks the name bytes with fedlink-api's one DNS-name rule ({@link HostNames#dnsNameProblem}), or, when the
+     * name holds a ':', as an IPv6 literal; returns a problem or null.
+     */
     private String nameProblem() {
-        int end = nameLength;
-        if (name[end - 1] == '.') {
-            end--;
-        }
-        if (end == 0) {
-            return "host_name is only a dot";
-        }
-        if (end > HostNames.MAX_NAME_LENGTH) {
-            return "host_name longer than 253 characters";
-        }
-        boolean colon = false;
-        int labelStart = 0;
-        for (int i = 0; i <= end; i++) {
-            int c = i < end ? name[i] & 0xff : '.';
-            if (c == ':') {
-                colon = true;
-            } else if (c == '.') {
-                int len = i - labelStart;
-                if (len == 0) {
-                    return "host_name has an empty label";
-                }
-                if (len > HostNames.MAX_LABEL_LENGTH) {
-                    return "host_name label longer than 63 characters";
-                }
-                if (!colon && (name[labelStart] == '-' || name[i - 1] == '-')) {
-                    return "host_name label starts or ends with '-'";
-                }
-                labelStart = i + 1;
-            } else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-')) {
-                return "host_name contains a character outside letters, digits, '-' and '.'";
+        for (int i = 0; i < nameLength; i++) {
+            if (name[i] == ':') {
+                return HostNames.parseIpLiteral(nameChars.toString()) == null
+                        ? "host_name contains ':' but is not an IPv6 literal" : null;
             }
         }
-        if (colon && HostNames.parseIpLiteral(new String(name, 0, nameLength, StandardCharsets.US_ASCII)) == null) {
-            return "host_name contains ':' but is not an IPv6 literal";
+        String problem = HostNames.dnsNameProblem(nameChars);
+        return problem == null ? null : "host_name: " + problem;
+    }
+
+    /** The name bytes seen as characters (ISO-8859-1), without copying them. */
+    private final class NameChars implements CharSequence {
+        @Override
+        public int length() {
+            return nameLength;
         }
-        return null;
+
+        @Override
+        public char charAt(int index) {
+            return (char) (name[index] & 0xff);
+        }
+
+        @Override
+        public CharSequence subSequence(int start, int end) {
+            return toString().subSequence(start, end);
+        }
+
+        @Override
+        public String toString() {
+            return new String(name, 0, nameLength, StandardCharsets.ISO_8859_1);
+        }
     }
 
     /** The server name in canonical form (lower case, no trailing dot), after {@link Status#SERVER_NAME}. */
