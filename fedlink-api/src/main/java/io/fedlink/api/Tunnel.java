@@ -26,6 +26,28 @@ public interface Tunnel {
     /** When the client connection was accepted. */
     Instant openedAt();
 
+    /**
+     * The route entry the ClientHello matched (its {@link PartyRoute#serverName()} is the configured pattern, e.g.
+     * {@code *.fate.org}: a bounded label for metrics, unlike the raw {@link #serverName()}), or {@code null} when
+     * not known.
+     */
+    default PartyRoute route() {
+        return null;
+    }
+
+    /**
+     * Nanoseconds from the start of the connect to the target (a name lookup included) until the target connection
+     * was established, or {@code -1} while not yet connected or when not measured.
+     */
+    default long connectNanos() {
+        return -1;
+    }
+
+    /** Size in bytes of the ClientHello (its TLS records, as parsed), or {@code -1} when not known. */
+    default int helloBytes() {
+        return -1;
+    }
+
     /** Bytes copied from the client to the target, including the ClientHello. */
     long bytesFromClient();
 

@@ -29,6 +29,14 @@ public interface TunnelServer extends AutoCloseable {
         return true;
     }
 
+    /**
+     * Whether a graceful {@link #close(Duration)} is in progress: no longer accepting, open tunnels draining.
+     * {@code false} before the close and again once it has finished. While draining, {@link #ready()} is false.
+     */
+    default boolean draining() {
+        return false;
+    }
+
     /** Replaces the routes for new connections; live tunnels are not touched. */
     void routes(RouteTable next);
 

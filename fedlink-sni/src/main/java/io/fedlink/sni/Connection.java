@@ -46,7 +46,10 @@ final class Connection implements Tunnel {
     private ByteBuffer hello;
     private volatile String serverName;
     private volatile Endpoint targetEndpoint;
-    private PartyRoute route;
+    private volatile PartyRoute route;
+    private volatile int helloBytes = -1;
+    private long connectStartNanos;
+    private volatile long connectNanos = -1;
 
     private CopyLoop copy;
     private volatile CloseReason closeReason;
@@ -211,6 +214,7 @@ final class Connection implements Tunnel {
             return;
         }
         serverName = parser.serverName();
+        helloBytes = parser.helloBytes();
         route = ctx.routes().resolve(serverName);
         if (route == null) {
             refuse(serverName == null ? RefusalReason.NO_SERVER_NAME : RefusalReason.UNKNOWN_SERVER_NAME,
@@ -233,7 +237,8 @@ final class Connection implements Tunnel {
         }
         holdsSlot = true;
         clientKey.interestOps(0); // nothing more from the client until the target is connected
-        deadline = System.nanoTime() + config.connectTimeout().toNanos(); // lookup and connect together
+        connectStartNanos = System.nanoTime();
+        deadline = connectStartNanos + config.connectTimeout().toNanos(); // lookup and connect together
         InetSocketAddress address = targetEndpoint.toSocketAddress();
         if (address.isUnresolved()) {
             state = State.RESOLVING;
@@ -285,6 +290,7 @@ final class Connection implements Tunnel {
     private void connected() {
         state = State.TUNNEL;
         lastActivity = System.nanoTime();
+        connectNanos = lastActivity - connectStartNanos;
         ctx.leftHandshake(clientAddress);
         ctx.counters.routed.increment();
         ctx.counters.liveTunnels.incrementAndGet();
@@ -460,6 +466,21 @@ final class Connection implements Tunnel {
     @Override
     public Instant openedAt() {
         return openedAt;
+    }
+
+    @Override
+    public PartyRoute route() {
+        return route;
+    }
+
+    @Override
+    public long connectNanos() {
+        return connectNanos;
+    }
+
+    @Override
+    public int helloBytes() {
+        return helloBytes;
     }
 
     @Override

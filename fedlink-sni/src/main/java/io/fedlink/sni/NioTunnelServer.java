@@ -85,6 +85,11 @@ final class NioTunnelServer implements TunnelServer {
     }
 
     @Override
+    public boolean draining() {
+        return closing.get() && !closed;
+    }
+
+    @Override
     public InetSocketAddress localAddress() {
         return localAddress;
     }

@@ -114,6 +114,54 @@ class SniProxyBehaviourIT extends ProxyFixture {
     }
 
     @Test
+    void aTunnelReportsItsRouteEntryHelloSizeAndConnectTime() throws Exception {
+        Loopback.Target echo = keep(Loopback.Target.echo());
+        List<Tunnel> opened = new CopyOnWriteArrayList<>();
+        TunnelServer p = proxy(RouteTable.builder().add("*.fate.example", echo.endpoint()).build(),
+                b -> b.listener(new TunnelListener() {
+                    @Override
+                    public void tunnelOpened(Tunnel tunnel) {
+                        opened.add(tunnel);
+                    }
+                }));
+        byte[] h = hello("10000.fate.example");
+        try (Socket s = Loopback.connect(p.localAddress())) {
+            s.getOutputStream().write(concat(h, "more".getBytes(StandardCharsets.US_ASCII)));
+            read(s.getInputStream(), h.length + 4);
+        }
+        Loopback.await("open event", 10, () -> opened.size() == 1);
+        Tunnel t = opened.get(0);
+        assertEquals("*.fate.example", t.route().serverName(), "the configured entry, not the raw name");
+        assertEquals("10000.fate.example", t.serverName());
+        assertEquals(h.length, t.helloBytes(), "the hello alone, not the bytes behind it");
+        assertTrue(t.connectNanos() >= 0, "connect time measured: " + t.connectNanos());
+    }
+
+    @Test
+    void drainingIsReportedWhileAGracefulCloseWaitsForTunnels() throws Exception {
+        Loopback.Target echo = keep(Loopback.Target.echo());
+        TunnelServer p = proxy(RouteTable.builder().add("a.example", echo.endpoint()).build());
+        assertFalse(p.draining());
+        byte[] h = hello("a.example");
+        try (Socket s = Loopback.connect(p.localAddress())) {
+            s.getOutputStream().write(h);
+            read(s.getInputStream(), h.length);
+            CompletableFuture<Boolean> closing = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return p.close(Duration.ofSeconds(30));
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Loopback.await("draining", 10, p::draining);
+            assertFalse(p.ready(), "not ready while draining");
+            s.shutdownOutput();
+            assertTrue(closing.get(20, TimeUnit.SECONDS), "the tunnel drained by itself");
+        }
+        assertFalse(p.draining(), "closed, no longer draining");
+    }
+
+    @Test
     void halfCloseFromTheTargetKeepsTheClientSending() throws Exception {
         CompletableFuture<byte[]> received = new CompletableFuture<>();
         Loopback.Target t = keep(new Loopback.Target(s -> {
