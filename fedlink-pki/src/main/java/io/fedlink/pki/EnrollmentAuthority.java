@@ -5,6 +5,7 @@ import io.fedlink.api.PartyIds;
 import io.fedlink.pki.CertificateAuthority.IndexEntry;
 import java.io.IOException;
 import java.math.BigInteger;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.PublicKey;
@@ -25,7 +26,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * token file are unchanged. An accepted request is recorded as one unit: the certificate's serial in
  * {@code index.tsv} and the token marked used in {@code enrollment-tokens.tsv}.
  *
- * <p>The tokens file is re-read at each enrollment, so {@code fedlink pki token create} works while a server runs.
+ * <p>The tokens file and the CA index are re-read at each request, so {@code fedlink pki token create} and
+ * {@code fedlink pki revoke} work while a server runs (a revocation made there refuses the next renewal).
  * Thread-safe (one request at a time).
  */
 public final class EnrollmentAuthority {
@@ -90,6 +92,7 @@ public final class EnrollmentAuthority {
     public IssuedCertificate enroll(String token, String csrPem, Duration lifetime) throws IOException {
         synchronized (EnrollmentAuthority.class) {
             Instant now = clock.instant();
+            refreshIndex();
             EnrollmentTokens tokens = EnrollmentTokens.read(caDir);
             EnrollmentTokens.Entry entry = token == null || token.isBlank() ? null : tokens.find(token);
             if (entry == null) {
@@ -120,6 +123,7 @@ public final class EnrollmentAuthority {
             throws IOException {
         synchronized (EnrollmentAuthority.class) {
             Instant now = clock.instant();
+            refreshIndex();
             if (presented == null || presented.isEmpty()) {
                 throw refuse("a renewal needs the party's current certificate (mutual TLS): present it, or enroll "
                         + "with a token");
@@ -146,6 +150,14 @@ public final class EnrollmentAuthority {
             }
             String party = partyOf(leaf);
             return issue(check(party, csrPem, lifetime, now), null);
+        }
+    }
+
+    /** Picks up what other commands recorded meanwhile (a revocation by 'fedlink pki revoke', other issues). */
+    private void refreshIndex() throws IOException {
+        Path index = caDir.resolve(CaFolder.INDEX_FILE);
+        if (Files.exists(index)) {
+            ca.readIndex(index);
         }
     }
 

@@ -128,6 +128,13 @@ class EnrollmentAuthorityTest {
         ca.saveIndex(dir);
         refused("was revoked", () -> authority.renew(revoked.chain(), csr("10000.fate.org"), null));
 
+        IssuedCertificate elsewhere = ca.issue(CertificateRequest.party("10000", "fate.org"));
+        ca.saveIndex(dir);
+        CertificateAuthority cli = CertificateAuthority.load(dir); // another process: 'fedlink pki revoke'
+        cli.revoke(elsewhere.serial(), RevocationReason.KEY_COMPROMISE);
+        cli.saveIndex(dir);
+        refused("was revoked", () -> authority.renew(elsewhere.chain(), csr("10000.fate.org"), null));
+
         IssuedCertificate valid = ca.issue(CertificateRequest.party("10000", "fate.org"));
         ca.saveIndex(dir);
         refused("a name of another party", () -> authority.renew(valid.chain(), csr("9999.fate.org"), null));
