@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.PublicKey;
-import java.security.interfaces.RSAPublicKey;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
@@ -229,10 +228,6 @@ public final class EnrollmentAuthority {
     }
 
     private void checkKey(PublicKey key) {
-        if (key instanceof RSAPublicKey rsa && rsa.getModulus().bitLength() < 2048) {
-            throw refuse("the CSR's key is RSA of " + rsa.getModulus().bitLength() + " bits: this CA needs RSA of "
-                    + "at least 2048 bits, or better EC P-256");
-        }
         KeyType type;
         try {
             type = KeyType.of(key);

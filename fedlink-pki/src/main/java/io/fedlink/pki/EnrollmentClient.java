@@ -7,6 +7,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.security.KeyPair;
+import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
@@ -72,8 +73,24 @@ public final class EnrollmentClient {
                     + "token from the CA operator");
         }
         KeyPair pair = KeyType.of(leaf.getPublicKey()).generate();
-        String name = leaf.getSubjectX500Principal().getName().replaceFirst("^CN=", "");
-        return send(current, request(EnrollmentServer.RENEW, csr(pair, name), lifetime), pair);
+        return send(current, request(EnrollmentServer.RENEW, csr(pair, dnsName(leaf)), lifetime), pair);
+    }
+
+    /** The first DNS name of {@code leaf} (what enrollment issued), which the renewal asks for again. */
+    private static String dnsName(X509Certificate leaf) throws IOException {
+        try {
+            if (leaf.getSubjectAlternativeNames() != null) {
+                for (List<?> san : leaf.getSubjectAlternativeNames()) {
+                    if ((Integer) san.get(0) == 2) {
+                        return san.get(1).toString();
+                    }
+                }
+            }
+        } catch (CertificateParsingException e) {
+            throw new IOException("cannot read the names of certificate " + leaf.getSerialNumber().toString(16), e);
+        }
+        throw new IllegalArgumentException("certificate " + leaf.getSerialNumber().toString(16) + " has no DNS "
+                + "name: only enrolled party certificates renew");
     }
 
     private HttpRequest.Builder request(String path, String csrPem, Duration lifetime) {
