@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLContextSpi;
@@ -34,14 +35,32 @@ final class ConfiguredSslContext extends SSLContext {
     }
 
     static SSLContext client(SSLContext delegate, boolean verifyHostname) {
+        return client(() -> delegate, false, verifyHostname);
+    }
+
+    /**
+     * A client context over the delegate {@code current} returns at each new socket or engine; {@code reloading}
+     * says that it may change.
+     */
+    static SSLContext client(Supplier<SSLContext> current, boolean reloading, boolean verifyHostname) {
+        SSLContext delegate = current.get();
         SSLParameters p = base(delegate);
         if (verifyHostname) {
             p.setEndpointIdentificationAlgorithm("HTTPS");
         }
-        return new ConfiguredSslContext(new Spi(delegate, p, true), delegate);
+        return new ConfiguredSslContext(new Spi(current, reloading, p, true), delegate);
     }
 
     static SSLContext server(SSLContext delegate, ClientAuth clientAuth) {
+        return server(() -> delegate, false, clientAuth);
+    }
+
+    /**
+     * A server context over the delegate {@code current} returns at each new engine or accepted socket; with
+     * {@code reloading}, server sockets accept plain connections and layer TLS from the then-current delegate.
+     */
+    static SSLContext server(Supplier<SSLContext> current, boolean reloading, ClientAuth clientAuth) {
+        SSLContext delegate = current.get();
         SSLParameters p = base(delegate);
         p.setUseCipherSuitesOrder(true);
         if (clientAuth == ClientAuth.REQUIRED) {
@@ -49,7 +68,19 @@ final class ConfiguredSslContext extends SSLContext {
         } else if (clientAuth == ClientAuth.OPTIONAL) {
             p.setWantClientAuth(true);
         }
-        return new ConfiguredSslContext(new Spi(delegate, p, false), delegate);
+        return new ConfiguredSslContext(new Spi(current, reloading, p, false), delegate);
+    }
+
+    /** A plain JDK TLS context with these managers ({@code null}: none). */
+    static SSLContext initialised(KeyManager km, TrustManager tm) {
+        try {
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(km == null ? null : new KeyManager[] {km}, tm == null ? new TrustManager[0] : new TrustManager[] {tm},
+                    new SecureRandom());
+            return ctx;
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("cannot build SSLContext: " + e.getMessage(), e);
+        }
     }
 
     private static SSLParameters base(SSLContext delegate) {
@@ -65,7 +96,7 @@ final class ConfiguredSslContext extends SSLContext {
         return wanted.stream().filter(have::contains).toArray(String[]::new);
     }
 
-    private static SSLParameters copy(SSLParameters p) {
+    static SSLParameters copy(SSLParameters p) {
         SSLParameters c = new SSLParameters(p.getCipherSuites(), p.getProtocols());
         c.setEndpointIdentificationAlgorithm(p.getEndpointIdentificationAlgorithm());
         c.setUseCipherSuitesOrder(p.getUseCipherSuitesOrder());
@@ -78,12 +109,14 @@ final class ConfiguredSslContext extends SSLContext {
     }
 
     private static final class Spi extends SSLContextSpi {
-        private final SSLContext delegate;
+        private final Supplier<SSLContext> delegate;
+        private final boolean reloading;
         private final SSLParameters params;
         private final boolean clientMode;
 
-        Spi(SSLContext delegate, SSLParameters params, boolean clientMode) {
+        Spi(Supplier<SSLContext> delegate, boolean reloading, SSLParameters params, boolean clientMode) {
             this.delegate = delegate;
+            this.reloading = reloading;
             this.params = params;
             this.clientMode = clientMode;
         }
@@ -109,8 +142,13 @@ final class ConfiguredSslContext extends SSLContext {
 
         @Override
         protected SSLSocketFactory engineGetSocketFactory() {
-            SSLSocketFactory f = delegate.getSocketFactory();
             return new SSLSocketFactory() {
+                private final SSLSocketFactory first = delegate.get().getSocketFactory();
+
+                private SSLSocketFactory f() {
+                    return reloading ? delegate.get().getSocketFactory() : first;
+                }
+
                 @Override
                 public String[] getDefaultCipherSuites() {
                     return params.getCipherSuites().clone();
@@ -118,51 +156,51 @@ final class ConfiguredSslContext extends SSLContext {
 
                 @Override
                 public String[] getSupportedCipherSuites() {
-                    return f.getSupportedCipherSuites();
+                    return f().getSupportedCipherSuites();
                 }
 
                 @Override
                 public Socket createSocket() throws IOException {
-                    return configure(f.createSocket(), true);
+                    return configure(f().createSocket(), true);
                 }
 
                 @Override
                 public Socket createSocket(Socket s, String host, int port, boolean autoClose) throws IOException {
-                    return configure(f.createSocket(s, host, port, autoClose), true);
+                    return configure(f().createSocket(s, host, port, autoClose), true);
                 }
 
                 @Override
                 public Socket createSocket(Socket s, InputStream consumed, boolean autoClose) throws IOException {
-                    return configure(f.createSocket(s, consumed, autoClose), false);
+                    return configure(f().createSocket(s, consumed, autoClose), false);
                 }
 
                 @Override
                 public Socket createSocket(String host, int port) throws IOException {
-                    return configure(f.createSocket(host, port), true);
+                    return configure(f().createSocket(host, port), true);
                 }
 
                 @Override
                 public Socket createSocket(String host, int port, InetAddress localHost, int localPort)
                         throws IOException {
-                    return configure(f.createSocket(host, port, localHost, localPort), true);
+                    return configure(f().createSocket(host, port, localHost, localPort), true);
                 }
 
                 @Override
                 public Socket createSocket(InetAddress host, int port) throws IOException {
-                    return configure(f.createSocket(host, port), true);
+                    return configure(f().createSocket(host, port), true);
                 }
 
                 @Override
                 public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort)
                         throws IOException {
-                    return configure(f.createSocket(address, port, localAddress, localPort), true);
+                    return configure(f().createSocket(address, port, localAddress, localPort), true);
                 }
             };
         }
 
         @Override
         protected SSLServerSocketFactory engineGetServerSocketFactory() {
-            SSLServerSocketFactory f = delegate.getServerSocketFactory();
+            SSLServerSocketFactory f = delegate.get().getServerSocketFactory();
             return new SSLServerSocketFactory() {
                 private ServerSocket configure(ServerSocket s) {
                     SSLServerSocket ssl = (SSLServerSocket) s;
@@ -182,45 +220,46 @@ final class ConfiguredSslContext extends SSLContext {
 
                 @Override
                 public ServerSocket createServerSocket() throws IOException {
-                    return configure(f.createServerSocket());
+                    return configure(reloading ? new ReloadingServerSocket(delegate) : f.createServerSocket());
                 }
 
                 @Override
                 public ServerSocket createServerSocket(int port) throws IOException {
-                    return configure(f.createServerSocket(port));
+                    return createServerSocket(port, 50, null);
                 }
 
                 @Override
                 public ServerSocket createServerSocket(int port, int backlog) throws IOException {
-                    return configure(f.createServerSocket(port, backlog));
+                    return createServerSocket(port, backlog, null);
                 }
 
                 @Override
                 public ServerSocket createServerSocket(int port, int backlog, InetAddress ifAddress)
                         throws IOException {
-                    return configure(f.createServerSocket(port, backlog, ifAddress));
+                    return configure(reloading ? new ReloadingServerSocket(delegate, port, backlog, ifAddress)
+                            : f.createServerSocket(port, backlog, ifAddress));
                 }
             };
         }
 
         @Override
         protected SSLEngine engineCreateSSLEngine() {
-            return configure(delegate.createSSLEngine());
+            return configure(delegate.get().createSSLEngine());
         }
 
         @Override
         protected SSLEngine engineCreateSSLEngine(String host, int port) {
-            return configure(delegate.createSSLEngine(host, port));
+            return configure(delegate.get().createSSLEngine(host, port));
         }
 
         @Override
         protected SSLSessionContext engineGetServerSessionContext() {
-            return delegate.getServerSessionContext();
+            return delegate.get().getServerSessionContext();
         }
 
         @Override
         protected SSLSessionContext engineGetClientSessionContext() {
-            return delegate.getClientSessionContext();
+            return delegate.get().getClientSessionContext();
         }
 
         @Override
@@ -230,7 +269,7 @@ final class ConfiguredSslContext extends SSLContext {
 
         @Override
         protected SSLParameters engineGetSupportedSSLParameters() {
-            return delegate.getSupportedSSLParameters();
+            return delegate.get().getSupportedSSLParameters();
         }
     }
 }

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.PrivateKey;
-import java.security.SecureRandom;
 import java.security.cert.CertStore;
 import java.security.cert.CollectionCertStoreParameters;
 import java.security.cert.PKIXBuilderParameters;
@@ -20,7 +19,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import javax.net.ssl.CertPathTrustManagerParameters;
-import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
@@ -199,6 +197,12 @@ public final class TlsMaterial {
      * verified against the trust anchors.
      */
     public SSLContext serverContext(ClientAuth clientAuth) {
+        requireServerCapable(clientAuth);
+        return ConfiguredSslContext.server(init(trustAnchors.isEmpty() ? null : trustManager()), clientAuth);
+    }
+
+    /** Throws unless a server context with {@code clientAuth} can be made from this material. */
+    void requireServerCapable(ClientAuth clientAuth) {
         Objects.requireNonNull(clientAuth, "clientAuth");
         if (key == null) {
             throw new IllegalStateException("a server context needs an identity; this TLS material is trust only");
@@ -206,7 +210,6 @@ public final class TlsMaterial {
         if (clientAuth != ClientAuth.NONE && trustAnchors.isEmpty()) {
             throw new IllegalStateException("client auth " + clientAuth + " needs trust anchors to verify clients");
         }
-        return ConfiguredSslContext.server(init(trustAnchors.isEmpty() ? null : trustManager()), clientAuth);
     }
 
     /**
@@ -219,14 +222,7 @@ public final class TlsMaterial {
     }
 
     private SSLContext init(X509TrustManager tm) {
-        try {
-            SSLContext ctx = SSLContext.getInstance("TLS");
-            ctx.init(key == null ? null : new KeyManager[] {keyManager()},
-                    tm == null ? new TrustManager[0] : new TrustManager[] {tm}, new SecureRandom());
-            return ctx;
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("cannot build SSLContext: " + e.getMessage(), e);
-        }
+        return ConfiguredSslContext.initialised(key == null ? null : keyManager(), tm);
     }
 
     /**

@@ -40,9 +40,11 @@ import picocli.CommandLine.Model.CommandSpec;
  * certificate of this CA is revoked as superseded); {@code --out -} means standard output for certificates and CRLs.
  */
 @Command(name = "pki", mixinStandardHelpOptions = true,
-        description = "Create a CA, issue certificates, sign CSRs, revoke and publish CRLs (a CA is a folder).",
+        description = "Create a CA, issue certificates, sign CSRs, revoke and publish CRLs (a CA is a folder); "
+                + "enroll and renew parties over HTTPS.",
         subcommands = {PkiCommand.Ca.class, PkiCommand.Cert.class, PkiCommand.SignCsr.class, PkiCommand.Revoke.class,
-                PkiCommand.Crl.class})
+                PkiCommand.Crl.class, PkiEnrollCommands.Token.class, PkiEnrollCommands.Serve.class,
+                PkiEnrollCommands.Enroll.class, PkiEnrollCommands.Renew.class})
 final class PkiCommand {
     /** File stems: letters, digits, '.', '_' and '-'; no separators, no "..", not hidden. */
     private static final Pattern STEM = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}");

@@ -70,7 +70,10 @@ final class CaIndex {
         return sb.toString();
     }
 
-    /** Reads {@code index.tsv}; a damaged line fails naming the file and line. */
+    /**
+     * Reads {@code index.tsv} into this index (entries added; revocations kept from either side; the higher CRL
+     * number); a damaged line fails naming the file and line.
+     */
     void read(Path file) throws IOException {
         List<String> lines = Files.readAllLines(file, StandardCharsets.US_ASCII);
         for (int i = 0; i < lines.size(); i++) {
@@ -78,7 +81,7 @@ final class CaIndex {
             String where = file + ":" + (i + 1) + ": ";
             if (line.startsWith(CRL_NUMBER)) {
                 try {
-                    crlNumber = Long.parseLong(line.substring(CRL_NUMBER.length()).strip());
+                    crlNumber = Math.max(crlNumber, Long.parseLong(line.substring(CRL_NUMBER.length()).strip()));
                 } catch (NumberFormatException e) {
                     throw new IllegalArgumentException(where + "bad crl_number");
                 }
@@ -98,7 +101,9 @@ final class CaIndex {
                 if ((revokedAt == null) != (reason == null)) {
                     throw new IllegalArgumentException("revoked_at and reason must both be set or both be '-'");
                 }
-                entries.put(serial, new IndexEntry(serial, f[4], Instant.parse(f[1]), revokedAt, reason));
+                // a revocation is never undone by reading: one known here stays (merging a folder's index)
+                entries.merge(serial, new IndexEntry(serial, f[4], Instant.parse(f[1]), revokedAt, reason),
+                        (known, read) -> known.revoked() ? known : read);
             } catch (RuntimeException e) {
                 throw new IllegalArgumentException(where + e.getMessage(), e);
             }

@@ -140,9 +140,17 @@ public final class CertificateAuthority {
      * request (DNS, IP, URI) are applied, and the profile and name constraints are enforced.
      */
     public IssuedCertificate signCsr(String csrPem, Profile profile, int days) {
-        CsrIntake.Intake intake = CsrIntake.read(csrPem, profile, days);
-        X509Certificate cert = sign(intake.request(), intake.publicKey());
-        return new IssuedCertificate(null, issuedChain(cert), root());
+        return sign(CsrIntake.read(csrPem, profile, days));
+    }
+
+    /** Signs an already-checked CSR intake (the enrollment path). */
+    IssuedCertificate sign(CsrIntake.Intake intake) {
+        return new IssuedCertificate(null, issuedChain(sign(intake.request(), intake.publicKey())), root());
+    }
+
+    /** The {@code index.tsv} text of the issued index. */
+    synchronized String indexText() {
+        return index.text();
     }
 
     private List<X509Certificate> issuedChain(X509Certificate leaf) {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.security.PublicKey;
+import java.security.interfaces.RSAPublicKey;
 import org.bouncycastle.asn1.ASN1OctetString;
 import org.bouncycastle.asn1.DERIA5String;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
@@ -21,12 +22,15 @@ import org.bouncycastle.pkcs.PKCSException;
 
 /**
  * Reads a PKCS#10 CSR: verifies its signature (with the BouncyCastle provider, so EC P-256/P-384, RSA and Ed25519
- * all verify) and turns its common name and SAN request (DNS, IP, URI) into a {@link CertificateRequest}. The key
+ * all verify), refuses RSA keys below 2048 bits, and turns its common name and SAN request (DNS, IP, URI) into a {@link CertificateRequest}. The key
  * stays the requester's: only its public half comes back.
  */
 final class CsrIntake {
     /** A CSR's request and the requester's public key. */
     record Intake(CertificateRequest request, PublicKey publicKey) {}
+
+    /** The smallest RSA key signed (NIST SP 800-131A). */
+    static final int MIN_RSA_BITS = 2048;
 
     private CsrIntake() {}
 
@@ -43,6 +47,10 @@ final class CsrIntake {
             publicKey = new JcaPEMKeyConverter().getPublicKey(csr.getSubjectPublicKeyInfo());
         } catch (OperatorCreationException | PKCSException | IOException e) {
             throw new IllegalArgumentException("cannot verify the CSR: " + e.getMessage(), e);
+        }
+        if (publicKey instanceof RSAPublicKey rsa && rsa.getModulus().bitLength() < MIN_RSA_BITS) {
+            throw new IllegalArgumentException("the CSR's key is RSA of " + rsa.getModulus().bitLength() + " bits: "
+                    + "this CA needs RSA of at least " + MIN_RSA_BITS + " bits, or better EC P-256");
         }
         CertificateRequest request = CertificateRequest.of(profile).days(days);
         var cns = csr.getSubject().getRDNs(BCStyle.CN);

@@ -145,6 +145,15 @@ public final class Pem {
         }
     }
 
+    /** A PKCS#10 certificate signing request as PEM. */
+    public static String csrPem(PKCS10CertificationRequest csr) {
+        try {
+            return PemCodec.block("CERTIFICATE REQUEST", csr.getEncoded());
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot encode the CSR: " + e.getMessage(), e);
+        }
+    }
+
     /** A CRL as PEM. */
     public static String encode(X509CRL crl) {
         return PemCodec.crl(crl);

@@ -50,6 +50,19 @@ class CsrAndConstraintsTest {
     }
 
     @Test
+    void rsaKeysBelow2048BitsAreRefusedOnEveryCsrPath() throws Exception {
+        java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance("RSA");
+        g.initialize(1024);
+        String pem = csr(g.generateKeyPair(), KeyType.RSA_2048, "b.fate.org",
+                new GeneralName(GeneralName.dNSName, "b.fate.org"));
+        int issued = FATE.issued().size();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> FATE.signCsr(pem, Profile.SERVER, 30));
+        assertTrue(e.getMessage().contains("RSA of 1024 bits"), e.getMessage());
+        assertEquals(issued, FATE.issued().size());
+    }
+
+    @Test
     void ipAndUriNamesAreRefusedUnderDnsConstraintsUnlessPermitted() {
         for (String bad : new String[] {"10.1.2.3", "::1"}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

@@ -1,0 +1,116 @@
+package io.fedlink.pki;
+
+import io.fedlink.api.FileSet;
+import io.fedlink.api.PemCodec;
+import io.fedlink.api.SecureFiles;
+import io.fedlink.api.TlsMaterial;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * A party's certificate files as consumers read them, replaced as one unit. Each identity is written to its own
+ * version folder, then the link {@code current} is switched to it by one atomic rename:
+ *
+ * <pre>
+ * &lt;dir&gt;/current -&gt; versions/20261125T190000Z-5f3a...   (consumers read through this link)
+ * &lt;dir&gt;/versions/&lt;v&gt;/cert.pem   certificate chain, leaf first
+ * &lt;dir&gt;/versions/&lt;v&gt;/key.pem    PKCS#8 private key, mode 0600
+ * &lt;dir&gt;/versions/&lt;v&gt;/ca.pem     CA bundle (trust anchors)
+ * </pre>
+ *
+ * <p>So a reader never sees a new certificate with an old key: Pulsar's {@code tlsCertificateFilePath}
+ * {@code <dir>/current/cert.pem}, {@code tlsKeyFilePath} {@code <dir>/current/key.pem} and
+ * {@code tlsTrustCertsFilePath} {@code <dir>/current/ca.pem} change together (Pulsar notices the new modification
+ * times through the link). The current and the previous version are kept, older ones removed. Folders are 0700.
+ */
+public final class PartyFiles {
+    /** The link consumers read through. */
+    public static final String CURRENT = "current";
+    /** File names inside a version. */
+    public static final String CERT = "cert.pem";
+    /** The PKCS#8 key. */
+    public static final String KEY = "key.pem";
+    /** The CA bundle. */
+    public static final String CA = "ca.pem";
+    private static final String VERSIONS = "versions";
+    private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
+            .withZone(ZoneOffset.UTC);
+
+    private final Path dir;
+
+    /** The files under {@code dir}. */
+    public PartyFiles(Path dir) {
+        this.dir = dir;
+    }
+
+    /** The folder. */
+    public Path dir() {
+        return dir;
+    }
+
+    /** The path consumers read the named file from, e.g. {@code <dir>/current/cert.pem}. */
+    public Path current(String file) {
+        return dir.resolve(CURRENT).resolve(file);
+    }
+
+    /** Whether an identity was written. */
+    public boolean exists() {
+        return Files.exists(current(CERT));
+    }
+
+    /** Writes {@code material} as a new version and switches {@code current} to it atomically. */
+    public Path write(TlsMaterial material) throws IOException {
+        SecureFiles.privateDirectory(dir);
+        String name = STAMP.format(material.certificate().getNotBefore().toInstant()) + "-"
+                + material.certificate().getSerialNumber().toString(16);
+        Path version = dir.resolve(VERSIONS).resolve(name);
+        new FileSet().add(version.resolve(CERT), material.certificateChainPem(), false)
+                .add(version.resolve(KEY), material.privateKeyPem(), true)
+                .add(version.resolve(CA), material.trustAnchorsPem(), false)
+                .commit(FileSet.NOTHING);
+        Path link = dir.resolve(CURRENT);
+        Path temp = dir.resolve("." + CURRENT + ".tmp");
+        Files.deleteIfExists(temp);
+        Files.createSymbolicLink(temp, Path.of(VERSIONS, name));
+        Files.move(temp, link, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        prune(name);
+        return version;
+    }
+
+    private void prune(String keep) throws IOException {
+        List<Path> old = new ArrayList<>();
+        try (Stream<Path> s = Files.list(dir.resolve(VERSIONS))) {
+            s.filter(p -> !p.getFileName().toString().equals(keep)).sorted(Comparator.reverseOrder()).forEach(old::add);
+        }
+        for (Path p : old.subList(Math.min(1, old.size()), old.size())) { // keep the newest previous version
+            try (Stream<Path> files = Files.list(p)) {
+                for (Path f : files.toList()) {
+                    Files.deleteIfExists(f);
+                }
+            }
+            Files.deleteIfExists(p);
+        }
+    }
+
+    /** Reads the current identity and trust. */
+    public TlsMaterial read() throws IOException {
+        if (!exists()) {
+            throw new IllegalArgumentException("'" + current(CERT) + "' not found: enroll first ('fedlink pki "
+                    + "enroll')");
+        }
+        return TlsMaterial.builder()
+                .identity(Pem.privateKey(Files.readString(current(KEY), StandardCharsets.US_ASCII), null),
+                        PemCodec.readCertificates(Files.readString(current(CERT), StandardCharsets.US_ASCII)))
+                .trust(PemCodec.readCertificates(Files.readString(current(CA), StandardCharsets.US_ASCII)))
+                .build();
+    }
+}
