@@ -1,6 +1,5 @@
 package io.fedlink.metrics;
 
-import io.fedlink.api.HostNames;
 import io.fedlink.api.PartyRoute;
 import io.fedlink.api.RouteTable;
 import java.util.ArrayList;
@@ -51,7 +50,7 @@ final class RouteLabels {
         if (s != null) {
             return s;
         }
-        if (HostNames.isIpLiteral(serverName)) { // only exact entries route IP literals
+        if (isIpLiteral(serverName)) { // only exact entries route IP literals
             return unknown;
         }
         for (int i = 0; i < wildcards.size(); i++) {
@@ -64,8 +63,21 @@ final class RouteLabels {
         return catchAll;
     }
 
-    /** The series for names refused as unknown. */
-    RouteSeries unknown() {
-        return unknown;
+    /**
+     * Whether a canonical server name looks like an IP literal: IPv6 has a colon, IPv4 only digits and dots (an
+     * all-numeric DNS name, which no route should serve by wildcard anyway, counts as one too). Unlike
+     * {@link io.fedlink.api.HostNames#isIpLiteral}, allocates nothing.
+     */
+    private static boolean isIpLiteral(String name) {
+        if (name.indexOf(':') >= 0) {
+            return true;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c != '.' && (c < '0' || c > '9')) {
+                return false;
+            }
+        }
+        return true;
     }
 }
