@@ -8,7 +8,7 @@ import java.util.Objects;
 
 /**
  * Everything a {@link TunnelTransport} needs to start a {@link TunnelServer}. Immutable; build one with
- * {@link Tunnels#server()} or {@link #builder()}.
+ * {@link Tunnels#server()} (or {@code SniProxy.builder()}, the same builder, from fedlink-sni).
  *
  * <p>Defaults: bind {@code 0.0.0.0:443}; hello timeout 10 s; connect timeout 5 s; no idle timeout; ClientHello cap
  * 16 KiB (at most 64 KiB); 10,000 live tunnels; 1,000 connections in the hello or connect phase, 100 of them from one
@@ -24,6 +24,10 @@ public final class TunnelServerConfig {
     public static final long MIN_BUFFER_MEMORY = 64 * 1024;
     /** Largest ClientHello cap a transport must support. */
     public static final int MAX_HELLO_CAP = 64 * 1024;
+    /** Smallest ClientHello cap accepted. */
+    public static final int MIN_HELLO_CAP = 512;
+    /** The default ClientHello cap. */
+    public static final int DEFAULT_HELLO_CAP = 16 * 1024;
 
     private final InetSocketAddress bindAddress;
     private final RouteHolder routes;
@@ -53,7 +57,7 @@ public final class TunnelServerConfig {
             throw new IllegalArgumentException("idleTimeout must be zero (none) or positive, was " + b.idleTimeout);
         }
         this.idleTimeout = atMost("idleTimeout", b.idleTimeout, MAX_IDLE_TIMEOUT, "30 days");
-        this.maxHelloBytes = range("maxHelloBytes", b.maxHelloBytes, 512, MAX_HELLO_CAP);
+        this.maxHelloBytes = range("maxHelloBytes", b.maxHelloBytes, MIN_HELLO_CAP, MAX_HELLO_CAP);
         this.maxTunnels = range("maxTunnels", b.maxTunnels, 1, Integer.MAX_VALUE);
         this.maxPendingHandshakes = range("maxPendingHandshakes", b.maxPendingHandshakes, 1, Integer.MAX_VALUE);
         this.maxHandshakesPerClient = range("maxHandshakesPerClient", b.maxHandshakesPerClient, 1,
@@ -92,8 +96,8 @@ public final class TunnelServerConfig {
         return v;
     }
 
-    /** A fresh builder with the defaults. */
-    public static Builder builder() {
+    /** A fresh builder with the defaults; callers use {@link Tunnels#server()}. */
+    static Builder builder() {
         return new Builder();
     }
 
@@ -188,7 +192,7 @@ public final class TunnelServerConfig {
         private Duration helloTimeout = Duration.ofSeconds(10);
         private Duration connectTimeout = Duration.ofSeconds(5);
         private Duration idleTimeout = Duration.ZERO;
-        private int maxHelloBytes = 16 * 1024;
+        private int maxHelloBytes = DEFAULT_HELLO_CAP;
         private int maxTunnels = 10_000;
         private int maxPendingHandshakes = 1_000;
         private int maxHandshakesPerClient = 100;

@@ -20,7 +20,7 @@ final class EtcdOptions {
     String endpoints;
     @Option(names = "--etcd-tls", paramLabel = "DIR",
             description = "folder with the etcd client's TLS files: ca.pem and cert.pem/key.pem, or ca.pem and the "
-                    + "<name>.pem/<name>-key.pem pair 'fedlink pki create' writes (the etcd user is the "
+                    + "<name>.pem/<name>-key.pem pair 'fedlink pki cert create' writes (the etcd user is the "
                     + "certificate's common name)")
     Path tlsDir;
     @Option(names = "--federation", paramLabel = "NAME", description = "federation name (letters, digits, '-', '_')")

@@ -10,6 +10,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -19,7 +21,7 @@ import picocli.CommandLine.Spec;
 /**
  * {@code fedlink federation}: the federation registry in etcd. {@code init} stores the settings, {@code party
  * add|remove|list} manage parties, {@code status} shows what is stored, {@code export} prints FATE's route table or
- * the proxy's {@code sni.yaml} as views of it. Proxies started with {@code --etcd} follow every change.
+ * the proxy's {@code sni.yaml} as views of it. Proxies fed from the registry follow every change.
  */
 @Command(name = "federation", mixinStandardHelpOptions = true,
         description = "Keep the federation (settings and parties) in etcd; proxies follow it without restarts.",
@@ -27,32 +29,39 @@ import picocli.CommandLine.Spec;
             FederationCommand.Export.class})
 final class FederationCommand {
     /** Held so its level sticks: gRPC logs through java.util.logging. */
-    private static final java.util.logging.Logger GRPC_LOG = java.util.logging.Logger.getLogger("io.grpc");
+    private static final Logger GRPC_LOG = Logger.getLogger("io.grpc");
 
-    /** Runs {@code body} against the registry named by the options, closing the connection after. */
-    static int withRegistry(EtcdOptions etcd, RegistryCall body) throws Exception {
-        // A one-shot command reports an etcd failure itself, in one line: quiet the client's own retry and
-        // shutdown chatter (slf4j-simple reads the property when jetcd's loggers are created, on first connect).
-        GRPC_LOG.setLevel(java.util.logging.Level.WARNING);
-        System.setProperty("org.slf4j.simpleLogger.log.io.etcd", "error");
-        try (EtcdConnection c = etcd.connect()) {
-            return body.run(new FederationRegistry(c, etcd.keys()), c);
-        }
-    }
-
-    /** A command body. */
-    @FunctionalInterface
-    interface RegistryCall {
-        int run(FederationRegistry registry, EtcdConnection connection) throws Exception;
-    }
-
-    @Command(name = "init", mixinStandardHelpOptions = true,
-            description = "Create the federation: its domain, the proxy address parties dial, default broker ports.")
-    static final class Init implements Callable<Integer> {
+    /** A subcommand that runs against the registry named by the etcd options, then closes the connection. */
+    abstract static class RegistryCommand implements Callable<Integer> {
         @Spec
         CommandSpec spec;
         @Mixin
         EtcdOptions etcd;
+
+        /** The command's work; returns the exit code. */
+        abstract int run(FederationRegistry registry, EtcdConnection connection, PrintWriter out) throws Exception;
+
+        /** Checks option values before connecting; none by default. */
+        void check() {
+            // nothing to check
+        }
+
+        @Override
+        public Integer call() throws Exception {
+            check();
+            // A one-shot command reports an etcd failure itself, in one line: quiet the client's own retry and
+            // shutdown chatter (slf4j-simple reads the property when jetcd's loggers are created, on first connect).
+            GRPC_LOG.setLevel(Level.WARNING);
+            System.setProperty("org.slf4j.simpleLogger.log.io.etcd", "error");
+            try (EtcdConnection c = etcd.connect()) {
+                return run(new FederationRegistry(c, etcd.keys()), c, spec.commandLine().getOut());
+            }
+        }
+    }
+
+    @Command(name = "init", mixinStandardHelpOptions = true,
+            description = "Create the federation: its domain, the proxy address parties dial, default broker ports.")
+    static final class Init extends RegistryCommand {
         @Option(names = "--domain", required = true, description = "party names are <party>.<domain>, e.g. fate.org")
         String domain;
         @Option(names = "--proxy", required = true, description = "the proxy as parties dial it, host:port")
@@ -65,16 +74,19 @@ final class FederationCommand {
         int brokerTlsPort;
         @Option(names = "--replace", description = "change the settings of an existing federation")
         boolean replace;
+        private FederationSettings settings;
 
         @Override
-        public Integer call() throws Exception {
-            FederationSettings s = FederationSettings.of(domain, proxy, brokerPort, brokerTlsPort);
-            return withRegistry(etcd, (r, c) -> {
-                boolean written = r.init(s, replace);
-                spec.commandLine().getOut().println("federation " + r.keys().federation() + " at "
-                        + r.keys().prefix() + ": " + s + (written ? "" : " (unchanged)"));
-                return 0;
-            });
+        void check() {
+            settings = FederationSettings.of(domain, proxy, brokerPort, brokerTlsPort);
+        }
+
+        @Override
+        int run(FederationRegistry r, EtcdConnection c, PrintWriter out) throws Exception {
+            boolean written = r.init(settings, replace);
+            out.println("federation " + r.keys().federation() + " at " + r.keys().prefix() + ": " + settings
+                    + (written ? "" : " (unchanged)"));
+            return 0;
         }
     }
 
@@ -83,11 +95,7 @@ final class FederationCommand {
     static final class Party {
         @Command(name = "add", mixinStandardHelpOptions = true,
                 description = "Add a party (its route appears on every proxy following the federation).")
-        static final class Add implements Callable<Integer> {
-            @Spec
-            CommandSpec spec;
-            @Mixin
-            EtcdOptions etcd;
+        static final class Add extends RegistryCommand {
             @Option(names = "--party", required = true, description = "party id, e.g. 9999")
             String party;
             @Option(names = "--host", required = true, description = "the party's broker host (DNS name or IP)")
@@ -104,61 +112,47 @@ final class FederationCommand {
             boolean replace;
 
             @Override
-            public Integer call() throws Exception {
-                return withRegistry(etcd, (r, c) -> {
-                    PartyEntry p = r.putParty(party, host, port, tlsPort, allow, replace);
-                    spec.commandLine().getOut().println("party " + p + " in federation " + r.keys().federation());
-                    return 0;
-                });
+            int run(FederationRegistry r, EtcdConnection c, PrintWriter out) throws Exception {
+                PartyEntry p = r.putParty(party, host, port, tlsPort, allow, replace);
+                out.println("party " + p + " in federation " + r.keys().federation());
+                return 0;
             }
         }
 
         @Command(name = "remove", mixinStandardHelpOptions = true,
                 description = "Remove a party (every proxy refuses its name from then on).")
-        static final class Remove implements Callable<Integer> {
-            @Spec
-            CommandSpec spec;
-            @Mixin
-            EtcdOptions etcd;
+        static final class Remove extends RegistryCommand {
             @Option(names = "--party", required = true, description = "party id")
             String party;
 
             @Override
-            public Integer call() throws Exception {
-                return withRegistry(etcd, (r, c) -> {
-                    r.removeParty(party);
-                    spec.commandLine().getOut().println("removed party " + party + " from federation "
-                            + r.keys().federation());
-                    return 0;
-                });
+            int run(FederationRegistry r, EtcdConnection c, PrintWriter out) throws Exception {
+                r.removeParty(party);
+                out.println("removed party " + party + " from federation " + r.keys().federation());
+                return 0;
             }
         }
 
         @Command(name = "list", mixinStandardHelpOptions = true, description = "List the parties as a table.")
-        static final class ListParties implements Callable<Integer> {
-            @Spec
-            CommandSpec spec;
-            @Mixin
-            EtcdOptions etcd;
-
+        static final class ListParties extends RegistryCommand {
             @Override
-            public Integer call() throws Exception {
-                return withRegistry(etcd, (r, c) -> {
-                    Federation f = r.read();
-                    PrintWriter out = spec.commandLine().getOut();
-                    out.printf("%-16s %-32s %-6s %-8s %-40s %s%n", "PARTY", "HOST", "PORT", "TLS-PORT",
-                            "SERVER-NAME", "ALLOW");
-                    for (PartyEntry p : f.parties().values()) {
-                        out.printf("%-16s %-32s %-6d %-8d %-40s %s%n", p.id(), p.host(), p.port(), p.sslPort(),
-                                f.settings() == null ? "-" : p.id() + "." + f.settings().domain(),
-                                p.allow().isEmpty() ? "any" : String.join(",", p.allow().stream()
-                                        .map(Object::toString).toList()));
-                    }
-                    printSkipped(out, f);
-                    return 0;
-                });
+            int run(FederationRegistry r, EtcdConnection c, PrintWriter out) throws Exception {
+                Federation f = r.read();
+                out.printf("%-16s %-32s %-6s %-8s %-40s %s%n", "PARTY", "HOST", "PORT", "TLS-PORT", "SERVER-NAME",
+                        "ALLOW");
+                for (PartyEntry p : f.parties().values()) {
+                    out.printf("%-16s %-32s %-6d %-8d %-40s %s%n", p.id(), p.host(), p.port(), p.sslPort(),
+                            f.settings() == null ? "-" : p.id() + "." + f.settings().domain(),
+                            p.allow().isEmpty() ? "any" : joined(p.allow()));
+                }
+                printSkipped(out, f);
+                return 0;
             }
         }
+    }
+
+    static String joined(List<?> values) {
+        return String.join(",", values.stream().map(Object::toString).toList());
     }
 
     static void printSkipped(PrintWriter out, Federation f) {
@@ -169,65 +163,53 @@ final class FederationCommand {
 
     @Command(name = "status", mixinStandardHelpOptions = true,
             description = "Show the federation's settings, parties and etcd revision.")
-    static final class Status implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-        @Mixin
-        EtcdOptions etcd;
-
+    static final class Status extends RegistryCommand {
         @Override
-        public Integer call() throws Exception {
-            return withRegistry(etcd, (r, c) -> {
-                Federation f = r.read();
-                PrintWriter out = spec.commandLine().getOut();
-                out.println("federation " + r.keys().federation() + " at " + r.keys().prefix() + " on etcd "
-                        + c.endpoints());
-                out.println("revision   " + f.revision());
-                out.println("settings   " + (f.settings() == null ? "none: run 'fedlink federation init'"
-                        : f.settings()));
-                out.println("parties    " + f.parties().size() + (f.parties().isEmpty() ? ""
-                        : " (" + String.join(", ", f.parties().values().stream().map(PartyEntry::id).toList()) + ")"));
-                out.println("invalid    " + f.skipped().size());
-                printSkipped(out, f);
-                return f.initialised() ? 0 : 1;
-            });
+        int run(FederationRegistry r, EtcdConnection c, PrintWriter out) throws Exception {
+            Federation f = r.read();
+            out.println("federation " + r.keys().federation() + " at " + r.keys().prefix() + " on etcd "
+                    + c.endpoints());
+            out.println("revision   " + f.revision());
+            out.println("settings   " + (f.settings() == null ? "none: run 'fedlink federation init'" : f.settings()));
+            out.println("parties    " + f.parties().size() + (f.parties().isEmpty() ? ""
+                    : " (" + String.join(", ", f.parties().values().stream().map(PartyEntry::id).toList()) + ")"));
+            out.println("invalid    " + f.skipped().size());
+            printSkipped(out, f);
+            return f.initialised() ? 0 : 1;
         }
     }
 
     @Command(name = "export", mixinStandardHelpOptions = true,
-            description = "Print the federation as FATE's pulsar_route_table.yaml (fate) or the proxy's sni.yaml (sni).")
-    static final class Export implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-        @Mixin
-        EtcdOptions etcd;
+            description = "Print the federation as FATE's pulsar_route_table.yaml (fate) or the proxy's sni.yaml "
+                    + "(sni).")
+    static final class Export extends RegistryCommand {
         @Option(names = "--format", defaultValue = "fate", description = "fate or sni (default: ${DEFAULT-VALUE})")
         String format;
 
         @Override
-        public Integer call() throws Exception {
+        void check() {
             if (!format.equals("fate") && !format.equals("sni")) {
                 throw new IllegalArgumentException("unknown --format '" + format + "': use fate or sni");
             }
-            return withRegistry(etcd, (r, c) -> {
-                Federation f = r.read();
-                PrintWriter out = spec.commandLine().getOut();
-                if (format.equals("fate")) {
-                    out.print(f.fateYaml());
-                    out.flush();
-                } else {
-                    out.println("sni:");
-                    for (var route : f.routeTable().routes()) {
-                        out.println("  - fqdn: " + route.serverName());
-                        out.println("    tunnel_route: " + route.targetSpec());
-                        if (!route.allowedClients().isEmpty()) {
-                            out.println("    ip_allow: " + String.join(",", route.allowedClients().stream()
-                                    .map(Object::toString).toList()));
-                        }
-                    }
-                }
+        }
+
+        @Override
+        int run(FederationRegistry r, EtcdConnection c, PrintWriter out) throws Exception {
+            Federation f = r.read();
+            if (format.equals("fate")) {
+                out.print(f.fateYaml());
+                out.flush();
                 return 0;
-            });
+            }
+            out.println("sni:");
+            for (var route : f.routeTable().routes()) {
+                out.println("  - fqdn: " + route.serverName());
+                out.println("    tunnel_route: " + route.targetSpec());
+                if (!route.allowedClients().isEmpty()) {
+                    out.println("    ip_allow: " + joined(route.allowedClients()));
+                }
+            }
+            return 0;
         }
     }
 }

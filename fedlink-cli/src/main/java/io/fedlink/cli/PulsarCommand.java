@@ -2,6 +2,7 @@ package io.fedlink.cli;
 
 import io.fedlink.pulsar.ClusterMetadata;
 import io.fedlink.pulsar.PulsarRouteTable;
+import io.fedlink.sni.SniYaml;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -42,12 +43,7 @@ final class PulsarCommand {
 
         @Override
         public Integer call() throws Exception {
-            var out = spec.commandLine().getOut();
-            out.println("sni:");
-            for (var r : PulsarRouteTable.read(table).proxyRoutes().routes()) {
-                out.println("  - fqdn: " + r.serverName());
-                out.println("    tunnel_route: " + r.targetSpec());
-            }
+            spec.commandLine().getOut().print(SniYaml.write(PulsarRouteTable.read(table).proxyRoutes()));
             return 0;
         }
     }

@@ -46,7 +46,7 @@ class FederationCommandIT {
         List<String> all = new ArrayList<>(List.of("federation"));
         all.addAll(List.of(args));
         all.addAll(List.of("--etcd", etcd.endpoints(), "--etcd-tls", etcd.tlsDir(user).toString(),
-                "--federation", federation, "--etcd-timeout", "3s"));
+                "--federation", federation, "--etcd-timeout", "10s"));
         return Cli.run(all.toArray(String[]::new));
     }
 
@@ -132,7 +132,7 @@ class FederationCommandIT {
         options.endpoints = etcd.endpoints();
         options.tlsDir = etcd.tlsDir("proxy");
         options.federation = "live";
-        options.timeout = Duration.ofSeconds(3);
+        options.timeout = Duration.ofSeconds(10);
         RouteHolder holder = new RouteHolder(RouteTable.empty());
         try (EtcdRouteSource source = options.startRouteSource(holder, dir.resolve("live-cache.json"))) {
             assertTrue(holder.current().resolve("10000.fate.org") != null);

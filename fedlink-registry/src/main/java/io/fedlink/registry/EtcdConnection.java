@@ -19,7 +19,6 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -78,7 +77,7 @@ public final class EtcdConnection implements AutoCloseable {
      * Reads the client's TLS files from {@code dir}: {@code ca.pem} (the CA etcd's certificates chain to) and the
      * client certificate chain with its unencrypted PKCS#8 key, either as {@code cert.pem} and {@code key.pem} (as
      * {@code TlsFiles} writes them) or as the one {@code <name>.pem} and {@code <name>-key.pem} pair that
-     * {@code fedlink pki create --name <name> --out DIR} writes.
+     * {@code fedlink pki cert create --name <name> --out DIR} writes.
      *
      * @throws IOException              naming a missing or unreadable file
      * @throws IllegalArgumentException when a file holds no usable certificate or key
@@ -104,7 +103,8 @@ public final class EtcdConnection implements AutoCloseable {
         List<String> names = new ArrayList<>();
         if (Files.isDirectory(dir)) {
             try (var files = Files.list(dir)) {
-                files.map(p -> p.getFileName().toString()).filter(f -> f.endsWith("-key.pem") && !f.equals("ca-key.pem"))
+                files.map(p -> p.getFileName().toString())
+                        .filter(f -> f.endsWith("-key.pem") && !f.equals("ca-key.pem"))
                         .forEach(f -> names.add(f.substring(0, f.length() - "-key.pem".length())));
             }
         }
@@ -267,6 +267,6 @@ public final class EtcdConnection implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "etcd " + Objects.requireNonNull(endpoints);
+        return "etcd " + endpoints;
     }
 }

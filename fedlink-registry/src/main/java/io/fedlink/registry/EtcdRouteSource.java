@@ -20,8 +20,10 @@ import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,7 +38,7 @@ import org.slf4j.LoggerFactory;
  *   <li>Each watch event updates one value; the table is rebuilt and swapped atomically when its routes changed
  *       (live tunnels keep their target: only new connections see the new table).</li>
  *   <li>A malformed value (bad JSON, unknown field, invalid host...) is skipped with one WARN line naming its key;
- *       every other party is still served.</li>
+ *       every other party is still served. Malformed settings leave the last good settings in force.</li>
  *   <li>When the watch ends (history compacted past the revision it resumes from, a lost stream, a refusal), the
  *       prefix is read again and watched from that read's revision + 1, so no change is lost.</li>
  *   <li>A probe reads one key every {@linkplain Builder#probeInterval probe interval} with the call deadline: while
@@ -197,7 +199,7 @@ public final class EtcdRouteSource implements AutoCloseable {
         }
         long revision = r.getHeader().getRevision();
         servedFromCache = false;
-        replace(decoder.decode(values, revision));
+        replace(decoder.decode(values, revision, settings));
         watch(revision + 1);
         scheduleCacheWrite();
     }
@@ -233,7 +235,7 @@ public final class EtcdRouteSource implements AutoCloseable {
                     scheduleResync();
                 }
             });
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             log.debug("source closed; dropping a watch callback");
         }
     }
@@ -271,7 +273,7 @@ public final class EtcdRouteSource implements AutoCloseable {
             }
         }
         if (settingsChanged) {
-            replace(decoder.decode(values, revision));
+            replace(decoder.decode(values, revision, settings));
         } else {
             publish(revision);
         }
@@ -416,7 +418,7 @@ public final class EtcdRouteSource implements AutoCloseable {
             loop.submit(this::closeWatcher).get(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (ExecutionException | java.util.concurrent.TimeoutException | java.util.concurrent.RejectedExecutionException e) {
+        } catch (ExecutionException | TimeoutException | RejectedExecutionException e) {
             log.debug("closing the watcher: {}", e.toString());
         }
         loop.shutdownNow();

@@ -24,8 +24,20 @@ final class FederationDecoder {
 
     /** Decodes a full read of the prefix. */
     Federation decode(Map<String, byte[]> values, long revision) {
+        return decode(values, revision, null);
+    }
+
+    /**
+     * Decodes a full read of the prefix; when the stored settings are invalid (not absent), {@code lastGood}
+     * stands in for them, so one bad write does not empty a proxy's table.
+     */
+    Federation decode(Map<String, byte[]> values, long revision, FederationSettings lastGood) {
         SortedMap<String, String> skipped = new TreeMap<>();
-        FederationSettings settings = settings(values.get(keys.settingsKey()), skipped);
+        byte[] stored = values.get(keys.settingsKey());
+        FederationSettings settings = settings(stored, skipped);
+        if (settings == null && stored != null && lastGood != null) {
+            settings = lastGood;
+        }
         Map<String, PartyEntry> candidates = new TreeMap<>();
         for (Map.Entry<String, byte[]> e : values.entrySet()) {
             if (keys.isPartyKey(e.getKey())) {

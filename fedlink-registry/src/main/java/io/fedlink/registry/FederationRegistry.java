@@ -165,7 +165,7 @@ public final class FederationRegistry {
         return raw(r);
     }
 
-    Raw raw(GetResponse r) {
+    private Raw raw(GetResponse r) {
         Map<String, byte[]> values = new HashMap<>();
         Map<String, Long> mods = new HashMap<>();
         for (KeyValue kv : r.getKvs()) {

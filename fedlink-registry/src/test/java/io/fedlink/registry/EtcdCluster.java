@@ -103,10 +103,10 @@ public final class EtcdCluster implements AutoCloseable {
         return dir.resolve(user);
     }
 
-    /** A connection as {@code user} with a short deadline. */
+    /** A connection as {@code user}; the deadline is generous because test machines are shared and busy. */
     public EtcdConnection connect(String user) throws IOException {
         return EtcdConnection.builder().endpoints(endpoints()).tls(EtcdConnection.readTlsDir(tlsDir(user)))
-                .timeout(Duration.ofSeconds(3)).build();
+                .timeout(Duration.ofSeconds(10)).build();
     }
 
     /** Starts member {@code i} (again), with its data folder. */

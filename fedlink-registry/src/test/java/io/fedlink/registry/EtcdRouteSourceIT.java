@@ -78,10 +78,14 @@ class EtcdRouteSourceIT {
 
     /** A proxy's route source on its own read-only connection (to every member, or to the given endpoints). */
     EtcdRouteSource source(String federation, String endpoints, Path cache) throws Exception {
+        return source(RegistryKeys.of(federation), endpoints, cache);
+    }
+
+    EtcdRouteSource source(RegistryKeys keys, String endpoints, Path cache) throws Exception {
         EtcdConnection c = EtcdConnection.builder().endpoints(endpoints == null ? etcd.endpoints() : endpoints)
-                .tls(EtcdConnection.readTlsDir(etcd.tlsDir("proxy"))).timeout(Duration.ofSeconds(2)).build();
+                .tls(EtcdConnection.readTlsDir(etcd.tlsDir("proxy"))).timeout(Duration.ofSeconds(5)).build();
         closeAfter.add(c);
-        EtcdRouteSource.Builder b = EtcdRouteSource.builder(c, RegistryKeys.of(federation),
+        EtcdRouteSource.Builder b = EtcdRouteSource.builder(c, keys,
                 new RouteHolder(RouteTable.empty())).probeInterval(Duration.ofMillis(300))
                 .maxBackoff(Duration.ofSeconds(1));
         if (cache != null) {
@@ -136,7 +140,12 @@ class EtcdRouteSourceIT {
             String id = String.valueOf(20000 + n);
             addParty(r, id);
             long acked = System.nanoTime();
-            await("party " + id + " on every proxy", 10, () -> Arrays.stream(sources).allMatch(s -> routes(s, id)));
+            // The listeners run right after each swap; wait for all three timestamps.
+            await("party " + id + " on every proxy", 10, () -> {
+                long[] t = seen.get(id + ".fate.org");
+                return t != null && Arrays.stream(t).allMatch(v -> v != 0);
+            });
+            assertTrue(Arrays.stream(sources).allMatch(s -> routes(s, id)));
             long last = Arrays.stream(seen.get(id + ".fate.org")).max().orElseThrow();
             convergence[n] = Math.max(0, last - acked);
         }
@@ -181,6 +190,13 @@ class EtcdRouteSourceIT {
                 + "\"127.0.0.1\"}");
         await("9999 served once fixed", 10, () -> routes(s, "9999"));
         assertEquals(1, s.stats().skippedValues());
+        etcd.ok("operator", "put", "/fedlink/malformed/settings", "{\"version\":1,\"domain\":\"no_domain\"}");
+        await("bad settings seen", 10, () -> s.federation().skipped().containsKey("/fedlink/malformed/settings"));
+        assertTrue(routes(s, "10000") && routes(s, "9999"), "the last good settings stay in force");
+        etcd.ok("operator", "put", "/fedlink/malformed/settings", "{\"version\":1,\"domain\":\"other.org\","
+                + "\"proxy\":\"proxy.other.org:443\"}");
+        await("new domain in force", 10, () -> s.holder().current().resolve("10000.other.org") != null);
+        assertNull(s.holder().current().resolve("10000.fate.org"));
     }
 
     @Test
@@ -264,6 +280,25 @@ class EtcdRouteSourceIT {
             await("caught up after etcd returned", 30, () -> routes(second, "10001"));
             assertFalse(second.stats().servedFromCache());
         }
+    }
+
+    @Test
+    void proxyIdentityReadsOnlyWhatItsRoleAllows() throws Exception {
+        IllegalStateException outside = assertThrows(IllegalStateException.class,
+                () -> source(new RegistryKeys("private", "/private/"), null, null));
+        assertTrue(outside.getMessage().contains("permission denied"), outside.getMessage());
+        FederationRegistry r = init("revoked");
+        addParty(r, "10000");
+        EtcdRouteSource s = source("revoked", null, null);
+        etcd.ok("root", "role", "revoke-permission", "proxy", "/fedlink/", "--prefix=true");
+        try {
+            await("the source notices the refusal", 15, () -> !s.stats().connected());
+            assertTrue(routes(s, "10000"), "the last good table stays");
+        } finally {
+            etcd.ok("root", "role", "grant-permission", "proxy", "read", "/fedlink/", "--prefix=true");
+        }
+        addParty(r, "10001");
+        await("routes again once allowed", 30, () -> routes(s, "10001"));
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.fedlink.sni;
 
 import io.fedlink.api.HostNames;
 import io.fedlink.api.RefusalReason;
+import io.fedlink.api.TunnelServerConfig;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
@@ -41,9 +42,9 @@ public final class ClientHelloParser {
     }
 
     /** Default cap on the bytes buffered for one hello (records and headers included). */
-    public static final int DEFAULT_MAX_HELLO_BYTES = 16 * 1024;
+    public static final int DEFAULT_MAX_HELLO_BYTES = TunnelServerConfig.DEFAULT_HELLO_CAP;
     /** Largest cap accepted. */
-    public static final int MAX_HELLO_BYTES = 64 * 1024;
+    public static final int MAX_HELLO_BYTES = TunnelServerConfig.MAX_HELLO_CAP;
 
     private static final int RECORD_HEADER = 5;
     private static final int MAX_RECORD_PAYLOAD = 1 << 14; // RFC 8446 5.1: 2^14
@@ -84,8 +85,9 @@ public final class ClientHelloParser {
      * @throws IllegalArgumentException unless 512 <= maxHelloBytes <= 65536
      */
     public ClientHelloParser(int maxHelloBytes) {
-        if (maxHelloBytes < 512 || maxHelloBytes > MAX_HELLO_BYTES) {
-            throw new IllegalArgumentException("maxHelloBytes must be 512.." + MAX_HELLO_BYTES + ", was "
+        if (maxHelloBytes < TunnelServerConfig.MIN_HELLO_CAP || maxHelloBytes > MAX_HELLO_BYTES) {
+            throw new IllegalArgumentException("maxHelloBytes must be " + TunnelServerConfig.MIN_HELLO_CAP + ".."
+                    + MAX_HELLO_BYTES + ", was "
                     + maxHelloBytes);
         }
         this.maxHelloBytes = maxHelloBytes;

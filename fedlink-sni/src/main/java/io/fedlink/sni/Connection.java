@@ -17,16 +17,15 @@ import java.time.Instant;
 
 /**
  * One client connection and, once routed, its target connection: the state machine
- * {@code HELLO -> CONNECTING -> TUNNEL -> CLOSED} and the copy loop. Runs only on its {@link EventLoop}; the
- * {@link Tunnel} getters may be called from any thread.
+ * {@code HELLO -> RESOLVING -> CONNECTING -> TUNNEL -> CLOSED}; the bytes of a tunnel move in its {@link CopyLoop}.
+ * Runs only on its {@link EventLoop} and sees the server only through the {@link ProxyContext}; the {@link Tunnel}
+ * getters may be called from any thread.
  */
 final class Connection implements Tunnel {
-    private static final int READS_PER_EVENT = 16; // fairness: yield to other connections after this many reads
-
     enum State { HELLO, RESOLVING, CONNECTING, TUNNEL, CLOSED }
 
     private final EventLoop loop;
-    private final NioTunnelServer server;
+    private final ProxyContext ctx;
     private final TunnelServerConfig config;
     private final long id;
     private final SocketChannel client;
@@ -49,47 +48,16 @@ final class Connection implements Tunnel {
     private volatile Endpoint targetEndpoint;
     private PartyRoute route;
 
-    /** Client to target. */
-    private final Direction up = new Direction(true);
-    /** Target to client. */
-    private final Direction down = new Direction(false);
+    private CopyLoop copy;
     private volatile CloseReason closeReason;
     private volatile long bytesUp;
     private volatile long bytesDown;
 
-    /** One copy direction: at most one buffer, held only while bytes wait to be written. */
-    private final class Direction {
-        final boolean fromClient;
-        ByteBuffer pending; // in write mode (flipped) while not null
-        boolean eof;        // the source sent FIN
-        boolean shut;       // FIN passed on to the destination
-
-        Direction(boolean fromClient) {
-            this.fromClient = fromClient;
-        }
-
-        SocketChannel src() {
-            return fromClient ? client : target;
-        }
-
-        SocketChannel dst() {
-            return fromClient ? target : client;
-        }
-
-        boolean wantsRead() {
-            return !eof && pending == null && !starving;
-        }
-
-        boolean done() {
-            return shut;
-        }
-    }
-
     Connection(EventLoop loop, SocketChannel client, InetSocketAddress remote, long acceptedNanos) {
         this.loop = loop;
-        this.server = loop.server;
-        this.config = server.config();
-        this.id = server.nextId();
+        this.ctx = loop.ctx;
+        this.config = ctx.config;
+        this.id = ctx.nextId();
         this.client = client;
         this.openedNanos = acceptedNanos;
         this.clientAddress = remote;
@@ -119,13 +87,7 @@ final class Connection implements Tunnel {
             case HELLO -> readHello();
             case CONNECTING -> finishConnect();
             case TUNNEL -> {
-                boolean isClient = key == clientKey;
-                if ((ready & SelectionKey.OP_WRITE) != 0) {
-                    flush(isClient ? down : up);
-                }
-                if (state == State.TUNNEL && (ready & SelectionKey.OP_READ) != 0) {
-                    copy(isClient ? up : down);
-                }
+                copy.ready(key == clientKey, (ready & SelectionKey.OP_WRITE) != 0, (ready & SelectionKey.OP_READ) != 0);
                 if (state == State.TUNNEL) {
                     updateInterest();
                 }
@@ -150,7 +112,7 @@ final class Connection implements Tunnel {
                     + " took longer than " + config.connectTimeout());
             case CONNECTING -> refuse(RefusalReason.CONNECT_TIMEOUT, "connect to " + targetEndpoint + " timed out");
             case TUNNEL -> {
-                server.counters().timeouts.increment();
+                ctx.counters.timeouts.increment();
                 closeTunnel(CloseReason.IDLE_TIMEOUT, true);
             }
             default -> { }
@@ -198,6 +160,7 @@ final class Connection implements Tunnel {
         if (state == State.HELLO) {
             clientKey.interestOps(SelectionKey.OP_READ);
         } else if (state == State.TUNNEL) {
+            copy.fed();
             updateInterest();
         }
     }
@@ -212,6 +175,9 @@ final class Connection implements Tunnel {
                 starve();
                 return;
             }
+            // Never read past the cap: bytes after the hello (a copy buffer may be larger than the cap) would
+            // otherwise count against it. They are read later, in the tunnel.
+            hello.limit(Math.min(hello.capacity(), config.maxHelloBytes()));
         }
         int n;
         try {
@@ -245,7 +211,7 @@ final class Connection implements Tunnel {
             return;
         }
         serverName = parser.serverName();
-        route = server.routes().resolve(serverName);
+        route = ctx.routes().resolve(serverName);
         if (route == null) {
             refuse(serverName == null ? RefusalReason.NO_SERVER_NAME : RefusalReason.UNKNOWN_SERVER_NAME,
                     "no route");
@@ -261,7 +227,7 @@ final class Connection implements Tunnel {
             refuse(RefusalReason.UNKNOWN_SERVER_NAME, e.getMessage());
             return;
         }
-        if (!server.reserveTunnel()) {
+        if (!ctx.reserveTunnel()) {
             refuse(RefusalReason.TUNNEL_LIMIT, config.maxTunnels() + " tunnels connecting or open");
             return;
         }
@@ -271,7 +237,7 @@ final class Connection implements Tunnel {
         InetSocketAddress address = targetEndpoint.toSocketAddress();
         if (address.isUnresolved()) {
             state = State.RESOLVING;
-            cancelLookup = server.resolve(targetEndpoint, loop, this::connect, this::resolveFailed);
+            cancelLookup = ctx.resolve(targetEndpoint, loop, this::connect, this::resolveFailed);
         } else {
             connect(address);
         }
@@ -319,28 +285,56 @@ final class Connection implements Tunnel {
     private void connected() {
         state = State.TUNNEL;
         lastActivity = System.nanoTime();
-        server.leftHandshake(clientAddress);
-        server.counters().routed.increment();
-        server.counters().liveTunnels.incrementAndGet();
-        server.tunnelOpened(this);
+        ctx.leftHandshake(clientAddress);
+        ctx.counters.routed.increment();
+        ctx.counters.liveTunnels.incrementAndGet();
+        ctx.events.opened(this);
         // What was read during HELLO goes first, unchanged, after an optional PROXY protocol header.
         byte[] header = ProxyProtocolHeader.encode(route.proxyProtocol(), clientAddress, localAddressOrZero());
         hello.flip();
         bytesUp = hello.remaining();
-        server.counters().bytesFromClients.add(hello.remaining());
+        ctx.counters.bytesFromClients.add(hello.remaining());
+        ByteBuffer first = hello;
         if (header.length > 0) {
-            ByteBuffer both = ByteBuffer.allocate(header.length + hello.remaining());
-            both.put(header).put(hello).flip();
+            first = ByteBuffer.allocate(header.length + hello.remaining());
+            first.put(header).put(hello).flip();
             loop.buffers.release(hello);
-            up.pending = both;
-        } else {
-            up.pending = hello;
         }
         hello = null;
         parser = null;
-        flush(up);
+        copy = new CopyLoop(CopyLoop.end(client), CopyLoop.end(target), loop.buffers, new Copying());
+        copy.start(first);
         if (state == State.TUNNEL) {
             updateInterest();
+        }
+    }
+
+    /** What the copy loop reports. */
+    private final class Copying implements CopyLoop.Owner {
+        @Override
+        public void moved(boolean fromClient, int n) {
+            if (fromClient) {
+                bytesUp += n;
+                ctx.counters.bytesFromClients.add(n);
+            } else {
+                bytesDown += n;
+                ctx.counters.bytesToClients.add(n);
+            }
+        }
+
+        @Override
+        public void active() {
+            lastActivity = System.nanoTime();
+        }
+
+        @Override
+        public void starved() {
+            starve();
+        }
+
+        @Override
+        public void finished(CloseReason reason, boolean abortive) {
+            closeTunnel(reason, abortive);
         }
     }
 
@@ -354,89 +348,9 @@ final class Connection implements Tunnel {
 
     // ---- TUNNEL ----------------------------------------------------------------------------------------------------
 
-    /** Reads from the direction's source and writes straight through; stops when the destination is full. */
-    private void copy(Direction d) {
-        for (int i = 0; i < READS_PER_EVENT && d.wantsRead(); i++) {
-            ByteBuffer b = loop.buffers.borrow();
-            if (b == null) {
-                starve(); // backpressure: the caller's updateInterest stops reading until buffers come back
-                return;
-            }
-            int n;
-            try {
-                n = d.src().read(b);
-            } catch (IOException e) {
-                loop.buffers.release(b);
-                closeTunnel(d.fromClient ? CloseReason.CLIENT_ABORTED : CloseReason.TARGET_ABORTED, true);
-                return;
-            }
-            if (n <= 0) {
-                loop.buffers.release(b);
-                if (n < 0) {
-                    d.eof = true;
-                    passFin(d);
-                }
-                return;
-            }
-            lastActivity = System.nanoTime();
-            if (d.fromClient) {
-                bytesUp += n;
-                server.counters().bytesFromClients.add(n);
-            } else {
-                bytesDown += n;
-                server.counters().bytesToClients.add(n);
-            }
-            b.flip();
-            d.pending = b;
-            flush(d);
-            if (state != State.TUNNEL || n < b.capacity()) {
-                return; // a short read means the socket is drained for now
-            }
-        }
-    }
-
-    /** Writes what the direction holds; returns the buffer when empty and passes a FIN on when due. */
-    private void flush(Direction d) {
-        ByteBuffer b = d.pending;
-        if (b == null) {
-            return;
-        }
-        try {
-            d.dst().write(b);
-        } catch (IOException e) {
-            closeTunnel(d.fromClient ? CloseReason.TARGET_ABORTED : CloseReason.CLIENT_ABORTED, true);
-            return;
-        }
-        if (!b.hasRemaining()) {
-            d.pending = null;
-            loop.buffers.release(b);
-            lastActivity = System.nanoTime();
-            if (d.eof) {
-                passFin(d);
-            }
-        }
-    }
-
-    /** After the source's FIN and once every byte is written, half-closes the destination. */
-    private void passFin(Direction d) {
-        if (d.pending != null || d.shut) {
-            return;
-        }
-        d.shut = true;
-        try {
-            d.dst().shutdownOutput();
-        } catch (IOException e) {
-            closeTunnel(d.fromClient ? CloseReason.TARGET_ABORTED : CloseReason.CLIENT_ABORTED, true);
-            return;
-        }
-        if (up.done() && down.done()) {
-            closeTunnel(CloseReason.COMPLETED, false);
-        }
-    }
-
     private void updateInterest() {
-        int c = (up.wantsRead() ? SelectionKey.OP_READ : 0) | (down.pending != null ? SelectionKey.OP_WRITE : 0);
-        int t = (down.wantsRead() ? SelectionKey.OP_READ : 0) | (up.pending != null ? SelectionKey.OP_WRITE : 0);
+        int c = copy.clientOps();
+        int t = copy.targetOps();
         if (clientKey.interestOps() != c) {
             clientKey.interestOps(c);
         }
@@ -454,14 +368,14 @@ final class Connection implements Tunnel {
         }
         State was = state;
         state = State.CLOSED;
-        server.leftHandshake(clientAddress);
+        ctx.leftHandshake(clientAddress);
         if (holdsSlot) {
-            server.releaseTunnel();
+            ctx.releaseTunnel();
         }
         if (was == State.RESOLVING && cancelLookup != null) {
             cancelLookup.run();
         }
-        server.counters().refused(reason);
+        ctx.counters.refused(reason);
         int alert = TlsAlerts.forRefusal(reason);
         if (alert >= 0 && config.refusalAlerts()) {
             try {
@@ -470,12 +384,11 @@ final class Connection implements Tunnel {
                 // best effort
             }
         }
-        server.events().refused(clientAddress, serverName, reason, detail);
         releaseBuffers();
         closeQuietly(target, true);
         closeQuietly(client, false);
         loop.forget(this);
-        server.connectionRefused(clientAddress, serverName, reason);
+        ctx.events.refused(clientAddress, serverName, reason, detail);
     }
 
     private void closeTunnel(CloseReason reason, boolean abortive) {
@@ -484,13 +397,13 @@ final class Connection implements Tunnel {
         }
         state = State.CLOSED;
         closeReason = reason;
-        server.counters().liveTunnels.decrementAndGet();
-        server.releaseTunnel();
+        ctx.counters.liveTunnels.decrementAndGet();
+        ctx.releaseTunnel();
         releaseBuffers();
         closeQuietly(client, abortive);
         closeQuietly(target, abortive);
         loop.forget(this);
-        server.tunnelClosed(this, Duration.ofNanos(System.nanoTime() - openedNanos));
+        ctx.events.closed(this, Duration.ofNanos(System.nanoTime() - openedNanos).toMillis());
     }
 
     private void releaseBuffers() {
@@ -498,11 +411,8 @@ final class Connection implements Tunnel {
             loop.buffers.release(hello);
             hello = null;
         }
-        for (Direction d : new Direction[] {up, down}) {
-            if (d.pending != null) {
-                loop.buffers.release(d.pending);
-                d.pending = null;
-            }
+        if (copy != null) {
+            copy.release();
         }
     }
 

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,7 +24,8 @@ final class EventLoop implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(EventLoop.class);
     private static final long TICK_MILLIS = 50;
 
-    final NioTunnelServer server;
+    final ProxyContext ctx;
+    private final BiConsumer<String, Throwable> died;
     final BufferPool buffers;
     private final Selector selector;
     private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
@@ -38,11 +40,13 @@ final class EventLoop implements Runnable {
     private final Thread thread;
     private volatile boolean running = true;
 
-    EventLoop(NioTunnelServer server, int index) throws IOException {
-        this.server = server;
-        this.buffers = new BufferPool(server.config().bufferSize(), 64, server.budget());
+    /** A loop named {@code name}; {@code died} is told if the loop ends of a failure no connection owned. */
+    EventLoop(ProxyContext ctx, String name, BiConsumer<String, Throwable> died) throws IOException {
+        this.ctx = ctx;
+        this.died = died;
+        this.buffers = new BufferPool(ctx.config.bufferSize(), 64, ctx.budget);
         this.selector = Selector.open();
-        this.thread = new Thread(this, "fedlink-sni-loop-" + server.localAddress().getPort() + "-" + index);
+        this.thread = new Thread(this, name);
         this.thread.setDaemon(true);
     }
 
@@ -96,12 +100,12 @@ final class EventLoop implements Runnable {
                     break;
                 }
                 if (e instanceof ClosedSelectorException) {
-                    server.loopDied(thread.getName(), e);
+                    died.accept(thread.getName(), e);
                     break;
                 }
                 logFailure("event loop " + thread.getName() + " failed; continuing", e);
             } catch (Error e) { // owned by no connection: this loop cannot be trusted any more
-                server.loopDied(thread.getName(), e);
+                died.accept(thread.getName(), e);
                 break;
             }
         }
@@ -129,7 +133,7 @@ final class EventLoop implements Runnable {
 
     /** Closes {@code c} after an unexpected failure while serving it; counted, logged at most once a second. */
     void fail(Connection c, Throwable t) {
-        server.counters().internalErrors.increment();
+        ctx.counters.internalErrors.increment();
         logFailure("connection " + c.id() + " failed unexpectedly; closed it", t);
         try {
             c.fail();
@@ -154,7 +158,7 @@ final class EventLoop implements Runnable {
             try {
                 t.run();
             } catch (Throwable e) { // tasks serve one connection each (adopt, resolver answers)
-                server.counters().internalErrors.increment();
+                ctx.counters.internalErrors.increment();
                 logFailure("task on " + thread.getName() + " failed", e);
             }
         }

@@ -3,6 +3,7 @@ package io.fedlink.sni;
 import io.fedlink.api.TunnelServer;
 import io.fedlink.api.TunnelServerConfig;
 import io.fedlink.api.TunnelTransport;
+import io.fedlink.api.Tunnels;
 import java.io.IOException;
 
 /**
@@ -19,8 +20,8 @@ import java.io.IOException;
  * close.
  */
 public final class NioTunnelTransport implements TunnelTransport {
-    /** The transport name. */
-    public static final String NAME = "nio";
+    /** The transport name: the default one. */
+    public static final String NAME = Tunnels.DEFAULT_TRANSPORT;
 
     @Override
     public String name() {

@@ -4,7 +4,9 @@ import io.fedlink.api.TunnelServerConfig;
 import io.fedlink.api.Tunnels;
 
 /**
- * Starting point for the embedded SNI proxy.
+ * Starting point for the embedded SNI proxy: the one way to start it from code. ({@code Tunnels.server()} in
+ * fedlink-api returns the same builder, for code that compiles against fedlink-api alone and finds the transport
+ * at run time.)
  *
  * <pre>{@code
  * try (TunnelServer proxy = SniProxy.builder()

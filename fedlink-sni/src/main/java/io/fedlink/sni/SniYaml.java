@@ -20,7 +20,7 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.YAMLException;
 
 /**
- * Reads the Apache Traffic Server {@code sni.yaml} subset that describes blind tunnels, so a Traffic Server user
+ * Reads (and {@link #write writes}) the Apache Traffic Server {@code sni.yaml} subset that describes blind tunnels, so a Traffic Server user
  * can point fedlink at the file they have:
  *
  * <pre>
@@ -101,6 +101,32 @@ public final class SniYaml {
             }
         }
         return table.build();
+    }
+
+    /**
+     * Writes {@code table} as a route file that {@link #parse} reads back to an equal table. The route for hellos
+     * without a server name has no {@code sni.yaml} form and is left out.
+     */
+    public static String write(RouteTable table) {
+        StringBuilder out = new StringBuilder("sni:\n");
+        for (PartyRoute r : table.routes()) {
+            out.append("  - fqdn: ").append(scalar(r.serverName())).append('\n');
+            out.append("    tunnel_route: ").append(scalar(r.targetSpec())).append('\n');
+            if (!r.allowedClients().isEmpty()) {
+                out.append("    ip_allow: ").append(String.join(",", r.allowedClients().stream()
+                        .map(CidrBlock::toString).toList())).append('\n');
+            }
+            if (r.proxyProtocol() != ProxyProtocol.NONE) {
+                out.append("    proxy_protocol: ").append(r.proxyProtocol().name().toLowerCase(Locale.ROOT))
+                        .append('\n');
+            }
+        }
+        return out.toString();
+    }
+
+    /** Quotes what YAML would read as an alias ({@code *...}) or a flow sequence ({@code [::1]:443}). */
+    private static String scalar(String s) {
+        return s.startsWith("*") || s.startsWith("[") ? "'" + s + "'" : s;
     }
 
     private static PartyRoute route(Map<?, ?> entry) {

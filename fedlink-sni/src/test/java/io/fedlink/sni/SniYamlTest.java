@@ -53,6 +53,7 @@ class SniYamlTest {
         assertEquals(Endpoint.parse("[::1]:6651"), t.resolve("v6.fate.org").target());
         assertTrue(t.resolve("v6.fate.org").allows(InetAddress.getByName("127.0.0.1")));
         assertEquals(Endpoint.parse("127.0.0.9:6651"), t.resolve("elsewhere.org").target());
+        assertEquals(t.routes(), SniYaml.parse(SniYaml.write(t)).routes(), "written, then read back: the same routes");
     }
 
     @ParameterizedTest

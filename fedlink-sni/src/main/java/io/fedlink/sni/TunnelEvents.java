@@ -1,26 +1,37 @@
 package io.fedlink.sni;
 
+import io.fedlink.api.RefusalReason;
+import io.fedlink.api.Tunnel;
+import io.fedlink.api.TunnelListener;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The proxy's log lines, off the data path: event loops hand each line to a bounded queue ({@value #CAPACITY}
- * lines) drained by one thread, so a log sink that blocks (a stderr pipe nobody reads) can never stall a loop. When
- * the queue is full the line is dropped and counted. Refusal lines are rate-limited to {@value #REFUSALS_PER_SECOND}
- * a second; the rest are counted and summarised once a second.
+ * What happens to tunnels and refused connections, told to the embedder's {@link TunnelListener} (on the calling
+ * loop) and to the log. Log lines go off the data path: they are handed to a bounded queue ({@value #CAPACITY}
+ * lines) drained by one thread, so a log sink that blocks (a stderr pipe nobody reads) can never stall a loop; when
+ * the queue is full the line is dropped and counted. Refusal lines are rate-limited to
+ * {@value #REFUSALS_PER_SECOND} a second; the rest are counted and summarised. Also keeps the set of open tunnels.
  */
-final class EventLog {
+final class TunnelEvents {
     static final int CAPACITY = 8192;
     static final int REFUSALS_PER_SECOND = 20;
     private static final Logger access = LoggerFactory.getLogger("io.fedlink.sni.access");
     private static final Logger refusals = LoggerFactory.getLogger("io.fedlink.sni.refusals");
+    private static final Logger log = LoggerFactory.getLogger(TunnelEvents.class);
 
     private static final Runnable STOP = () -> { };
 
+    private final TunnelListener listener;
+    private final Set<Tunnel> open = ConcurrentHashMap.newKeySet();
     private final BlockingQueue<Runnable> queue = new ArrayBlockingQueue<>(CAPACITY);
     private final LongAdder dropped = new LongAdder();
     private final Thread thread;
@@ -28,31 +39,62 @@ final class EventLog {
     private int inWindow;
     private long suppressed;
 
-    EventLog(String threadName) {
+    TunnelEvents(TunnelListener listener, String threadName) {
+        this.listener = listener;
         this.thread = new Thread(this::drain, threadName);
         thread.setDaemon(true);
         thread.start();
     }
 
-    /** One access-log line for a tunnel that ended. */
-    void tunnelClosed(Connection c, long millis) {
-        if (access.isInfoEnabled()) {
-            Object client = c.clientAddress();
-            Object name = c.serverName() == null ? "-" : c.serverName();
-            Object target = c.target();
-            long up = c.bytesFromClient();
-            long down = c.bytesToClient();
-            Object reason = c.closeReason();
-            post(() -> access.info("client={} sni={} target={} up={} down={} duration_ms={} reason={}", client, name,
-                    target, up, down, millis, reason));
+    /** A tunnel opened. */
+    void opened(Tunnel t) {
+        open.add(t);
+        try {
+            listener.tunnelOpened(t);
+        } catch (RuntimeException e) {
+            post(() -> log.warn("tunnel listener failed on open of {}", t, e));
         }
     }
 
-    /** One rate-limited INFO line for a refusal: client, name, reason and what happened. */
-    void refused(Object client, String serverName, Object reason, String detail) {
+    /** A tunnel ended after {@code millis}: one access-log line. */
+    void closed(Tunnel t, long millis) {
+        open.remove(t);
+        if (access.isInfoEnabled()) {
+            Object client = t.clientAddress();
+            Object name = t.serverName() == null ? "-" : t.serverName();
+            Object target = t.target();
+            long up = t.bytesFromClient();
+            long down = t.bytesToClient();
+            Object reason = t.closeReason();
+            post(() -> access.info("client={} sni={} target={} up={} down={} duration_ms={} reason={}", client, name,
+                    target, up, down, millis, reason));
+        }
+        try {
+            listener.tunnelClosed(t);
+        } catch (RuntimeException e) {
+            post(() -> log.warn("tunnel listener failed on close of {}", t, e));
+        }
+    }
+
+    /** A connection was refused: one rate-limited INFO line (client, name, reason, what happened). */
+    void refused(InetSocketAddress client, String serverName, RefusalReason reason, String detail) {
         if (refusals.isInfoEnabled()) {
             post(() -> refusal(client, serverName == null ? "-" : serverName, reason, detail));
         }
+        try {
+            listener.connectionRefused(client, serverName, reason);
+        } catch (RuntimeException e) {
+            post(() -> log.warn("tunnel listener failed on refusal of {}", client, e));
+        }
+    }
+
+    /** The tunnels open now. */
+    List<Tunnel> open() {
+        return List.copyOf(open);
+    }
+
+    boolean noneOpen() {
+        return open.isEmpty();
     }
 
     /** Any other line that must not block its caller. */

@@ -1,0 +1,115 @@
+package io.fedlink.sni;
+
+import io.fedlink.api.Endpoint;
+import io.fedlink.api.RefusalReason;
+import io.fedlink.api.RouteTable;
+import io.fedlink.api.TunnelServerConfig;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+
+/**
+ * What the acceptor, the loops and each connection share, and all they may touch of the server: the config and
+ * routes, counters, events, the resolver, the buffer budget, and the admission limits (hello-phase connections in
+ * total and per client address, tunnel slots). Thread-safe.
+ */
+final class ProxyContext {
+    final TunnelServerConfig config;
+    final ProxyCounters counters = new ProxyCounters();
+    final TunnelEvents events;
+    final BufferPool.Budget budget;
+    private final Resolver resolver;
+    private final AtomicLong ids = new AtomicLong();
+    private final Map<InetAddress, Integer> perClient = new ConcurrentHashMap<>();
+
+    ProxyContext(TunnelServerConfig config, int port) {
+        this.config = config;
+        this.events = new TunnelEvents(config.listener(), "fedlink-sni-log-" + port);
+        this.budget = BufferPool.Budget.of(config.maxBufferMemory());
+        this.resolver = new Resolver(config.resolver(), "fedlink-sni-resolver-" + port);
+    }
+
+    long nextId() {
+        return ids.incrementAndGet();
+    }
+
+    /** The route snapshot in force. */
+    RouteTable routes() {
+        return config.routes().current();
+    }
+
+    /**
+     * Admits a freshly accepted client into the hello phase, or says which limit refuses it (then nothing is
+     * counted against the limits).
+     */
+    RefusalReason admit(InetAddress client) {
+        if (counters.tunnelSlots.get() >= config.maxTunnels()) {
+            return RefusalReason.TUNNEL_LIMIT;
+        }
+        if (counters.pending.get() >= config.maxPendingHandshakes()) {
+            return RefusalReason.HANDSHAKE_LIMIT;
+        }
+        boolean[] admitted = {false};
+        perClient.compute(client, (k, n) -> {
+            int now = n == null ? 0 : n;
+            if (now >= config.maxHandshakesPerClient()) {
+                return n;
+            }
+            admitted[0] = true;
+            return now + 1;
+        });
+        if (!admitted[0]) {
+            return RefusalReason.CLIENT_HANDSHAKE_LIMIT;
+        }
+        counters.pending.incrementAndGet();
+        return null;
+    }
+
+    /** A connection left its hello or connect phase (became a tunnel, or was refused). */
+    void leftHandshake(InetSocketAddress client) {
+        counters.pending.decrementAndGet();
+        perClient.computeIfPresent(client.getAddress(), (k, n) -> n <= 1 ? null : n - 1);
+    }
+
+    /** Takes one of the maxTunnels slots for a connection about to connect; {@code false} when none is free. */
+    boolean reserveTunnel() {
+        int now;
+        do {
+            now = counters.tunnelSlots.get();
+            if (now >= config.maxTunnels()) {
+                return false;
+            }
+        } while (!counters.tunnelSlots.compareAndSet(now, now + 1));
+        return true;
+    }
+
+    void releaseTunnel() {
+        counters.tunnelSlots.decrementAndGet();
+    }
+
+    /** Resolves a DNS-name target off the event loop, then continues on it; returns the cancel handle. */
+    Runnable resolve(Endpoint target, EventLoop loop, Consumer<InetSocketAddress> then,
+                     BiConsumer<RefusalReason, String> failed) {
+        return resolver.lookup(target.host(), new Resolver.Waiter() {
+            @Override
+            public void resolved(InetAddress address) {
+                loop.execute(() -> then.accept(new InetSocketAddress(address, target.port())));
+            }
+
+            @Override
+            public void failed(RefusalReason reason, String detail) {
+                loop.execute(() -> failed.accept(reason, detail));
+            }
+        });
+    }
+
+    /** Stops the resolver and the log thread. */
+    void shutdown() {
+        resolver.shutdown();
+        events.stop();
+    }
+}
