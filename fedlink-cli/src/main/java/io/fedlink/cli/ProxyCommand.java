@@ -4,8 +4,11 @@ import io.fedlink.api.Endpoint;
 import io.fedlink.api.RouteHolder;
 import io.fedlink.api.RouteTable;
 import io.fedlink.api.TunnelServer;
+import io.fedlink.metrics.MetricsServer;
+import io.fedlink.metrics.ProxyMetrics;
 import io.fedlink.sni.RouteFileSource;
 import io.fedlink.sni.SniProxy;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -70,6 +73,9 @@ final class ProxyCommand implements Callable<Integer> {
     @Option(names = "--drain", defaultValue = "10s", converter = Durations.class,
             description = "on SIGTERM, let tunnels drain this long (default: ${DEFAULT-VALUE})")
     Duration drain;
+    @Option(names = "--metrics", paramLabel = "IP:PORT",
+            description = "serve Prometheus /metrics, /healthz and /readyz on this address, e.g. 127.0.0.1:9464")
+    String metrics;
 
     /** Adds the {@code --default} route for unknown names and hellos without a name, unless the file has them. */
     RouteTable withDefault(RouteTable t) {
@@ -101,6 +107,15 @@ final class ProxyCommand implements Callable<Integer> {
         Durations.check(cl, "--drain", drain, true, hour, "1h");
     }
 
+    /** The {@code --metrics} address: an IP literal and a port, like {@code --listen}. */
+    private InetSocketAddress metricsAddress() {
+        InetSocketAddress a = Endpoint.parse(metrics).toSocketAddress();
+        if (a.isUnresolved() || a.getPort() == 0) {
+            throw new IllegalArgumentException("--metrics " + metrics + " must be IP:PORT, for example 127.0.0.1:9464");
+        }
+        return a;
+    }
+
     @Override
     public Integer call() throws Exception {
         checkDurations();
@@ -113,7 +128,17 @@ final class ProxyCommand implements Callable<Integer> {
         if (eventLoops != null) {
             b.eventLoops(eventLoops);
         }
+        ProxyMetrics observed = null;
+        if (metrics != null) { // bound before the proxy, so a busy port fails before any client is accepted
+            observed = ProxyMetrics.watching(holder).reloadFailing(() -> source.problem().isPresent());
+            b.listener(observed);
+            MetricsServer.start(metricsAddress(), observed); // serves until the process exits
+            System.out.println("fedlink proxy metrics on http://" + metrics + "/metrics (/healthz, /readyz)");
+        }
         TunnelServer proxy = b.start();
+        if (observed != null) {
+            observed.observe(proxy);
+        }
         for (var r : holder.current().routes()) {
             log.info("route {}", r);
         }

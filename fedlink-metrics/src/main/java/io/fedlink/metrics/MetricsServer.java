@@ -43,7 +43,8 @@ public final class MetricsServer implements AutoCloseable {
         try {
             http = HttpServer.create(address, 16);
         } catch (IOException e) {
-            throw new IOException("cannot serve metrics on " + address + ": " + e.getMessage(), e);
+            throw new IOException("cannot serve metrics on " + address.getHostString() + ":" + address.getPort() + ": "
+                    + e.getMessage() + " (choose another address or port)", e);
         }
         ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "fedlink-metrics-http-" + http.getAddress().getPort());
