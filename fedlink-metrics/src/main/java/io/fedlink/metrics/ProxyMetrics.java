@@ -23,6 +23,7 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -51,8 +52,10 @@ import java.util.function.Function;
  * }</pre>
  *
  * <p>The callbacks only increment {@link LongAdder}s of series resolved when the route table was swapped in: no
- * lock, no allocation per event. Series of entries removed by a reload stay (with their last values), so counters
- * never go backwards; the label set is bounded by the entries ever configured.
+ * lock, no allocation per event. A tunnel's figures at close go to the entry the table in force then gives its name;
+ * live tunnels are counted at scrape time from {@link TunnelServer#tunnels()}. Series of entries removed by a reload
+ * stay (with their last values), so counters never go backwards; the label set is bounded by the entries ever
+ * configured.
  */
 public final class ProxyMetrics implements TunnelListener, MultiCollector {
     static final String FROM_CLIENT = "from_client";
@@ -146,14 +149,12 @@ public final class ProxyMetrics implements TunnelListener, MultiCollector {
     public void tunnelOpened(Tunnel tunnel) {
         RouteSeries s = labels.of(tunnel.serverName());
         s.opened.increment();
-        s.live.increment();
         s.setup.observe((System.currentTimeMillis() - tunnel.openedAt().toEpochMilli()) * 1000);
     }
 
     @Override
     public void tunnelClosed(Tunnel tunnel) {
         RouteSeries s = labels.of(tunnel.serverName());
-        s.live.decrement();
         s.bytesFromClient.add(tunnel.bytesFromClient());
         s.bytesToClient.add(tunnel.bytesToClient());
         s.duration.observe((System.currentTimeMillis() - tunnel.openedAt().toEpochMilli()) * 1000);
@@ -190,8 +191,9 @@ public final class ProxyMetrics implements TunnelListener, MultiCollector {
         }
         out.add(counter("fedlink_tunnels_opened", "Tunnels opened (target connected), by route entry.",
                 all, (r, b) -> b.accept(r.labels, r.opened.sum())));
+        Map<RouteSeries, Integer> live = liveByRoute(s);
         out.add(gauge("fedlink_tunnels_live", "Tunnels open now, by route entry.", all,
-                (r, b) -> b.accept(r.labels, r.live.sum())));
+                (r, b) -> b.accept(r.labels, live.getOrDefault(r, 0))));
         out.add(counter("fedlink_tunnels_closed", "Tunnels ended, by close reason.", List.of(CloseReason.values()),
                 (r, b) -> b.accept(Labels.of("reason", lower(r)), closed.get(r).sum())));
         out.add(counter("fedlink_tunnel_bytes", "Bytes of ended tunnels, by route entry and direction"
@@ -209,6 +211,21 @@ public final class ProxyMetrics implements TunnelListener, MultiCollector {
                 + " (ClientHello, lookup and connect), by route entry.", all, r -> r.setup));
         collectRoutes(out);
         return new MetricSnapshots(out);
+    }
+
+    /**
+     * Open tunnels by the route label the current table gives them, counted at scrape time from the proxy's list: a
+     * gauge kept by the callbacks would drift when a reload moves a name to another entry between open and close.
+     */
+    private Map<RouteSeries, Integer> liveByRoute(TunnelServer s) {
+        Map<RouteSeries, Integer> live = new HashMap<>();
+        if (s != null) {
+            RouteLabels l = labels;
+            for (Tunnel t : s.tunnels()) {
+                live.merge(l.of(t.serverName()), 1, Integer::sum);
+            }
+        }
+        return live;
     }
 
     private void collectStats(TunnelStats st, List<MetricSnapshot> out) {

@@ -18,7 +18,6 @@ final class RouteSeries {
     final Labels fromClient;
     final Labels toClient;
     final LongAdder opened = new LongAdder();
-    final LongAdder live = new LongAdder();
     final LongAdder connectFailures = new LongAdder();
     final LongAdder bytesFromClient = new LongAdder();
     final LongAdder bytesToClient = new LongAdder();

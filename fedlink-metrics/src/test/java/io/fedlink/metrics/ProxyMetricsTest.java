@@ -116,12 +116,10 @@ class ProxyMetricsTest {
         ProxyMetrics m = ProxyMetrics.watching(routes);
         Instant then = Instant.now().minusSeconds(5);
         m.tunnelOpened(new FakeTunnel("a.fate.org", then, null));
-        assertEquals(1, value(m, "fedlink_tunnels_live", route("*.fate.org")));
         m.tunnelClosed(new FakeTunnel("a.fate.org", then, CloseReason.IDLE_TIMEOUT));
         m.connectionRefused(null, "10000.fate.org", RefusalReason.CONNECT_TIMEOUT);
         m.connectionRefused(null, null, RefusalReason.HELLO_TIMEOUT);
         assertEquals(1, value(m, "fedlink_tunnels_opened", route("*.fate.org")));
-        assertEquals(0, value(m, "fedlink_tunnels_live", route("*.fate.org")));
         assertEquals(1, value(m, "fedlink_tunnel_duration_seconds", route("*.fate.org")));
         assertEquals(1, value(m, "fedlink_connect_failures", route("10000.fate.org")));
         assertEquals(1, value(m, "fedlink_timeouts", Labels.of("phase", "idle")));
@@ -134,7 +132,7 @@ class ProxyMetricsTest {
         assertEquals(1, value(m, "fedlink_route_table_entries", Labels.EMPTY));
         assertEquals(1, value(m, "fedlink_tunnels_opened", route("*.fate.org")), "a removed entry keeps its count");
         m.tunnelOpened(new FakeTunnel("a.fate.org", then, null));
-        assertEquals(1, value(m, "fedlink_tunnels_live", route("unknown")), "resolved against the new table");
+        assertEquals(1, value(m, "fedlink_tunnels_opened", route("unknown")), "resolved against the new table");
         assertEquals(0, value(m, "fedlink_ready", Labels.EMPTY), "no proxy observed");
     }
 
