@@ -4,22 +4,27 @@ import io.fedlink.api.Endpoint;
 import io.fedlink.api.RouteHolder;
 import io.fedlink.api.RouteTable;
 import io.fedlink.api.TunnelServer;
+import io.fedlink.api.TunnelServerConfig;
+import io.fedlink.metrics.MetricsServer;
+import io.fedlink.metrics.ProxyMetrics;
+import io.fedlink.registry.EtcdRouteSource;
 import io.fedlink.sni.RouteFileSource;
 import io.fedlink.sni.SniProxy;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import io.fedlink.api.TunnelServerConfig;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * {@code fedlink proxy}: the SNI tunnel proxy with routes from a Traffic Server {@code sni.yaml}, reloaded when the
@@ -79,6 +84,9 @@ final class ProxyCommand implements Callable<Integer> {
     @Option(names = "--drain", defaultValue = "10s", converter = Durations.class,
             description = "on SIGTERM, let tunnels drain this long (default: ${DEFAULT-VALUE})")
     Duration drain;
+    @Option(names = "--metrics", paramLabel = "IP:PORT",
+            description = "serve Prometheus /metrics, /healthz and /readyz on this address, e.g. 127.0.0.1:9464")
+    String metrics;
 
     /** Adds the {@code --default} route for unknown names and hellos without a name, unless the file has them. */
     RouteTable withDefault(RouteTable t) {
@@ -127,21 +135,34 @@ final class ProxyCommand implements Callable<Integer> {
         }
     }
 
+    /** The {@code --metrics} address: an IP literal and a port, like {@code --listen}. */
+    private InetSocketAddress metricsAddress() {
+        InetSocketAddress a = Endpoint.parse(metrics).toSocketAddress();
+        if (a.isUnresolved() || a.getPort() == 0) {
+            throw new IllegalArgumentException("--metrics " + metrics + " must be IP:PORT, for example 127.0.0.1:9464");
+        }
+        return a;
+    }
+
     @Override
     public Integer call() throws Exception {
         checkDurations();
         checkRouteSource();
         RouteHolder holder;
         AutoCloseable source;
+        BooleanSupplier reloadFailing; // for the metrics: the source cannot refresh the routes right now
         String from;
         if (etcd.given()) {
             holder = new RouteHolder(RouteTable.empty());
-            source = etcd.startRouteSource(holder, routesCache);
+            EtcdRouteSource registry = etcd.startRouteSource(holder, routesCache);
+            source = registry;
+            reloadFailing = () -> !registry.stats().connected();
             from = "federation " + etcd.federation + " in etcd";
         } else {
             RouteFileSource file = new RouteFileSource(routes, reloadInterval, this::withDefault);
             holder = file.start();
             source = file;
+            reloadFailing = () -> file.problem().isPresent();
             from = routes.toString();
         }
         var b = SniProxy.builder().bind(Endpoint.parse(listen)).routes(holder).helloTimeout(helloTimeout)
@@ -151,7 +172,17 @@ final class ProxyCommand implements Callable<Integer> {
         if (eventLoops != null) {
             b.eventLoops(eventLoops);
         }
+        ProxyMetrics observed = null;
+        if (metrics != null) { // bound before the proxy, so a busy port fails before any client is accepted
+            observed = ProxyMetrics.watching(holder).reloadFailing(reloadFailing);
+            b.listener(observed);
+            MetricsServer.start(metricsAddress(), observed); // serves until the process exits
+            System.out.println("fedlink proxy metrics on http://" + metrics + "/metrics (/healthz, /readyz)");
+        }
         TunnelServer proxy = b.start();
+        if (observed != null) {
+            observed.observe(proxy);
+        }
         for (var r : holder.current().routes()) {
             log.info("route {}", r);
         }

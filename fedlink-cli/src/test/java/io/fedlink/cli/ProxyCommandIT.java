@@ -9,10 +9,15 @@ import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -24,7 +29,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The packaged {@code fedlink proxy} as a process: routes from sni.yaml, reload on change, bad files refused. */
+/**
+ * The packaged {@code fedlink proxy} as a process: routes from sni.yaml, reload on change, bad files refused, and its
+ * {@code --metrics} port.
+ */
 class ProxyCommandIT {
     @TempDir
     Path dir;
@@ -91,21 +99,43 @@ class ProxyCommandIT {
         }
     }
 
+    private static int freePort() throws IOException {
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return free.getLocalPort();
+        }
+    }
+
+    private static HttpResponse<String> get(int port, String path) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Scrapes {@code /metrics} until a line equals {@code line}. */
+    private void awaitMetric(int port, String line) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            String body = get(port, "/metrics").body();
+            if (body.lines().anyMatch(line::equals)) {
+                return;
+            }
+            assertTrue(System.nanoTime() - end < 0, "no line '" + line + "' in\n" + body);
+            Thread.sleep(20);
+        }
+    }
+
     @Test
     void routesReloadAndBadFilesAreRefused() throws Exception {
         int a = target("A");
         int b = target("B");
         Path routes = dir.resolve("sni.yaml");
         Files.writeString(routes, "sni:\n- fqdn: 10000.fate.org\n  tunnel_route: 127.0.0.1:" + a + "\n");
-        int port;
-        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = free.getLocalPort();
-        }
+        int port = freePort();
+        int metrics = freePort();
         Path jar = Path.of("target", "fedlink.jar");
         assertTrue(Files.exists(jar), "package the CLI first: " + jar.toAbsolutePath());
         proxy = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
                 jar.toString(), "proxy", "--listen", "127.0.0.1:" + port, "--routes", routes.toString(),
-                "--reload-interval", "100ms").redirectErrorStream(true).start();
+                "--reload-interval", "100ms", "--metrics", "127.0.0.1:" + metrics).redirectErrorStream(true).start();
         Thread reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(proxy.getInputStream(),
                     StandardCharsets.UTF_8))) {
@@ -119,7 +149,10 @@ class ProxyCommandIT {
         reader.setDaemon(true);
         reader.start();
         awaitLog("fedlink proxy listening on /127.0.0.1:" + port);
+        assertEquals(200, get(metrics, "/readyz").statusCode());
         assertEquals("A", ask(port, "10000.fate.org"));
+        awaitMetric(metrics, "fedlink_tunnels_closed_total{reason=\"completed\"} 1.0");
+        awaitMetric(metrics, "fedlink_tunnels_opened_total{route=\"10000.fate.org\"} 1.0");
 
         Files.writeString(routes, "sni:\n- fqdn: 10000.fate.org\n  tunnel_route: 127.0.0.1:" + b + "\n"
                 + "- fqdn: '*.eu.fate.org'\n  tunnel_route: 127.0.0.1:" + a + "\n");
@@ -131,6 +164,8 @@ class ProxyCommandIT {
         awaitLog("refused to reload " + routes + "; keeping the previous 2 routes");
         assertTrue(log.stream().anyMatch(l -> l.contains("sni[0] (fqdn 'bad_name')")), log.toString());
         assertEquals("B", ask(port, "10000.fate.org"), "the old table stays in force");
+        awaitMetric(metrics, "fedlink_route_reload_failing 1.0");
+        awaitMetric(metrics, "fedlink_route_table_version 2.0");
         awaitLog("access - client=/127.0.0.1:");
     }
 }

@@ -1,0 +1,33 @@
+package io.fedlink.metrics;
+
+import io.prometheus.metrics.model.snapshots.Labels;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The per-route counters of one route label: resolved once per route table, so a listener callback only increments
+ * what it is handed.
+ */
+final class RouteSeries {
+    /** Tunnel durations: 10 ms to 1 day. */
+    static final double[] DURATION_BOUNDS = {0.01, 0.1, 1, 10, 60, 300, 1800, 3600, 6 * 3600, 24 * 3600};
+    /** Accept to target connected: 1 ms to 10 s. */
+    static final double[] SETUP_BOUNDS = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+
+    final String route;
+    final Labels labels;
+    final Labels fromClient;
+    final Labels toClient;
+    final LongAdder opened = new LongAdder();
+    final LongAdder connectFailures = new LongAdder();
+    final LongAdder bytesFromClient = new LongAdder();
+    final LongAdder bytesToClient = new LongAdder();
+    final LatencyHistogram duration = new LatencyHistogram(DURATION_BOUNDS);
+    final LatencyHistogram setup = new LatencyHistogram(SETUP_BOUNDS);
+
+    RouteSeries(String route) {
+        this.route = route;
+        this.labels = Labels.of("route", route);
+        this.fromClient = Labels.of("route", route, "direction", ProxyMetrics.FROM_CLIENT);
+        this.toClient = Labels.of("route", route, "direction", ProxyMetrics.TO_CLIENT);
+    }
+}
