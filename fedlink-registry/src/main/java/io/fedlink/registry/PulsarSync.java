@@ -238,8 +238,8 @@ public final class PulsarSync implements AutoCloseable {
         }
     }
 
-    /** The broker's reason, or the connection failure's, in one line. */
-    static String reason(PulsarAdminException e) {
+    /** The broker's reason, or the connection failure's, in one line (for logs and command-line errors). */
+    public static String reason(PulsarAdminException e) {
         Throwable root = e;
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
