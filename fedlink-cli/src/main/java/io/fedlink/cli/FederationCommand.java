@@ -31,6 +31,15 @@ final class FederationCommand {
     /** Held so its level sticks: gRPC logs through java.util.logging. */
     private static final Logger GRPC_LOG = Logger.getLogger("io.grpc");
 
+    /**
+     * Quiets the etcd client's own retry and shutdown chatter: the commands report an etcd failure themselves, in
+     * one line (slf4j-simple reads the property when jetcd's loggers are created, on first connect).
+     */
+    static void quietEtcdClient() {
+        GRPC_LOG.setLevel(Level.WARNING);
+        System.setProperty("org.slf4j.simpleLogger.log.io.etcd", "error");
+    }
+
     /** A subcommand that runs against the registry named by the etcd options, then closes the connection. */
     abstract static class RegistryCommand implements Callable<Integer> {
         @Spec
@@ -49,10 +58,7 @@ final class FederationCommand {
         @Override
         public Integer call() throws Exception {
             check();
-            // A one-shot command reports an etcd failure itself, in one line: quiet the client's own retry and
-            // shutdown chatter (slf4j-simple reads the property when jetcd's loggers are created, on first connect).
-            GRPC_LOG.setLevel(Level.WARNING);
-            System.setProperty("org.slf4j.simpleLogger.log.io.etcd", "error");
+            quietEtcdClient();
             try (EtcdConnection c = etcd.connect()) {
                 return run(new FederationRegistry(c, etcd.keys()), c, spec.commandLine().getOut());
             }

@@ -144,4 +144,18 @@ class FederationCommandIT {
             }
         }
     }
+
+    @Test
+    void pulsarSyncOnceNamesAnUnreachableBroker() throws Exception {
+        ok(fed("operator", "sync", "init", "--domain", "fate.org", "--proxy", "proxy.fate.org:443"));
+        ok(fed("operator", "sync", "party", "add", "--party", "9999", "--host", "127.0.0.1"));
+        int closed;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        String url = "http://127.0.0.1:" + closed;
+        refused(Cli.run("pulsar", "sync", "--etcd", etcd.endpoints(), "--etcd-tls", etcd.tlsDir("proxy").toString(),
+                "--federation", "sync", "--etcd-timeout", "10s", "--party", "10000", "--admin-url", url,
+                "--admin-timeout", "2s", "--once"), "broker admin " + url + ": ");
+    }
 }

@@ -15,9 +15,14 @@ import java.util.stream.Collectors;
  * <pre>{@code
  * TlsFiles files = TlsFiles.write(party.tlsMaterial(), Path.of("/opt/pulsar/certs"));
  * BrokerTlsConfig.appendTo(Path.of("conf/standalone.conf"), BrokerTlsConfig.lines(files, true));
+ * BrokerTlsConfig.appendTo(Path.of("conf/standalone.conf"), BrokerTlsConfig.clusterLines("9999"));
  * }</pre>
+ *
+ * <p>{@link #clusterLines} names the broker after its party, which three or more parties need (FATE's replicator
+ * collision).
  */
 public final class BrokerTlsConfig {
+    private static final java.util.regex.Pattern CLUSTER_NAME = java.util.regex.Pattern.compile("[-=:.\\w]{1,128}");
     private BrokerTlsConfig() {}
 
     /**
@@ -48,6 +53,24 @@ public final class BrokerTlsConfig {
         return m;
     }
 
+    /**
+     * The broker's name in the federation: {@code clusterName=<party id>}. Pulsar names a replicator's producer
+     * {@code <replicatorPrefix>.<local cluster>--><remote cluster>}; with every party left at the standalone default
+     * {@code clusterName=standalone}, two parties replicating into a third both connect as
+     * {@code pulsar.repl.standalone--><third>} and the second is refused ("Producer with name ... is already
+     * connected"). Naming each broker after its party makes the names unique, and it is also the name other parties
+     * register it under, so the namespace replication sets agree everywhere.
+     *
+     * @param partyId the local party id (letters, digits, '-', '_', '.', '=' and ':' only, as Pulsar's cluster names)
+     */
+    public static Map<String, String> clusterLines(String partyId) {
+        if (partyId == null || !CLUSTER_NAME.matcher(partyId).matches() || partyId.equals("standalone")) {
+            throw new IllegalArgumentException("invalid party id " + (partyId == null ? "(none)" : "'" + partyId + "'")
+                    + " for a Pulsar cluster name: use the party's id from the route table (letters, digits, '-')");
+        }
+        return Map.of("clusterName", partyId);
+    }
+
     /** As {@code key=value} lines. */
     public static String text(Map<String, String> lines) {
         return lines.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
@@ -56,7 +79,7 @@ public final class BrokerTlsConfig {
 
     /** Appends the lines to a broker configuration file (later keys win in Pulsar's loader). */
     public static void appendTo(Path conf, Map<String, String> lines) throws IOException {
-        Files.writeString(conf, "\n# TLS, written by fedlink\n" + text(lines), java.nio.file.StandardOpenOption.CREATE,
+        Files.writeString(conf, "\n# written by fedlink\n" + text(lines), java.nio.file.StandardOpenOption.CREATE,
                 java.nio.file.StandardOpenOption.APPEND);
     }
 }

@@ -5,8 +5,10 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.admin.PulsarAdminException;
+import org.apache.pulsar.common.policies.data.ClusterData;
 import org.apache.pulsar.common.policies.data.TenantInfo;
 
 /**
@@ -14,6 +16,10 @@ import org.apache.pulsar.common.policies.data.TenantInfo;
  * every remote party (FATE's {@link ClusterMetadata}), the tenant {@code fl-tenant} allowed on all of them, and a
  * namespace replicated to the session's parties. Every step is idempotent: existing clusters are updated, an existing
  * tenant gains missing clusters, an existing namespace gets the replication set.
+ *
+ * <p>For a registry sync: {@link #syncParty} creates or updates one party, {@link #removeParty} takes one out
+ * (replication stopped, cluster deleted), {@link #federatedClusters} lists what the broker federates with, so that a
+ * sync restarted after a removal still finds the party to remove.
  */
 public final class FederationAdmin {
     /** FATE's tenant. */
@@ -36,9 +42,7 @@ public final class FederationAdmin {
 
     /** Creates or updates the cluster entry of a remote party; returns the metadata applied. */
     public ClusterMetadata registerParty(String partyId, ClusterMetadata metadata) throws PulsarAdminException {
-        if (partyId.equals(localParty)) {
-            throw new IllegalArgumentException("party " + partyId + " is the local cluster; it registers itself");
-        }
+        requireRemote(partyId);
         List<String> existing = admin.clusters().getClusters();
         if (existing.contains(partyId)) {
             admin.clusters().updateCluster(partyId, metadata.toClusterData());
@@ -67,18 +71,7 @@ public final class FederationAdmin {
                 registerParty(p);
             }
         }
-        if (admin.tenants().getTenants().contains(TENANT)) {
-            TenantInfo info = admin.tenants().getTenantInfo(TENANT);
-            Set<String> allowed = new HashSet<>(info.getAllowedClusters());
-            if (!allowed.containsAll(clusters)) {
-                allowed.addAll(clusters);
-                admin.tenants().updateTenant(TENANT, TenantInfo.builder().adminRoles(info.getAdminRoles())
-                        .allowedClusters(allowed).build());
-            }
-        } else {
-            admin.tenants().createTenant(TENANT, TenantInfo.builder().allowedClusters(new HashSet<>(clusters))
-                    .build());
-        }
+        allowOnTenant(clusters);
         String ns = TENANT + "/" + namespace;
         if (!admin.namespaces().getNamespaces(TENANT).contains(ns)) {
             try {
@@ -89,6 +82,110 @@ public final class FederationAdmin {
         }
         admin.namespaces().setNamespaceReplicationClusters(ns, clusters);
         return ns;
+    }
+
+    /**
+     * Makes the broker's cluster entry of a remote party equal to {@code metadata} (created when missing, updated when
+     * its data differs, untouched otherwise) and allows the party on {@code fl-tenant}, which marks it as a cluster
+     * of the federation for {@link #federatedClusters}. Idempotent; returns whether anything changed.
+     */
+    public boolean syncParty(String partyId, ClusterMetadata metadata) throws PulsarAdminException {
+        requireRemote(partyId);
+        ClusterData wanted = metadata.toClusterData();
+        boolean changed = false;
+        if (!admin.clusters().getClusters().contains(partyId)) {
+            admin.clusters().createCluster(partyId, wanted);
+            changed = true;
+        } else if (!wanted.equals(admin.clusters().getCluster(partyId))) {
+            admin.clusters().updateCluster(partyId, wanted);
+            changed = true;
+        }
+        return allowOnTenant(Set.of(localParty, partyId)) || changed;
+    }
+
+    /**
+     * Takes a remote party out of the federation at this broker: every {@code fl-tenant} namespace stops replicating
+     * to it, its cluster entry is deleted, then the tenant stops allowing it (last, so that a run interrupted
+     * half-way still finds the party through {@link #federatedClusters} and finishes). Idempotent; returns whether
+     * anything changed.
+     */
+    public boolean removeParty(String partyId) throws PulsarAdminException {
+        requireRemote(partyId);
+        boolean changed = false;
+        boolean tenant = admin.tenants().getTenants().contains(TENANT);
+        if (tenant) {
+            for (String ns : admin.namespaces().getNamespaces(TENANT)) {
+                Set<String> replication = new LinkedHashSet<>(admin.namespaces().getNamespaceReplicationClusters(ns));
+                if (replication.remove(partyId)) {
+                    replication.add(localParty);
+                    admin.namespaces().setNamespaceReplicationClusters(ns, replication);
+                    changed = true;
+                }
+            }
+        }
+        if (admin.clusters().getClusters().contains(partyId)) {
+            try {
+                admin.clusters().deleteCluster(partyId);
+            } catch (PulsarAdminException.NotFoundException e) {
+                // deleted concurrently: fine
+            }
+            changed = true;
+        }
+        if (tenant) {
+            TenantInfo info = admin.tenants().getTenantInfo(TENANT);
+            Set<String> allowed = new HashSet<>(info.getAllowedClusters());
+            if (allowed.remove(partyId)) {
+                admin.tenants().updateTenant(TENANT, TenantInfo.builder().adminRoles(info.getAdminRoles())
+                        .allowedClusters(allowed).build());
+                changed = true;
+            }
+        }
+        return changed;
+    }
+
+    /**
+     * The remote parties this broker federates with: the clusters {@code fl-tenant} allows or any of its namespaces
+     * replicates to, without the local party. Empty when the tenant does not exist.
+     */
+    public Set<String> federatedClusters() throws PulsarAdminException {
+        Set<String> clusters = new TreeSet<>();
+        if (!admin.tenants().getTenants().contains(TENANT)) {
+            return clusters;
+        }
+        clusters.addAll(admin.tenants().getTenantInfo(TENANT).getAllowedClusters());
+        for (String ns : admin.namespaces().getNamespaces(TENANT)) {
+            clusters.addAll(admin.namespaces().getNamespaceReplicationClusters(ns));
+        }
+        clusters.remove(localParty);
+        return clusters;
+    }
+
+    /** Adds {@code clusters} to the tenant's allowed clusters, creating the tenant; returns whether it changed. */
+    private boolean allowOnTenant(Set<String> clusters) throws PulsarAdminException {
+        if (!admin.tenants().getTenants().contains(TENANT)) {
+            try {
+                admin.tenants().createTenant(TENANT, TenantInfo.builder().allowedClusters(new HashSet<>(clusters))
+                        .build());
+                return true;
+            } catch (PulsarAdminException.ConflictException e) {
+                // created concurrently: fall through and complete it
+            }
+        }
+        TenantInfo info = admin.tenants().getTenantInfo(TENANT);
+        Set<String> allowed = new HashSet<>(info.getAllowedClusters());
+        if (allowed.containsAll(clusters)) {
+            return false;
+        }
+        allowed.addAll(clusters);
+        admin.tenants().updateTenant(TENANT, TenantInfo.builder().adminRoles(info.getAdminRoles())
+                .allowedClusters(allowed).build());
+        return true;
+    }
+
+    private void requireRemote(String partyId) {
+        if (partyId.equals(localParty)) {
+            throw new IllegalArgumentException("party " + partyId + " is the local cluster; it registers itself");
+        }
     }
 
     /** The clusters the local broker knows. */

@@ -58,4 +58,21 @@ class BrokerTlsConfigTest {
         assertTrue(text.contains("\ntlsKeyFilePath=" + files.key() + "\n"), text);
         assertEquals("false", BrokerTlsConfig.lines(files, false).get("tlsRequireTrustedClientCertOnConnect"));
     }
+
+    @Test
+    void eachBrokerIsNamedAfterItsParty(@TempDir Path dir) throws Exception {
+        assertEquals(Map.of("clusterName", "9999"), BrokerTlsConfig.clusterLines("9999"));
+        assertEquals("clusterName=guest-1\n", BrokerTlsConfig.text(BrokerTlsConfig.clusterLines("guest-1")));
+        for (String bad : new String[] {"", "standalone", "a b", "x/y", "9999\nreplicatorPrefix=p"}) {
+            String m = assertThrows(IllegalArgumentException.class, () -> BrokerTlsConfig.clusterLines(bad))
+                    .getMessage();
+            assertTrue(m.contains("'" + bad + "'"), m);
+        }
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> BrokerTlsConfig.clusterLines(null))
+                .getMessage().contains("(none)"));
+        Path conf = dir.resolve("standalone.conf");
+        Files.writeString(conf, "clusterName=standalone\n");
+        BrokerTlsConfig.appendTo(conf, BrokerTlsConfig.clusterLines("10000"));
+        assertTrue(Files.readString(conf).endsWith("\nclusterName=10000\n"), "the later key wins in Pulsar's loader");
+    }
 }

@@ -25,6 +25,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,6 +71,7 @@ public final class EtcdRouteSource implements AutoCloseable {
     private final boolean ownsConnection;
     private final FederationDecoder decoder;
     private final ScheduledExecutorService loop;
+    private final Consumer<Federation> changeListener;
 
     // Confined to the loop thread.
     private final Map<String, byte[]> values = new HashMap<>();
@@ -103,6 +105,7 @@ public final class EtcdRouteSource implements AutoCloseable {
         this.maxBackoffMs = b.maxBackoff.toMillis();
         this.ownsConnection = b.ownsConnection;
         this.decoder = new FederationDecoder(keys);
+        this.changeListener = b.changeListener;
         this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "fedlink-etcd-routes-" + keys.federation());
             t.setDaemon(true);
@@ -296,7 +299,15 @@ public final class EtcdRouteSource implements AutoCloseable {
     /** Makes the current state the snapshot in force; swaps the holder when the routes changed. */
     private void publish(long revision) {
         Federation f = new Federation(keys, settings, parties, skipped, revision);
+        Federation previous = current;
         current = f;
+        if (changeListener != null && !sameContent(previous, f)) {
+            try {
+                changeListener.accept(f);
+            } catch (RuntimeException e) {
+                log.warn("federation {}: a change listener failed: {}", keys.federation(), e.toString());
+            }
+        }
         RouteTable next = f.routeTable();
         if (!next.routes().equals(holder.current().routes())) {
             swaps.incrementAndGet();
@@ -307,6 +318,11 @@ public final class EtcdRouteSource implements AutoCloseable {
             }
             log.info("federation {}: {} routes in force (revision {})", keys.federation(), next.size(), revision);
         }
+    }
+
+    private static boolean sameContent(Federation a, Federation b) {
+        return a != null && Objects.equals(a.settings(), b.settings()) && a.parties().equals(b.parties())
+                && a.skipped().equals(b.skipped());
     }
 
     private void onWatchEnd(long gen, Throwable t) {
@@ -436,6 +452,7 @@ public final class EtcdRouteSource implements AutoCloseable {
         private Duration probeInterval = Duration.ofSeconds(2);
         private Duration maxBackoff = Duration.ofSeconds(5);
         private boolean ownsConnection;
+        private Consumer<Federation> changeListener;
 
         private Builder(EtcdConnection etcd, RegistryKeys keys, RouteHolder holder) {
             this.etcd = Objects.requireNonNull(etcd, "etcd");
@@ -455,6 +472,16 @@ public final class EtcdRouteSource implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Also tells {@code listener} of every new snapshot whose settings, parties or skipped values differ from the
+         * last (the first load included), whether or not the routes changed. It runs on the source's thread: it must
+         * return quickly (hand the work to a thread of its own); a failure is logged.
+         */
+        public Builder onChange(Consumer<Federation> listener) {
+            this.changeListener = listener;
+            return this;
+        }
+
         /** How often etcd's reachability is checked (default 2 s, 100 ms..1 min). */
         public Builder probeInterval(Duration interval) {
             this.probeInterval = bounded("probe interval", interval);
@@ -467,7 +494,7 @@ public final class EtcdRouteSource implements AutoCloseable {
             return this;
         }
 
-        private static Duration bounded(String what, Duration d) {
+        static Duration bounded(String what, Duration d) {
             if (d.compareTo(Duration.ofMillis(100)) < 0 || d.compareTo(Duration.ofMinutes(1)) > 0) {
                 throw new IllegalArgumentException("invalid " + what + " " + d + ": must be 100ms..1m");
             }

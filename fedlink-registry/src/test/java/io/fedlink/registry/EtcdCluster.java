@@ -29,35 +29,44 @@ public final class EtcdCluster implements AutoCloseable {
     static final List<String> USERS = List.of("root", "operator", "proxy");
 
     private final Path dir;
-    private final int[] clientPorts = new int[3];
+    private final int size;
+    private final int[] clientPorts;
     private final List<List<String>> commands = new ArrayList<>();
-    private final Process[] members = new Process[3];
+    private final Process[] members;
 
-    private EtcdCluster(Path dir) {
+    private EtcdCluster(Path dir, int size) {
         this.dir = dir;
+        this.size = size;
+        this.clientPorts = new int[size];
+        this.members = new Process[size];
     }
 
-    /** Starts the cluster, waits until healthy and turns RBAC on. */
+    /** Starts a 3-member cluster, waits until healthy and turns RBAC on. */
     public static EtcdCluster start(Path dir) throws Exception {
+        return start(dir, 3);
+    }
+
+    /** Starts a cluster of {@code size} members, waits until healthy and turns RBAC on. */
+    public static EtcdCluster start(Path dir, int size) throws Exception {
         assertTrue(onPath("etcd") && onPath("etcdctl"), "etcd and etcdctl are needed: ./test.sh installs the Debian "
                 + "packages etcd-server and etcd-client");
-        EtcdCluster c = new EtcdCluster(dir);
+        EtcdCluster c = new EtcdCluster(dir, size);
         CertificateAuthority ca = CertificateAuthority.builder().commonName("etcd CA").create();
         Files.writeString(dir.resolve("ca.pem"), Pem.encode(List.of(ca.root())));
         ca.issue(CertificateRequest.peer("localhost").ip("127.0.0.1")).writePem(dir, "member");
         for (String user : USERS) {
             TlsFiles.write(ca.issue(CertificateRequest.client(user)).tlsMaterial(), dir.resolve(user));
         }
-        int[] peerPorts = new int[3];
-        for (int i = 0; i < 3; i++) {
+        int[] peerPorts = new int[size];
+        for (int i = 0; i < size; i++) {
             c.clientPorts[i] = freePort();
             peerPorts[i] = freePort();
         }
         StringBuilder cluster = new StringBuilder();
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < size; i++) {
             cluster.append(i == 0 ? "" : ",").append("m").append(i).append("=https://127.0.0.1:").append(peerPorts[i]);
         }
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < size; i++) {
             String client = "https://127.0.0.1:" + c.clientPorts[i];
             String peer = "https://127.0.0.1:" + peerPorts[i];
             c.commands.add(List.of("etcd", "--name", "m" + i, "--data-dir", dir.resolve("data" + i).toString(),
@@ -71,7 +80,7 @@ public final class EtcdCluster implements AutoCloseable {
                     "--peer-trusted-ca-file", "ca.pem", "--peer-client-cert-auth",
                     "--heartbeat-interval", "50", "--election-timeout", "500", "--log-level", "warn"));
         }
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < size; i++) {
             c.startMember(i);
         }
         c.awaitHealthy();
@@ -129,10 +138,10 @@ public final class EtcdCluster implements AutoCloseable {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (true) {
             Result r = etcdctl("root", "endpoint", "health");
-            if (r.code() == 0 && r.out().split("is healthy").length == 4) {
+            if (r.code() == 0 && r.out().split("is healthy").length == size + 1) {
                 return;
             }
-            for (int i = 0; i < 3; i++) {
+            for (int i = 0; i < size; i++) {
                 assertTrue(members[i].isAlive(), "etcd member m" + i + " exited: "
                         + Files.readString(dir.resolve("m" + i + ".log")));
             }
@@ -173,7 +182,7 @@ public final class EtcdCluster implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < size; i++) {
             if (members[i] != null) {
                 stopMember(i);
             }
