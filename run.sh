@@ -11,8 +11,9 @@ stale() {
   [ -f "$jar" ] || return 0
   [ "$root/pom.xml" -nt "$jar" ] && return 0
   local m
-  for m in fedlink-api fedlink-sni fedlink-pki fedlink-pulsar fedlink-cli; do
-    if [ -n "$(find "$root/$m/pom.xml" "$root/$m/src/main" -newer "$jar" -print -quit 2>/dev/null)" ]; then
+  for m in "$root"/fedlink-*/; do # every library module the CLI may be made of (the *-it modules are tests only)
+    case "$m" in *-it/) continue ;; esac
+    if [ -n "$(find "${m}pom.xml" "${m}src/main" -newer "$jar" -print -quit 2>/dev/null)" ]; then
       return 0
     fi
   done
