@@ -10,7 +10,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** {@code fedlink proxy} refuses out-of-range durations before it binds anything, naming the option. */
+/** {@code fedlink proxy} refuses out-of-range durations and bad addresses before it binds anything, naming them. */
 class ProxyCommandTest {
     @TempDir
     Path dir;
@@ -30,5 +30,15 @@ class ProxyCommandTest {
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains(named) && r.err().contains(value), r.err());
         assertFalse(r.err().contains("null") || r.err().contains("Exception"), r.err());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"metrics.example.org:9464", "127.0.0.1:0", "127.0.0.1:x"})
+    void refusesMetricsAddressesThatAreNotIpAndPort(String value) throws Exception {
+        Path routes = Files.writeString(dir.resolve("sni.yaml"), "sni: []\n");
+        Cli r = Cli.run("proxy", "--listen", "127.0.0.1:0", "--routes", routes.toString(), "--metrics", value);
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().startsWith("fedlink: ") && r.err().contains(value), r.err());
+        assertFalse(r.err().contains("Exception"), r.err());
     }
 }
