@@ -84,8 +84,9 @@ final class ProxyCommand implements Callable<Integer> {
     @Option(names = "--drain", defaultValue = "10s", converter = Durations.class,
             description = "on SIGTERM, let tunnels drain this long (default: ${DEFAULT-VALUE})")
     Duration drain;
-    @Option(names = "--metrics", paramLabel = "IP:PORT",
-            description = "serve Prometheus /metrics, /healthz and /readyz on this address, e.g. 127.0.0.1:9464")
+    @Option(names = "--metrics", paramLabel = "[IP:]PORT",
+            description = "serve Prometheus /metrics, /healthz and /readyz on this address (IP 127.0.0.1 when only"
+                    + " a port is given), e.g. 9464 or 10.0.0.5:9464")
     String metrics;
 
     /** Adds the {@code --default} route for unknown names and hellos without a name, unless the file has them. */
@@ -135,11 +136,13 @@ final class ProxyCommand implements Callable<Integer> {
         }
     }
 
-    /** The {@code --metrics} address: an IP literal and a port, like {@code --listen}. */
+    /** The {@code --metrics} address: an IP literal and a port, like {@code --listen}; loopback for a bare port. */
     private InetSocketAddress metricsAddress() {
-        InetSocketAddress a = Endpoint.parse(metrics).toSocketAddress();
+        String spec = metrics.strip().matches("\\d+") ? "127.0.0.1:" + metrics.strip() : metrics;
+        InetSocketAddress a = Endpoint.parse(spec).toSocketAddress();
         if (a.isUnresolved() || a.getPort() == 0) {
-            throw new IllegalArgumentException("--metrics " + metrics + " must be IP:PORT, for example 127.0.0.1:9464");
+            throw new IllegalArgumentException("--metrics " + metrics + " must be [IP:]PORT, for example 9464 or"
+                    + " 127.0.0.1:9464");
         }
         return a;
     }
@@ -147,6 +150,7 @@ final class ProxyCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         checkDurations();
+        InetSocketAddress metricsAt = metrics == null ? null : metricsAddress();
         checkRouteSource();
         RouteHolder holder;
         AutoCloseable source;
@@ -173,11 +177,12 @@ final class ProxyCommand implements Callable<Integer> {
             b.eventLoops(eventLoops);
         }
         ProxyMetrics observed = null;
-        if (metrics != null) { // bound before the proxy, so a busy port fails before any client is accepted
+        if (metricsAt != null) { // bound before the proxy, so a busy port fails before any client is accepted
             observed = ProxyMetrics.watching(holder).reloadFailing(reloadFailing);
             b.listener(observed);
-            MetricsServer.start(metricsAddress(), observed); // serves until the process exits
-            System.out.println("fedlink proxy metrics on http://" + metrics + "/metrics (/healthz, /readyz)");
+            MetricsServer http = MetricsServer.start(metricsAt, observed); // serves until the process exits
+            Endpoint at = Endpoint.of(http.address().getAddress().getHostAddress(), http.address().getPort());
+            System.out.println("fedlink proxy metrics on http://" + at + "/metrics (/healthz, /readyz)");
         }
         TunnelServer proxy = b.start();
         if (observed != null) {

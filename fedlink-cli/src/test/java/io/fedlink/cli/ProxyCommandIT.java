@@ -135,7 +135,7 @@ class ProxyCommandIT {
         assertTrue(Files.exists(jar), "package the CLI first: " + jar.toAbsolutePath());
         proxy = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
                 jar.toString(), "proxy", "--listen", "127.0.0.1:" + port, "--routes", routes.toString(),
-                "--reload-interval", "100ms", "--metrics", "127.0.0.1:" + metrics).redirectErrorStream(true).start();
+                "--reload-interval", "100ms", "--metrics", String.valueOf(metrics)).redirectErrorStream(true).start();
         Thread reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(proxy.getInputStream(),
                     StandardCharsets.UTF_8))) {
@@ -149,6 +149,7 @@ class ProxyCommandIT {
         reader.setDaemon(true);
         reader.start();
         awaitLog("fedlink proxy listening on /127.0.0.1:" + port);
+        awaitLog("fedlink proxy metrics on http://127.0.0.1:" + metrics + "/metrics");
         assertEquals(200, get(metrics, "/readyz").statusCode());
         assertEquals("A", ask(port, "10000.fate.org"));
         awaitMetric(metrics, "fedlink_tunnels_closed_total{reason=\"completed\"} 1.0");

@@ -11,8 +11,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * {@code fedlink proxy} refuses out-of-range durations and an unclear route source before it binds anything, naming
- * the option.
+ * {@code fedlink proxy} refuses out-of-range durations, bad addresses and an unclear route source before it binds
+ * anything, naming them.
  */
 class ProxyCommandTest {
     @TempDir
@@ -53,5 +53,15 @@ class ProxyCommandTest {
         Cli r = Cli.run(args.toArray(String[]::new));
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains(message), r.err());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"metrics.example.org:9464", "127.0.0.1:0", "127.0.0.1:x"})
+    void refusesMetricsAddressesThatAreNotIpAndPort(String value) throws Exception {
+        Path routes = Files.writeString(dir.resolve("sni.yaml"), "sni: []\n");
+        Cli r = Cli.run("proxy", "--listen", "127.0.0.1:0", "--routes", routes.toString(), "--metrics", value);
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().startsWith("fedlink: ") && r.err().contains(value), r.err());
+        assertFalse(r.err().contains("Exception"), r.err());
     }
 }

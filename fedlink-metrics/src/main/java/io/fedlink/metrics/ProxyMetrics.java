@@ -204,7 +204,8 @@ public final class ProxyMetrics implements TunnelListener, MultiCollector {
         out.add(counter("fedlink_connect_failures", "Connects to targets that failed or timed out, by route entry.",
                 all, (r, b) -> b.accept(r.labels, r.connectFailures.sum())));
         out.add(counter("fedlink_timeouts", "Hello, connect and idle timeouts, by phase.",
-                List.copyOf(timeouts.entrySet()), (e, b) -> b.accept(Labels.of("phase", e.getKey()), e.getValue().sum())));
+                List.copyOf(timeouts.entrySet()),
+                (e, b) -> b.accept(Labels.of("phase", e.getKey()), e.getValue().sum())));
         out.add(histogram("fedlink_tunnel_duration_seconds", "How long tunnels stayed open, by route entry.", all,
                 r -> r.duration));
         out.add(histogram("fedlink_tunnel_setup_seconds", "From accepting the client to the target connection"

@@ -46,7 +46,7 @@ import org.junit.jupiter.api.io.TempDir;
  * one without it and one that trusts another CA; a TaskManager holding another internal key store never registers.
  */
 class FlinkClusterIT {
-    static final Duration START = Duration.ofSeconds(60);
+    static final Duration START = Duration.ofSeconds(120); // generous: a loaded 2-core machine needs ~35 s
     static final long N = 2000;
 
     @TempDir(cleanup = CleanupMode.ON_SUCCESS) // a failed run keeps the Flink logs
