@@ -9,7 +9,6 @@ import io.fedlink.api.ProxyProtocol;
 import io.fedlink.api.RefusalReason;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
@@ -36,16 +35,6 @@ class ProxyHeaderParserTest {
         return p;
     }
 
-    private static byte[] ascii(String s) {
-        return s.getBytes(StandardCharsets.US_ASCII);
-    }
-
-    private static byte[] concat(byte[] a, byte[] b) {
-        byte[] out = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, out, a.length, b.length);
-        return out;
-    }
-
     private static void assertSource(ProxyHeaderParser p, String host, int port, int headerBytes) {
         assertEquals(ProxyHeaderParser.Status.DONE, p.parse(ByteBuffer.allocate(0), 0));
         assertEquals(new InetSocketAddress(host, port), p.source());
@@ -65,7 +54,7 @@ class ProxyHeaderParserTest {
             for (InetSocketAddress client : new InetSocketAddress[] {v4, v6}) {
                 byte[] header = ProxyProtocolHeader.encode(version, client,
                         client == v4 ? PROXY : new InetSocketAddress("::1", 443));
-                byte[] withHello = concat(header, Hellos.jsse("a.example"));
+                byte[] withHello = Hellos.concat(header, Hellos.jsse("a.example"));
                 ProxyHeaderParser p = parseAll(withHello);
                 assertSource(p, client.getHostString(), client.getPort(), header.length);
                 assertSource(byteByByte(header), client.getHostString(), client.getPort(), header.length);
@@ -75,15 +64,15 @@ class ProxyHeaderParserTest {
 
     @Test
     void v1LiteralFormsFromTheSpecification() {
-        byte[] line = ascii("PROXY TCP4 255.255.255.255 255.255.255.255 65535 65535\r\n");
+        byte[] line = Hellos.ascii("PROXY TCP4 255.255.255.255 255.255.255.255 65535 65535\r\n");
         assertSource(parseAll(line), "255.255.255.255", 65535, line.length);
-        line = ascii("PROXY TCP6 ::ffff:192.0.2.1 ::1 1 2\r\n");
+        line = Hellos.ascii("PROXY TCP6 ::ffff:192.0.2.1 ::1 1 2\r\n");
         assertSource(parseAll(line), "192.0.2.1", 1, line.length);
     }
 
     @Test
     void localAndUnknownKeepTheSocketPeer() {
-        ProxyHeaderParser p = parseAll(ascii("PROXY UNKNOWN ffff:f...f:ffff ffff:f...f:ffff 65535 65535\r\n"));
+        ProxyHeaderParser p = parseAll(Hellos.ascii("PROXY UNKNOWN ffff:f...f:ffff ffff:f...f:ffff 65535 65535\r\n"));
         assertEquals(ProxyHeaderParser.Status.DONE, p.parse(ByteBuffer.allocate(0), 0));
         assertNull(p.source());
         byte[] local = v2(0x20, 0x00, new byte[0]);
@@ -97,13 +86,13 @@ class ProxyHeaderParserTest {
     void v2TlvsAreSkipped() {
         byte[] addresses = {(byte) 198, 51, 100, 9, 127, 0, 0, 1, (byte) 0xC3, 0x50, 1, (byte) 0xBB};
         byte[] tlv = {0x04, 0x00, 0x03, 'a', 'b', 'c', 0x01, 0x00, 0x02, 'h', '2'}; // NOOP and ALPN
-        byte[] header = v2(0x21, 0x11, concat(addresses, tlv));
-        assertSource(parseAll(concat(header, Hellos.jsse("a.example"))), "198.51.100.9", 50000, header.length);
+        byte[] header = v2(0x21, 0x11, Hellos.concat(addresses, tlv));
+        assertSource(parseAll(Hellos.concat(header, Hellos.jsse("a.example"))), "198.51.100.9", 50000, header.length);
     }
 
     @Test
     void truncatedHeadersWaitForMore() {
-        byte[] v1 = ascii("PROXY TCP4 192.0.2.7 127.0.0.1 5 443\r\n");
+        byte[] v1 = Hellos.ascii("PROXY TCP4 192.0.2.7 127.0.0.1 5 443\r\n");
         ProxyHeaderParser p = new ProxyHeaderParser();
         assertEquals(ProxyHeaderParser.Status.NEED_MORE, p.parse(ByteBuffer.wrap(v1), v1.length - 1));
         byte[] v2 = ProxyProtocolHeader.encode(ProxyProtocol.V2, new InetSocketAddress("192.0.2.7", 5), PROXY);
@@ -116,7 +105,7 @@ class ProxyHeaderParserTest {
     void oversizedHeadersAreRefused() {
         byte[] longLine = new byte[ProxyHeaderParser.MAX_V1_BYTES];
         Arrays.fill(longLine, (byte) '1');
-        System.arraycopy(ascii("PROXY TCP4 "), 0, longLine, 0, 11);
+        System.arraycopy(Hellos.ascii("PROXY TCP4 "), 0, longLine, 0, 11);
         assertRefused(RefusalReason.PROXY_HEADER_INVALID, parseAll(longLine));
         byte[] big = v2(0x21, 0x11, new byte[ProxyHeaderParser.MAX_V2_BYTES - 16 + 1]);
         ProxyHeaderParser p = new ProxyHeaderParser();
@@ -140,7 +129,7 @@ class ProxyHeaderParserTest {
             "PROXY TCP4  192.0.2.7 127.0.0.1 5 443\r\n",      // double space
             "PROXY UDP4 192.0.2.7 127.0.0.1 5 443\r\n",       // not TCP
         }) {
-            assertRefused(RefusalReason.PROXY_HEADER_INVALID, parseAll(ascii(bad)));
+            assertRefused(RefusalReason.PROXY_HEADER_INVALID, parseAll(Hellos.ascii(bad)));
         }
         byte[] addresses = new byte[12];
         assertRefused(RefusalReason.PROXY_HEADER_INVALID, parseAll(v2(0x11, 0x11, addresses)));  // version 1
@@ -153,13 +142,13 @@ class ProxyHeaderParserTest {
     @Test
     void anythingElseFirstIsAMissingHeader() {
         assertRefused(RefusalReason.PROXY_HEADER_MISSING, parseAll(Hellos.jsse("a.example")));
-        assertRefused(RefusalReason.PROXY_HEADER_MISSING, parseAll(ascii("GET / HTTP/1.1\r\n")));
-        assertRefused(RefusalReason.PROXY_HEADER_MISSING, parseAll(ascii("PROXZ")));
+        assertRefused(RefusalReason.PROXY_HEADER_MISSING, parseAll(Hellos.ascii("GET / HTTP/1.1\r\n")));
+        assertRefused(RefusalReason.PROXY_HEADER_MISSING, parseAll(Hellos.ascii("PROXZ")));
     }
 
     @Test
     void aHeaderIsRecognisedForUntrustedSourcesOnlyWhenItsSignatureIsComplete() {
-        byte[] v1 = ascii("PROXY TCP4 192.0.2.7 127.0.0.1 5 443\r\n");
+        byte[] v1 = Hellos.ascii("PROXY TCP4 192.0.2.7 127.0.0.1 5 443\r\n");
         assertTrue(ProxyHeaderParser.startsWithHeader(ByteBuffer.wrap(v1), v1.length));
         assertFalse(ProxyHeaderParser.startsWithHeader(ByteBuffer.wrap(v1), 5));
         byte[] v2 = v2(0x20, 0x00, new byte[0]);

@@ -15,7 +15,6 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -38,16 +37,6 @@ class ProxyProtocolInIT extends ProxyFixture {
         } catch (IOException e) {
             throw new AssertionError(e);
         }
-    }
-
-    private static byte[] ascii(String s) {
-        return s.getBytes(StandardCharsets.US_ASCII);
-    }
-
-    private static byte[] concat(byte[] a, byte[] b) {
-        byte[] out = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, out, a.length, b.length);
-        return out;
     }
 
     /** Connects from {@code from}, sends {@code bytes} and FIN, returns what came back until EOF. */
@@ -83,22 +72,22 @@ class ProxyProtocolInIT extends ProxyFixture {
                 }));
         byte[] hello = Hellos.jsse("a.example");
         exchange(Loopback.LOOPBACK, p.localAddress(),
-                concat(ascii("PROXY TCP4 192.0.2.7 127.0.0.1 50123 443\r\n"), hello));
+                Hellos.concat(Hellos.ascii("PROXY TCP4 192.0.2.7 127.0.0.1 50123 443\r\n"), hello));
         InetSocketAddress v6Client = new InetSocketAddress("2001:db8::7", 40000);
-        exchange(Loopback.LOOPBACK, p.localAddress(), concat(ProxyProtocolHeader.encode(ProxyProtocol.V2, v6Client,
+        exchange(Loopback.LOOPBACK, p.localAddress(), Hellos.concat(ProxyProtocolHeader.encode(ProxyProtocol.V2, v6Client,
                 new InetSocketAddress("::1", 443)), hello));
         Loopback.await("two tunnels recorded", 10, () -> received.size() == 2);
         int port = p.localAddress().getPort();
-        assertArrayEquals(concat(ProxyProtocolHeader.encode(ProxyProtocol.V2,
+        assertArrayEquals(Hellos.concat(ProxyProtocolHeader.encode(ProxyProtocol.V2,
                 new InetSocketAddress("192.0.2.7", 50123), new InetSocketAddress("127.0.0.1", port)), hello),
                 received.get(0), "the target sees the announced client, then the hello unchanged");
-        assertArrayEquals(concat(ProxyProtocolHeader.encode(ProxyProtocol.V2, v6Client,
+        assertArrayEquals(Hellos.concat(ProxyProtocolHeader.encode(ProxyProtocol.V2, v6Client,
                 new InetSocketAddress("127.0.0.1", port)), hello), received.get(1), "IPv6 client, IPv4 proxy");
         assertEquals(new InetSocketAddress("192.0.2.7", 50123), opened.get(0).clientAddress());
         assertEquals(v6Client, opened.get(1).clientAddress());
 
         exchange(Loopback.LOOPBACK, p.localAddress(),
-                concat(ascii("PROXY TCP4 198.51.100.1 127.0.0.1 5 443\r\n"), hello));
+                Hellos.concat(Hellos.ascii("PROXY TCP4 198.51.100.1 127.0.0.1 5 443\r\n"), hello));
         Loopback.await("allow list refusal", 10, () -> p.stats().refused(RefusalReason.CLIENT_NOT_ALLOWED) == 1);
         assertEquals(2, p.stats().routed(), "127.0.0.1 itself is not in the allow list: only announced clients");
     }
@@ -109,17 +98,17 @@ class ProxyProtocolInIT extends ProxyFixture {
         TunnelServer p = proxy(RouteTable.builder().add("a.example", echo.endpoint()).build(),
                 b -> b.proxyProtocolFrom("127.0.0.1/32").proxyHeaderTimeout(Duration.ofMillis(300)));
         byte[] hello = Hellos.jsse("a.example");
-        byte[] header = ascii("PROXY TCP4 192.0.2.7 127.0.0.1 50123 443\r\n");
+        byte[] header = Hellos.ascii("PROXY TCP4 192.0.2.7 127.0.0.1 50123 443\r\n");
 
-        assertEquals(0, exchange(OTHER, p.localAddress(), concat(header, hello)).length);
+        assertEquals(0, exchange(OTHER, p.localAddress(), Hellos.concat(header, hello)).length);
         assertEquals(hello.length, exchange(OTHER, p.localAddress(), hello).length,
                 "an untrusted source without a header is an ordinary client");
         assertEquals(0, exchange(Loopback.LOOPBACK, p.localAddress(), hello).length);
         assertEquals(0, exchange(Loopback.LOOPBACK, p.localAddress(),
-                concat(ascii("PROXY TCP4 192.0.2.7 127.0.0.1 70000 443\r\n"), hello)).length);
+                Hellos.concat(Hellos.ascii("PROXY TCP4 192.0.2.7 127.0.0.1 70000 443\r\n"), hello)).length);
         byte[] oversized = new byte[200];
         Arrays.fill(oversized, (byte) '7');
-        System.arraycopy(ascii("PROXY TCP4 "), 0, oversized, 0, 11);
+        System.arraycopy(Hellos.ascii("PROXY TCP4 "), 0, oversized, 0, 11);
         assertEquals(0, exchange(Loopback.LOOPBACK, p.localAddress(), oversized).length);
         CompletableFuture<Integer> late = CompletableFuture.supplyAsync(() -> {
             try (Socket s = Loopback.connect(p.localAddress())) {
@@ -136,7 +125,7 @@ class ProxyProtocolInIT extends ProxyFixture {
         assertEquals(1, p.stats().refused(RefusalReason.PROXY_HEADER_MISSING));
         assertEquals(2, p.stats().refused(RefusalReason.PROXY_HEADER_INVALID));
         assertEquals(1, p.stats().refused(RefusalReason.PROXY_HEADER_TIMEOUT));
-        assertEquals(hello.length, exchange(Loopback.LOOPBACK, p.localAddress(), concat(header, hello)).length,
+        assertEquals(hello.length, exchange(Loopback.LOOPBACK, p.localAddress(), Hellos.concat(header, hello)).length,
                 "a good header still works after all that");
         Loopback.await("nothing pending", 10, () -> p.stats().pendingHandshakes() == 0);
     }
@@ -147,7 +136,7 @@ class ProxyProtocolInIT extends ProxyFixture {
         TunnelServer p = proxy(RouteTable.builder().add("a.example", echo.endpoint()).build(),
                 b -> b.proxyProtocolFrom("127.0.0.0/8"));
         byte[] hello = Hellos.jsse("a.example");
-        byte[] all = concat(ProxyProtocolHeader.encode(ProxyProtocol.V2, new InetSocketAddress("192.0.2.7", 1),
+        byte[] all = Hellos.concat(ProxyProtocolHeader.encode(ProxyProtocol.V2, new InetSocketAddress("192.0.2.7", 1),
                 new InetSocketAddress("127.0.0.1", 443)), hello);
         try (Socket s = Loopback.connect(p.localAddress())) {
             s.setTcpNoDelay(true);
