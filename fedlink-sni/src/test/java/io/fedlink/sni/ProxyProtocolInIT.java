@@ -125,6 +125,7 @@ class ProxyProtocolInIT extends ProxyFixture {
         assertEquals(1, p.stats().refused(RefusalReason.PROXY_HEADER_MISSING));
         assertEquals(2, p.stats().refused(RefusalReason.PROXY_HEADER_INVALID));
         assertEquals(1, p.stats().refused(RefusalReason.PROXY_HEADER_TIMEOUT));
+        assertEquals(1, p.stats().timeouts(), "a late header is a hello-phase timeout");
         assertEquals(hello.length, exchange(Loopback.LOOPBACK, p.localAddress(), Hellos.concat(header, hello)).length,
                 "a good header still works after all that");
         Loopback.await("nothing pending", 10, () -> p.stats().pendingHandshakes() == 0);
