@@ -36,6 +36,18 @@ public enum RefusalReason {
     DESCRIPTOR_LIMIT,
     /** An unexpected local failure while serving the connection; the log says which. */
     INTERNAL_ERROR,
+    /** The client address had as many connections open as {@code maxConnectionsPerClient} allows. */
+    CLIENT_CONNECTION_LIMIT,
+    /** The client address opened new connections faster than {@code connectionRatePerClient} allows. */
+    CLIENT_RATE_LIMIT,
+    /** A source trusted to send a PROXY protocol header sent something else first. */
+    PROXY_HEADER_MISSING,
+    /** A PROXY protocol header was malformed, truncated by the peer, or longer than its limit. */
+    PROXY_HEADER_INVALID,
+    /** A PROXY protocol header came from a source not trusted to send one. */
+    PROXY_HEADER_UNTRUSTED,
+    /** A trusted source's PROXY protocol header did not arrive before its deadline. */
+    PROXY_HEADER_TIMEOUT,
     /** The server is shutting down. */
     SHUTTING_DOWN
 }

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -45,6 +47,10 @@ public final class TunnelServerConfig {
     private final TunnelListener listener;
     private final String transport;
     private final NameResolver resolver;
+    private final List<CidrBlock> proxyProtocolFrom;
+    private final int maxConnectionsPerClient;
+    private final double connectionRatePerClient;
+    private final Duration proxyHeaderTimeout;
 
     private TunnelServerConfig(Builder b) {
         this.bindAddress = b.bindAddress;
@@ -73,6 +79,16 @@ public final class TunnelServerConfig {
         this.listener = Objects.requireNonNull(b.listener, "listener");
         this.transport = b.transport;
         this.resolver = Objects.requireNonNull(b.resolver, "resolver");
+        this.proxyProtocolFrom = List.copyOf(b.proxyProtocolFrom);
+        this.maxConnectionsPerClient = range("maxConnectionsPerClient", b.maxConnectionsPerClient, 0,
+                Integer.MAX_VALUE);
+        if (!(b.connectionRatePerClient >= 0 && b.connectionRatePerClient <= 1e6)) {
+            throw new IllegalArgumentException("connectionRatePerClient must be 0 (none) to 1000000 a second, was "
+                    + b.connectionRatePerClient);
+        }
+        this.connectionRatePerClient = b.connectionRatePerClient;
+        this.proxyHeaderTimeout = atMost("proxyHeaderTimeout", positive("proxyHeaderTimeout", b.proxyHeaderTimeout),
+                MAX_HANDSHAKE_TIMEOUT, "1 hour");
     }
 
     private static Duration positive(String what, Duration d) {
@@ -185,6 +201,42 @@ public final class TunnelServerConfig {
         return resolver;
     }
 
+    /**
+     * Source ranges trusted to send a PROXY protocol (v1 or v2) header before the ClientHello, e.g. the load
+     * balancers in front (empty: none, the default). A connection from such a range must start with the header, and
+     * the client address it carries is the one used for allow lists, limits, logs and an outgoing PROXY header; a
+     * header from any other source is refused ({@link RefusalReason#PROXY_HEADER_UNTRUSTED}).
+     */
+    public List<CidrBlock> proxyProtocolFrom() {
+        return proxyProtocolFrom;
+    }
+
+    /**
+     * Deadline for a trusted source's PROXY header, counted from the accept; the effective deadline is the shorter
+     * of this and {@link #helloTimeout()} (default 3 seconds).
+     */
+    public Duration proxyHeaderTimeout() {
+        return proxyHeaderTimeout;
+    }
+
+    /**
+     * Limit on connections open at once (hello phase and tunnels) from one client address, {@code 0}: none (the
+     * default). Over it, a new connection is refused at once ({@link RefusalReason#CLIENT_CONNECTION_LIMIT}); the
+     * client's open tunnels and other clients are not affected.
+     */
+    public int maxConnectionsPerClient() {
+        return maxConnectionsPerClient;
+    }
+
+    /**
+     * New connections a second allowed from one client address, as a token bucket holding one second's worth (at
+     * least one), {@code 0}: none (the default). Over it: {@link RefusalReason#CLIENT_RATE_LIMIT}. With a PROXY
+     * header from a trusted source, both per-client limits apply to the announced client.
+     */
+    public double connectionRatePerClient() {
+        return connectionRatePerClient;
+    }
+
     /** Collects settings; see the class comment for defaults. */
     public static final class Builder {
         private InetSocketAddress bindAddress = new InetSocketAddress(443);
@@ -203,6 +255,10 @@ public final class TunnelServerConfig {
         private TunnelListener listener = TunnelListener.NONE;
         private String transport;
         private NameResolver resolver = NameResolver.JDK;
+        private List<CidrBlock> proxyProtocolFrom = List.of();
+        private Duration proxyHeaderTimeout = Duration.ofSeconds(3);
+        private int maxConnectionsPerClient;
+        private double connectionRatePerClient;
 
         Builder() {}
 
@@ -324,6 +380,35 @@ public final class TunnelServerConfig {
         /** Resolves DNS-named targets with {@code r} instead of the JDK resolver. */
         public Builder resolver(NameResolver r) {
             this.resolver = r;
+            return this;
+        }
+
+        /** Trusts these source ranges to send a PROXY protocol header; see {@link #proxyProtocolFrom()}. */
+        public Builder proxyProtocolFrom(List<CidrBlock> blocks) {
+            this.proxyProtocolFrom = List.copyOf(blocks);
+            return this;
+        }
+
+        /** Same, from CIDR strings such as {@code 10.0.0.0/8} or {@code ::1/128}. */
+        public Builder proxyProtocolFrom(String... cidrs) {
+            return proxyProtocolFrom(Arrays.stream(cidrs).map(CidrBlock::parse).toList());
+        }
+
+        /** Sets the PROXY header deadline; see {@link #proxyHeaderTimeout()}. */
+        public Builder proxyHeaderTimeout(Duration d) {
+            this.proxyHeaderTimeout = d;
+            return this;
+        }
+
+        /** Sets the per-client connection limit; see {@link #maxConnectionsPerClient()}. */
+        public Builder maxConnectionsPerClient(int n) {
+            this.maxConnectionsPerClient = n;
+            return this;
+        }
+
+        /** Sets the per-client new-connection rate; see {@link #connectionRatePerClient()}. */
+        public Builder connectionRatePerClient(double perSecond) {
+            this.connectionRatePerClient = perSecond;
             return this;
         }
 

@@ -1,5 +1,6 @@
 package io.fedlink.cli;
 
+import io.fedlink.api.CidrBlock;
 import io.fedlink.api.Endpoint;
 import io.fedlink.api.RouteHolder;
 import io.fedlink.api.RouteTable;
@@ -13,6 +14,7 @@ import io.fedlink.sni.SniProxy;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -88,6 +90,35 @@ final class ProxyCommand implements Callable<Integer> {
             description = "serve Prometheus /metrics, /healthz and /readyz on this address (IP 127.0.0.1 when only"
                     + " a port is given), e.g. 9464 or 10.0.0.5:9464")
     String metrics;
+    @Option(names = "--proxy-protocol-from", split = ",", paramLabel = "CIDR", converter = Cidrs.class,
+            description = "load balancers trusted to send a PROXY protocol v1/v2 header (e.g. 10.0.0.0/8); their"
+                    + " connections must start with one, and its client address is used for allow lists, limits,"
+                    + " logs and outgoing PROXY headers (default: none)")
+    List<CidrBlock> proxyProtocolFrom = List.of();
+    @Option(names = "--proxy-header-timeout", defaultValue = "3s", converter = Durations.class,
+            description = "deadline for a trusted PROXY header, within --hello-timeout (default: ${DEFAULT-VALUE})")
+    Duration proxyHeaderTimeout;
+
+    @Option(names = "--max-connections-per-client", defaultValue = "0",
+            description = "connections open at once from one client address, 0 = no limit (default: ${DEFAULT-VALUE})")
+    int maxConnectionsPerClient;
+    @Option(names = "--connection-rate-per-client", defaultValue = "0", paramLabel = "PER_SECOND",
+            description = "new connections a second from one client address (bursts of one second's worth),"
+                    + " 0 = no limit (default: ${DEFAULT-VALUE})")
+    double connectionRatePerClient;
+
+    /** Reads one {@code --proxy-protocol-from} range. */
+    static final class Cidrs implements CommandLine.ITypeConverter<CidrBlock> {
+        @Override
+        public CidrBlock convert(String value) {
+            try {
+                return CidrBlock.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage() + "; give address/prefix ranges"
+                        + " separated by commas, e.g. 10.0.0.0/8,fd00::/8");
+            }
+        }
+    }
 
     /** Adds the {@code --default} route for unknown names and hellos without a name, unless the file has them. */
     RouteTable withDefault(RouteTable t) {
@@ -117,6 +148,7 @@ final class ProxyCommand implements Callable<Integer> {
         Durations.check(cl, "--idle-timeout", idleTimeout, true, TunnelServerConfig.MAX_IDLE_TIMEOUT, "30 days");
         Durations.check(cl, "--reload-interval", reloadInterval, false, hour, "1h");
         Durations.check(cl, "--drain", drain, true, hour, "1h");
+        Durations.check(cl, "--proxy-header-timeout", proxyHeaderTimeout, false, hour, "1h");
     }
 
     /** Checks that exactly one route source is named, and the options that only fit one of them. */
@@ -172,7 +204,9 @@ final class ProxyCommand implements Callable<Integer> {
         var b = SniProxy.builder().bind(Endpoint.parse(listen)).routes(holder).helloTimeout(helloTimeout)
                 .connectTimeout(connectTimeout).idleTimeout(idleTimeout).maxTunnels(maxTunnels)
                 .maxPendingHandshakes(maxHandshakes).maxHandshakesPerClient(maxHandshakesPerClient)
-                .maxBufferMemory((long) bufferMemoryMib << 20).maxHelloBytes(maxHelloBytes).refusalAlerts(!silent);
+                .maxBufferMemory((long) bufferMemoryMib << 20).maxHelloBytes(maxHelloBytes).refusalAlerts(!silent)
+                .proxyProtocolFrom(proxyProtocolFrom).proxyHeaderTimeout(proxyHeaderTimeout)
+                .maxConnectionsPerClient(maxConnectionsPerClient).connectionRatePerClient(connectionRatePerClient);
         if (eventLoops != null) {
             b.eventLoops(eventLoops);
         }

@@ -26,8 +26,11 @@ class ProxyCommandTest {
         "--hello-timeout| 0| --hello-timeout",
         "--connect-timeout| 2h| --connect-timeout",
         "--drain| 90000h| --drain",
+        "--proxy-header-timeout| 0| --proxy-header-timeout",
+        "--proxy-protocol-from| 10.0.0.0/33| --proxy-protocol-from",
+        "--proxy-protocol-from| lb.example| --proxy-protocol-from",
     })
-    void refusesDurationsOutOfRange(String option, String value, String named) throws Exception {
+    void refusesBadValuesNamingTheOption(String option, String value, String named) throws Exception {
         Path routes = Files.writeString(dir.resolve("sni.yaml"), "sni: []\n");
         Cli r = Cli.run("proxy", "--listen", "127.0.0.1:0", "--routes", routes.toString(), option, value);
         assertEquals(2, r.code(), r.err());

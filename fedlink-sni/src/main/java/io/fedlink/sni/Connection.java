@@ -1,5 +1,6 @@
 package io.fedlink.sni;
 
+import io.fedlink.api.CidrBlock;
 import io.fedlink.api.CloseReason;
 import io.fedlink.api.Endpoint;
 import io.fedlink.api.PartyRoute;
@@ -29,7 +30,8 @@ final class Connection implements Tunnel {
     private final TunnelServerConfig config;
     private final long id;
     private final SocketChannel client;
-    private final InetSocketAddress clientAddress;
+    private final InetSocketAddress peer;               // the socket's peer: what admission counted
+    private volatile InetSocketAddress clientAddress;   // the client: the peer, or what a trusted PROXY header says
     private final Instant openedAt = Instant.now();
     private final long openedNanos;
     private SelectionKey clientKey;
@@ -40,8 +42,10 @@ final class Connection implements Tunnel {
     private long lastActivity;
     private boolean starving;     // stopped reading: the buffer budget was spent
     private boolean holdsSlot;    // holds one of the maxTunnels slots
+    private boolean countedForClient; // counted in the per-client limits (released at the end)
     private Runnable cancelLookup; // withdraws from the resolver while RESOLVING
 
+    private ProxyHeaderParser proxyHeader; // while a trusted source's PROXY header is awaited
     private ClientHelloParser parser;
     private ByteBuffer hello;
     private volatile String serverName;
@@ -63,6 +67,7 @@ final class Connection implements Tunnel {
         this.id = ctx.nextId();
         this.client = client;
         this.openedNanos = acceptedNanos;
+        this.peer = remote;
         this.clientAddress = remote;
     }
 
@@ -79,6 +84,49 @@ final class Connection implements Tunnel {
         }
         parser = new ClientHelloParser(config.maxHelloBytes());
         deadline = openedNanos + config.helloTimeout().toNanos();
+        if (trustedForProxyHeader()) {
+            proxyHeader = new ProxyHeaderParser();
+            deadline = openedNanos + proxyHeaderTimeout().toNanos();
+        } else {
+            admitClient();
+        }
+    }
+
+    /** Applies the per-client limits once the client address is known; {@code false} when refused. */
+    private boolean admitClient() {
+        if (!ctx.clientLimits.enabled()) {
+            return true;
+        }
+        RefusalReason over = ctx.clientLimits.admit(clientAddress.getAddress(), System.nanoTime());
+        if (over != null) {
+            refuse(over, over == RefusalReason.CLIENT_RATE_LIMIT ? "client over its new-connection rate"
+                    : "client at its limit of " + config.maxConnectionsPerClient() + " connections");
+            return false;
+        }
+        countedForClient = true;
+        return true;
+    }
+
+    private void releaseClient() {
+        if (countedForClient) {
+            countedForClient = false;
+            ctx.clientLimits.release(clientAddress.getAddress(), System.nanoTime());
+        }
+    }
+
+    /** The PROXY header's own deadline, inside the hello deadline. */
+    private Duration proxyHeaderTimeout() {
+        Duration own = config.proxyHeaderTimeout();
+        return own.compareTo(config.helloTimeout()) < 0 ? own : config.helloTimeout();
+    }
+
+    private boolean trustedForProxyHeader() {
+        for (CidrBlock b : config.proxyProtocolFrom()) {
+            if (b.contains(peer.getAddress())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     void onReady(SelectionKey key) {
@@ -109,8 +157,14 @@ final class Connection implements Tunnel {
 
     void onDeadline(long now) {
         switch (state) {
-            case HELLO -> refuse(RefusalReason.HELLO_TIMEOUT, "no complete ClientHello within "
-                    + config.helloTimeout());
+            case HELLO -> {
+                if (proxyHeader != null) {
+                    refuse(RefusalReason.PROXY_HEADER_TIMEOUT, "no complete PROXY header within "
+                            + proxyHeaderTimeout());
+                } else {
+                    refuse(RefusalReason.HELLO_TIMEOUT, "no complete ClientHello within " + config.helloTimeout());
+                }
+            }
             case RESOLVING -> refuse(RefusalReason.CONNECT_TIMEOUT, "lookup of " + targetEndpoint.host()
                     + " took longer than " + config.connectTimeout());
             case CONNECTING -> refuse(RefusalReason.CONNECT_TIMEOUT, "connect to " + targetEndpoint + " timed out");
@@ -180,7 +234,8 @@ final class Connection implements Tunnel {
             }
             // Never read past the cap: bytes after the hello (a copy buffer may be larger than the cap) would
             // otherwise count against it. They are read later, in the tunnel.
-            hello.limit(Math.min(hello.capacity(), config.maxHelloBytes()));
+            // A PROXY header (at most ProxyHeaderParser.MAX_V2_BYTES) may use the whole buffer.
+            hello.limit(proxyHeader != null ? hello.capacity() : Math.min(hello.capacity(), config.maxHelloBytes()));
         }
         int n;
         try {
@@ -191,6 +246,9 @@ final class Connection implements Tunnel {
         }
         if (n < 0) {
             refuse(RefusalReason.CLIENT_CLOSED_EARLY, "client closed before its ClientHello was complete");
+            return;
+        }
+        if (proxyHeader != null && !readProxyHeader()) {
             return;
         }
         ClientHelloParser.Status s = parser.parse(hello, hello.position());
@@ -210,7 +268,12 @@ final class Connection implements Tunnel {
             return;
         }
         if (s == ClientHelloParser.Status.REFUSED) {
-            refuse(parser.refusalReason(), parser.refusalDetail());
+            if (parser.refusalReason() == RefusalReason.NOT_TLS
+                    && ProxyHeaderParser.startsWithHeader(hello, hello.position())) {
+                refuse(RefusalReason.PROXY_HEADER_UNTRUSTED, "a PROXY header from a source not trusted to send one");
+            } else {
+                refuse(parser.refusalReason(), parser.refusalDetail());
+            }
             return;
         }
         serverName = parser.serverName();
@@ -246,6 +309,30 @@ final class Connection implements Tunnel {
         } else {
             connect(address);
         }
+    }
+
+    /**
+     * Parses the trusted source's PROXY header; once complete, takes its client address, moves the bytes behind it
+     * to the start of the buffer and returns whether any are there for the ClientHello parser.
+     */
+    private boolean readProxyHeader() {
+        ProxyHeaderParser.Status s = proxyHeader.parse(hello, hello.position());
+        if (s == ProxyHeaderParser.Status.REFUSED) {
+            refuse(proxyHeader.refusalReason(), proxyHeader.refusalDetail());
+            return false;
+        }
+        if (s == ProxyHeaderParser.Status.NEED_MORE) {
+            return false; // the buffer (at least 1 KiB) holds the longest header accepted
+        }
+        if (proxyHeader.source() != null) {
+            clientAddress = proxyHeader.source();
+        }
+        hello.flip().position(proxyHeader.headerBytes());
+        hello.compact();
+        hello.limit(Math.max(hello.position(), Math.min(hello.capacity(), config.maxHelloBytes())));
+        proxyHeader = null;
+        deadline = openedNanos + config.helloTimeout().toNanos();
+        return admitClient() && hello.position() > 0;
     }
 
     private void resolveFailed(RefusalReason reason, String detail) {
@@ -291,7 +378,7 @@ final class Connection implements Tunnel {
         state = State.TUNNEL;
         lastActivity = System.nanoTime();
         connectNanos = lastActivity - connectStartNanos;
-        ctx.leftHandshake(clientAddress);
+        ctx.leftHandshake(peer);
         ctx.counters.routed.increment();
         ctx.counters.liveTunnels.incrementAndGet();
         ctx.events.opened(this);
@@ -374,10 +461,11 @@ final class Connection implements Tunnel {
         }
         State was = state;
         state = State.CLOSED;
-        ctx.leftHandshake(clientAddress);
+        ctx.leftHandshake(peer);
         if (holdsSlot) {
             ctx.releaseTunnel();
         }
+        releaseClient();
         if (was == State.RESOLVING && cancelLookup != null) {
             cancelLookup.run();
         }
@@ -405,6 +493,7 @@ final class Connection implements Tunnel {
         closeReason = reason;
         ctx.counters.liveTunnels.decrementAndGet();
         ctx.releaseTunnel();
+        releaseClient();
         releaseBuffers();
         closeQuietly(client, abortive);
         closeQuietly(target, abortive);

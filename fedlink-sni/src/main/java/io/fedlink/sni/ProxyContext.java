@@ -22,6 +22,7 @@ final class ProxyContext {
     final ProxyCounters counters = new ProxyCounters();
     final TunnelEvents events;
     final BufferPool.Budget budget;
+    final ClientLimits clientLimits;
     private final Resolver resolver;
     private final AtomicLong ids = new AtomicLong();
     private final Map<InetAddress, Integer> perClient = new ConcurrentHashMap<>();
@@ -30,6 +31,8 @@ final class ProxyContext {
         this.config = config;
         this.events = new TunnelEvents(config.listener(), "fedlink-sni-log-" + port);
         this.budget = BufferPool.Budget.of(config.maxBufferMemory());
+        this.clientLimits = new ClientLimits(config.maxConnectionsPerClient(), config.connectionRatePerClient(),
+                ClientLimits.MAX_ENTRIES);
         this.resolver = new Resolver(config.resolver(), "fedlink-sni-resolver-" + port);
     }
 

@@ -33,7 +33,8 @@ final class ProxyCounters {
         if (reason == RefusalReason.CONNECT_FAILED || reason == RefusalReason.CONNECT_TIMEOUT) {
             connectFailures.increment();
         }
-        if (reason == RefusalReason.HELLO_TIMEOUT || reason == RefusalReason.CONNECT_TIMEOUT) {
+        if (reason == RefusalReason.HELLO_TIMEOUT || reason == RefusalReason.CONNECT_TIMEOUT
+                || reason == RefusalReason.PROXY_HEADER_TIMEOUT) {
             timeouts.increment();
         }
     }

@@ -1,7 +1,6 @@
 package io.fedlink.sni;
 
 import io.fedlink.api.ProxyProtocol;
-import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -11,7 +10,7 @@ import java.nio.charset.StandardCharsets;
  * tunnel, before the ClientHello.
  */
 final class ProxyProtocolHeader {
-    private static final byte[] V2_SIGNATURE = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
+    static final byte[] V2_SIGNATURE = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
 
     private ProxyProtocolHeader() {}
 
@@ -25,28 +24,54 @@ final class ProxyProtocolHeader {
     }
 
     private static byte[] v1(InetSocketAddress client, InetSocketAddress proxy) {
-        boolean v4 = client.getAddress() instanceof Inet4Address && proxy.getAddress() instanceof Inet4Address;
-        boolean v6 = !(client.getAddress() instanceof Inet4Address) && !(proxy.getAddress() instanceof Inet4Address);
-        String line = v4 || v6
-                ? "PROXY " + (v4 ? "TCP4 " : "TCP6 ") + client.getAddress().getHostAddress() + " "
+        byte[] src = client.getAddress().getAddress();
+        byte[] dst = proxy.getAddress().getAddress();
+        String line = src.length == dst.length
+                ? "PROXY " + (src.length == 4 ? "TCP4 " : "TCP6 ") + client.getAddress().getHostAddress() + " "
                         + proxy.getAddress().getHostAddress() + " " + client.getPort() + " " + proxy.getPort() + "\r\n"
-                : "PROXY UNKNOWN\r\n";
+                : "PROXY TCP6 " + v6Text(widened(src)) + " " + v6Text(widened(dst)) + " " + client.getPort() + " "
+                        + proxy.getPort() + "\r\n";
         return line.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /**
+     * Both addresses in one family: an IPv4 address next to an IPv6 one becomes IPv4-mapped IPv6 (as a client
+     * address from an incoming PROXY header of the other family than the proxy's own socket may be).
+     */
+    private static byte[] widened(byte[] address) {
+        if (address.length == 16) {
+            return address;
+        }
+        byte[] v6 = new byte[16];
+        v6[10] = (byte) 0xFF;
+        v6[11] = (byte) 0xFF;
+        System.arraycopy(address, 0, v6, 12, 4);
+        return v6;
+    }
+
+    /** Colon-hex text of 16 address bytes (the JDK would print a mapped address as IPv4). */
+    private static String v6Text(byte[] a) {
+        StringBuilder sb = new StringBuilder(39);
+        for (int i = 0; i < 16; i += 2) {
+            sb.append(i == 0 ? "" : ":").append(Integer.toHexString((a[i] & 0xFF) << 8 | a[i + 1] & 0xFF));
+        }
+        return sb.toString();
     }
 
     private static byte[] v2(InetSocketAddress client, InetSocketAddress proxy) {
         byte[] src = client.getAddress().getAddress();
         byte[] dst = proxy.getAddress().getAddress();
-        boolean same = src.length == dst.length;
-        int addrLen = !same ? 0 : src.length == 4 ? 12 : 36;
-        ByteBuffer b = ByteBuffer.allocate(16 + addrLen);
-        b.put(V2_SIGNATURE);
-        b.put((byte) (same ? 0x21 : 0x20)); // version 2, PROXY (or LOCAL when families differ)
-        b.put((byte) (!same ? 0x00 : src.length == 4 ? 0x11 : 0x21)); // TCP over IPv4 / IPv6
-        b.putShort((short) addrLen);
-        if (same) {
-            b.put(src).put(dst).putShort((short) client.getPort()).putShort((short) proxy.getPort());
+        if (src.length != dst.length) {
+            src = widened(src);
+            dst = widened(dst);
         }
+        boolean v4 = src.length == 4;
+        ByteBuffer b = ByteBuffer.allocate(16 + (v4 ? 12 : 36));
+        b.put(V2_SIGNATURE);
+        b.put((byte) 0x21); // version 2, PROXY
+        b.put((byte) (v4 ? 0x11 : 0x21)); // TCP over IPv4 / IPv6
+        b.putShort((short) (v4 ? 12 : 36));
+        b.put(src).put(dst).putShort((short) client.getPort()).putShort((short) proxy.getPort());
         return b.array();
     }
 }

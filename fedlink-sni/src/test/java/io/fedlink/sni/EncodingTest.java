@@ -22,8 +22,9 @@ class EncodingTest {
         assertEquals("PROXY TCP6 ::1 ::1 40000 443\r\n", new String(ProxyProtocolHeader.encode(ProxyProtocol.V1,
                 new InetSocketAddress("::1", 40000), new InetSocketAddress("::1", 443)), StandardCharsets.US_ASCII)
                 .replace("0:0:0:0:0:0:0:1", "::1"));
-        assertEquals("PROXY UNKNOWN\r\n", new String(ProxyProtocolHeader.encode(ProxyProtocol.V1,
-                new InetSocketAddress("::1", 40000), PROXY), StandardCharsets.US_ASCII));
+        assertEquals("PROXY TCP6 0:0:0:0:0:0:0:1 0:0:0:0:0:ffff:7f00:1 40000 443\r\n", new String(
+                ProxyProtocolHeader.encode(ProxyProtocol.V1, new InetSocketAddress("::1", 40000), PROXY),
+                StandardCharsets.US_ASCII), "mixed families (a client from an incoming PROXY header): IPv4-mapped");
         assertEquals(0, ProxyProtocolHeader.encode(ProxyProtocol.NONE, CLIENT, PROXY).length);
     }
 
@@ -31,9 +32,10 @@ class EncodingTest {
     void proxyProtocolV2() {
         assertEquals("0d0a0d0a000d0a515549540a" + "21" + "11" + "000c" + "7f000002" + "7f000001" + "9c40" + "01bb",
                 HexFormat.of().formatHex(ProxyProtocolHeader.encode(ProxyProtocol.V2, CLIENT, PROXY)));
-        assertEquals("0d0a0d0a000d0a515549540a" + "20" + "00" + "0000", HexFormat.of().formatHex(
+        assertEquals("0d0a0d0a000d0a515549540a" + "21" + "21" + "0024" + "00000000000000000000000000000001"
+                + "00000000000000000000ffff7f000001" + "0001" + "01bb", HexFormat.of().formatHex(
                 ProxyProtocolHeader.encode(ProxyProtocol.V2, new InetSocketAddress("::1", 1), PROXY)),
-                "mixed families: LOCAL, no addresses");
+                "mixed families (a client from an incoming PROXY header): IPv4-mapped IPv6");
     }
 
     @Test

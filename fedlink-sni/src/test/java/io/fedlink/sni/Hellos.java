@@ -128,4 +128,16 @@ final class Hellos {
         out.write(v >> 8);
         out.write(v);
     }
+
+    /** The ASCII bytes of {@code s}. */
+    static byte[] ascii(String s) {
+        return s.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
+    /** {@code a} followed by {@code b}. */
+    static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
 }
