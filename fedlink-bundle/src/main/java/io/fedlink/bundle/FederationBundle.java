@@ -8,6 +8,7 @@ import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pulsar.BrokerTlsConfig;
 import io.fedlink.pulsar.PulsarRouteTable;
 import io.fedlink.pulsar.TlsFiles;
+import io.fedlink.sni.SafeYaml;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,10 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
-import org.yaml.snakeyaml.error.YAMLException;
 
 /**
  * A whole FATE star network from one description: one folder per host, as the FATE "Exchange with Pulsar" guide
@@ -101,13 +99,7 @@ public final class FederationBundle implements Bundle {
 
     /** Parses a description; refuses unknown keys, duplicate keys, bad names, ports and duplicate parties. */
     public static Description parse(String yaml) {
-        Object root;
-        try {
-            root = yaml().load(yaml);
-        } catch (YAMLException e) {
-            throw new IllegalArgumentException("not valid YAML: " + String.valueOf(e.getMessage()).lines().findFirst()
-                    .orElse(""), e);
-        }
+        Object root = SafeYaml.load(yaml);
         Map<?, ?> top = mapping("the description", root, TOP_KEYS);
         String domain = HostNames.canonicalDnsName(text("domain", top.get("domain")));
         Map<?, ?> proxy = mapping("proxy", top.get("proxy"), PROXY_KEYS);
@@ -134,15 +126,6 @@ public final class FederationBundle implements Bundle {
         Description d = new Description(domain, dialled, listen, parties);
         operatorTable(d); // validates every address as the route table reader does
         return d;
-    }
-
-    /** A safe loader: no custom types, duplicate keys refused, aliases and size capped. */
-    private static Yaml yaml() {
-        LoaderOptions limits = new LoaderOptions();
-        limits.setAllowDuplicateKeys(false);
-        limits.setMaxAliasesForCollections(10);
-        limits.setCodePointLimit(1 << 20);
-        return new Yaml(new SafeConstructor(limits));
     }
 
     private static Map<?, ?> mapping(String where, Object o, Set<String> keys) {

@@ -2,6 +2,7 @@ package io.fedlink.pulsar;
 
 import io.fedlink.api.Endpoint;
 import io.fedlink.api.HostNames;
+import io.fedlink.sni.SafeYaml;
 import io.fedlink.api.PartyIds;
 import io.fedlink.api.RouteTable;
 import java.io.IOException;
@@ -12,10 +13,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
-import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
-import org.yaml.snakeyaml.error.YAMLException;
 
 /**
  * FATE's {@code conf/pulsar_route_table.yaml}, read as FATE reads it: per-party entries keyed by party id with
@@ -82,18 +80,7 @@ public final class PulsarRouteTable {
 
     /** Parses route table text. */
     public static PulsarRouteTable parse(String yaml) {
-        LoaderOptions options = new LoaderOptions();
-        options.setAllowDuplicateKeys(false);
-        options.setMaxAliasesForCollections(10);
-        options.setCodePointLimit(1 << 20);
-        Object root;
-        try {
-            root = new Yaml(new SafeConstructor(options)).load(yaml);
-        } catch (YAMLException e) {
-            String m = String.valueOf(e.getMessage());
-            throw new IllegalArgumentException("not valid YAML: " + (m.contains("\n") ? m.substring(0, m.indexOf('\n'))
-                    : m), e);
-        }
+        Object root = SafeYaml.load(yaml);
         if (!(root instanceof Map<?, ?> top)) {
             throw new IllegalArgumentException("expected a mapping of party ids (and 'default') to entries");
         }

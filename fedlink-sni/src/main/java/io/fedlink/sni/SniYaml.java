@@ -14,10 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
-import org.yaml.snakeyaml.error.YAMLException;
 
 /**
  * Reads (and {@link #write writes}) the Apache Traffic Server {@code sni.yaml} subset that describes blind tunnels, so a Traffic Server user
@@ -67,16 +64,7 @@ public final class SniYaml {
 
     /** Parses route-file text; see the class comment for what is refused. */
     public static RouteTable parse(String yaml) {
-        LoaderOptions options = new LoaderOptions();
-        options.setAllowDuplicateKeys(false);
-        options.setMaxAliasesForCollections(10);
-        options.setCodePointLimit(MAX_FILE_BYTES);
-        Object root;
-        try {
-            root = new Yaml(new SafeConstructor(options)).load(yaml);
-        } catch (YAMLException e) {
-            throw new IllegalArgumentException("not valid YAML: " + firstLine(e.getMessage()), e);
-        }
+        Object root = SafeYaml.load(yaml, MAX_FILE_BYTES);
         if (!(root instanceof Map<?, ?> top) || !(top.get("sni") instanceof List<?> entries)) {
             throw new IllegalArgumentException("expected a top-level 'sni:' list of entries");
         }
@@ -191,13 +179,5 @@ public final class SniYaml {
             throw new IllegalArgumentException(key + " must be a string");
         }
         return String.valueOf(v).strip();
-    }
-
-    private static String firstLine(String s) {
-        if (s == null) {
-            return "";
-        }
-        int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
     }
 }
