@@ -302,7 +302,7 @@ public final class PulsarSync implements AutoCloseable {
 
         /**
          * Reads the federation, starts following it and runs the first pass in the background (see
-         * {@link #stats()}); {@link PulsarSync#once} is the one-pass alternative.
+         * {@link PulsarSync#stats()}); {@link PulsarSync#once} is the one-pass alternative.
          *
          * @throws RegistryUnavailableException when etcd is unreachable
          * @throws IllegalStateException        when etcd refuses the read (permission denied)
