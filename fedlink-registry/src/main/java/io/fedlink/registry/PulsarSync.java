@@ -29,9 +29,9 @@ import org.slf4j.LoggerFactory;
  * through {@link FederationAdmin}. A party in the registry gets a cluster entry with FATE's metadata for a party
  * behind the proxy ({@code pulsar+ssl://<id>.<domain>:<default TLS port>} through {@code pulsar+ssl://<proxy>}, SNI),
  * created when missing and updated when the domain, the proxy or the default ports change (a party's own host and
- * ports are the proxy's business: they change its route, not the cluster entry); a party gone from the registry is taken out
- * (every {@code fl-tenant} namespace stops replicating to it, then its cluster is deleted). The local party is
- * never touched (its broker registers itself).
+ * ports are the proxy's business: they change its route, not the cluster entry); a party gone from the registry is
+ * taken out (every {@code fl-tenant} namespace stops replicating to it, then its cluster is deleted). The local party
+ * is never touched (its broker registers itself).
  *
  * <ul>
  *   <li>The registry is followed by an {@link EtcdRouteSource} (its read, watch, resync and reachability probe), so
@@ -302,7 +302,7 @@ public final class PulsarSync implements AutoCloseable {
 
         /**
          * Reads the federation, starts following it and runs the first pass in the background (see
-         * {@link #stats()}); {@link PulsarSync#once} is the one-pass alternative.
+         * {@link PulsarSync#stats()}); {@link PulsarSync#once} is the one-pass alternative.
          *
          * @throws RegistryUnavailableException when etcd is unreachable
          * @throws IllegalStateException        when etcd refuses the read (permission denied)
