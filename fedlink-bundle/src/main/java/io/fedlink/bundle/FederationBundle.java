@@ -35,8 +35,8 @@ import org.yaml.snakeyaml.Yaml;
  * <p>Writes {@code proxy/sni.yaml} (each party's name to its broker's TLS port) and {@code proxy/fedlink-proxy.service}
  * (a systemd unit example), and per party {@code party-<id>/}: {@code cert.pem} (CN and DNS
  * {@code <id>.<domain>}, server and client), {@code key.pem} (PKCS#8, mode 0600), {@code ca.pem},
- * {@code standalone-tls.conf} (the broker's TLS lines, {@link BrokerTlsConfig}, mutual TLS required) and
- * {@code pulsar_route_table.yaml} (itself, and every other party through the proxy). Keys are never printed.
+ * {@code standalone-tls.conf} (the broker's cluster name and TLS lines, {@link BrokerTlsConfig}, mutual TLS
+ * required) and {@code pulsar_route_table.yaml} (itself, and every other party through the proxy). Keys are never printed.
  */
 public final class FederationBundle implements Bundle {
     private static final Set<String> TOP_KEYS = Set.of("domain", "proxy", "parties");
@@ -198,8 +198,10 @@ public final class FederationBundle implements Bundle {
             Path at = installDir != null ? installDir : partyDir.toAbsolutePath();
             TlsFiles installed = new TlsFiles(at, at.resolve("ca.pem"), at.resolve("cert.pem"), at.resolve("key.pem"));
             BundleWriter w = new BundleWriter(partyDir);
-            w.plain("standalone-tls.conf", "# Broker TLS of party " + p.id() + ", written by fedlink: append to "
-                    + "conf/standalone.conf.\n" + BrokerTlsConfig.text(BrokerTlsConfig.lines(installed, true)));
+            w.plain("standalone-tls.conf", "# Broker TLS and cluster name of party " + p.id() + ", written by fedlink:"
+                    + " append to conf/standalone.conf (clusterName = party id: no replicator name collision).\n"
+                    + BrokerTlsConfig.text(BrokerTlsConfig.clusterLines(p.id()))
+                    + BrokerTlsConfig.text(BrokerTlsConfig.lines(installed, true)));
             w.plain("pulsar_route_table.yaml", "# Party " + p.id() + "'s FATE route table, written by fedlink.\n"
                     + partyEntry(p) + "default:\n  proxy: \"" + description.proxy() + "\"\n  domain: \""
                     + description.domain() + "\"\n");

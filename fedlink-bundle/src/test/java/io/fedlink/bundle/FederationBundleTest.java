@@ -55,7 +55,8 @@ class FederationBundleTest {
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(p.resolve("key.pem"))));
         assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(p)));
         String conf = Files.readString(p.resolve("standalone-tls.conf"));
-        for (String line : List.of("tlsCertificateFilePath=" + p.toAbsolutePath().resolve("cert.pem"),
+        for (String line : List.of("clusterName=" + p.getFileName().toString().substring("party-".length()),
+                "tlsCertificateFilePath=" + p.toAbsolutePath().resolve("cert.pem"),
                 "tlsKeyFilePath=" + p.toAbsolutePath().resolve("key.pem"), "tlsRequireTrustedClientCertOnConnect=true",
                 "tlsAllowInsecureConnection=false", "tlsHostnameVerificationEnabled=true")) {
             assertTrue(conf.lines().anyMatch(line::equals), line + " missing from\n" + conf);
