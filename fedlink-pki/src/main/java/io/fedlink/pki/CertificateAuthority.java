@@ -24,6 +24,7 @@ import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.CRLNumber;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
@@ -178,8 +179,11 @@ public final class CertificateAuthority {
         request.uris().forEach(u -> sans.add(new GeneralName(GeneralName.uniformResourceIdentifier, u.toString())));
         CertificateBuilder b = new CertificateBuilder(certificate(), subject, subjectKey, window[0], window[1])
                 .extension(Extension.basicConstraints, true, new BasicConstraints(false))
-                .extension(Extension.keyUsage, true, ProfileRules.keyUsage(subjectKey))
-                .extension(Extension.extendedKeyUsage, false, ProfileRules.extendedKeyUsage(request.profile()));
+                .extension(Extension.keyUsage, true, ProfileRules.keyUsage(request, subjectKey));
+        ExtendedKeyUsage eku = ProfileRules.extendedKeyUsage(request);
+        if (eku != null) { // none only for Consul's cli certificate, as Consul writes it
+            b.extension(Extension.extendedKeyUsage, false, eku);
+        }
         if (!sans.isEmpty()) { // critical when the subject is empty (RFC 5280 4.2.1.6)
             b.extension(Extension.subjectAlternativeName, cn == null, new GeneralNames(sans.toArray(GeneralName[]::new)));
         }

@@ -9,6 +9,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
 
 /**
  * What to put in an end-entity certificate: a {@link Profile}, names (DNS, IP, URI), a common name, a key type and
@@ -18,6 +19,7 @@ import java.util.Set;
  * CertificateRequest.party("10000", "fate.org")                 // CN and SAN 10000.fate.org, server + client
  * CertificateRequest.server("broker.example").ip("127.0.0.1").days(825)
  * CertificateRequest.consulServer("dc1", "consul")              // server.dc1.consul, localhost, 127.0.0.1
+ * CertificateRequest.consulCli("dc1", "consul")                 // cli.dc1.consul, localhost, no EKU (as Consul)
  * }</pre>
  *
  * <p>Names are validated when added: a DNS name must be an LDH name (a server certificate may use a {@code *.}
@@ -39,6 +41,8 @@ public final class CertificateRequest {
     private int days = DEFAULT_DAYS;
     private Instant notBefore;
     private Instant notAfter;
+    /** Consul's extended key usage, in Consul's order (empty: none); null for every other request. */
+    private List<KeyPurposeId> consulExtendedKeyUsage;
 
     private CertificateRequest(Profile profile) {
         this.profile = Objects.requireNonNull(profile, "profile");
@@ -80,19 +84,38 @@ public final class CertificateRequest {
         return peer(partyId + "." + HostNames.canonicalDnsName(domain));
     }
 
-    /** Consul's {@code tls cert create -server -dc <dc>}: {@code server.<dc>.<domain>}, localhost, 127.0.0.1. */
+    /**
+     * Consul's {@code tls cert create -server -dc <dc>}: {@code server.<dc>.<domain>}, localhost, 127.0.0.1,
+     * serverAuth + clientAuth. Like every Consul shortcut, key usage is digitalSignature + keyEncipherment whatever
+     * the key (Consul's {@code tlsutil.GenerateCert}).
+     */
     public static CertificateRequest consulServer(String datacenter, String domain) {
-        return peer("server." + datacenter + "." + domain, "localhost").ip("127.0.0.1");
+        return consul(Profile.PEER, "server", datacenter, domain, KeyPurposeId.id_kp_serverAuth,
+                KeyPurposeId.id_kp_clientAuth).ip("127.0.0.1");
     }
 
-    /** Consul's {@code tls cert create -client -dc <dc>}: {@code client.<dc>.<domain>}, localhost, 127.0.0.1. */
+    /**
+     * Consul's {@code tls cert create -client -dc <dc>}: {@code client.<dc>.<domain>}, localhost, 127.0.0.1,
+     * clientAuth + serverAuth (Consul's order).
+     */
     public static CertificateRequest consulClient(String datacenter, String domain) {
-        return peer("client." + datacenter + "." + domain, "localhost").ip("127.0.0.1");
+        return consul(Profile.PEER, "client", datacenter, domain, KeyPurposeId.id_kp_clientAuth,
+                KeyPurposeId.id_kp_serverAuth).ip("127.0.0.1");
     }
 
-    /** Consul's {@code tls cert create -cli -dc <dc>}: {@code cli.client.<dc>.<domain>}, localhost. */
+    /**
+     * Consul's {@code tls cert create -cli -dc <dc>}: {@code cli.<dc>.<domain>}, localhost, and, as Consul writes
+     * it, no extended key usage (so, unlike {@link #cli}, not limited to clientAuth).
+     */
     public static CertificateRequest consulCli(String datacenter, String domain) {
-        return of(Profile.CLI).dns("cli.client." + datacenter + "." + domain, "localhost");
+        return consul(Profile.CLI, "cli", datacenter, domain);
+    }
+
+    private static CertificateRequest consul(Profile profile, String role, String datacenter, String domain,
+            KeyPurposeId... extendedKeyUsage) {
+        CertificateRequest r = of(profile).dns(role + "." + datacenter + "." + domain, "localhost");
+        r.consulExtendedKeyUsage = List.of(extendedKeyUsage);
+        return r;
     }
 
     /** Adds DNS subject alternative names. */
@@ -184,6 +207,11 @@ public final class CertificateRequest {
     /** The profile. */
     public Profile profile() {
         return profile;
+    }
+
+    /** Consul's extended key usage for the Consul shortcuts (empty: none), else null (the profile's). */
+    List<KeyPurposeId> consulExtendedKeyUsage() {
+        return consulExtendedKeyUsage;
     }
 
     /** The DNS names, in order added. */

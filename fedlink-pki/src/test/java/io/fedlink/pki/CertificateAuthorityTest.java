@@ -56,17 +56,6 @@ class CertificateAuthorityTest {
     }
 
     @Test
-    void consulShortcuts() throws Exception {
-        CertificateAuthority consul = CertificateAuthority.builder().commonName("Consul Agent CA").create();
-        X509Certificate server = consul.issue(CertificateRequest.consulServer("dc1", "consul")).certificate();
-        assertEquals("CN=server.dc1.consul", server.getSubjectX500Principal().getName());
-        assertEquals(List.of(List.of(2, "server.dc1.consul"), List.of(2, "localhost"), List.of(7, "127.0.0.1")),
-                List.copyOf(server.getSubjectAlternativeNames()));
-        X509Certificate cli = consul.issue(CertificateRequest.consulCli("dc1", "consul")).certificate();
-        assertEquals(List.of("1.3.6.1.5.5.7.3.2"), cli.getExtendedKeyUsage());
-    }
-
-    @Test
     void nameConstraintsAreEnforcedAndWritten() throws Exception {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> FATE.issue(CertificateRequest.server("10000.fate.org", "evil.com")));
