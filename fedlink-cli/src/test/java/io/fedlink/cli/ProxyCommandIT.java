@@ -99,6 +99,16 @@ class ProxyCommandIT {
         }
     }
 
+    /**
+     * Replaces the route file as the README tells operators to (write beside it, then rename over it), so the proxy
+     * never sees a truncated file whatever the machine's load.
+     */
+    private static void replace(Path file, String text) throws IOException {
+        Path tmp = Files.writeString(file.resolveSibling(file.getFileName() + ".tmp"), text);
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
     private static int freePort() throws IOException {
         try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return free.getLocalPort();
@@ -155,13 +165,13 @@ class ProxyCommandIT {
         awaitMetric(metrics, "fedlink_tunnels_closed_total{reason=\"completed\"} 1.0");
         awaitMetric(metrics, "fedlink_tunnels_opened_total{route=\"10000.fate.org\"} 1.0");
 
-        Files.writeString(routes, "sni:\n- fqdn: 10000.fate.org\n  tunnel_route: 127.0.0.1:" + b + "\n"
+        replace(routes, "sni:\n- fqdn: 10000.fate.org\n  tunnel_route: 127.0.0.1:" + b + "\n"
                 + "- fqdn: '*.eu.fate.org'\n  tunnel_route: 127.0.0.1:" + a + "\n");
         awaitLog("reloaded " + routes + ": 2 routes");
         assertEquals("B", ask(port, "10000.fate.org"));
         assertEquals("A", ask(port, "x.eu.fate.org"));
 
-        Files.writeString(routes, "sni:\n- fqdn: bad_name\n  tunnel_route: 127.0.0.1:" + a + "\n");
+        replace(routes, "sni:\n- fqdn: bad_name\n  tunnel_route: 127.0.0.1:" + a + "\n");
         awaitLog("refused to reload " + routes + "; keeping the previous 2 routes");
         assertTrue(log.stream().anyMatch(l -> l.contains("sni[0] (fqdn 'bad_name')")), log.toString());
         assertEquals("B", ask(port, "10000.fate.org"), "the old table stays in force");
