@@ -150,6 +150,10 @@ public final class ProxyMetrics implements TunnelListener, MultiCollector {
         RouteSeries s = labels.of(tunnel.serverName());
         s.opened.increment();
         s.setup.observe((System.currentTimeMillis() - tunnel.openedAt().toEpochMilli()) * 1000);
+        long connect = tunnel.connectNanos();
+        if (connect >= 0) { // -1: a transport that does not measure it
+            s.connect.observe(connect / 1000);
+        }
     }
 
     @Override
@@ -210,6 +214,8 @@ public final class ProxyMetrics implements TunnelListener, MultiCollector {
                 r -> r.duration));
         out.add(histogram("fedlink_tunnel_setup_seconds", "From accepting the client to the target connection"
                 + " (ClientHello, lookup and connect), by route entry.", all, r -> r.setup));
+        out.add(histogram("fedlink_connect_seconds", "From starting the connect to the target (name lookup"
+                + " included) until it was established, by route entry.", all, r -> r.connect));
         collectRoutes(out);
         return new MetricSnapshots(out);
     }

@@ -23,6 +23,7 @@ final class RouteSeries {
     final LongAdder bytesToClient = new LongAdder();
     final LatencyHistogram duration = new LatencyHistogram(DURATION_BOUNDS);
     final LatencyHistogram setup = new LatencyHistogram(SETUP_BOUNDS);
+    final LatencyHistogram connect = new LatencyHistogram(SETUP_BOUNDS);
 
     RouteSeries(String route) {
         this.route = route;

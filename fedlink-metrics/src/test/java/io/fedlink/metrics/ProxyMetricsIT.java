@@ -192,6 +192,8 @@ class ProxyMetricsIT {
         assertEquals(exactTunnels, s.value("fedlink_tunnel_duration_seconds_bucket", "route", "10000.fate.org",
                 "le", "+Inf"));
         assertEquals(wildTunnels, s.value("fedlink_tunnel_setup_seconds_count", "route", "*.fate.org"));
+        assertEquals(wildTunnels, s.value("fedlink_connect_seconds_count", "route", "*.fate.org"));
+        assertEquals(exactTunnels, s.value("fedlink_connect_seconds_bucket", "route", "10000.fate.org", "le", "+Inf"));
         assertEquals(2, s.value("fedlink_route_table_entries"));
         assertEquals(1, s.value("fedlink_route_table_version"));
         assertEquals(1, s.value("fedlink_ready"));
