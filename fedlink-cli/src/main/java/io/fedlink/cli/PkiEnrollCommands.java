@@ -1,6 +1,6 @@
 package io.fedlink.cli;
 
-import io.fedlink.api.HostNames;
+import io.fedlink.api.Endpoint;
 import io.fedlink.api.PemCodec;
 import io.fedlink.api.SecureFiles;
 import io.fedlink.api.TlsMaterial;
@@ -140,18 +140,17 @@ final class PkiEnrollCommands {
         }
     }
 
+    /** The {@code --listen} address: an IP literal and a port (parsed as {@link Endpoint}; never a name lookup). */
     static InetSocketAddress address(String hostPort) {
-        int colon = hostPort.lastIndexOf(':');
-        String host = colon < 0 ? "" : hostPort.substring(0, colon).replace("[", "").replace("]", "");
         try {
-            int port = Integer.parseInt(hostPort.substring(colon + 1));
-            if (!HostNames.isIpLiteral(host) || port < 0 || port > 65535) {
-                throw new NumberFormatException();
+            InetSocketAddress a = Endpoint.parse(hostPort).toSocketAddress();
+            if (!a.isUnresolved()) {
+                return a;
             }
-            return new InetSocketAddress(HostNames.canonicalIpLiteral(host), port);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("invalid --listen '" + hostPort + "': use IP:PORT, e.g. 0.0.0.0:8443");
+        } catch (IllegalArgumentException e) {
+            // named below, with the fix
         }
+        throw new IllegalArgumentException("invalid --listen '" + hostPort + "': use IP:PORT, e.g. 0.0.0.0:8443");
     }
 
     @Command(name = "enroll", mixinStandardHelpOptions = true,
