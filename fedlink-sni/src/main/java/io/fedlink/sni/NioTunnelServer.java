@@ -1,6 +1,7 @@
 package io.fedlink.sni;
 
 import io.fedlink.api.RouteTable;
+import io.fedlink.api.TargetStatus;
 import io.fedlink.api.Tunnel;
 import io.fedlink.api.TunnelServer;
 import io.fedlink.api.TunnelServerConfig;
@@ -30,6 +31,7 @@ final class NioTunnelServer implements TunnelServer {
     private final Thread acceptThread;
     private final AtomicBoolean closing = new AtomicBoolean();
     private final ObjectName mbeanName;
+    private final HealthChecker checker;
     private volatile Throwable failure;
     private volatile boolean closed;
 
@@ -53,10 +55,16 @@ final class NioTunnelServer implements TunnelServer {
                 "fedlink-sni-accept-" + port);
         this.acceptThread.setDaemon(true);
         this.mbeanName = ProxyMBean.register(this, ctx, localAddress);
+        this.checker = config.healthCheckInterval().isZero() ? null : new HealthChecker(ctx.health,
+                () -> ctx.health.groups(ctx.routes()), config.resolver(), config.healthCheckInterval(),
+                config.connectTimeout(), "fedlink-sni-check-" + port);
         for (EventLoop l : loops) {
             l.start();
         }
         acceptThread.start();
+        if (checker != null) {
+            checker.start();
+        }
         log.info("SNI proxy listening on {} with {} event loops, {} routes and {} MiB of copy buffers", localAddress,
                 loops.length, routes().size(), ctx.budget.limit() >> 20);
     }
@@ -102,6 +110,11 @@ final class NioTunnelServer implements TunnelServer {
     @Override
     public TunnelStats stats() {
         return ctx.counters.snapshot();
+    }
+
+    @Override
+    public List<TargetStatus> targets() {
+        return ctx.health.status(ctx.routes());
     }
 
     @Override
@@ -157,6 +170,9 @@ final class NioTunnelServer implements TunnelServer {
     }
 
     private void shutdownLoops() throws InterruptedException {
+        if (checker != null) {
+            checker.stop();
+        }
         for (EventLoop l : loops) {
             l.closeAll();
             l.stop();
@@ -165,6 +181,9 @@ final class NioTunnelServer implements TunnelServer {
             l.join(5_000);
         }
         acceptThread.join(5_000);
+        if (checker != null) {
+            checker.join(5_000);
+        }
         ProxyMBean.unregister(mbeanName);
         closed = true;
         synchronized (this) {
