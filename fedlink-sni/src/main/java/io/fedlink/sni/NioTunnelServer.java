@@ -56,7 +56,7 @@ final class NioTunnelServer implements TunnelServer {
         this.acceptThread.setDaemon(true);
         this.mbeanName = ProxyMBean.register(this, ctx, localAddress);
         this.checker = config.healthCheckInterval().isZero() ? null : new HealthChecker(ctx.health,
-                () -> ctx.health.groups(ctx.routes()), config.resolver(), config.healthCheckInterval(),
+                ctx.health::groups, config.resolver(), config.healthCheckInterval(),
                 config.connectTimeout(), "fedlink-sni-check-" + port);
         for (EventLoop l : loops) {
             l.start();
@@ -114,7 +114,7 @@ final class NioTunnelServer implements TunnelServer {
 
     @Override
     public List<TargetStatus> targets() {
-        return ctx.health.status(ctx.routes());
+        return ctx.health.status();
     }
 
     @Override

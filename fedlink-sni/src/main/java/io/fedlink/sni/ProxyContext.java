@@ -34,7 +34,7 @@ final class ProxyContext {
         this.budget = BufferPool.Budget.of(config.maxBufferMemory());
         this.clientLimits = new ClientLimits(config.maxConnectionsPerClient(), config.connectionRatePerClient(),
                 ClientLimits.MAX_ENTRIES);
-        this.health = new TargetHealth(config, events);
+        this.health = new TargetHealth(config, events, this::routes);
         this.resolver = new Resolver(config.resolver(), "fedlink-sni-resolver-" + port);
     }
 

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
 
 /**
  * The health of every target of the routes in force, and the choice of a target for a new connection.
@@ -35,13 +36,16 @@ final class TargetHealth {
     private final long ejectionNanos;
     private final long trialNanos;
     private final TunnelEvents events;
+    private final Supplier<RouteTable> inForce;
     private volatile Snapshot snapshot = new Snapshot(null, new IdentityHashMap<>(), null, Map.of());
 
-    TargetHealth(TunnelServerConfig config, TunnelEvents events) {
+    /** Health for the routes {@code inForce} gives (the server's current table). */
+    TargetHealth(TunnelServerConfig config, TunnelEvents events, Supplier<RouteTable> inForce) {
         this.threshold = config.targetFailures();
         this.ejectionNanos = config.targetEjection().toNanos();
         this.trialNanos = config.connectTimeout().toNanos();
         this.events = events;
+        this.inForce = inForce;
     }
 
     /** The groups of one route table: by route identity, and the no-server-name route apart. */
@@ -229,17 +233,18 @@ final class TargetHealth {
     Group of(RouteTable table, PartyRoute route, boolean noName) {
         Snapshot s = snapshot;
         if (s.table != table) {
-            s = refresh(table);
+            s = refresh();
         }
         Group g = noName ? s.noServerName : s.byRoute.get(route);
-        if (g == null || g.route != route) { // a table not (or no longer) in force: state of its own, not kept
+        if (s.table != table || g == null || g.route != route) { // a table swapped out meanwhile: state not kept
             return group(route, noName ? NO_SERVER_NAME : route.serverName(), new HashMap<>(), Map.of());
         }
         return g;
     }
 
-    /** The groups of {@code table}, reusing the state of every route entry and target that stays. */
-    private synchronized Snapshot refresh(RouteTable table) {
+    /** The groups of the table in force, reusing the state of every route entry and target that stays. */
+    private synchronized Snapshot refresh() {
+        RouteTable table = inForce.get(); // read under the lock: a refresh never goes back to an older table
         Snapshot old = snapshot;
         if (old.table == table) {
             return old;
@@ -268,11 +273,12 @@ final class TargetHealth {
         return new Group(r, states);
     }
 
-    /** Every target state of {@code table} (made current), in route order, the no-server-name route last. */
-    List<Group> groups(RouteTable table) {
-        Snapshot s = snapshot.table == table ? snapshot : refresh(table);
+    /** The groups of the table in force, in route order, the no-server-name route last. */
+    List<Group> groups() {
+        RouteTable table = inForce.get();
+        Snapshot s = snapshot.table == table ? snapshot : refresh();
         List<Group> out = new ArrayList<>();
-        for (PartyRoute r : table.routes()) {
+        for (PartyRoute r : s.table.routes()) {
             out.add(s.byRoute.get(r));
         }
         if (s.noServerName != null) {
@@ -282,9 +288,9 @@ final class TargetHealth {
     }
 
     /** The read-only view for {@link io.fedlink.api.TunnelServer#targets()}. */
-    List<TargetStatus> status(RouteTable table) {
+    List<TargetStatus> status() {
         List<TargetStatus> out = new ArrayList<>();
-        for (Group g : groups(table)) {
+        for (Group g : groups()) {
             for (State st : g.states) {
                 out.add(new TargetStatus(st.route, st.target, st.up(), st.consecutiveFailures(), st.failures.sum(),
                         st.connections.get()));
