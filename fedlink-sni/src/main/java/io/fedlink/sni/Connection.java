@@ -21,7 +21,7 @@ import java.time.Instant;
  * One client connection and, once routed, its target connection: the state machine
  * {@code HELLO -> RESOLVING -> CONNECTING -> TUNNEL -> CLOSED}; the bytes of a tunnel move in its {@link CopyLoop}.
  * A route with several targets may go through {@code RESOLVING}/{@code CONNECTING} once per target, each attempt
- * with an equal share of what is left of the connect deadline; the ClientHello is sent only once connected, so
+ * but the last with half of what is left of the connect deadline; the ClientHello is sent only once connected, so
  * trying another target is invisible to the client.
  * Runs only on its {@link EventLoop} and sees the server only through the {@link ProxyContext}; the {@link Tunnel}
  * getters may be called from any thread.
@@ -321,9 +321,11 @@ final class Connection implements Tunnel {
     }
 
     /**
-     * Starts the next attempt: the target the route's policy picks among those not tried yet, with an equal share
-     * of the connect time left per untried target (all of it for the last one, so a one-target route keeps the
-     * whole connect timeout). Refuses with the last attempt's reason when no target or no time is left.
+     * Starts the next attempt: the target the route's policy picks among those not tried yet, with half of the
+     * connect time left (all of it for the last untried target, so a one-target route keeps the whole connect
+     * timeout; halving rather than splitting evenly keeps the first attempts, which go to healthy targets, long
+     * enough for a distant target however many are listed). Refuses with the last attempt's reason when no target
+     * or no time is left.
      */
     private void nextTarget() {
         long now = System.nanoTime();
@@ -348,8 +350,7 @@ final class Connection implements Tunnel {
             targetEndpoint = e;
             counted = targets.states[i];
             counted.connections.incrementAndGet();
-            int untried = targets.size() - Long.bitCount(tried) + 1;
-            deadline = now + left / untried;
+            deadline = Long.bitCount(tried) == targets.size() ? connectDeadline : now + left / 2;
             int generation = ++attempt;
             InetSocketAddress address = e.toSocketAddress();
             if (address.isUnresolved()) {
@@ -372,7 +373,7 @@ final class Connection implements Tunnel {
 
     /** The current attempt's time, for messages: the connect timeout, or a share of it. */
     private String share() {
-        return deadline == connectDeadline && Long.bitCount(tried) == 1 ? config.connectTimeout().toString()
+        return targets.size() == 1 ? config.connectTimeout().toString()
                 : "its share of the connect timeout " + config.connectTimeout();
     }
 
