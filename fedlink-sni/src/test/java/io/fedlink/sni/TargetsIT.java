@@ -263,4 +263,36 @@ class TargetsIT extends ProxyFixture {
         assertEquals(0, p.stats().accepted(), "no client connection was needed");
         assertTrue(revived.accepted.size() > 0, "the check connected");
     }
+
+    @Test
+    void aFailedOrStalledLookupMovesOnToTheNextTarget() throws Exception {
+        Loopback.Target echo = keep(Loopback.Target.echo());
+        java.util.concurrent.CountDownLatch never = new java.util.concurrent.CountDownLatch(1);
+        io.fedlink.api.NameResolver names = host -> switch (host) {
+            case "good.internal" -> Loopback.LOOPBACK;
+            case "stalled.internal" -> {
+                try {
+                    never.await(); // a name server that never answers (the resolver interrupts it when abandoned)
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                throw new java.net.UnknownHostException(host);
+            }
+            default -> throw new java.net.UnknownHostException(host);
+        };
+        Endpoint missing = Endpoint.of("missing.internal", echo.port());
+        Endpoint stalled = Endpoint.of("stalled.internal", echo.port());
+        Endpoint good = Endpoint.of("good.internal", echo.port());
+        TunnelServer p = proxy(RouteTable.of(route(PartyRoute.Balancing.ROUND_ROBIN, missing, stalled, good)),
+                x -> x.resolver(names).connectTimeout(Duration.ofSeconds(2)).targetFailures(1)
+                        .targetEjection(Duration.ofMinutes(10)));
+        for (int i = 0; i < 3; i++) {
+            assertTrue(roundTrip(p), "connection " + i);
+        }
+        assertEquals(3, echo.accepted.size());
+        assertEquals(0, p.stats().connectFailures());
+        assertFalse(status(p, missing).up(), "a name that does not resolve counts as a failed connect");
+        assertFalse(status(p, stalled).up(), "a lookup that outlives its share of the deadline too");
+        assertTrue(status(p, good).up());
+    }
 }
