@@ -24,49 +24,118 @@ import java.util.Objects;
  * substituted target that is an IP literal, all-numeric, {@code localhost} (or under it) or a single label is
  * refused: a template never lets a client pick an address. An optional client allow list
  * (Traffic Server's {@code ip_allow}) restricts who may use the route: an empty list admits every client.
+ *
+ * <p>A route may list up to {@value #MAX_TARGETS} targets (each different; either all fixed or all {@code $1}
+ * templates, each template checked as above). The proxy spreads new connections over the healthy ones by the
+ * route's {@link Balancing} and, when a connect fails, tries the next one within the connect deadline. The
+ * single-target methods ({@link #target()}, {@link #targetFor(String)}, {@link #targetSpec()}) give the first.
  */
 public final class PartyRoute {
+    /** Most targets one route may list. */
+    public static final int MAX_TARGETS = 64;
+
+    /** How a route with several targets spreads new connections over the healthy ones. */
+    public enum Balancing {
+        /** Each new connection goes to the next healthy target in turn (the default). */
+        ROUND_ROBIN,
+        /** Each new connection goes to the healthy target with the fewest connections (connecting or open). */
+        LEAST_CONNECTIONS;
+
+        /** The name used in route files: {@code round_robin}, {@code least_connections}. */
+        public String fileName() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        /** Parses {@link #fileName()} (any case, {@code -} or {@code _}). */
+        public static Balancing parse(String text) {
+            String t = text == null ? "" : text.strip().replace('-', '_').toUpperCase(java.util.Locale.ROOT);
+            for (Balancing b : values()) {
+                if (b.name().equals(t)) {
+                    return b;
+                }
+            }
+            throw new IllegalArgumentException("balancing " + HostNames.quote(text)
+                    + " must be round_robin or least_connections");
+        }
+    }
+
+    /** One target as written: a fixed endpoint, or a {@code $1} template host and a port. */
+    private record Target(String host, int port, Endpoint fixed) {
+        String spec() {
+            return fixed != null ? fixed.toString() : host + ":" + port;
+        }
+    }
+
     private final String pattern;
-    private final String targetHost;
-    private final int targetPort;
-    private final Endpoint fixedTarget;
+    private final List<Target> targets;
+    private final List<Endpoint> fixedTargets;
+    private final List<String> targetSpecs;
+    private final Balancing balancing;
     private final List<CidrBlock> allowedClients;
     private final ProxyProtocol proxyProtocol;
 
     private PartyRoute(Builder b) {
         this.pattern = canonicalPattern(b.pattern);
-        this.targetPort = b.targetPort;
         this.allowedClients = List.copyOf(b.allowedClients);
         this.proxyProtocol = Objects.requireNonNull(b.proxyProtocol, "proxyProtocol");
-        if (b.targetHost == null) {
+        this.balancing = Objects.requireNonNull(b.balancing, "balancing");
+        if (b.hosts.isEmpty()) {
             throw new IllegalArgumentException("route " + HostNames.quote(b.pattern) + " has no target");
         }
-        if (b.targetHost.contains("$1")) {
-            if (!isWildcard()) {
-                throw new IllegalArgumentException("route " + HostNames.quote(b.pattern) + ": target "
-                        + HostNames.quote(b.targetHost) + " uses $1 but the name is not a *.suffix wildcard");
+        if (b.hosts.size() > MAX_TARGETS) {
+            throw new IllegalArgumentException("route " + HostNames.quote(b.pattern) + " has " + b.hosts.size()
+                    + " targets, more than the " + MAX_TARGETS + " a route may list");
+        }
+        List<Target> list = new ArrayList<>(b.hosts.size());
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        int templates = 0;
+        for (int i = 0; i < b.hosts.size(); i++) {
+            Target t = target(b.pattern, b.hosts.get(i), b.ports.get(i));
+            if (!seen.add(t.spec())) {
+                throw new IllegalArgumentException("route " + HostNames.quote(b.pattern) + " lists target "
+                        + HostNames.quote(t.spec()) + " twice");
             }
-            String suffix = b.targetHost.substring(b.targetHost.indexOf("$1") + 2);
+            templates += t.fixed == null ? 1 : 0;
+            list.add(t);
+        }
+        if (templates != 0 && templates != list.size()) {
+            throw new IllegalArgumentException("route " + HostNames.quote(b.pattern) + " mixes $1 templates and"
+                    + " fixed targets: list either only templates or only fixed targets");
+        }
+        this.targets = List.copyOf(list);
+        this.fixedTargets = templates == 0 ? list.stream().map(Target::fixed).toList() : List.of();
+        this.targetSpecs = list.stream().map(Target::spec).toList();
+    }
+
+    /** Validates one target of route {@code name}, as written. */
+    private Target target(String name, String host, int port) {
+        if (host == null) {
+            throw new IllegalArgumentException("route " + HostNames.quote(name) + " has no target");
+        }
+        if (host.contains("$1")) {
+            if (!isWildcard()) {
+                throw new IllegalArgumentException("route " + HostNames.quote(name) + ": target "
+                        + HostNames.quote(host) + " uses $1 but the name is not a *.suffix wildcard");
+            }
+            String suffix = host.substring(host.indexOf("$1") + 2);
             if (!suffix.startsWith(".") || suffix.contains("$1") || !HostNames.isDnsName(suffix.substring(1))) {
-                throw new IllegalArgumentException("route " + HostNames.quote(b.pattern) + ": target "
-                        + HostNames.quote(b.targetHost) + " must keep a fixed DNS suffix after $1, as in"
+                throw new IllegalArgumentException("route " + HostNames.quote(name) + ": target "
+                        + HostNames.quote(host) + " must keep a fixed DNS suffix after $1, as in"
                         + " '$1.internal', so that clients cannot choose the address");
             }
             try {
-                new Endpoint(b.targetHost.replace("$1", "x"), targetPort);
+                new Endpoint(host.replace("$1", "x"), port);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("route " + HostNames.quote(b.pattern) + ": invalid target "
-                        + HostNames.quote(b.targetHost + ":" + targetPort) + ": " + e.getMessage(), e);
+                throw new IllegalArgumentException("route " + HostNames.quote(name) + ": invalid target "
+                        + HostNames.quote(host + ":" + port) + ": " + e.getMessage(), e);
             }
-            this.targetHost = b.targetHost.toLowerCase(java.util.Locale.ROOT);
-            this.fixedTarget = null;
-        } else {
-            try {
-                this.fixedTarget = new Endpoint(b.targetHost, targetPort);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("route " + HostNames.quote(b.pattern) + ": " + e.getMessage(), e);
-            }
-            this.targetHost = fixedTarget.host();
+            return new Target(host.toLowerCase(java.util.Locale.ROOT), port, null);
+        }
+        try {
+            Endpoint e = new Endpoint(host, port);
+            return new Target(e.host(), port, e);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("route " + HostNames.quote(name) + ": " + e.getMessage(), e);
         }
     }
 
@@ -101,8 +170,7 @@ public final class PartyRoute {
     }
 
     /**
-     * The target for a connection that asked for {@code serverName}: the fixed target, or the templated one with
-     * {@code $1} replaced by the labels the wildcard covered.
+     * The first target for a connection that asked for {@code serverName}: {@code targetFor(0, serverName)}.
      *
      * @param serverName the name the client sent (may be {@code null} unless the target is a template)
      * @throws IllegalArgumentException if the name is not covered by this wildcard or the substituted target is not
@@ -110,8 +178,24 @@ public final class PartyRoute {
      *                                  label
      */
     public Endpoint targetFor(String serverName) {
-        if (fixedTarget != null) {
-            return fixedTarget;
+        return targetFor(0, serverName);
+    }
+
+    /**
+     * Target {@code index} (0-based, in the order written) for a connection that asked for {@code serverName}: the
+     * fixed target, or the templated one with {@code $1} replaced by the labels the wildcard covered.
+     *
+     * @param index      0 to {@link #targetCount()} - 1
+     * @param serverName the name the client sent (may be {@code null} unless the target is a template)
+     * @throws IllegalArgumentException if the name is not covered by this wildcard or the substituted target is not
+     *                                  a valid host, or is an IP literal, all-numeric, {@code localhost} or a single
+     *                                  label
+     * @throws IndexOutOfBoundsException if there is no such target
+     */
+    public Endpoint targetFor(int index, String serverName) {
+        Target t = targets.get(index);
+        if (t.fixed != null) {
+            return t.fixed;
         }
         String name = HostNames.canonicalDnsName(serverName);
         if (!name.endsWith(wildcardSuffix()) || name.length() == wildcardSuffix().length()) {
@@ -119,7 +203,7 @@ public final class PartyRoute {
                     + pattern);
         }
         String covered = name.substring(0, name.length() - wildcardSuffix().length());
-        String host = targetHost.replace("$1", covered);
+        String host = t.host.replace("$1", covered);
         String problem = HostNames.isIpLiteral(host) ? "an IP literal"
                 : host.chars().allMatch(c -> c == '.' || c >= '0' && c <= '9') ? "all-numeric"
                 : host.equals("localhost") || host.endsWith(".localhost") ? "localhost"
@@ -129,17 +213,47 @@ public final class PartyRoute {
                     + pattern + " template target " + HostNames.quote(host) + ", " + problem
                     + ": templates never reach addresses chosen by the client");
         }
-        return new Endpoint(host, targetPort);
+        return new Endpoint(host, t.port);
     }
 
-    /** The fixed target, or {@code null} when the target host is a {@code $1} template. */
+    /** The first fixed target, or {@code null} when the targets are {@code $1} templates. */
     public Endpoint target() {
-        return fixedTarget;
+        return fixedTargets.isEmpty() ? null : fixedTargets.get(0);
     }
 
-    /** The target as written: {@code host:port}, possibly with {@code $1}. */
+    /** The fixed targets in the order written, or an empty list when the targets are {@code $1} templates. */
+    public List<Endpoint> targets() {
+        return fixedTargets;
+    }
+
+    /** Number of targets (1..{@value #MAX_TARGETS}). */
+    public int targetCount() {
+        return targets.size();
+    }
+
+    /** Whether the targets are {@code $1} templates (then {@link #targets()} is empty). */
+    public boolean isTemplate() {
+        return fixedTargets.isEmpty();
+    }
+
+    /** The first target as written: {@code host:port}, possibly with {@code $1}. */
     public String targetSpec() {
-        return fixedTarget != null ? fixedTarget.toString() : targetHost + ":" + targetPort;
+        return targetSpecs.get(0);
+    }
+
+    /** Every target as written ({@code host:port}, possibly with {@code $1}), in order. */
+    public List<String> targetSpecs() {
+        return targetSpecs;
+    }
+
+    /** How new connections are spread over several targets. */
+    public Balancing balancing() {
+        return balancing;
+    }
+
+    /** The targets as text for messages: {@code a:1} or {@code [a:1, b:2]}. */
+    String targetsText() {
+        return targetSpecs.size() == 1 ? targetSpecs.get(0) : targetSpecs.toString();
     }
 
     /** CIDR blocks allowed to use this route; empty means everyone. */
@@ -167,18 +281,20 @@ public final class PartyRoute {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof PartyRoute r && r.pattern.equals(pattern) && r.targetSpec().equals(targetSpec())
-                && r.allowedClients.equals(allowedClients) && r.proxyProtocol == proxyProtocol;
+        return o instanceof PartyRoute r && r.pattern.equals(pattern) && r.targetSpecs.equals(targetSpecs)
+                && r.balancing == balancing && r.allowedClients.equals(allowedClients)
+                && r.proxyProtocol == proxyProtocol;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(pattern, targetSpec(), allowedClients, proxyProtocol);
+        return Objects.hash(pattern, targetSpecs, balancing, allowedClients, proxyProtocol);
     }
 
     @Override
     public String toString() {
-        return pattern + " -> " + targetSpec() + (allowedClients.isEmpty() ? "" : " allow " + allowedClients)
+        return pattern + " -> " + targetsText() + (targetSpecs.size() > 1 ? " " + balancing.fileName() : "")
+                + (allowedClients.isEmpty() ? "" : " allow " + allowedClients)
                 + (proxyProtocol == ProxyProtocol.NONE ? "" : " proxy-protocol " + proxyProtocol);
     }
 
@@ -216,26 +332,54 @@ public final class PartyRoute {
     /** Builds a {@link PartyRoute}; every value is validated by {@link #build()}. */
     public static final class Builder {
         private final String pattern;
-        private String targetHost;
-        private int targetPort;
+        private final List<String> hosts = new ArrayList<>();
+        private final List<Integer> ports = new ArrayList<>();
         private final List<CidrBlock> allowedClients = new ArrayList<>();
         private ProxyProtocol proxyProtocol = ProxyProtocol.NONE;
+        private Balancing balancing = Balancing.ROUND_ROBIN;
 
         private Builder(String pattern) {
             this.pattern = pattern;
         }
 
-        /** Sends matching connections to {@code target}. */
+        /** Sends matching connections to {@code target} alone (replaces the targets given so far). */
         public Builder target(Endpoint target) {
-            this.targetHost = target.host();
-            this.targetPort = target.port();
+            return target(target.host(), target.port());
+        }
+
+        /**
+         * Sends matching connections to {@code host:port} alone (replaces the targets given so far); a wildcard
+         * route's host may contain {@code $1}.
+         */
+        public Builder target(String host, int port) {
+            hosts.clear();
+            ports.clear();
+            return addTarget(host, port);
+        }
+
+        /** Adds a target after those given so far. */
+        public Builder addTarget(Endpoint target) {
+            return addTarget(target.host(), target.port());
+        }
+
+        /** Adds {@code host:port} (a wildcard route's host may contain {@code $1}) after the targets so far. */
+        public Builder addTarget(String host, int port) {
+            hosts.add(host);
+            ports.add(port);
             return this;
         }
 
-        /** Sends matching connections to {@code host:port}; a wildcard route's host may contain {@code $1}. */
-        public Builder target(String host, int port) {
-            this.targetHost = host;
-            this.targetPort = port;
+        /** Sends matching connections to these targets (replaces the targets given so far). */
+        public Builder targets(List<Endpoint> targets) {
+            hosts.clear();
+            ports.clear();
+            targets.forEach(this::addTarget);
+            return this;
+        }
+
+        /** Spreads new connections over the targets this way (default {@link Balancing#ROUND_ROBIN}). */
+        public Builder balancing(Balancing policy) {
+            this.balancing = policy;
             return this;
         }
 

@@ -130,7 +130,7 @@ public final class RouteTable {
 
     @Override
     public String toString() {
-        return "RouteTable" + routes + (noServerName == null ? "" : " no-server-name -> " + noServerName.targetSpec());
+        return "RouteTable" + routes + (noServerName == null ? "" : " no-server-name -> " + noServerName.targetsText());
     }
 
     /** Collects routes; {@link #add} refuses a pattern given twice. */
@@ -163,7 +163,7 @@ public final class RouteTable {
             }
             if (previous != null) {
                 throw new IllegalArgumentException("duplicate route for server name " + HostNames.quote(p) + ": "
-                        + previous.targetSpec() + " and " + route.targetSpec());
+                        + previous.targetsText() + " and " + route.targetsText());
             }
             order.add(route);
             return this;
@@ -191,8 +191,8 @@ public final class RouteTable {
                         + HostNames.quote(route.serverName()));
             }
             if (noServerName != null) {
-                throw new IllegalArgumentException("duplicate no-server-name route: " + noServerName.targetSpec()
-                        + " and " + route.targetSpec());
+                throw new IllegalArgumentException("duplicate no-server-name route: " + noServerName.targetsText()
+                        + " and " + route.targetsText());
             }
             noServerName = route;
             return this;

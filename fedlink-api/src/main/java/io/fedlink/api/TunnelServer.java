@@ -37,6 +37,14 @@ public interface TunnelServer extends AutoCloseable {
         return false;
     }
 
+    /**
+     * The health of every target of the routes in force (a snapshot, in route order); empty for a transport that
+     * does not track it. Targets a reload removed are forgotten; those that stay keep their state.
+     */
+    default List<TargetStatus> targets() {
+        return List.of();
+    }
+
     /** Replaces the routes for new connections; live tunnels are not touched. */
     void routes(RouteTable next);
 

@@ -15,7 +15,8 @@ import java.util.Objects;
  * <p>Defaults: bind {@code 0.0.0.0:443}; hello timeout 10 s; connect timeout 5 s; no idle timeout; ClientHello cap
  * 16 KiB (at most 64 KiB); 10,000 live tunnels; 1,000 connections in the hello or connect phase, 100 of them from one
  * client address; one event loop per available processor; 16 KiB copy buffers within half of the JVM's direct-memory
- * limit; refusals answered with a TLS alert; the JDK resolver.
+ * limit; refusals answered with a TLS alert; the JDK resolver; a target failing 3 connects in a row skipped for 10 s;
+ * no active health check.
  */
 public final class TunnelServerConfig {
     /** Longest hello or connect timeout accepted. */
@@ -28,6 +29,8 @@ public final class TunnelServerConfig {
     public static final int MAX_HELLO_CAP = 64 * 1024;
     /** Smallest ClientHello cap accepted. */
     public static final int MIN_HELLO_CAP = 512;
+    /** Shortest active health-check interval accepted. */
+    public static final Duration MIN_HEALTH_CHECK_INTERVAL = Duration.ofMillis(100);
     /** The default ClientHello cap. */
     public static final int DEFAULT_HELLO_CAP = 16 * 1024;
 
@@ -51,6 +54,9 @@ public final class TunnelServerConfig {
     private final int maxConnectionsPerClient;
     private final double connectionRatePerClient;
     private final Duration proxyHeaderTimeout;
+    private final int targetFailures;
+    private final Duration targetEjection;
+    private final Duration healthCheckInterval;
 
     private TunnelServerConfig(Builder b) {
         this.bindAddress = b.bindAddress;
@@ -89,6 +95,19 @@ public final class TunnelServerConfig {
         this.connectionRatePerClient = b.connectionRatePerClient;
         this.proxyHeaderTimeout = atMost("proxyHeaderTimeout", positive("proxyHeaderTimeout", b.proxyHeaderTimeout),
                 MAX_HANDSHAKE_TIMEOUT, "1 hour");
+        this.targetFailures = range("targetFailures", b.targetFailures, 0, 1000);
+        this.targetEjection = atMost("targetEjection", positive("targetEjection", b.targetEjection),
+                MAX_HANDSHAKE_TIMEOUT, "1 hour");
+        if (b.healthCheckInterval == null || b.healthCheckInterval.isNegative()) {
+            throw new IllegalArgumentException("healthCheckInterval must be zero (none) or positive, was "
+                    + b.healthCheckInterval);
+        }
+        if (!b.healthCheckInterval.isZero() && b.healthCheckInterval.compareTo(MIN_HEALTH_CHECK_INTERVAL) < 0) {
+            throw new IllegalArgumentException("healthCheckInterval must be zero (none) or at least 100 ms, was "
+                    + b.healthCheckInterval);
+        }
+        this.healthCheckInterval = atMost("healthCheckInterval", b.healthCheckInterval, MAX_HANDSHAKE_TIMEOUT,
+                "1 hour");
     }
 
     private static Duration positive(String what, Duration d) {
@@ -237,6 +256,29 @@ public final class TunnelServerConfig {
         return connectionRatePerClient;
     }
 
+    /**
+     * Passive health of the targets of a route: after this many failed connects (refused, unreachable, lookup
+     * failed, timed out) in a row, a target is skipped for {@link #targetEjection()}, then one connection tries it
+     * again; {@code 0}: never skipped. Default 3. Targets that are {@code $1} templates are never skipped (the client
+     * picks their name), but their failures are counted and the next target is tried all the same.
+     */
+    public int targetFailures() {
+        return targetFailures;
+    }
+
+    /** How long a failing target is skipped before one connection (or the active check) tries it again; 10 s. */
+    public Duration targetEjection() {
+        return targetEjection;
+    }
+
+    /**
+     * Interval of the active health check: a TCP connect to every fixed target of every route, counted like a
+     * connect of a client (a success brings an ejected target back); {@link Duration#ZERO}: off (the default).
+     */
+    public Duration healthCheckInterval() {
+        return healthCheckInterval;
+    }
+
     /** Collects settings; see the class comment for defaults. */
     public static final class Builder {
         private InetSocketAddress bindAddress = new InetSocketAddress(443);
@@ -259,6 +301,9 @@ public final class TunnelServerConfig {
         private Duration proxyHeaderTimeout = Duration.ofSeconds(3);
         private int maxConnectionsPerClient;
         private double connectionRatePerClient;
+        private int targetFailures = 3;
+        private Duration targetEjection = Duration.ofSeconds(10);
+        private Duration healthCheckInterval = Duration.ZERO;
 
         Builder() {}
 
@@ -409,6 +454,24 @@ public final class TunnelServerConfig {
         /** Sets the per-client new-connection rate; see {@link #connectionRatePerClient()}. */
         public Builder connectionRatePerClient(double perSecond) {
             this.connectionRatePerClient = perSecond;
+            return this;
+        }
+
+        /** Sets the failed connects in a row that skip a target; see {@link #targetFailures()}. */
+        public Builder targetFailures(int n) {
+            this.targetFailures = n;
+            return this;
+        }
+
+        /** Sets how long a failing target is skipped; see {@link #targetEjection()}. */
+        public Builder targetEjection(Duration d) {
+            this.targetEjection = d;
+            return this;
+        }
+
+        /** Sets the active health-check interval ({@link Duration#ZERO}: off); see {@link #healthCheckInterval()}. */
+        public Builder healthCheckInterval(Duration d) {
+            this.healthCheckInterval = d;
             return this;
         }
 

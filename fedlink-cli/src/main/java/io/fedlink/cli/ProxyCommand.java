@@ -107,6 +107,19 @@ final class ProxyCommand implements Callable<Integer> {
                     + " 0 = no limit (default: ${DEFAULT-VALUE})")
     double connectionRatePerClient;
 
+    @Option(names = "--target-failures", defaultValue = "3", paramLabel = "N",
+            description = "skip a route's target after N failed connects in a row (refused, unreachable, lookup"
+                    + " failed, timed out); 0 = never skip, 0..1000 (default: ${DEFAULT-VALUE})")
+    int targetFailures;
+    @Option(names = "--target-ejection", defaultValue = "10s", converter = Durations.class, paramLabel = "DURATION",
+            description = "how long a failing target is skipped before one connection tries it again"
+                    + " (default: ${DEFAULT-VALUE})")
+    Duration targetEjection;
+    @Option(names = "--health-check-interval", defaultValue = "0", converter = Durations.class,
+            paramLabel = "DURATION", description = "active TCP check of every fixed target this often, at least"
+                    + " 100ms; 0 = off (default: ${DEFAULT-VALUE})")
+    Duration healthCheckInterval;
+
     /** Reads one {@code --proxy-protocol-from} range. */
     static final class Cidrs implements CommandLine.ITypeConverter<CidrBlock> {
         @Override
@@ -149,6 +162,17 @@ final class ProxyCommand implements Callable<Integer> {
         Durations.check(cl, "--reload-interval", reloadInterval, false, hour, "1h");
         Durations.check(cl, "--drain", drain, true, hour, "1h");
         Durations.check(cl, "--proxy-header-timeout", proxyHeaderTimeout, false, hour, "1h");
+        Durations.check(cl, "--target-ejection", targetEjection, false, hour, "1h");
+        Durations.check(cl, "--health-check-interval", healthCheckInterval, true, hour, "1h");
+        if (!healthCheckInterval.isZero()
+                && healthCheckInterval.compareTo(TunnelServerConfig.MIN_HEALTH_CHECK_INTERVAL) < 0) {
+            throw new CommandLine.ParameterException(cl, "invalid value for option '--health-check-interval': "
+                    + healthCheckInterval.toMillis() + "ms must be 0 (off) or at least 100ms");
+        }
+        if (targetFailures < 0 || targetFailures > 1000) {
+            throw new CommandLine.ParameterException(cl, "invalid value for option '--target-failures': "
+                    + targetFailures + " must be 0 (never skip) to 1000");
+        }
     }
 
     /** Checks that exactly one route source is named, and the options that only fit one of them. */
@@ -206,7 +230,9 @@ final class ProxyCommand implements Callable<Integer> {
                 .maxPendingHandshakes(maxHandshakes).maxHandshakesPerClient(maxHandshakesPerClient)
                 .maxBufferMemory((long) bufferMemoryMib << 20).maxHelloBytes(maxHelloBytes).refusalAlerts(!silent)
                 .proxyProtocolFrom(proxyProtocolFrom).proxyHeaderTimeout(proxyHeaderTimeout)
-                .maxConnectionsPerClient(maxConnectionsPerClient).connectionRatePerClient(connectionRatePerClient);
+                .maxConnectionsPerClient(maxConnectionsPerClient).connectionRatePerClient(connectionRatePerClient)
+                .targetFailures(targetFailures).targetEjection(targetEjection)
+                .healthCheckInterval(healthCheckInterval);
         if (eventLoops != null) {
             b.eventLoops(eventLoops);
         }

@@ -29,6 +29,15 @@ class ProxyCommandTest {
         "--proxy-header-timeout| 0| --proxy-header-timeout",
         "--proxy-protocol-from| 10.0.0.0/33| --proxy-protocol-from",
         "--proxy-protocol-from| lb.example| --proxy-protocol-from",
+        "--target-failures| -1| --target-failures",
+        "--target-failures| 1001| --target-failures",
+        "--target-failures| many| --target-failures",
+        "--target-ejection| 0| --target-ejection",
+        "--target-ejection| 2h| --target-ejection",
+        "--target-ejection| soon| --target-ejection",
+        "--health-check-interval| 50ms| --health-check-interval",
+        "--health-check-interval| 2h| --health-check-interval",
+        "--health-check-interval| -1s| --health-check-interval",
     })
     void refusesBadValuesNamingTheOption(String option, String value, String named) throws Exception {
         Path routes = Files.writeString(dir.resolve("sni.yaml"), "sni: []\n");

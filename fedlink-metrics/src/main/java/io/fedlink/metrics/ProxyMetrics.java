@@ -4,6 +4,7 @@ import io.fedlink.api.CloseReason;
 import io.fedlink.api.RefusalReason;
 import io.fedlink.api.RouteHolder;
 import io.fedlink.api.RouteTable;
+import io.fedlink.api.TargetStatus;
 import io.fedlink.api.Tunnel;
 import io.fedlink.api.TunnelListener;
 import io.fedlink.api.TunnelServer;
@@ -56,6 +57,9 @@ import java.util.function.Function;
  * live tunnels are counted at scrape time from {@link TunnelServer#tunnels()}. Series of entries removed by a reload
  * stay (with their last values), so counters never go backwards; the label set is bounded by the entries ever
  * configured.
+ *
+ * <p>Target health ({@code fedlink_target_*}) is read at scrape time from {@link TunnelServer#targets()}, labelled
+ * by route entry and target as configured.
  */
 public final class ProxyMetrics implements TunnelListener, MultiCollector {
     static final String FROM_CLIENT = "from_client";
@@ -216,6 +220,7 @@ public final class ProxyMetrics implements TunnelListener, MultiCollector {
                 + " (ClientHello, lookup and connect), by route entry.", all, r -> r.setup));
         out.add(histogram("fedlink_connect_seconds", "From starting the connect to the target (name lookup"
                 + " included) until it was established, by route entry.", all, r -> r.connect));
+        collectTargets(s, out);
         collectRoutes(out);
         return new MetricSnapshots(out);
     }
@@ -255,6 +260,30 @@ public final class ProxyMetrics implements TunnelListener, MultiCollector {
             out.add(gauge("fedlink_buffers_in_use", "Pooled copy buffers borrowed now.", List.of(inUse),
                     (x, b) -> b.accept(Labels.EMPTY, x)));
         }
+    }
+
+    /**
+     * The health of every configured target, read at scrape time from {@link TunnelServer#targets()}: labelled by
+     * route entry and the target as written (a {@code $1} template stays a template), so bounded by the
+     * configuration, never by what clients send. A target a reload removed disappears with its series.
+     */
+    private static void collectTargets(TunnelServer s, List<MetricSnapshot> out) {
+        Map<String, Map.Entry<Labels, TargetStatus>> targets = new LinkedHashMap<>();
+        if (s != null) {
+            for (TargetStatus t : s.targets()) { // one series per pair, even if a route were named "none"
+                targets.putIfAbsent(t.route() + '\n' + t.target(),
+                        Map.entry(Labels.of("route", t.route(), "target", t.target()), t));
+            }
+        }
+        List<Map.Entry<Labels, TargetStatus>> all = List.copyOf(targets.values());
+        out.add(gauge("fedlink_target_up", "1 while a route's target takes new connections, 0 while it is ejected"
+                + " after failed connects (or active checks).", all,
+                (e, b) -> b.accept(e.getKey(), e.getValue().up() ? 1 : 0)));
+        out.add(counter("fedlink_target_connect_failures", "Failed or timed-out connects (and active checks) to a"
+                + " route's target since it was configured.", all,
+                (e, b) -> b.accept(e.getKey(), e.getValue().connectFailures())));
+        out.add(gauge("fedlink_target_connections", "Connections connecting or tunnelling to a route's target now.",
+                all, (e, b) -> b.accept(e.getKey(), e.getValue().connections())));
     }
 
     private void collectRoutes(List<MetricSnapshot> out) {

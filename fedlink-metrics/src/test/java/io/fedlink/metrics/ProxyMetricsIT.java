@@ -235,7 +235,8 @@ class ProxyMetricsIT {
         assertEquals(2, s.value("fedlink_connections_refused_total", "reason", "connect_failed"));
         assertEquals(0, s.value("fedlink_tunnels_opened_total", "route", "unknown"));
         assertFalse(s.text().contains("example.net"), "a raw server name became a label");
-        assertFalse(s.text().contains("127.0.0.1"), "a client or target address became a label");
+        assertFalse(s.text().lines().filter(l -> !l.startsWith("fedlink_target_")).anyMatch(l -> l.contains("127.0.0.1")),
+                "a client or target address became a label (only fedlink_target_* name configured targets)");
         List<String> configured = List.of("10000.fate.org", "private.fate.org", "down.fate.org", "unknown", "none");
         for (String name : List.of("fedlink_tunnels_opened_total", "fedlink_connect_failures_total",
                 "fedlink_tunnel_duration_seconds_bucket")) {
@@ -244,6 +245,55 @@ class ProxyMetricsIT {
             assertEquals(configured.size(), routes.size(), name + " has route labels " + routes);
         }
         s.assertPromtoolAccepts();
+    }
+
+    /**
+     * Target health: a route with two targets, one of them down. The dead one is ejected and counted, both are
+     * labelled as configured, a template keeps its spec as label, and promtool accepts the exposition.
+     */
+    @Test
+    void targetStateIsExposedPerConfiguredTarget() throws Exception {
+        Endpoint up = replyingTarget();
+        Endpoint down;
+        try (ServerSocket gone = new ServerSocket(0, 1, LOOPBACK)) {
+            down = Endpoint.of("127.0.0.1", gone.getLocalPort());
+        }
+        RouteHolder routes = new RouteHolder(RouteTable.builder()
+                .add(PartyRoute.builder("10000.fate.org").target(down).addTarget(up).build())
+                .add(PartyRoute.builder("*.eu.fate.org").target("$1.eu.internal", 6651).build()).build());
+        ProxyMetrics metrics = ProxyMetrics.watching(routes);
+        TunnelServer proxy = closing(Tunnels.server().bind(new InetSocketAddress(LOOPBACK, 0)).routes(routes)
+                .listener(metrics).eventLoops(1).targetFailures(2).targetEjection(Duration.ofMinutes(10)).start());
+        metrics.observe(proxy);
+        MetricsServer http = closing(MetricsServer.start(new InetSocketAddress(LOOPBACK, 0), metrics));
+        Scrape before = Scrape.of(http);
+        assertEquals(1, before.value("fedlink_target_up", "route", "10000.fate.org", "target", down.toString()));
+        assertEquals(1, before.value("fedlink_target_up", "route", "*.eu.fate.org", "target", "$1.eu.internal:6651"));
+        before.assertPromtoolAccepts();
+
+        byte[] hello = clientHello("10000.fate.org");
+        for (int i = 0; i < 4; i++) { // round robin: two of them try the dead target first, then fail over
+            assertEquals(PAYLOAD, exchange(proxy, hello, PAYLOAD), "connection " + i);
+        }
+        Scrape s = scrapeWhen(http, "the dead target ejected",
+                x -> x.value("fedlink_target_up", "route", "10000.fate.org", "target", down.toString()) == 0);
+        assertEquals(2, s.value("fedlink_target_connect_failures_total", "route", "10000.fate.org",
+                "target", down.toString()));
+        assertEquals(1, s.value("fedlink_target_up", "route", "10000.fate.org", "target", up.toString()));
+        assertEquals(0, s.value("fedlink_target_connect_failures_total", "route", "10000.fate.org",
+                "target", up.toString()));
+        assertEquals(0, s.value("fedlink_target_connections", "route", "10000.fate.org", "target", up.toString()));
+        assertEquals(0, s.value("fedlink_connections_refused_total", "reason", "connect_failed"),
+                "no client saw the failures");
+        assertEquals(java.util.Set.of("10000.fate.org", "*.eu.fate.org"),
+                java.util.Set.copyOf(s.labelValues("fedlink_target_up", "route")));
+        s.assertPromtoolAccepts();
+
+        routes.swap(RouteTable.of(PartyRoute.of("10000.fate.org", up)));
+        Scrape reloaded = Scrape.of(http);
+        assertEquals(List.of(up.toString()), reloaded.labelValues("fedlink_target_up", "target"),
+                "targets no longer configured are forgotten");
+        reloaded.assertPromtoolAccepts();
     }
 
     @Test

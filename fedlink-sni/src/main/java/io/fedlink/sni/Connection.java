@@ -5,6 +5,7 @@ import io.fedlink.api.CloseReason;
 import io.fedlink.api.Endpoint;
 import io.fedlink.api.PartyRoute;
 import io.fedlink.api.RefusalReason;
+import io.fedlink.api.RouteTable;
 import io.fedlink.api.Tunnel;
 import io.fedlink.api.TunnelServerConfig;
 import java.io.IOException;
@@ -19,6 +20,9 @@ import java.time.Instant;
 /**
  * One client connection and, once routed, its target connection: the state machine
  * {@code HELLO -> RESOLVING -> CONNECTING -> TUNNEL -> CLOSED}; the bytes of a tunnel move in its {@link CopyLoop}.
+ * A route with several targets may go through {@code RESOLVING}/{@code CONNECTING} once per target, each attempt
+ * but the last with half of what is left of the connect deadline; the ClientHello is sent only once connected, so
+ * trying another target is invisible to the client.
  * Runs only on its {@link EventLoop} and sees the server only through the {@link ProxyContext}; the {@link Tunnel}
  * getters may be called from any thread.
  */
@@ -54,6 +58,14 @@ final class Connection implements Tunnel {
     private volatile int helloBytes = -1;
     private long connectStartNanos;
     private volatile long connectNanos = -1;
+    private long connectDeadline;              // the whole connect phase, every attempt together
+    private TargetHealth.Group targets;        // the route's targets and their health
+    private long tried;                        // bit i: target i was tried
+    private int targetIndex = -1;              // the target of the current attempt
+    private int attempt;                       // generation of the current attempt: stale lookup answers are ignored
+    private TargetHealth.State counted;        // the target this connection counts on (connecting or tunnelling)
+    private RefusalReason lastReason = RefusalReason.CONNECT_FAILED;
+    private String lastDetail = "no target";
 
     private CopyLoop copy;
     private volatile CloseReason closeReason;
@@ -165,9 +177,10 @@ final class Connection implements Tunnel {
                     refuse(RefusalReason.HELLO_TIMEOUT, "no complete ClientHello within " + config.helloTimeout());
                 }
             }
-            case RESOLVING -> refuse(RefusalReason.CONNECT_TIMEOUT, "lookup of " + targetEndpoint.host()
-                    + " took longer than " + config.connectTimeout());
-            case CONNECTING -> refuse(RefusalReason.CONNECT_TIMEOUT, "connect to " + targetEndpoint + " timed out");
+            case RESOLVING -> attemptFailed(RefusalReason.CONNECT_TIMEOUT, "lookup of " + targetEndpoint.host()
+                    + " took longer than " + share());
+            case CONNECTING -> attemptFailed(RefusalReason.CONNECT_TIMEOUT, "connect to " + targetEndpoint
+                    + " timed out");
             case TUNNEL -> {
                 ctx.counters.timeouts.increment();
                 closeTunnel(CloseReason.IDLE_TIMEOUT, true);
@@ -278,7 +291,8 @@ final class Connection implements Tunnel {
         }
         serverName = parser.serverName();
         helloBytes = parser.helloBytes();
-        route = ctx.routes().resolve(serverName);
+        RouteTable table = ctx.routes();
+        route = table.resolve(serverName);
         if (route == null) {
             refuse(serverName == null ? RefusalReason.NO_SERVER_NAME : RefusalReason.UNKNOWN_SERVER_NAME,
                     "no route");
@@ -301,13 +315,94 @@ final class Connection implements Tunnel {
         holdsSlot = true;
         clientKey.interestOps(0); // nothing more from the client until the target is connected
         connectStartNanos = System.nanoTime();
-        deadline = connectStartNanos + config.connectTimeout().toNanos(); // lookup and connect together
-        InetSocketAddress address = targetEndpoint.toSocketAddress();
-        if (address.isUnresolved()) {
-            state = State.RESOLVING;
-            cancelLookup = ctx.resolve(targetEndpoint, loop, this::connect, this::resolveFailed);
-        } else {
-            connect(address);
+        connectDeadline = connectStartNanos + config.connectTimeout().toNanos(); // lookups and connects together
+        targets = ctx.health.of(table, route, serverName == null);
+        nextTarget();
+    }
+
+    /**
+     * Starts the next attempt: the target the route's policy picks among those not tried yet, with half of the
+     * connect time left (all of it for the last untried target, so a one-target route keeps the whole connect
+     * timeout; halving rather than splitting evenly keeps the first attempts, which go to healthy targets, long
+     * enough for a distant target however many are listed). Refuses with the last attempt's reason when no target
+     * or no time is left.
+     */
+    private void nextTarget() {
+        long now = System.nanoTime();
+        while (true) {
+            long left = connectDeadline - now;
+            int i = left > 0 ? targets.pick(tried, now) : -1;
+            if (i < 0) {
+                int n = Long.bitCount(tried);
+                refuse(lastReason, n > 1 ? lastDetail + " (" + n + " targets tried)" : lastDetail);
+                return;
+            }
+            tried |= 1L << i;
+            Endpoint e;
+            try {
+                e = route.targetFor(i, serverName);
+            } catch (IllegalArgumentException ex) { // a template this name cannot fill
+                lastReason = RefusalReason.UNKNOWN_SERVER_NAME;
+                lastDetail = ex.getMessage();
+                continue;
+            }
+            targetIndex = i;
+            targetEndpoint = e;
+            counted = targets.states[i];
+            counted.connections.incrementAndGet();
+            deadline = Long.bitCount(tried) == targets.size() ? connectDeadline : now + left / 2;
+            int generation = ++attempt;
+            InetSocketAddress address = e.toSocketAddress();
+            if (address.isUnresolved()) {
+                state = State.RESOLVING;
+                cancelLookup = ctx.resolve(e, loop, a -> {
+                    if (generation == attempt) {
+                        connect(a);
+                    }
+                }, (reason, detail) -> {
+                    if (generation == attempt) {
+                        resolveFailed(reason, detail);
+                    }
+                });
+            } else {
+                connect(address);
+            }
+            return;
+        }
+    }
+
+    /** The current attempt's time, for messages: the connect timeout, or a share of it. */
+    private String share() {
+        return targets.size() == 1 ? config.connectTimeout().toString()
+                : "its share of the connect timeout " + config.connectTimeout();
+    }
+
+    /**
+     * The current attempt failed: counts it against the target's health (a connect that failed or timed out, not a
+     * busy resolver), and tries the next target.
+     */
+    private void attemptFailed(RefusalReason reason, String detail) {
+        if (state == State.RESOLVING && cancelLookup != null) {
+            cancelLookup.run();
+        }
+        cancelLookup = null;
+        closeQuietly(target, true); // cancels its key
+        target = null;
+        targetKey = null;
+        releaseCounted();
+        long now = System.nanoTime();
+        if (reason == RefusalReason.CONNECT_FAILED || reason == RefusalReason.CONNECT_TIMEOUT) {
+            targets.failed(targetIndex, now, detail);
+        }
+        lastReason = reason;
+        lastDetail = detail;
+        nextTarget();
+    }
+
+    private void releaseCounted() {
+        if (counted != null) {
+            counted.connections.decrementAndGet();
+            counted = null;
         }
     }
 
@@ -337,14 +432,15 @@ final class Connection implements Tunnel {
 
     private void resolveFailed(RefusalReason reason, String detail) {
         if (state == State.RESOLVING) {
-            refuse(reason, detail);
+            cancelLookup = null; // answered: nothing to withdraw
+            attemptFailed(reason, detail);
         }
     }
 
     // ---- CONNECTING ------------------------------------------------------------------------------------------------
 
     private void connect(InetSocketAddress address) {
-        if (state != State.HELLO && state != State.RESOLVING) {
+        if (state == State.CLOSED || state == State.TUNNEL) {
             return; // closed meanwhile
         }
         state = State.CONNECTING;
@@ -360,7 +456,7 @@ final class Connection implements Tunnel {
                 targetKey = loop.register(target, SelectionKey.OP_CONNECT, this);
             }
         } catch (IOException | RuntimeException e) {
-            refuse(RefusalReason.CONNECT_FAILED, "connect to " + targetEndpoint + " failed: " + e.getMessage());
+            attemptFailed(RefusalReason.CONNECT_FAILED, "connect to " + targetEndpoint + " failed: " + e.getMessage());
         }
     }
 
@@ -370,7 +466,7 @@ final class Connection implements Tunnel {
                 connected();
             }
         } catch (IOException e) {
-            refuse(RefusalReason.CONNECT_FAILED, "connect to " + targetEndpoint + " failed: " + e.getMessage());
+            attemptFailed(RefusalReason.CONNECT_FAILED, "connect to " + targetEndpoint + " failed: " + e.getMessage());
         }
     }
 
@@ -378,6 +474,7 @@ final class Connection implements Tunnel {
         state = State.TUNNEL;
         lastActivity = System.nanoTime();
         connectNanos = lastActivity - connectStartNanos;
+        targets.succeeded(targetIndex);
         ctx.leftHandshake(peer);
         ctx.counters.routed.increment();
         ctx.counters.liveTunnels.incrementAndGet();
@@ -466,6 +563,7 @@ final class Connection implements Tunnel {
             ctx.releaseTunnel();
         }
         releaseClient();
+        releaseCounted();
         if (was == State.RESOLVING && cancelLookup != null) {
             cancelLookup.run();
         }
@@ -494,6 +592,7 @@ final class Connection implements Tunnel {
         ctx.counters.liveTunnels.decrementAndGet();
         ctx.releaseTunnel();
         releaseClient();
+        releaseCounted();
         releaseBuffers();
         closeQuietly(client, abortive);
         closeQuietly(target, abortive);

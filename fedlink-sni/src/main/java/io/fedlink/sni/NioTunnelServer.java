@@ -1,6 +1,7 @@
 package io.fedlink.sni;
 
 import io.fedlink.api.RouteTable;
+import io.fedlink.api.TargetStatus;
 import io.fedlink.api.Tunnel;
 import io.fedlink.api.TunnelServer;
 import io.fedlink.api.TunnelServerConfig;
@@ -28,6 +29,7 @@ final class NioTunnelServer implements TunnelServer {
     private final EventLoop[] loops;
     private final AtomicBoolean closing = new AtomicBoolean();
     private final ObjectName mbeanName;
+    private final HealthChecker checker;
     private volatile Throwable failure;
     private volatile boolean closed;
 
@@ -47,8 +49,14 @@ final class NioTunnelServer implements TunnelServer {
             throw e;
         }
         this.mbeanName = ProxyMBean.register(this, ctx, localAddress);
+        this.checker = config.healthCheckInterval().isZero() ? null : new HealthChecker(ctx.health,
+                ctx.health::groups, config.resolver(), config.healthCheckInterval(),
+                config.connectTimeout(), "fedlink-sni-check-" + localAddress.getPort());
         for (EventLoop l : loops) {
             l.start();
+        }
+        if (checker != null) {
+            checker.start();
         }
         log.info("SNI proxy listening on {} with {} event loops, {} routes and {} MiB of copy buffers", localAddress,
                 loops.length, routes().size(), ctx.budget.limit() >> 20);
@@ -101,6 +109,11 @@ final class NioTunnelServer implements TunnelServer {
     }
 
     @Override
+    public List<TargetStatus> targets() {
+        return ctx.health.status();
+    }
+
+    @Override
     public RouteTable routes() {
         return ctx.routes();
     }
@@ -149,12 +162,18 @@ final class NioTunnelServer implements TunnelServer {
     }
 
     private void shutdownLoops() throws InterruptedException {
+        if (checker != null) {
+            checker.stop();
+        }
         for (EventLoop l : loops) {
             l.closeAll();
             l.stop();
         }
         for (EventLoop l : loops) {
             l.join(5_000);
+        }
+        if (checker != null) {
+            checker.join(5_000);
         }
         ProxyMBean.unregister(mbeanName);
         closed = true;

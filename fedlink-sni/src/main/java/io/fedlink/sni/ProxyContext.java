@@ -23,6 +23,7 @@ final class ProxyContext {
     final TunnelEvents events;
     final BufferPool.Budget budget;
     final ClientLimits clientLimits;
+    final TargetHealth health;
     private final Resolver resolver;
     private final AtomicLong ids = new AtomicLong();
     private final Map<InetAddress, Integer> perClient = new ConcurrentHashMap<>();
@@ -33,6 +34,7 @@ final class ProxyContext {
         this.budget = BufferPool.Budget.of(config.maxBufferMemory());
         this.clientLimits = new ClientLimits(config.maxConnectionsPerClient(), config.connectionRatePerClient(),
                 ClientLimits.MAX_ENTRIES);
+        this.health = new TargetHealth(config, events, this::routes);
         this.resolver = new Resolver(config.resolver(), "fedlink-sni-resolver-" + port);
     }
 

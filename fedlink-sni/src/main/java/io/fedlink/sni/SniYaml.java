@@ -30,7 +30,16 @@ import org.yaml.snakeyaml.Yaml;
  *   proxy_protocol: v2                    # fedlink extension: v1 | v2 | none
  * - fqdn: '*'                              # names no other entry matches
  *   tunnel_route: 192.168.0.9:6651
+ * - fqdn: 9999.fate.org                    # fedlink extension: several targets
+ *   tunnel_route:
+ *   - 192.168.0.3:6651
+ *   - 192.168.0.4:6651
+ *   balance: least_connections             # fedlink extension: round_robin (default) | least_connections
  * </pre>
+ *
+ * <p>{@code tunnel_route} is Traffic Server's single {@code host:port} string, or a YAML list of up to
+ * {@value io.fedlink.api.PartyRoute#MAX_TARGETS} of them (all fixed, or all {@code $1} templates); {@link #write}
+ * writes a one-target route in the plain string form, so such a file stays readable by Traffic Server.
  *
  * <p>Refused, with the entry's index and fqdn in the message: a file that is not YAML or has no {@code sni} list,
  * duplicate YAML keys, entries without {@code fqdn} or {@code tunnel_route}, invalid names or targets, duplicate
@@ -40,7 +49,8 @@ import org.yaml.snakeyaml.Yaml;
 public final class SniYaml {
     /** Largest route file accepted (1 MiB). */
     public static final int MAX_FILE_BYTES = 1 << 20;
-    private static final Set<String> KEYS = Set.of("fqdn", "tunnel_route", "ip_allow", "proxy_protocol");
+    private static final Set<String> KEYS = Set.of("fqdn", "tunnel_route", "ip_allow", "proxy_protocol",
+            "balance");
 
     private SniYaml() {}
 
@@ -99,7 +109,17 @@ public final class SniYaml {
         StringBuilder out = new StringBuilder("sni:\n");
         for (PartyRoute r : table.routes()) {
             out.append("  - fqdn: ").append(scalar(r.serverName())).append('\n');
-            out.append("    tunnel_route: ").append(scalar(r.targetSpec())).append('\n');
+            if (r.targetCount() == 1) {
+                out.append("    tunnel_route: ").append(scalar(r.targetSpec())).append('\n');
+            } else {
+                out.append("    tunnel_route:\n");
+                for (String t : r.targetSpecs()) {
+                    out.append("      - ").append(scalar(t)).append('\n');
+                }
+            }
+            if (r.balancing() != PartyRoute.Balancing.ROUND_ROBIN) {
+                out.append("    balance: ").append(r.balancing().fileName()).append('\n');
+            }
             if (!r.allowedClients().isEmpty()) {
                 out.append("    ip_allow: ").append(String.join(",", r.allowedClients().stream()
                         .map(CidrBlock::toString).toList())).append('\n');
@@ -125,22 +145,33 @@ public final class SniYaml {
             }
         }
         String fqdn = string(entry, "fqdn");
-        String route = string(entry, "tunnel_route");
-        int colon = route.lastIndexOf(':');
-        if (colon <= 0) {
-            throw new IllegalArgumentException("tunnel_route " + HostNames.quote(route) + " must be host:port");
+        PartyRoute.Builder b = PartyRoute.builder(fqdn);
+        Object routes = entry.get("tunnel_route");
+        if (routes instanceof List<?> list) {
+            if (list.isEmpty()) {
+                throw new IllegalArgumentException("tunnel_route is an empty list: give at least one host:port");
+            }
+            if (list.size() > PartyRoute.MAX_TARGETS) {
+                throw new IllegalArgumentException("tunnel_route lists " + list.size() + " targets, more than the "
+                        + PartyRoute.MAX_TARGETS + " a route may list");
+            }
+            for (int i = 0; i < list.size(); i++) {
+                Object t = list.get(i);
+                if (t == null || t instanceof Map || t instanceof List) {
+                    throw new IllegalArgumentException("tunnel_route[" + i + "] must be a host:port string");
+                }
+                addTarget(b, "tunnel_route[" + i + "]", String.valueOf(t).strip());
+            }
+        } else {
+            addTarget(b, "tunnel_route", string(entry, "tunnel_route"));
         }
-        String host = route.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1);
+        Object balance = entry.get("balance");
+        if (balance != null) {
+            if (balance instanceof Map || balance instanceof List) {
+                throw new IllegalArgumentException("balance must be round_robin or least_connections");
+            }
+            b.balancing(PartyRoute.Balancing.parse(String.valueOf(balance)));
         }
-        int port;
-        try {
-            port = Integer.parseInt(route.substring(colon + 1));
-        } catch (NumberFormatException ex) {
-            throw new IllegalArgumentException("tunnel_route " + HostNames.quote(route) + " has no numeric port");
-        }
-        PartyRoute.Builder b = PartyRoute.builder(fqdn).target(host, port);
         Object allow = entry.get("ip_allow");
         if (allow != null) {
             List<String> blocks = new ArrayList<>();
@@ -168,6 +199,25 @@ public final class SniYaml {
             }
         }
         return b.build();
+    }
+
+    /** Adds one {@code host:port} (IPv6 in brackets) target; {@code what} names it in messages. */
+    private static void addTarget(PartyRoute.Builder b, String what, String route) {
+        int colon = route.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new IllegalArgumentException(what + " " + HostNames.quote(route) + " must be host:port");
+        }
+        String host = route.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        int port;
+        try {
+            port = Integer.parseInt(route.substring(colon + 1));
+        } catch (NumberFormatException ex) {
+            throw new IllegalArgumentException(what + " " + HostNames.quote(route) + " has no numeric port");
+        }
+        b.addTarget(host, port);
     }
 
     private static String string(Map<?, ?> entry, String key) {

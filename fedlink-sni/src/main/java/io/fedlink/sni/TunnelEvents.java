@@ -27,6 +27,8 @@ final class TunnelEvents {
     private static final Logger access = LoggerFactory.getLogger("io.fedlink.sni.access");
     private static final Logger refusals = LoggerFactory.getLogger("io.fedlink.sni.refusals");
     private static final Logger log = LoggerFactory.getLogger(TunnelEvents.class);
+    private static final Logger targets = LoggerFactory.getLogger("io.fedlink.sni.targets");
+    static final int TARGET_LINES_PER_SECOND = 20;
 
     private static final Runnable STOP = () -> { };
 
@@ -38,6 +40,9 @@ final class TunnelEvents {
     private long windowStart = System.nanoTime();
     private int inWindow;
     private long suppressed;
+    private long targetWindowStart = System.nanoTime();
+    private int targetLinesInWindow;
+    private long targetLinesSuppressed;
 
     TunnelEvents(TunnelListener listener, String threadName) {
         this.listener = listener;
@@ -85,6 +90,34 @@ final class TunnelEvents {
             listener.connectionRefused(client, serverName, reason);
         } catch (RuntimeException e) {
             post(() -> log.warn("tunnel listener failed on refusal of {}", client, e));
+        }
+    }
+
+    /**
+     * A target was ejected ({@code up} false) or came back: one WARN (ejected) or INFO (back) line, off the loop, at
+     * most {@value #TARGET_LINES_PER_SECOND} a second (the rest counted in a summary line).
+     */
+    void targetChanged(String route, String target, boolean up, String detail) {
+        post(() -> targetLine(route, target, up, detail));
+    }
+
+    private void targetLine(String route, String target, boolean up, String detail) {
+        long now = System.nanoTime();
+        if (now - targetWindowStart >= TimeUnit.SECONDS.toNanos(1)) {
+            if (targetLinesSuppressed > 0) {
+                targets.warn("{} more target state changes in the last second not logged (rate limit {}/s)",
+                        targetLinesSuppressed, TARGET_LINES_PER_SECOND);
+            }
+            targetWindowStart = now;
+            targetLinesInWindow = 0;
+            targetLinesSuppressed = 0;
+        }
+        if (targetLinesInWindow++ >= TARGET_LINES_PER_SECOND) {
+            targetLinesSuppressed++;
+        } else if (up) {
+            targets.info("target back route={} target={} ({})", route, target, detail);
+        } else {
+            targets.warn("target ejected route={} target={} ({})", route, target, detail);
         }
     }
 

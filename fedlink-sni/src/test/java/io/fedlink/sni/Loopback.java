@@ -100,7 +100,14 @@ final class Loopback {
         });
 
         Target(InetAddress address, Handler handler) throws IOException {
-            server = new ServerSocket(0, 2048, address);
+            this(address, 0, handler);
+        }
+
+        /** A target on {@code port} of {@code address} (0: a free port), e.g. one coming back where it was. */
+        Target(InetAddress address, int port, Handler handler) throws IOException {
+            server = new ServerSocket();
+            server.setReuseAddress(true);
+            server.bind(new InetSocketAddress(address, port), 2048);
             pool.execute(() -> {
                 while (!server.isClosed()) {
                     try {
@@ -127,7 +134,12 @@ final class Loopback {
 
         /** Echoes every byte until EOF, then closes. */
         static Target echo() throws IOException {
-            return new Target(s -> {
+            return echo(0);
+        }
+
+        /** An echo target on {@code port} of the loopback address (0: a free port). */
+        static Target echo(int port) throws IOException {
+            return new Target(LOOPBACK, port, s -> {
                 byte[] b = new byte[16384];
                 InputStream in = s.getInputStream();
                 for (int n; (n = in.read(b)) > 0; ) {
