@@ -33,8 +33,8 @@ import picocli.CommandLine;
  * {@code fedlink proxy}: the SNI tunnel proxy with routes from a Traffic Server {@code sni.yaml}, reloaded when the
  * file changes ({@link RouteFileSource}: bounded, debounced; a bad or missing file is logged and refused, the previous
  * routes stay in force), or from a federation in etcd ({@code --etcd URLS --federation NAME}: the registry's
- * {@code EtcdRouteSource}, the last good table kept while etcd is unreachable). Exits non-zero if the proxy stops
- * serving after an internal failure.
+ * {@code EtcdRouteSource}, the last good table kept while etcd is unreachable). SIGHUP re-reads the route file (or
+ * the federation's prefix) at once. Exits non-zero if the proxy stops serving after an internal failure.
  */
 @Command(name = "proxy", mixinStandardHelpOptions = true, subcommands = CloseTunnelsCommand.class,
         description = "Run the SNI tunnel proxy: route each TLS connection by its server name, bytes untouched.")
@@ -82,7 +82,8 @@ final class ProxyCommand implements Callable<Integer> {
     @Option(names = "--silent-refusals", description = "close refused connections without a TLS alert")
     boolean silent;
     @Option(names = "--reload-interval", defaultValue = "2s", converter = Durations.class,
-            description = "how often to check the route file for changes (default: ${DEFAULT-VALUE})")
+            description = "how often to check the route file for changes; SIGHUP reads it at once"
+                    + " (default: ${DEFAULT-VALUE})")
     Duration reloadInterval;
     @Option(names = "--drain", defaultValue = "10s", converter = Durations.class,
             description = "on SIGTERM, let tunnels drain this long (default: ${DEFAULT-VALUE})")
@@ -222,18 +223,21 @@ final class ProxyCommand implements Callable<Integer> {
         RouteHolder holder;
         AutoCloseable source;
         BooleanSupplier reloadFailing; // for the metrics: the source cannot refresh the routes right now
+        Runnable reloadNow; // on SIGHUP
         String from;
         if (etcd.given()) {
             holder = new RouteHolder(RouteTable.empty());
             EtcdRouteSource registry = etcd.startRouteSource(holder, routesCache);
             source = registry;
             reloadFailing = () -> !registry.stats().connected();
+            reloadNow = registry::reloadNow;
             from = "federation " + etcd.federation + " in etcd";
         } else {
             RouteFileSource file = new RouteFileSource(routes, reloadInterval, this::withDefault);
             holder = file.start();
             source = file;
             reloadFailing = () -> file.problem().isPresent();
+            reloadNow = file::reloadNow;
             from = routes.toString();
         }
         var b = SniProxy.builder().bind(Endpoint.parse(listen)).routes(holder).helloTimeout(helloTimeout)
@@ -267,6 +271,7 @@ final class ProxyCommand implements Callable<Integer> {
         for (var r : holder.current().routes()) {
             log.info("route {}", r);
         }
+        HangupSignal.install(reloadNow);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {

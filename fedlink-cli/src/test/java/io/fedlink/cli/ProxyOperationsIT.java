@@ -26,7 +26,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Operating the packaged {@code fedlink proxy} as a process: the admin endpoint and {@code proxy close-tunnels}. */
+/**
+ * Operating the packaged {@code fedlink proxy} as a process: SIGHUP, the admin endpoint and
+ * {@code proxy close-tunnels}.
+ */
 class ProxyOperationsIT {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -146,6 +149,40 @@ class ProxyOperationsIT {
         assertTrue(all.out().contains("closed 1 tunnel (all)"), all.out());
         assertEnded(a3);
         assertEquals(1, proxy.count("admin: closed 1 tunnels (all)"), proxy.log.toString());
+    }
+
+    @Test
+    void sighupReadsTheRouteFileAtOnceAndKeepsTheTableWhenItIsInvalid() throws Exception {
+        ProxyProcess.TagTarget a = closeLater(new ProxyProcess.TagTarget("A"));
+        ProxyProcess.TagTarget b = closeLater(new ProxyProcess.TagTarget("B"));
+        Path routes = Files.writeString(dir.resolve("sni.yaml"), "sni:\n- fqdn: 10000.fate.org\n"
+                + "  tunnel_route: 127.0.0.1:" + a.port() + "\n");
+        int port = ProxyProcess.freePort();
+        ProxyProcess proxy = closeLater(ProxyProcess.start("proxy", "--listen", "127.0.0.1:" + port, "--routes",
+                routes.toString(), "--reload-interval", "1h")); // only SIGHUP can load a change in this test
+        proxy.awaitLog("fedlink proxy listening on /127.0.0.1:" + port);
+        assertEquals("A", ProxyProcess.ask(port, "10000.fate.org"));
+
+        ProxyProcess.replace(routes, "sni:\n- fqdn: 10000.fate.org\n  tunnel_route: 127.0.0.1:" + b.port() + "\n"
+                + "- fqdn: 9999.fate.org\n  tunnel_route: 127.0.0.1:" + a.port() + "\n");
+        proxy.hangup();
+        proxy.awaitLog("reloaded " + routes + " on request: 2 routes");
+        assertEquals("B", ProxyProcess.ask(port, "10000.fate.org"));
+        assertEquals("A", ProxyProcess.ask(port, "9999.fate.org"));
+
+        ProxyProcess.replace(routes, "sni:\n- fqdn: bad_name\n  tunnel_route: 127.0.0.1:" + a.port() + "\n");
+        proxy.hangup();
+        proxy.awaitLog("refused to reload " + routes + " on request; keeping the previous 2 routes");
+        assertTrue(proxy.process.isAlive(), "SIGHUP is handled, not the JVM's default (exit)");
+        assertEquals("B", ProxyProcess.ask(port, "10000.fate.org"), "the old table stays in force");
+        assertEquals(1, proxy.count("refused to reload"), proxy.log.toString());
+        assertTrue(proxy.log.stream().anyMatch(l -> l.contains("refused to reload") && l.contains("'bad_name'")),
+                proxy.log.toString());
+
+        ProxyProcess.replace(routes, "sni:\n- fqdn: 10000.fate.org\n  tunnel_route: 127.0.0.1:" + a.port() + "\n");
+        proxy.hangup();
+        proxy.awaitLog("reloaded " + routes + " on request: 1 routes");
+        assertEquals("A", ProxyProcess.ask(port, "10000.fate.org"));
     }
 
     @Test

@@ -130,6 +130,61 @@ final class ProxyProcess implements AutoCloseable {
         }
     }
 
+    /** A target answering every connection with its tag, then closing it. */
+    static final class TagTarget implements AutoCloseable {
+        final ServerSocket server;
+
+        TagTarget(String tag) throws IOException {
+            server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+            Thread t = new Thread(() -> {
+                while (!server.isClosed()) {
+                    try (Socket s = server.accept()) {
+                        s.getOutputStream().write(tag.getBytes(StandardCharsets.US_ASCII));
+                    } catch (IOException e) {
+                        if (server.isClosed()) {
+                            return;
+                        }
+                    }
+                }
+            }, "tag-target-" + tag);
+            t.setDaemon(true);
+            t.start();
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+        }
+    }
+
+    /** Sends a ClientHello for {@code name} through the proxy and returns all the target answered. */
+    static String ask(int proxyPort, String name) throws Exception {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), proxyPort)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(hello(name));
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+        }
+    }
+
+    /** Replaces {@code file} as operators are told to: a temporary file beside it, renamed over it. */
+    static void replace(Path file, String text) throws IOException {
+        Path tmp = Files.writeString(file.resolveSibling(file.getFileName() + ".tmp"), text);
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** Sends SIGHUP to the process. */
+    void hangup() throws Exception {
+        Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(process.pid())).redirectErrorStream(true)
+                .start();
+        String out = new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0, "kill -HUP failed: " + out);
+    }
+
     /** A target echoing every byte until EOF, one thread per connection. */
     static final class EchoTarget implements AutoCloseable {
         final ServerSocket server;
