@@ -1,5 +1,6 @@
 package io.fedlink.cli;
 
+import io.fedlink.api.AccessLogFormat;
 import io.fedlink.api.CidrBlock;
 import io.fedlink.api.Endpoint;
 import io.fedlink.api.RouteHolder;
@@ -11,6 +12,7 @@ import io.fedlink.metrics.ProxyMetrics;
 import io.fedlink.registry.EtcdRouteSource;
 import io.fedlink.sni.RouteFileSource;
 import io.fedlink.sni.SniProxy;
+import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -100,6 +102,11 @@ final class ProxyCommand implements Callable<Integer> {
     @Option(names = "--admin-allow-remote",
             description = "allow --admin on an address other than loopback: whoever reaches it can close tunnels")
     boolean adminAllowRemote;
+    @Option(names = "--access-log-format", defaultValue = "text", paramLabel = "text|json",
+            description = "text: key=value access and refusal lines in the log (standard error); json: one JSON"
+                    + " object per tunnel and per refusal on standard output, which then carries nothing else"
+                    + " (default: ${DEFAULT-VALUE})")
+    AccessLogFormat accessLogFormat;
     @Option(names = "--proxy-protocol-from", split = ",", paramLabel = "CIDR", converter = Cidrs.class,
             description = "load balancers trusted to send a PROXY protocol v1/v2 header (e.g. 10.0.0.0/8); their"
                     + " connections must start with one, and its client address is used for allow lists, limits,"
@@ -249,19 +256,29 @@ final class ProxyCommand implements Callable<Integer> {
         if (eventLoops != null) {
             b.eventLoops(eventLoops);
         }
+        // With JSON lines, standard output carries only them (for a log shipper); the announcements go to stderr.
+        PrintStream announce = System.out;
+        if (accessLogFormat == AccessLogFormat.JSON) {
+            PrintStream out = System.out;
+            announce = System.err;
+            b.accessLogFormat(AccessLogFormat.JSON).accessLogSink(line -> { // on the proxy's log thread
+                out.println(line);
+                out.flush();
+            });
+        }
         ProxyMetrics observed = null;
         if (metricsAt != null) { // bound before the proxy, so a busy port fails before any client is accepted
             observed = ProxyMetrics.watching(holder).reloadFailing(reloadFailing);
             b.listener(observed);
             MetricsServer http = MetricsServer.start(metricsAt, observed); // serves until the process exits
             Endpoint at = Endpoint.of(http.address().getAddress().getHostAddress(), http.address().getPort());
-            System.out.println("fedlink proxy metrics on http://" + at + "/metrics (/healthz, /readyz)");
+            announce.println("fedlink proxy metrics on http://" + at + "/metrics (/healthz, /readyz)");
         }
         AtomicReference<TunnelServer> started = new AtomicReference<>();
         if (adminAt != null) { // bound before the proxy too; answers 503 until the proxy runs
             AdminServer http = AdminServer.start(adminAt, started::get); // serves until the process exits
             Endpoint at = Endpoint.of(http.address().getAddress().getHostAddress(), http.address().getPort());
-            System.out.println("fedlink proxy admin on http://" + at + AdminServer.CLOSE_PATH + " (POST)");
+            announce.println("fedlink proxy admin on http://" + at + AdminServer.CLOSE_PATH + " (POST)");
         }
         TunnelServer proxy = b.start();
         started.set(proxy);
@@ -286,9 +303,9 @@ final class ProxyCommand implements Callable<Integer> {
             }
             stopped.countDown();
         }, "fedlink-proxy-shutdown"));
-        System.out.println("fedlink proxy listening on " + proxy.localAddress() + " with "
+        announce.println("fedlink proxy listening on " + proxy.localAddress() + " with "
                 + holder.current().size() + " routes from " + from);
-        System.out.flush();
+        announce.flush();
         while (!stopped.await(1, TimeUnit.SECONDS)) {
             if (!proxy.ready()) { // an event loop died: exit non-zero so a supervisor restarts the proxy
                 System.err.println("fedlink: the proxy stopped serving after an internal failure (see the log);"

@@ -186,6 +186,55 @@ class ProxyOperationsIT {
     }
 
     @Test
+    void jsonAccessLogOnStandardOutputAndNothingElseThere() throws Exception {
+        ProxyProcess.EchoTarget a = closeLater(new ProxyProcess.EchoTarget());
+        Path routes = Files.writeString(dir.resolve("sni.yaml"), "sni:\n- fqdn: '*.fate.org'\n"
+                + "  tunnel_route: 127.0.0.1:" + a.port() + "\n");
+        int port = ProxyProcess.freePort();
+        int admin = ProxyProcess.freePort();
+        ProxyProcess proxy = closeLater(ProxyProcess.startSplit("proxy", "--listen", "127.0.0.1:" + port, "--routes",
+                routes.toString(), "--access-log-format", "JSON", "--admin", String.valueOf(admin)));
+        proxy.awaitLog("fedlink proxy listening on /127.0.0.1:" + port); // on standard error now
+        Socket s = tunnel(port, "10000.fate.org");
+        int clientPort = s.getLocalPort();
+        s.close(); // the target sees the end and closes: the tunnel completes
+        try (Socket refused = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            refused.setSoTimeout(20_000);
+            refused.getOutputStream().write(ProxyProcess.hello("x.example.org"));
+            refused.getInputStream().readAllBytes(); // an unrecognized_name alert, then the end
+        }
+        Socket rotated = tunnel(port, "9999.fate.org");
+        assertEquals(200, post(admin, "all=true").statusCode());
+        assertEnded(rotated);
+
+        long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (proxy.out.size() < 3) {
+            assertTrue(System.nanoTime() - end < 0, "three JSON lines expected on standard output: " + proxy.out
+                    + "\nstderr: " + proxy.log);
+            Thread.sleep(20);
+        }
+        List<JsonNode> lines = new ArrayList<>();
+        for (String l : proxy.out) {
+            lines.add(JSON.readTree(l)); // every line of standard output is one JSON object
+        }
+        JsonNode completed = lines.stream().filter(n -> n.get("reason").asText().equals("completed")).findFirst()
+                .orElseThrow(() -> new AssertionError(proxy.out.toString()));
+        assertEquals("tunnel", completed.get("event").asText());
+        assertEquals("127.0.0.1:" + clientPort, completed.get("client").asText());
+        assertEquals("10000.fate.org", completed.get("server_name").asText());
+        assertEquals("*.fate.org", completed.get("route").asText());
+        assertEquals("127.0.0.1:" + a.port(), completed.get("target").asText());
+        assertTrue(completed.get("bytes_from_client").asLong() > 0, completed.toString());
+        assertEquals(completed.get("bytes_from_client").asLong(), completed.get("bytes_to_client").asLong());
+        assertTrue(lines.stream().anyMatch(n -> n.get("event").asText().equals("refused")
+                && n.get("server_name").asText().equals("x.example.org")
+                && n.get("reason").asText().equals("unknown_server_name")), proxy.out.toString());
+        assertTrue(lines.stream().anyMatch(n -> n.get("reason").asText().equals("rotated")
+                && n.get("server_name").asText().equals("9999.fate.org")), proxy.out.toString());
+        assertTrue(proxy.log.stream().noneMatch(l -> l.contains(" access - ")), "no text access lines");
+    }
+
+    @Test
     void closeTunnelsCommandRefusals() throws Exception {
         Cli none = Cli.run("proxy", "close-tunnels", "--admin", "9470");
         assertEquals(2, none.code(), none.err());

@@ -30,23 +30,33 @@ import javax.net.ssl.SSLParameters;
  */
 final class ProxyProcess implements AutoCloseable {
     final Process process;
+    /** Standard error, and standard output too unless started with {@link #startSplit}. */
     final List<String> log = new CopyOnWriteArrayList<>();
+    /** Standard output when started with {@link #startSplit}. */
+    final List<String> out = new CopyOnWriteArrayList<>();
     private final Thread reader;
 
-    private ProxyProcess(Process process) {
+    private ProxyProcess(Process process, boolean split) {
         this.process = process;
-        this.reader = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                    StandardCharsets.UTF_8))) {
+        this.reader = read(process.getInputStream(), split ? out : log);
+        if (split) {
+            read(process.getErrorStream(), log);
+        }
+    }
+
+    private static Thread read(InputStream in, List<String> lines) {
+        Thread t = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
                 for (String l; (l = r.readLine()) != null; ) {
-                    log.add(l);
+                    lines.add(l);
                 }
             } catch (IOException e) {
                 // process ended
             }
         }, "fedlink-process-output");
-        reader.setDaemon(true);
-        reader.start();
+        t.setDaemon(true);
+        t.start();
+        return t;
     }
 
     /** The packaged jar. */
@@ -65,7 +75,12 @@ final class ProxyProcess implements AutoCloseable {
 
     /** Starts {@code java -jar fedlink.jar ARGS}. */
     static ProxyProcess start(String... args) throws IOException {
-        return new ProxyProcess(new ProcessBuilder(command(args)).redirectErrorStream(true).start());
+        return new ProxyProcess(new ProcessBuilder(command(args)).redirectErrorStream(true).start(), false);
+    }
+
+    /** Starts {@code java -jar fedlink.jar ARGS}, standard output ({@link #out}) apart from standard error. */
+    static ProxyProcess startSplit(String... args) throws IOException {
+        return new ProxyProcess(new ProcessBuilder(command(args)).start(), true);
     }
 
     /** Runs {@code java -jar fedlink.jar ARGS} to its end (at most 60 s): its exit code and merged output. */
