@@ -203,8 +203,8 @@ final class ProxyCommand implements Callable<Integer> {
             a = null;
         }
         if (a == null || a.isUnresolved() || a.getPort() == 0) {
-            throw new IllegalArgumentException(option + " " + value + " must be [IP:]PORT, for example " + examplePort
-                    + " or 127.0.0.1:" + examplePort);
+            throw new IllegalArgumentException(option + " " + value + " must be [IP:]PORT, for example "
+                    + examplePort + " or 127.0.0.1:" + examplePort);
         }
         return a;
     }

@@ -69,7 +69,8 @@ class AccessLogIT {
             assertEquals(hello.length + 100, t.get("bytes_to_client").asLong());
             assertEquals("completed", t.get("reason").asText());
             assertTrue(t.get("id").asLong() > 0 && t.get("duration_ms").asLong() >= 0, t.toString());
-            assertTrue(java.time.Instant.parse(t.get("time").asText()).isAfter(java.time.Instant.now().minusSeconds(60)));
+            assertTrue(java.time.Instant.parse(t.get("time").asText())
+                    .isAfter(java.time.Instant.now().minusSeconds(60)), t.toString());
 
             exchange(proxy, Hellos.jsse("x.example.org"), 0, port);
             JsonNode unknown = awaitLine(lines, "refused", "server_name", "x.example.org");
