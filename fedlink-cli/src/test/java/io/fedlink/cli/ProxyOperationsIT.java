@@ -158,8 +158,9 @@ class ProxyOperationsIT {
         Path routes = Files.writeString(dir.resolve("sni.yaml"), "sni:\n- fqdn: 10000.fate.org\n"
                 + "  tunnel_route: 127.0.0.1:" + a.port() + "\n");
         int port = ProxyProcess.freePort();
-        ProxyProcess proxy = closeLater(ProxyProcess.start("proxy", "--listen", "127.0.0.1:" + port, "--routes",
-                routes.toString(), "--reload-interval", "1h")); // only SIGHUP can load a change in this test
+        ProxyProcess proxy = closeLater(ProxyProcess.startWithHangup("default", "proxy", "--listen",
+                "127.0.0.1:" + port, "--routes", routes.toString(),
+                "--reload-interval", "1h")); // only SIGHUP can load a change in this test
         proxy.awaitLog("fedlink proxy listening on /127.0.0.1:" + port);
         assertEquals("A", ProxyProcess.ask(port, "10000.fate.org"));
 
@@ -183,6 +184,17 @@ class ProxyOperationsIT {
         proxy.hangup();
         proxy.awaitLog("reloaded " + routes + " on request: 1 routes");
         assertEquals("A", ProxyProcess.ask(port, "10000.fate.org"));
+    }
+
+    @Test
+    void sighupInheritedAsIgnoredIsReportedAtStart() throws Exception {
+        Path routes = Files.writeString(dir.resolve("sni.yaml"), "sni:\n- fqdn: 10000.fate.org\n"
+                + "  tunnel_route: 127.0.0.1:1\n");
+        int port = ProxyProcess.freePort();
+        ProxyProcess proxy = closeLater(ProxyProcess.startWithHangup("ignored", "proxy", "--listen",
+                "127.0.0.1:" + port, "--routes", routes.toString()));
+        proxy.awaitLog("fedlink proxy listening on /127.0.0.1:" + port);
+        assertEquals(1, proxy.count("SIGHUP is ignored in this process"), proxy.log.toString());
     }
 
     @Test

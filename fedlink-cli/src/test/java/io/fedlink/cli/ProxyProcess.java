@@ -73,6 +73,21 @@ final class ProxyProcess implements AutoCloseable {
         return cmd;
     }
 
+    /**
+     * Starts {@code java -jar fedlink.jar ARGS} with SIGHUP as {@code hangup} says: {@code "default"} whatever this
+     * JVM inherited (a build started under nohup passes SIGHUP on as ignored), or {@code "ignored"} as under nohup.
+     */
+    static ProxyProcess startWithHangup(String hangup, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        if (hangup.equals("default")) {
+            cmd.addAll(List.of("env", "--default-signal=HUP"));
+        } else {
+            cmd.addAll(List.of("sh", "-c", "trap '' HUP; exec \"$0\" \"$@\""));
+        }
+        cmd.addAll(command(args));
+        return new ProxyProcess(new ProcessBuilder(cmd).redirectErrorStream(true).start(), false);
+    }
+
     /** Starts {@code java -jar fedlink.jar ARGS}. */
     static ProxyProcess start(String... args) throws IOException {
         return new ProxyProcess(new ProcessBuilder(command(args)).redirectErrorStream(true).start(), false);
