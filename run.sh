@@ -32,4 +32,15 @@ if stale; then
   touch "$jar" # Maven may keep an up-to-date jar's old time stamp
 fi
 if [ $# -eq 0 ]; then set -- demo; fi
-exec java -jar "$jar" "$@"
+# The JVM settings of a long-running proxy (a proxy allocates little; these keep its resident size small):
+# the serial collector, a small initial heap, native memory handed back to the system once a second (ignored by a
+# JDK that lacks the option), and two malloc arenas instead of one per thread. FEDLINK_PROXY_JAVA_OPTS replaces them;
+# JAVA_OPTS is added for every command.
+opts=()
+if [ "${1:-}" = proxy ]; then
+  export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
+  # shellcheck disable=SC2206
+  opts=(${FEDLINK_PROXY_JAVA_OPTS:--XX:+UseSerialGC -Xms8m -Xmx256m -XX:+IgnoreUnrecognizedVMOptions -XX:+UnlockExperimentalVMOptions -XX:TrimNativeHeapInterval=1000})
+fi
+# shellcheck disable=SC2206
+exec java "${opts[@]}" ${JAVA_OPTS:-} -jar "$jar" "$@"

@@ -40,8 +40,15 @@ final class TcpRelay implements AutoCloseable {
                 try {
                     Socket in = s.accept();
                     Socket out = new Socket(InetAddress.getLoopbackAddress(), target);
-                    sockets.add(in);
-                    sockets.add(out);
+                    synchronized (this) {
+                        if (s.isClosed()) { // cut() ran while this connection was being accepted: drop it too
+                            closeQuietly(in);
+                            closeQuietly(out);
+                            return;
+                        }
+                        sockets.add(in);
+                        sockets.add(out);
+                    }
                     pipe(in, out);
                     pipe(out, in);
                 } catch (IOException e) {
@@ -72,7 +79,7 @@ final class TcpRelay implements AutoCloseable {
     }
 
     /** Drops every connection and stops listening. */
-    void cut() {
+    synchronized void cut() {
         closeQuietly(listener);
         for (Socket s : sockets) {
             closeQuietly(s);

@@ -6,9 +6,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What the acceptor does when {@code accept} fails (typically out of file descriptors): waits 10 ms, doubling up to
- * 1 s while failures go on, logs at most one line a second with the count, and one line when accepting works
- * again. Accept thread only.
+ * What an event loop does when {@code accept} fails (typically out of file descriptors): stops accepting for 10 ms,
+ * doubling up to 1 s while failures go on, logs at most one line a second with the count, and one line when
+ * accepting works again. One per loop, used on that loop's thread only.
  */
 final class AcceptBackoff {
     static final long FIRST_MILLIS = 10;
@@ -26,11 +26,11 @@ final class AcceptBackoff {
     }
 
     /**
-     * Counts a failure, logs if a second has passed since the last line, and sleeps the current delay.
+     * Counts a failure and logs if a second has passed since the last line.
      *
-     * @return {@code false} if interrupted while sleeping
+     * @return how long to stop accepting, in milliseconds
      */
-    boolean failed(Exception e) {
+    long failed(Exception e) {
         failures++;
         failuresSinceLog++;
         delayMillis = delayMillis == 0 ? FIRST_MILLIS : Math.min(MAX_MILLIS, delayMillis * 2);
@@ -41,13 +41,7 @@ final class AcceptBackoff {
             failuresSinceLog = 0;
             nextLogNanos = now + TimeUnit.SECONDS.toNanos(1);
         }
-        try {
-            Thread.sleep(delayMillis);
-            return true;
-        } catch (InterruptedException ie) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        return delayMillis;
     }
 
     /** An accept worked: if it had been failing, says so once and resets the delay. */

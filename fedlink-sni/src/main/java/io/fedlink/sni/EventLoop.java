@@ -1,10 +1,16 @@
 package io.fedlink.sni;
 
+import io.fedlink.api.RefusalReason;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.channels.CancelledKeyException;
+import java.nio.channels.Channel;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.DatagramChannel;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -17,12 +23,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One selector thread owning a set of connections: it does their I/O, runs tasks handed to it, and checks their
- * deadlines. Everything about a connection happens on its loop, so the data path takes no lock.
+ * One selector thread owning a set of connections: it accepts them from its listening socket (see
+ * {@link Listeners}), checks the admission limits at once (a refusal costs no further work), does their I/O, runs
+ * tasks handed to it, and checks their deadlines. Everything about a connection happens on its loop, so the data
+ * path takes no lock and a new connection crosses no thread.
+ *
+ * <p>Accept failures (out of descriptors) stop accepting for a while ({@link AcceptBackoff}, the listening key's
+ * interest cleared, so the loop does not spin); a reserve descriptor is given up to accept and close one waiting
+ * client, so a client over the limit hears a close instead of timing out in the backlog.
  */
 final class EventLoop implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(EventLoop.class);
     private static final long TICK_MILLIS = 50;
+    /** Connections accepted per wake-up at most, so a flood of new ones cannot starve open tunnels. */
+    private static final int ACCEPT_BATCH = 64;
 
     final ProxyContext ctx;
     private final BiConsumer<String, Throwable> died;
@@ -39,6 +53,12 @@ final class EventLoop implements Runnable {
     private final java.util.function.Consumer<SelectionKey> handler = this::handle; // one object, not one per select
     private final Thread thread;
     private volatile boolean running = true;
+    private ServerSocketChannel listener;
+    private SelectionKey listenKey;
+    private AcceptBackoff backoff;
+    private Channel reserve;
+    /** When a paused accept resumes (nanoTime), or 0 while accepting. */
+    private long resumeAcceptNanos;
 
     /** A loop named {@code name}; {@code died} is told if the loop ends of a failure no connection owned. */
     EventLoop(ProxyContext ctx, String name, BiConsumer<String, Throwable> died) throws IOException {
@@ -50,8 +70,21 @@ final class EventLoop implements Runnable {
         this.thread.setDaemon(true);
     }
 
+    /** Accepts from {@code ch} (non-blocking, possibly shared with other loops); before {@link #start()}. */
+    void listen(ServerSocketChannel ch, InetSocketAddress address) throws IOException {
+        this.listener = ch;
+        this.listenKey = ch.register(selector, SelectionKey.OP_ACCEPT, null);
+        this.backoff = new AcceptBackoff(address);
+        this.reserve = openReserve();
+    }
+
     void start() {
         thread.start();
+    }
+
+    /** Wakes the loop, so a listener closed from another thread is released now rather than at the next tick. */
+    void wakeup() {
+        selector.wakeup();
     }
 
     /** Runs {@code task} on this loop. */
@@ -60,14 +93,6 @@ final class EventLoop implements Runnable {
         selector.wakeup();
     }
 
-    /** Adopts a freshly accepted client. */
-    void adopt(SocketChannel channel, java.net.InetSocketAddress remote, long acceptedNanos) {
-        execute(() -> {
-            Connection c = new Connection(this, channel, remote, acceptedNanos);
-            connections.add(c);
-            c.start();
-        });
-    }
 
     /** {@code c} found no buffer and stopped reading; it is offered one again at the next tick. */
     void starved(Connection c) {
@@ -90,6 +115,9 @@ final class EventLoop implements Runnable {
                 selector.select(handler, TICK_MILLIS); // no iterator per select: no garbage per wake-up
                 runTasks();
                 long now = System.nanoTime();
+                if (resumeAcceptNanos != 0 && now - resumeAcceptNanos >= 0) {
+                    resumeAccepting();
+                }
                 if (now - nextTick >= 0) {
                     nextTick = now + TICK_MILLIS * 1_000_000;
                     checkDeadlines(now);
@@ -110,6 +138,9 @@ final class EventLoop implements Runnable {
             }
         }
         runTasks();
+        if (reserve != null) {
+            closeQuietly(reserve);
+        }
         for (Connection c : new ArrayList<>(connections)) {
             c.shutdownNow();
         }
@@ -121,6 +152,17 @@ final class EventLoop implements Runnable {
     }
 
     private void handle(SelectionKey key) {
+        if (key == listenKey) {
+            try {
+                acceptReady();
+            } catch (CancelledKeyException e) {
+                // the listener was closed
+            } catch (Throwable t) { // e.g. no memory for one more connection: that client is lost, the loop is not
+                ctx.counters.internalErrors.increment();
+                logFailure("accepting on " + thread.getName() + " failed; continuing", t);
+            }
+            return;
+        }
         Connection c = (Connection) key.attachment();
         try {
             c.onReady(key);
@@ -130,6 +172,119 @@ final class EventLoop implements Runnable {
             fail(c, t);
         }
     }
+
+    // ---- accepting --------------------------------------------------------------------------------------------------
+
+    private void acceptReady() {
+        for (int i = 0; i < ACCEPT_BATCH; i++) {
+            SocketChannel ch;
+            try {
+                ch = listener.accept();
+            } catch (ClosedChannelException e) {
+                listenKey.cancel();
+                return;
+            } catch (IOException e) {
+                acceptFailed(e);
+                return;
+            }
+            if (ch == null) {
+                return; // drained (or another loop sharing the listener took it)
+            }
+            backoff.succeeded();
+            adopt(ch, System.nanoTime());
+        }
+    }
+
+    /** A freshly accepted client: the admission limits first, then a connection owned by this loop. */
+    private void adopt(SocketChannel ch, long acceptedNanos) {
+        ctx.counters.accepted.increment();
+        InetSocketAddress remote = remoteOf(ch);
+        RefusalReason limit = ctx.admit(remote.getAddress());
+        if (limit != null) {
+            refuseAtAccept(ch, remote, limit, "at accept");
+            return;
+        }
+        Connection c = new Connection(this, ch, remote, acceptedNanos);
+        connections.add(c);
+        try {
+            c.start();
+        } catch (Throwable t) {
+            fail(c, t);
+        }
+    }
+
+    /** Out of descriptors (typically): shed one waiting client with the reserve descriptor, pause accepting. */
+    private void acceptFailed(IOException e) {
+        if (!running || !listener.isOpen()) {
+            return;
+        }
+        shedOneConnection();
+        long pauseMillis = backoff.failed(e);
+        listenKey.interestOps(0);
+        resumeAcceptNanos = System.nanoTime() + pauseMillis * 1_000_000;
+        if (resumeAcceptNanos == 0) {
+            resumeAcceptNanos = 1;
+        }
+    }
+
+    private void resumeAccepting() {
+        resumeAcceptNanos = 0;
+        if (listenKey.isValid()) {
+            listenKey.interestOps(SelectionKey.OP_ACCEPT);
+        }
+    }
+
+    /** Gives the reserve descriptor back, accepts one waiting client and closes it, takes a reserve again. */
+    private void shedOneConnection() {
+        if (reserve == null) {
+            reserve = openReserve();
+            return;
+        }
+        closeQuietly(reserve);
+        reserve = null;
+        try {
+            SocketChannel ch = listener.accept();
+            if (ch != null) {
+                ctx.counters.accepted.increment();
+                refuseAtAccept(ch, remoteOf(ch), RefusalReason.DESCRIPTOR_LIMIT, "out of file descriptors");
+            }
+        } catch (IOException e) {
+            // nothing to shed, or still out of descriptors
+        }
+        reserve = openReserve();
+    }
+
+    private void refuseAtAccept(SocketChannel ch, InetSocketAddress remote, RefusalReason reason, String detail) {
+        ctx.counters.refused(reason);
+        closeQuietly(ch);
+        ctx.events.refused(remote, null, reason, detail);
+    }
+
+    private static Channel openReserve() {
+        try {
+            return DatagramChannel.open();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static void closeQuietly(Channel c) {
+        try {
+            c.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
+    }
+
+    private static InetSocketAddress remoteOf(SocketChannel ch) {
+        try {
+            return (InetSocketAddress) ch.getRemoteAddress();
+        } catch (IOException e) {
+            return new InetSocketAddress(0);
+        }
+    }
+
+    // ---- failures -----------------------------------------------------------------------------------------------------
 
     /** Closes {@code c} after an unexpected failure while serving it; counted, logged at most once a second. */
     void fail(Connection c, Throwable t) {

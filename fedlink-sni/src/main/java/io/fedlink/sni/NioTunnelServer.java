@@ -7,7 +7,6 @@ import io.fedlink.api.TunnelServerConfig;
 import io.fedlink.api.TunnelStats;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
 import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,67 +22,64 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The NIO tunnel server: binds, starts one {@link Acceptor} thread handing sockets round robin to N
- * {@link EventLoop}s, and closes them all gracefully. See {@link NioTunnelTransport}.
+ * The NIO tunnel server: binds one listening socket per {@link EventLoop} ({@link Listeners}), starts the loops
+ * (each accepts and serves its own connections), and closes them all gracefully. See {@link NioTunnelTransport}.
  */
 final class NioTunnelServer implements TunnelServer {
     private static final Logger log = LoggerFactory.getLogger(NioTunnelServer.class);
     /** How long {@link #closeTunnels} waits for the loops. */
     private static final long CLOSE_WAIT_SECONDS = 10;
 
-    private final ServerSocketChannel acceptor;
+    private final List<ServerSocketChannel> listeners;
     private final InetSocketAddress localAddress;
     private final ProxyContext ctx;
     private final EventLoop[] loops;
-    private final Thread acceptThread;
     private final AtomicBoolean closing = new AtomicBoolean();
     private final ObjectName mbeanName;
     private volatile Throwable failure;
     private volatile boolean closed;
 
     NioTunnelServer(TunnelServerConfig config) throws IOException {
-        this.acceptor = ServerSocketChannel.open();
-        try {
-            acceptor.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            acceptor.bind(config.bindAddress(), 1024);
-        } catch (IOException e) {
-            acceptor.close();
-            throw new IOException("cannot listen on " + config.bindAddress() + ": " + e.getMessage(), e);
-        }
-        this.localAddress = (InetSocketAddress) acceptor.getLocalAddress();
-        int port = localAddress.getPort();
-        this.ctx = new ProxyContext(config, port);
+        this.listeners = Listeners.bind(config.bindAddress(), config.eventLoops());
         this.loops = new EventLoop[config.eventLoops()];
-        for (int i = 0; i < loops.length; i++) {
-            loops[i] = new EventLoop(ctx, "fedlink-sni-loop-" + port + "-" + i, this::died);
+        try {
+            this.localAddress = (InetSocketAddress) listeners.get(0).getLocalAddress();
+            int port = localAddress.getPort();
+            this.ctx = new ProxyContext(config, port);
+            for (int i = 0; i < loops.length; i++) {
+                loops[i] = new EventLoop(ctx, "fedlink-sni-loop-" + port + "-" + i, this::died);
+                loops[i].listen(listeners.get(i), localAddress);
+            }
+        } catch (IOException | RuntimeException e) {
+            Listeners.closeAll(listeners);
+            throw e;
         }
-        this.acceptThread = new Thread(new Acceptor(acceptor, localAddress, ctx, loops, closing::get, this::died),
-                "fedlink-sni-accept-" + port);
-        this.acceptThread.setDaemon(true);
         this.mbeanName = ProxyMBean.register(this, ctx, localAddress);
         for (EventLoop l : loops) {
             l.start();
         }
-        acceptThread.start();
         log.info("SNI proxy listening on {} with {} event loops, {} routes and {} MiB of copy buffers", localAddress,
                 loops.length, routes().size(), ctx.budget.limit() >> 20);
     }
 
-    /**
-     * An event loop or the accept thread died of something no connection owned: stop accepting, say so once, report
-     * not ready.
-     */
-    private void died(String thread, Throwable cause) {
+    /** An event loop died of something no connection owned: stop accepting, say so once, report not ready. */
+    private synchronized void died(String thread, Throwable cause) {
         if (closing.get() || failure != null) {
             return;
         }
+        stopListening(); // first: once ready() turns false nothing may be accepted any more
         failure = cause;
         log.error("thread {} of the SNI proxy on {} died; no longer accepting connections, restart the proxy",
                 thread, localAddress, cause);
-        try {
-            acceptor.close();
-        } catch (IOException e) {
-            // stopped anyway
+    }
+
+    /** Closes every listening socket; the loops are woken so the sockets are released now, not at the next tick. */
+    private void stopListening() {
+        Listeners.closeAll(listeners);
+        for (EventLoop l : loops) {
+            if (l != null) {
+                l.wakeup();
+            }
         }
     }
 
@@ -175,11 +171,7 @@ final class NioTunnelServer implements TunnelServer {
             awaitClosed();
             return ctx.events.noneOpen();
         }
-        try {
-            acceptor.close();
-        } catch (IOException e) {
-            log.debug("closing acceptor", e);
-        }
+        stopListening();
         for (EventLoop l : loops) {
             l.refusePending();
         }
@@ -209,7 +201,6 @@ final class NioTunnelServer implements TunnelServer {
         for (EventLoop l : loops) {
             l.join(5_000);
         }
-        acceptThread.join(5_000);
         ProxyMBean.unregister(mbeanName);
         closed = true;
         synchronized (this) {
