@@ -65,11 +65,11 @@ class FlinkBundleTest {
         Path at = b.dir().toAbsolutePath();
         for (String line : List.of("security.ssl.internal.enabled: true",
                 "security.ssl.internal.keystore: " + at.resolve("internal.keystore.p12"),
-                "security.ssl.internal.keystore-password: " + new String(pw),
-                "security.ssl.internal.key-password: " + new String(pw),
+                "security.ssl.internal.keystore-password: " + ConfigLines.quote(new String(pw)),
+                "security.ssl.internal.key-password: " + ConfigLines.quote(new String(pw)),
                 "security.ssl.internal.truststore: " + at.resolve("internal.truststore.p12"),
                 "security.ssl.rest.enabled: true", "security.ssl.rest.authentication-enabled: true",
-                "security.ssl.rest.truststore-password: " + new String(restPw),
+                "security.ssl.rest.truststore-password: " + ConfigLines.quote(new String(restPw)),
                 "security.ssl.algorithms: TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,"
                         + "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256,TLS_DHE_RSA_WITH_AES_256_GCM_SHA384")) {
             assertTrue(conf.lines().anyMatch(line::equals), line + " missing from\n" + conf);

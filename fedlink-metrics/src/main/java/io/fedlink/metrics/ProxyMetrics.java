@@ -158,6 +158,10 @@ public final class ProxyMetrics implements TunnelListener, MultiCollector {
         if (connect >= 0) { // -1: a transport that does not measure it
             s.connect.observe(connect / 1000);
         }
+        int hello = tunnel.helloBytes();
+        if (hello >= 0) { // -1: not known
+            s.helloBytes.observe(hello);
+        }
     }
 
     @Override
@@ -221,6 +225,10 @@ public final class ProxyMetrics implements TunnelListener, MultiCollector {
         out.add(histogram("fedlink_connect_seconds", "From starting the connect to the target (name lookup"
                 + " included) until it was established, by route entry.", all, r -> r.connect));
         collectTargets(s, out);
+        HistogramSnapshot.Builder hello = HistogramSnapshot.builder().name("fedlink_client_hello_bytes")
+                .help("Size of the ClientHello (its TLS records) of tunnels opened, by route entry.").unit(Unit.BYTES);
+        all.forEach(r -> hello.dataPoint(r.helloBytes.snapshot(r.labels)));
+        out.add(hello.build());
         collectRoutes(out);
         return new MetricSnapshots(out);
     }

@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
 /** Target choice and passive health, on a fake clock: trials, fallbacks, policies, reloads. */
 class TargetHealthTest {
     private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
-    private final TunnelEvents events = new TunnelEvents(TunnelListener.NONE, "target-health-test-log");
+    private final TunnelEvents events = new TunnelEvents(TunnelListener.NONE, "target-health-test-log",
+            io.fedlink.api.AccessLogFormat.TEXT, null);
     private final RouteHolder holder = new RouteHolder(RouteTable.empty());
 
     @AfterEach
