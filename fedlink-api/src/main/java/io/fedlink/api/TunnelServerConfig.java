@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * Everything a {@link TunnelTransport} needs to start a {@link TunnelServer}. Immutable; build one with
@@ -51,6 +52,8 @@ public final class TunnelServerConfig {
     private final int maxConnectionsPerClient;
     private final double connectionRatePerClient;
     private final Duration proxyHeaderTimeout;
+    private final AccessLogFormat accessLogFormat;
+    private final Consumer<String> accessLogSink;
 
     private TunnelServerConfig(Builder b) {
         this.bindAddress = b.bindAddress;
@@ -89,6 +92,8 @@ public final class TunnelServerConfig {
         this.connectionRatePerClient = b.connectionRatePerClient;
         this.proxyHeaderTimeout = atMost("proxyHeaderTimeout", positive("proxyHeaderTimeout", b.proxyHeaderTimeout),
                 MAX_HANDSHAKE_TIMEOUT, "1 hour");
+        this.accessLogFormat = Objects.requireNonNull(b.accessLogFormat, "accessLogFormat");
+        this.accessLogSink = b.accessLogSink;
     }
 
     private static Duration positive(String what, Duration d) {
@@ -237,6 +242,21 @@ public final class TunnelServerConfig {
         return connectionRatePerClient;
     }
 
+    /** The format of the access log and refusal lines ({@link AccessLogFormat#TEXT} unless set). */
+    public AccessLogFormat accessLogFormat() {
+        return accessLogFormat;
+    }
+
+    /**
+     * Where access log and refusal lines go instead of the transport's loggers, or {@code null} (the default): the
+     * loggers (fedlink-sni: {@code io.fedlink.sni.access} and {@code io.fedlink.sni.refusals}, at INFO). A sink is
+     * called with one finished line at a time from the transport's log thread, never from a thread that moves
+     * bytes; if it is slower than the traffic, lines are dropped and counted rather than stalling tunnels.
+     */
+    public Consumer<String> accessLogSink() {
+        return accessLogSink;
+    }
+
     /** Collects settings; see the class comment for defaults. */
     public static final class Builder {
         private InetSocketAddress bindAddress = new InetSocketAddress(443);
@@ -259,6 +279,8 @@ public final class TunnelServerConfig {
         private Duration proxyHeaderTimeout = Duration.ofSeconds(3);
         private int maxConnectionsPerClient;
         private double connectionRatePerClient;
+        private AccessLogFormat accessLogFormat = AccessLogFormat.TEXT;
+        private Consumer<String> accessLogSink;
 
         Builder() {}
 
@@ -409,6 +431,18 @@ public final class TunnelServerConfig {
         /** Sets the per-client new-connection rate; see {@link #connectionRatePerClient()}. */
         public Builder connectionRatePerClient(double perSecond) {
             this.connectionRatePerClient = perSecond;
+            return this;
+        }
+
+        /** Sets the access log format; see {@link #accessLogFormat()}. */
+        public Builder accessLogFormat(AccessLogFormat format) {
+            this.accessLogFormat = Objects.requireNonNull(format, "format");
+            return this;
+        }
+
+        /** Sends access log and refusal lines to {@code sink} instead of the loggers; see {@link #accessLogSink()}. */
+        public Builder accessLogSink(Consumer<String> sink) {
+            this.accessLogSink = sink;
             return this;
         }
 

@@ -1,5 +1,6 @@
 package io.fedlink.cli;
 
+import io.fedlink.api.AccessLogFormat;
 import io.fedlink.api.CidrBlock;
 import io.fedlink.api.Endpoint;
 import io.fedlink.api.RouteHolder;
@@ -11,6 +12,7 @@ import io.fedlink.metrics.ProxyMetrics;
 import io.fedlink.registry.EtcdRouteSource;
 import io.fedlink.sni.RouteFileSource;
 import io.fedlink.sni.SniProxy;
+import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,6 +20,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,10 +35,10 @@ import picocli.CommandLine;
  * {@code fedlink proxy}: the SNI tunnel proxy with routes from a Traffic Server {@code sni.yaml}, reloaded when the
  * file changes ({@link RouteFileSource}: bounded, debounced; a bad or missing file is logged and refused, the previous
  * routes stay in force), or from a federation in etcd ({@code --etcd URLS --federation NAME}: the registry's
- * {@code EtcdRouteSource}, the last good table kept while etcd is unreachable). Exits non-zero if the proxy stops
- * serving after an internal failure.
+ * {@code EtcdRouteSource}, the last good table kept while etcd is unreachable). SIGHUP re-reads the route file (or
+ * the federation's prefix) at once. Exits non-zero if the proxy stops serving after an internal failure.
  */
-@Command(name = "proxy", mixinStandardHelpOptions = true,
+@Command(name = "proxy", mixinStandardHelpOptions = true, subcommands = CloseTunnelsCommand.class,
         description = "Run the SNI tunnel proxy: route each TLS connection by its server name, bytes untouched.")
 final class ProxyCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(ProxyCommand.class);
@@ -81,7 +84,8 @@ final class ProxyCommand implements Callable<Integer> {
     @Option(names = "--silent-refusals", description = "close refused connections without a TLS alert")
     boolean silent;
     @Option(names = "--reload-interval", defaultValue = "2s", converter = Durations.class,
-            description = "how often to check the route file for changes (default: ${DEFAULT-VALUE})")
+            description = "how often to check the route file for changes; SIGHUP reads it at once"
+                    + " (default: ${DEFAULT-VALUE})")
     Duration reloadInterval;
     @Option(names = "--drain", defaultValue = "10s", converter = Durations.class,
             description = "on SIGTERM, let tunnels drain this long (default: ${DEFAULT-VALUE})")
@@ -90,6 +94,19 @@ final class ProxyCommand implements Callable<Integer> {
             description = "serve Prometheus /metrics, /healthz and /readyz on this address (IP 127.0.0.1 when only"
                     + " a port is given), e.g. 9464 or 10.0.0.5:9464")
     String metrics;
+    @Option(names = "--admin", paramLabel = "[IP:]PORT",
+            description = "serve the admin endpoint (POST /tunnels/close, used by 'fedlink proxy close-tunnels') on"
+                    + " this address, IP 127.0.0.1 when only a port is given; it has no authentication, so an"
+                    + " address other than loopback also needs --admin-allow-remote")
+    String admin;
+    @Option(names = "--admin-allow-remote",
+            description = "allow --admin on an address other than loopback: whoever reaches it can close tunnels")
+    boolean adminAllowRemote;
+    @Option(names = "--access-log-format", defaultValue = "text", paramLabel = "text|json",
+            description = "text: key=value access and refusal lines in the log (standard error); json: one JSON"
+                    + " object per tunnel and per refusal on standard output, which then carries nothing else"
+                    + " (default: ${DEFAULT-VALUE})")
+    AccessLogFormat accessLogFormat;
     @Option(names = "--proxy-protocol-from", split = ",", paramLabel = "CIDR", converter = Cidrs.class,
             description = "load balancers trusted to send a PROXY protocol v1/v2 header (e.g. 10.0.0.0/8); their"
                     + " connections must start with one, and its client address is used for allow lists, limits,"
@@ -170,11 +187,36 @@ final class ProxyCommand implements Callable<Integer> {
 
     /** The {@code --metrics} address: an IP literal and a port, like {@code --listen}; loopback for a bare port. */
     private InetSocketAddress metricsAddress() {
-        String spec = metrics.strip().matches("\\d+") ? "127.0.0.1:" + metrics.strip() : metrics;
-        InetSocketAddress a = Endpoint.parse(spec).toSocketAddress();
-        if (a.isUnresolved() || a.getPort() == 0) {
-            throw new IllegalArgumentException("--metrics " + metrics + " must be [IP:]PORT, for example 9464 or"
-                    + " 127.0.0.1:9464");
+        return ipAndPort("--metrics", metrics, 9464);
+    }
+
+    /**
+     * An {@code [IP:]PORT} option's address: an IP literal (no lookup) and a port; {@code 127.0.0.1} for a bare
+     * port.
+     */
+    static InetSocketAddress ipAndPort(String option, String value, int examplePort) {
+        String v = value.strip();
+        InetSocketAddress a;
+        try {
+            a = Endpoint.parse(v.matches("\\d+") ? "127.0.0.1:" + v : v).toSocketAddress();
+        } catch (IllegalArgumentException e) {
+            a = null;
+        }
+        if (a == null || a.isUnresolved() || a.getPort() == 0) {
+            throw new IllegalArgumentException(option + " " + value + " must be [IP:]PORT, for example "
+                    + examplePort + " or 127.0.0.1:" + examplePort);
+        }
+        return a;
+    }
+
+    /** The {@code --admin} address: loopback unless {@code --admin-allow-remote} says otherwise. */
+    private InetSocketAddress adminAddress() {
+        InetSocketAddress a = ipAndPort("--admin", admin, 9470);
+        if (!a.getAddress().isLoopbackAddress() && !adminAllowRemote) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--admin " + admin + " is not a loopback"
+                    + " address: the admin endpoint has no authentication and anyone who reaches it can close"
+                    + " tunnels; bind 127.0.0.1 (e.g. --admin 9470), or add --admin-allow-remote if only trusted"
+                    + " hosts can reach that address");
         }
         return a;
     }
@@ -183,22 +225,26 @@ final class ProxyCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         checkDurations();
         InetSocketAddress metricsAt = metrics == null ? null : metricsAddress();
+        InetSocketAddress adminAt = admin == null ? null : adminAddress();
         checkRouteSource();
         RouteHolder holder;
         AutoCloseable source;
         BooleanSupplier reloadFailing; // for the metrics: the source cannot refresh the routes right now
+        Runnable reloadNow; // on SIGHUP
         String from;
         if (etcd.given()) {
             holder = new RouteHolder(RouteTable.empty());
             EtcdRouteSource registry = etcd.startRouteSource(holder, routesCache);
             source = registry;
             reloadFailing = () -> !registry.stats().connected();
+            reloadNow = registry::reloadNow;
             from = "federation " + etcd.federation + " in etcd";
         } else {
             RouteFileSource file = new RouteFileSource(routes, reloadInterval, this::withDefault);
             holder = file.start();
             source = file;
             reloadFailing = () -> file.problem().isPresent();
+            reloadNow = file::reloadNow;
             from = routes.toString();
         }
         var b = SniProxy.builder().bind(Endpoint.parse(listen)).routes(holder).helloTimeout(helloTimeout)
@@ -210,21 +256,39 @@ final class ProxyCommand implements Callable<Integer> {
         if (eventLoops != null) {
             b.eventLoops(eventLoops);
         }
+        // With JSON lines, standard output carries only them (for a log shipper); the announcements go to stderr.
+        PrintStream announce = System.out;
+        if (accessLogFormat == AccessLogFormat.JSON) {
+            PrintStream out = System.out;
+            announce = System.err;
+            b.accessLogFormat(AccessLogFormat.JSON).accessLogSink(line -> { // on the proxy's log thread
+                out.println(line);
+                out.flush();
+            });
+        }
         ProxyMetrics observed = null;
         if (metricsAt != null) { // bound before the proxy, so a busy port fails before any client is accepted
             observed = ProxyMetrics.watching(holder).reloadFailing(reloadFailing);
             b.listener(observed);
             MetricsServer http = MetricsServer.start(metricsAt, observed); // serves until the process exits
             Endpoint at = Endpoint.of(http.address().getAddress().getHostAddress(), http.address().getPort());
-            System.out.println("fedlink proxy metrics on http://" + at + "/metrics (/healthz, /readyz)");
+            announce.println("fedlink proxy metrics on http://" + at + "/metrics (/healthz, /readyz)");
+        }
+        AtomicReference<TunnelServer> started = new AtomicReference<>();
+        if (adminAt != null) { // bound before the proxy too; answers 503 until the proxy runs
+            AdminServer http = AdminServer.start(adminAt, started::get); // serves until the process exits
+            Endpoint at = Endpoint.of(http.address().getAddress().getHostAddress(), http.address().getPort());
+            announce.println("fedlink proxy admin on http://" + at + AdminServer.CLOSE_PATH + " (POST)");
         }
         TunnelServer proxy = b.start();
+        started.set(proxy);
         if (observed != null) {
             observed.observe(proxy);
         }
         for (var r : holder.current().routes()) {
             log.info("route {}", r);
         }
+        HangupSignal.install(reloadNow);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
@@ -239,9 +303,9 @@ final class ProxyCommand implements Callable<Integer> {
             }
             stopped.countDown();
         }, "fedlink-proxy-shutdown"));
-        System.out.println("fedlink proxy listening on " + proxy.localAddress() + " with "
+        announce.println("fedlink proxy listening on " + proxy.localAddress() + " with "
                 + holder.current().size() + " routes from " + from);
-        System.out.flush();
+        announce.flush();
         while (!stopped.await(1, TimeUnit.SECONDS)) {
             if (!proxy.ready()) { // an event loop died: exit non-zero so a supervisor restarts the proxy
                 System.err.println("fedlink: the proxy stopped serving after an internal failure (see the log);"

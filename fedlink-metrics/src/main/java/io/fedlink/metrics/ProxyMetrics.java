@@ -154,6 +154,10 @@ public final class ProxyMetrics implements TunnelListener, MultiCollector {
         if (connect >= 0) { // -1: a transport that does not measure it
             s.connect.observe(connect / 1000);
         }
+        int hello = tunnel.helloBytes();
+        if (hello >= 0) { // -1: not known
+            s.helloBytes.observe(hello);
+        }
     }
 
     @Override
@@ -216,6 +220,10 @@ public final class ProxyMetrics implements TunnelListener, MultiCollector {
                 + " (ClientHello, lookup and connect), by route entry.", all, r -> r.setup));
         out.add(histogram("fedlink_connect_seconds", "From starting the connect to the target (name lookup"
                 + " included) until it was established, by route entry.", all, r -> r.connect));
+        HistogramSnapshot.Builder hello = HistogramSnapshot.builder().name("fedlink_client_hello_bytes")
+                .help("Size of the ClientHello (its TLS records) of tunnels opened, by route entry.").unit(Unit.BYTES);
+        all.forEach(r -> hello.dataPoint(r.helloBytes.snapshot(r.labels)));
+        out.add(hello.build());
         collectRoutes(out);
         return new MetricSnapshots(out);
     }

@@ -12,6 +12,11 @@ final class RouteSeries {
     static final double[] DURATION_BOUNDS = {0.01, 0.1, 1, 10, 60, 300, 1800, 3600, 6 * 3600, 24 * 3600};
     /** Accept to target connected: 1 ms to 10 s. */
     static final double[] SETUP_BOUNDS = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+    /**
+     * ClientHello sizes: 256 B to the 64 KiB cap. Classic hellos are a few hundred bytes; post-quantum key shares
+     * (X25519MLKEM768) take them past 1 KiB, and 2 records (over 16 KiB) are rare.
+     */
+    static final long[] HELLO_BOUNDS = {256, 512, 1024, 1536, 2048, 4096, 8192, 16384, 32768, 65536};
 
     final String route;
     final Labels labels;
@@ -24,6 +29,7 @@ final class RouteSeries {
     final LatencyHistogram duration = new LatencyHistogram(DURATION_BOUNDS);
     final LatencyHistogram setup = new LatencyHistogram(SETUP_BOUNDS);
     final LatencyHistogram connect = new LatencyHistogram(SETUP_BOUNDS);
+    final SizeHistogram helloBytes = new SizeHistogram(HELLO_BOUNDS);
 
     RouteSeries(String route) {
         this.route = route;

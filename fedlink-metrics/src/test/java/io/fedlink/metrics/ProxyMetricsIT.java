@@ -194,6 +194,20 @@ class ProxyMetricsIT {
         assertEquals(wildTunnels, s.value("fedlink_tunnel_setup_seconds_count", "route", "*.fate.org"));
         assertEquals(wildTunnels, s.value("fedlink_connect_seconds_count", "route", "*.fate.org"));
         assertEquals(exactTunnels, s.value("fedlink_connect_seconds_bucket", "route", "10000.fate.org", "le", "+Inf"));
+        assertEquals(exactTunnels, s.value("fedlink_client_hello_bytes_count", "route", "10000.fate.org"));
+        assertEquals(exactTunnels * (double) exact.length, s.value("fedlink_client_hello_bytes_sum", "route",
+                "10000.fate.org"));
+        assertEquals(wildTunnels * (double) wild.length, s.value("fedlink_client_hello_bytes_sum", "route",
+                "*.fate.org"));
+        long le = java.util.Arrays.stream(RouteSeries.HELLO_BOUNDS).filter(b -> b >= exact.length).findFirst()
+                .orElseThrow();
+        long below = java.util.Arrays.stream(RouteSeries.HELLO_BOUNDS).filter(b -> b < exact.length).max().orElse(0);
+        assertEquals(exactTunnels, s.value("fedlink_client_hello_bytes_bucket", "route", "10000.fate.org", "le",
+                le + ".0"), "every hello of " + exact.length + " bytes in the bucket up to " + le);
+        if (below > 0) {
+            assertEquals(0, s.value("fedlink_client_hello_bytes_bucket", "route", "10000.fate.org", "le",
+                    below + ".0"));
+        }
         assertEquals(2, s.value("fedlink_route_table_entries"));
         assertEquals(1, s.value("fedlink_route_table_version"));
         assertEquals(1, s.value("fedlink_ready"));

@@ -126,6 +126,9 @@ class ProxyMetricsTest {
         assertEquals(1, value(m, "fedlink_timeouts", Labels.of("phase", "hello")));
         assertEquals(1, value(m, "fedlink_timeouts", Labels.of("phase", "connect")));
         assertEquals(1, value(m, "fedlink_tunnels_closed", Labels.of("reason", "idle_timeout")));
+        assertEquals(0, value(m, "fedlink_tunnels_closed", Labels.of("reason", "rotated")), "every reason listed");
+        m.tunnelClosed(new FakeTunnel("a.fate.org", then, CloseReason.ROTATED));
+        assertEquals(1, value(m, "fedlink_tunnels_closed", Labels.of("reason", "rotated")));
 
         routes.swap(RouteTable.of(io.fedlink.api.PartyRoute.of("9999.fate.org", TARGET)));
         assertEquals(2, value(m, "fedlink_route_table_version", Labels.EMPTY));
@@ -159,6 +162,23 @@ class ProxyMetricsTest {
         assertEquals(1, s.getClassicBuckets().getCount(1));
         assertEquals(1, s.getClassicBuckets().getCount(2));
         assertEquals(0.022001, s.getSum(), 1e-9);
+    }
+
+    @Test
+    void sizeBucketsAreUpperInclusiveAndBounded() {
+        SizeHistogram h = new SizeHistogram(RouteSeries.HELLO_BOUNDS);
+        h.observe(256);
+        h.observe(257);
+        h.observe(65_536);
+        h.observe(1 << 20); // beyond any hello cap: +Inf
+        h.observe(-1);
+        HistogramSnapshot.HistogramDataPointSnapshot s = h.snapshot(Labels.EMPTY);
+        assertEquals(RouteSeries.HELLO_BOUNDS.length + 1, s.getClassicBuckets().size());
+        assertEquals(2, s.getClassicBuckets().getCount(0));
+        assertEquals(1, s.getClassicBuckets().getCount(1));
+        assertEquals(1, s.getClassicBuckets().getCount(RouteSeries.HELLO_BOUNDS.length - 1));
+        assertEquals(1, s.getClassicBuckets().getCount(RouteSeries.HELLO_BOUNDS.length));
+        assertEquals(256 + 257 + 65_536 + (1 << 20), s.getSum(), 0);
     }
 
     @Test

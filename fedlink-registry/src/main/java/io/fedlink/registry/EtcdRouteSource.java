@@ -367,6 +367,26 @@ public final class EtcdRouteSource implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads the federation's whole prefix again now and watches on from that read, as after a lost watch (what
+     * {@code fedlink proxy --etcd} does on SIGHUP). Returns at once: the read runs on the source's thread and logs one
+     * line with the outcome ({@link Stats#resyncs()} counts it). When etcd does not answer, the last good table stays
+     * in force and the source retries as it does after any failure.
+     */
+    public void reloadNow() {
+        onLoop(() -> {
+            resync();
+            Federation f = current;
+            if (connected) {
+                log.info("federation {}: read again on request: {} routes in force (revision {})", keys.federation(),
+                        holder.current().size(), f.revision());
+            } else {
+                log.warn("federation {}: read on request failed; keeping the last good table ({} routes, revision"
+                        + " {}) and retrying", keys.federation(), holder.current().size(), f.revision());
+            }
+        });
+    }
+
     private void probe() {
         try {
             etcd.call("probe federation " + keys.federation(), etcd.client().getKVClient().get(

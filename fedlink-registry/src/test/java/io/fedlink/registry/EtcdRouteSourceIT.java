@@ -173,6 +173,32 @@ class EtcdRouteSourceIT {
     }
 
     @Test
+    void reloadNowReadsThePrefixAgainAndKeepsTheTableWhenEtcdIsAway() throws Exception {
+        FederationRegistry r = init("reload");
+        addParty(r, "10000");
+        EtcdRouteSource s = source("reload", null, null);
+        long before = s.stats().resyncs();
+        s.reloadNow();
+        await("a full read on request", 10, () -> s.stats().resyncs() == before + 1);
+        assertTrue(routes(s, "10000") && s.stats().connected());
+        addParty(r, "9999");
+        await("the watch resumed after the read", 10, () -> routes(s, "9999"));
+
+        // Through a relay we can cut: a read on request while etcd is unreachable keeps the table.
+        try (TcpRelay relay = new TcpRelay(Integer.parseInt(etcd.endpoints().split(",")[0].replaceAll(".*:", "")))) {
+            EtcdRouteSource cut = source("reload", "https://127.0.0.1:" + relay.port(), null);
+            await("both parties", 10, () -> routes(cut, "10000") && routes(cut, "9999"));
+            relay.cut();
+            long failedBefore = cut.stats().failedCalls();
+            cut.reloadNow();
+            await("the read on request failed", 30, () -> cut.stats().failedCalls() > failedBefore);
+            assertTrue(routes(cut, "10000") && routes(cut, "9999"), "the last good table stays");
+            relay.restore();
+            await("back", 30, () -> cut.stats().connected());
+        }
+    }
+
+    @Test
     void malformedValueIsSkippedNamingItsKeyAndTheRestIsServed() throws Exception {
         FederationRegistry r = init("malformed");
         addParty(r, "10000");

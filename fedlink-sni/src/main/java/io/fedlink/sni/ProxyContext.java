@@ -29,7 +29,8 @@ final class ProxyContext {
 
     ProxyContext(TunnelServerConfig config, int port) {
         this.config = config;
-        this.events = new TunnelEvents(config.listener(), "fedlink-sni-log-" + port);
+        this.events = new TunnelEvents(config.listener(), "fedlink-sni-log-" + port, config.accessLogFormat(),
+                config.accessLogSink());
         this.budget = BufferPool.Budget.of(config.maxBufferMemory());
         this.clientLimits = new ClientLimits(config.maxConnectionsPerClient(), config.connectionRatePerClient(),
                 ClientLimits.MAX_ENTRIES);

@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * {@link #problem()} tells the last one. A change is loaded only after the file stayed the same over two polls, so a
  * file caught half-written is not loaded (writers that pause longer than a poll interval should write a temporary
  * file and rename it over the route file, which is atomic). Nothing thrown while polling, not even an
- * {@link Error}, stops the polling.
+ * {@link Error}, stops the polling. {@link #reloadNow()} loads the file at once (for example on SIGHUP), with the same
+ * refusals.
  */
 public final class RouteFileSource implements RouteSource {
     /** Shortest poll interval accepted. */
@@ -35,6 +36,8 @@ public final class RouteFileSource implements RouteSource {
     /** Longest poll interval accepted. */
     public static final Duration MAX_INTERVAL = Duration.ofHours(1);
     private static final Logger log = LoggerFactory.getLogger(RouteFileSource.class);
+    /** How long {@link #reloadNow()} waits between its two readings (at most the poll interval). */
+    static final Duration SETTLE = Duration.ofMillis(50);
 
     private final Path file;
     private final Duration interval;
@@ -45,6 +48,8 @@ public final class RouteFileSource implements RouteSource {
     private Stamp seen;   // what the previous poll saw
     private Stamp refused; // a change that failed to load: not parsed again until the file changes
     private volatile String problem;
+    /** Runs between the two readings of {@link #reloadNow()}; tests write the file there. */
+    volatile Runnable betweenReadings = () -> { };
 
     /** Size and content hash of one reading of the file (content, not mtime: a rewrite of the same text is no change). */
     private record Stamp(long size, int hash) {}
@@ -132,6 +137,62 @@ public final class RouteFileSource implements RouteSource {
         } catch (Throwable t) { // even an Error: the next poll must still run
             report(t instanceof IllegalArgumentException ? t.getMessage() : t.toString());
         }
+    }
+
+    /**
+     * Loads the file now instead of waiting for the next polls (what {@code fedlink proxy} does on SIGHUP). The file
+     * is read twice, a moment apart, and loaded only when both readings agree, so a file caught half-written is not
+     * loaded (write a temporary file and rename it over the route file, and the reload is immediate). A missing, too
+     * large or invalid file, or one still changing, is refused and the table in force kept. Logs one line either
+     * way: what was loaded, or why not.
+     *
+     * @return {@code true} when the table in force is now the file's (loaded, or already in force)
+     * @throws IllegalStateException before the source feeds a holder
+     */
+    public synchronized boolean reloadNow() {
+        if (holder == null) {
+            throw new IllegalStateException("route file " + file + " is not started: call start() or feed() first");
+        }
+        try {
+            Reading first = read();
+            Thread.sleep(interval.compareTo(SETTLE) < 0 ? interval.toMillis() : SETTLE.toMillis());
+            betweenReadings.run();
+            Reading r = read();
+            if (!r.stamp.equals(first.stamp)) {
+                seen = r.stamp; // the polls load it once it stays the same
+                return requestRefused("the file changed while it was read; it is loaded once it stays the same"
+                        + " over two polls (write a temporary file and rename it over the route file)");
+            }
+            seen = r.stamp;
+            if (r.stamp.equals(loaded)) {
+                clear();
+                log.info("reload of {} requested: unchanged, {} routes in force", file, holder.current().size());
+                return true;
+            }
+            refused = r.stamp; // until it is in force: the polls do not parse it again
+            RouteTable next = adjust.apply(parse(r));
+            holder.swap(next);
+            loaded = r.stamp;
+            refused = null;
+            clear();
+            log.info("reloaded {} on request: {} routes", file, next.size());
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return requestRefused("interrupted");
+        } catch (NoSuchFileException e) {
+            return requestRefused("not found");
+        } catch (Throwable t) { // as in poll: even an Error leaves the table in force
+            return requestRefused(t instanceof IllegalArgumentException ? t.getMessage() : t.toString());
+        }
+    }
+
+    /** A refused reload on request: always one line (the operator asked), remembered like a poll's refusal. */
+    private boolean requestRefused(String what) {
+        problem = what;
+        log.warn("refused to reload {} on request; keeping the previous {} routes: {}", file, holder.current().size(),
+                what);
+        return false;
     }
 
     private Reading read() throws IOException {

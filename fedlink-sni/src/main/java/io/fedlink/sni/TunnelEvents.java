@@ -1,5 +1,9 @@
 package io.fedlink.sni;
 
+import io.fedlink.api.AccessLogFormat;
+import io.fedlink.api.CloseReason;
+import io.fedlink.api.Endpoint;
+import io.fedlink.api.PartyRoute;
 import io.fedlink.api.RefusalReason;
 import io.fedlink.api.Tunnel;
 import io.fedlink.api.TunnelListener;
@@ -13,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,7 +28,9 @@ import org.slf4j.LoggerFactory;
  * the queue is full the line is dropped and counted. Posting takes no lock and wakes no thread: the drain thread
  * looks for lines every {@value #BUSY_PARK_MILLIS} ms while lines come, every {@value #IDLE_PARK_MILLIS} ms once idle
  * (waking it per line cost a futex call and a context switch per connection). Refusal lines are rate-limited to
- * {@value #REFUSALS_PER_SECOND} a second; the rest are counted and summarised. Also keeps the set of open tunnels.
+ * {@value #REFUSALS_PER_SECOND} a second; the rest are counted and summarised. The loops only capture a tunnel's
+ * figures; lines are formatted ({@link AccessLines}, text or JSON) on the log thread, and go to the loggers or to the
+ * configured sink. Also keeps the set of open tunnels.
  */
 final class TunnelEvents {
     static final int CAPACITY = 8192;
@@ -39,6 +46,8 @@ final class TunnelEvents {
     private static final Runnable STOP = () -> { };
 
     private final TunnelListener listener;
+    private final boolean json;
+    private final Consumer<String> sink; // null: the loggers
     private final Set<Tunnel> open = ConcurrentHashMap.newKeySet();
     private final Queue<Runnable> queue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger queued = new AtomicInteger();
@@ -48,8 +57,11 @@ final class TunnelEvents {
     private int inWindow;
     private long suppressed;
 
-    TunnelEvents(TunnelListener listener, String threadName) {
+    /** Lines in {@code format}, to {@code sink} when not {@code null}, else to the loggers. */
+    TunnelEvents(TunnelListener listener, String threadName, AccessLogFormat format, Consumer<String> sink) {
         this.listener = listener;
+        this.json = format == AccessLogFormat.JSON;
+        this.sink = sink;
         this.thread = new Thread(this::drain, threadName);
         thread.setDaemon(true);
         thread.start();
@@ -68,15 +80,27 @@ final class TunnelEvents {
     /** A tunnel ended after {@code millis}: one access-log line. */
     void closed(Tunnel t, long millis) {
         open.remove(t);
-        if (access.isInfoEnabled()) {
-            Object client = t.clientAddress();
-            Object name = t.serverName() == null ? "-" : t.serverName();
-            Object target = t.target();
+        if (sink != null || access.isInfoEnabled()) {
+            long now = System.currentTimeMillis();
+            long id = t.id();
+            InetSocketAddress client = t.clientAddress();
+            String name = t.serverName();
+            PartyRoute route = t.route();
+            Endpoint target = t.target();
             long up = t.bytesFromClient();
             long down = t.bytesToClient();
-            Object reason = t.closeReason();
-            post(() -> access.info("client={} sni={} target={} up={} down={} duration_ms={} reason={}", client, name,
-                    target, up, down, millis, reason));
+            CloseReason reason = t.closeReason();
+            if (json) {
+                post(() -> write(access, AccessLines.tunnelJson(now, id, client, name,
+                        route == null ? null : route.serverName(), target, millis, up, down, reason)));
+            } else if (sink != null) {
+                post(() -> sink.accept(AccessLines.tunnelText(client, name == null ? "-" : name, target, up, down,
+                        millis, reason)));
+            } else {
+                Object n = name == null ? "-" : name;
+                post(() -> access.info("client={} sni={} target={} up={} down={} duration_ms={} reason={}", client,
+                        n, target, up, down, millis, reason));
+            }
         }
         try {
             listener.tunnelClosed(t);
@@ -87,8 +111,9 @@ final class TunnelEvents {
 
     /** A connection was refused: one rate-limited INFO line (client, name, reason, what happened). */
     void refused(InetSocketAddress client, String serverName, RefusalReason reason, String detail) {
-        if (refusals.isInfoEnabled()) {
-            post(() -> refusal(client, serverName == null ? "-" : serverName, reason, detail));
+        if (sink != null || refusals.isInfoEnabled()) {
+            long now = System.currentTimeMillis();
+            post(() -> refusal(now, client, serverName, reason, detail));
         }
         try {
             listener.connectionRefused(client, serverName, reason);
@@ -121,21 +146,43 @@ final class TunnelEvents {
         return dropped.sum();
     }
 
-    private void refusal(Object client, String name, Object reason, String detail) {
+    /** On the log thread: one refusal line, unless over the rate limit. */
+    private void refusal(long epochMillis, InetSocketAddress client, String name, RefusalReason reason,
+                         String detail) {
         long now = System.nanoTime();
         if (now - windowStart >= TimeUnit.SECONDS.toNanos(1)) {
             if (suppressed > 0) {
-                refusals.info("{} more refusals in the last second not logged (rate limit {}/s)", suppressed,
-                        REFUSALS_PER_SECOND);
+                if (json) {
+                    write(refusals, AccessLines.suppressedJson(epochMillis, suppressed, REFUSALS_PER_SECOND));
+                } else if (sink != null) {
+                    sink.accept(AccessLines.suppressedText(suppressed, REFUSALS_PER_SECOND));
+                } else {
+                    refusals.info("{} more refusals in the last second not logged (rate limit {}/s)", suppressed,
+                            REFUSALS_PER_SECOND);
+                }
             }
             windowStart = now;
             inWindow = 0;
             suppressed = 0;
         }
-        if (inWindow++ < REFUSALS_PER_SECOND) {
-            refusals.info("refused client={} sni={} reason={} ({})", client, name, reason, detail);
-        } else {
+        if (inWindow++ >= REFUSALS_PER_SECOND) {
             suppressed++;
+        } else if (json) {
+            write(refusals, AccessLines.refusalJson(epochMillis, client, name, reason, detail));
+        } else if (sink != null) {
+            sink.accept(AccessLines.refusalText(client, name == null ? "-" : name, reason, detail));
+        } else {
+            refusals.info("refused client={} sni={} reason={} ({})", client, name == null ? "-" : name, reason,
+                    detail);
+        }
+    }
+
+    /** On the log thread: a finished line to the sink, or as the whole message of {@code logger}. */
+    private void write(Logger logger, String line) {
+        if (sink != null) {
+            sink.accept(line);
+        } else {
+            logger.info("{}", line);
         }
     }
 

@@ -113,6 +113,72 @@ class RouteFileSourceTest {
         }
     }
 
+    /** Replaces the file as operators are told to: a temporary file renamed over it. */
+    private static void replace(Path f, String text) throws Exception {
+        Path tmp = Files.writeString(f.resolveSibling(f.getFileName() + ".tmp"), text);
+        Files.move(tmp, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    @Test
+    void reloadNowLoadsAtOnceAndRefusesWhatPollsRefuse() throws Exception {
+        Path f = Files.writeString(dir.resolve("sni.yaml"), routes(1));
+        try (RouteFileSource src = new RouteFileSource(f, NEVER)) {
+            assertThrows(IllegalStateException.class, src::reloadNow, "not started yet");
+            RouteHolder h = src.start();
+            assertTrue(src.reloadNow(), "unchanged: the table in force is the file's");
+            replace(f, routes(3));
+            assertTrue(src.reloadNow());
+            assertEquals(3, h.current().size(), "loaded without waiting for a poll");
+
+            replace(f, "sni:\n  - fqdn: bad_name\n    tunnel_route: 127.0.0.1:1\n");
+            assertEquals(false, src.reloadNow());
+            assertEquals(3, h.current().size(), "an invalid file keeps the table");
+            assertTrue(src.problem().orElseThrow().contains("bad_name"), src.problem().toString());
+            src.poll();
+            src.poll();
+            assertEquals(3, h.current().size(), "nor do the polls load it");
+
+            try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) {
+                raf.setLength(2L << 20);
+            }
+            assertEquals(false, src.reloadNow());
+            assertTrue(src.problem().orElseThrow().contains("more than the 1048576"), src.problem().toString());
+            Files.delete(f);
+            assertEquals(false, src.reloadNow());
+            assertEquals("not found", src.problem().orElseThrow());
+
+            replace(f, routes(2));
+            assertTrue(src.reloadNow());
+            assertEquals(2, h.current().size());
+            assertTrue(src.problem().isEmpty());
+        }
+    }
+
+    @Test
+    void reloadNowDoesNotLoadAFileStillBeingWritten() throws Exception {
+        Path f = Files.writeString(dir.resolve("sni.yaml"), routes(1));
+        try (RouteFileSource src = new RouteFileSource(f, NEVER)) {
+            RouteHolder h = src.start();
+            String next = routes(12);
+            int cut = next.indexOf("  - fqdn: p6"); // an entry boundary: the half is a valid, smaller table
+            Files.writeString(f, next.substring(0, cut));
+            src.betweenReadings = () -> {
+                try {
+                    Files.writeString(f, next); // the writer finishes while the source reads
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            };
+            assertEquals(false, src.reloadNow());
+            assertEquals(1, h.current().size(), "neither the half nor the whole: it was still changing");
+            assertTrue(src.problem().orElseThrow().contains("changed while it was read"), src.problem().toString());
+            src.betweenReadings = () -> { };
+            assertTrue(src.reloadNow());
+            assertEquals(12, h.current().size());
+        }
+    }
+
     @Test
     void intervalsAreBoundedAndAFixedSourceNeverChanges() throws Exception {
         assertEquals("route file poll interval must be 10ms..1h, was PT0S", assertThrows(
