@@ -7,6 +7,8 @@ import io.fedlink.api.PartyRoute;
 import io.fedlink.api.RefusalReason;
 import io.fedlink.api.Tunnel;
 import io.fedlink.api.TunnelListener;
+import java.io.Flushable;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Set;
@@ -188,9 +190,14 @@ final class TunnelEvents {
 
     private void drain() {
         int emptyLooks = 0;
+        boolean unflushed = false;
         while (!Thread.currentThread().isInterrupted()) {
             Runnable r = queue.poll();
             if (r == null) {
+                if (unflushed) { // the queue ran dry: hand the batch to the sink's output now
+                    flushSink();
+                    unflushed = false;
+                }
                 emptyLooks = Math.min(IDLE_AFTER, emptyLooks + 1);
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(
                         emptyLooks < IDLE_AFTER ? BUSY_PARK_MILLIS : IDLE_PARK_MILLIS));
@@ -199,11 +206,24 @@ final class TunnelEvents {
             emptyLooks = 0;
             queued.decrementAndGet();
             if (r == STOP) {
+                flushSink();
                 return;
             }
             try {
                 r.run();
+                unflushed = true;
             } catch (Throwable t) { // a broken appender must not end the log thread
+                dropped.increment();
+            }
+        }
+    }
+
+    /** A sink that buffers ({@link Flushable}) writes its batch when the queue runs dry, not once per line. */
+    private void flushSink() {
+        if (sink instanceof Flushable f) {
+            try {
+                f.flush();
+            } catch (IOException | RuntimeException e) {
                 dropped.increment();
             }
         }
