@@ -293,7 +293,9 @@ public final class TunnelServerConfig {
      * Where access log and refusal lines go instead of the transport's loggers, or {@code null} (the default): the
      * loggers (fedlink-sni: {@code io.fedlink.sni.access} and {@code io.fedlink.sni.refusals}, at INFO). A sink is
      * called with one finished line at a time from the transport's log thread, never from a thread that moves
-     * bytes; if it is slower than the traffic, lines are dropped and counted rather than stalling tunnels.
+     * bytes; if it is slower than the traffic, lines are dropped and counted rather than stalling tunnels. A sink
+     * that is also {@link java.io.Flushable} may buffer: it is flushed each time the queued lines run out (so a busy
+     * proxy writes its lines in batches, one system call for many) and when the server closes.
      */
     public Consumer<String> accessLogSink() {
         return accessLogSink;

@@ -283,14 +283,13 @@ final class ProxyCommand implements Callable<Integer> {
             b.eventLoops(eventLoops);
         }
         // With JSON lines, standard output carries only them (for a log shipper); the announcements go to stderr.
+        // Access lines are written in batches by AccessLogWriter (one write for many lines, no logger call each).
         PrintStream announce = System.out;
         if (accessLogFormat == AccessLogFormat.JSON) {
-            PrintStream out = System.out;
             announce = System.err;
-            b.accessLogFormat(AccessLogFormat.JSON).accessLogSink(line -> { // on the proxy's log thread
-                out.println(line);
-                out.flush();
-            });
+            b.accessLogFormat(AccessLogFormat.JSON).accessLogSink(AccessLogWriter.json());
+        } else if (LoggerFactory.getLogger("io.fedlink.sni.access").isInfoEnabled()) { // else: the access log is off
+            b.accessLogSink(AccessLogWriter.text(LoggerFactory.getLogger("io.fedlink.sni.refusals").isInfoEnabled()));
         }
         ProxyMetrics observed = null;
         if (metricsAt != null) { // bound before the proxy, so a busy port fails before any client is accepted

@@ -7,14 +7,18 @@ import io.fedlink.api.PartyRoute;
 import io.fedlink.api.RefusalReason;
 import io.fedlink.api.Tunnel;
 import io.fedlink.api.TunnelListener;
+import java.io.Flushable;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * What happens to tunnels and refused connections, told to the embedder's {@link TunnelListener} (on the calling
  * loop) and to the log. Log lines go off the data path: they are handed to a bounded queue ({@value #CAPACITY}
  * lines) drained by one thread, so a log sink that blocks (a stderr pipe nobody reads) can never stall a loop; when
- * the queue is full the line is dropped and counted. Refusal lines are rate-limited to
+ * the queue is full the line is dropped and counted. Posting takes no lock and wakes no thread: the drain thread
+ * looks for lines every {@value #BUSY_PARK_MILLIS} ms while lines come, every {@value #IDLE_PARK_MILLIS} ms once idle
+ * (waking it per line cost a futex call and a context switch per connection). Refusal lines are rate-limited to
  * {@value #REFUSALS_PER_SECOND} a second; the rest are counted and summarised. The loops only capture a tunnel's
  * figures; lines are formatted ({@link AccessLines}, text or JSON) on the log thread, and go to the loggers or to the
  * configured sink. Also keeps the set of open tunnels.
@@ -31,6 +37,10 @@ import org.slf4j.LoggerFactory;
 final class TunnelEvents {
     static final int CAPACITY = 8192;
     static final int REFUSALS_PER_SECOND = 20;
+    static final long BUSY_PARK_MILLIS = 5;
+    static final long IDLE_PARK_MILLIS = 50;
+    /** Empty looks after which the drain thread counts as idle. */
+    private static final int IDLE_AFTER = 20;
     private static final Logger access = LoggerFactory.getLogger("io.fedlink.sni.access");
     private static final Logger refusals = LoggerFactory.getLogger("io.fedlink.sni.refusals");
     private static final Logger log = LoggerFactory.getLogger(TunnelEvents.class);
@@ -43,7 +53,8 @@ final class TunnelEvents {
     private final boolean json;
     private final Consumer<String> sink; // null: the loggers
     private final Set<Tunnel> open = ConcurrentHashMap.newKeySet();
-    private final BlockingQueue<Runnable> queue = new ArrayBlockingQueue<>(CAPACITY);
+    private final Queue<Runnable> queue = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger queued = new AtomicInteger();
     private final LongAdder dropped = new LongAdder();
     private final Thread thread;
     private long windowStart = System.nanoTime();
@@ -157,9 +168,12 @@ final class TunnelEvents {
 
     /** Any other line that must not block its caller. */
     void post(Runnable logCall) {
-        if (!queue.offer(logCall)) {
+        if (queued.incrementAndGet() > CAPACITY) {
+            queued.decrementAndGet();
             dropped.increment();
+            return;
         }
+        queue.offer(logCall);
     }
 
     /** Lines dropped because the queue was full. */
@@ -208,19 +222,41 @@ final class TunnelEvents {
     }
 
     private void drain() {
-        while (true) {
-            Runnable r;
-            try {
-                r = queue.take();
-            } catch (InterruptedException e) {
-                return;
+        int emptyLooks = 0;
+        boolean unflushed = false;
+        while (!Thread.currentThread().isInterrupted()) {
+            Runnable r = queue.poll();
+            if (r == null) {
+                if (unflushed) { // the queue ran dry: hand the batch to the sink's output now
+                    flushSink();
+                    unflushed = false;
+                }
+                emptyLooks = Math.min(IDLE_AFTER, emptyLooks + 1);
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(
+                        emptyLooks < IDLE_AFTER ? BUSY_PARK_MILLIS : IDLE_PARK_MILLIS));
+                continue;
             }
+            emptyLooks = 0;
+            queued.decrementAndGet();
             if (r == STOP) {
+                flushSink();
                 return;
             }
             try {
                 r.run();
+                unflushed = true;
             } catch (Throwable t) { // a broken appender must not end the log thread
+                dropped.increment();
+            }
+        }
+    }
+
+    /** A sink that buffers ({@link Flushable}) writes its batch when the queue runs dry, not once per line. */
+    private void flushSink() {
+        if (sink instanceof Flushable f) {
+            try {
+                f.flush();
+            } catch (IOException | RuntimeException e) {
                 dropped.increment();
             }
         }
@@ -228,8 +264,12 @@ final class TunnelEvents {
 
     /** Stops the drain thread after the lines queued so far (at once when the queue is full). */
     void stop() {
-        if (!queue.offer(STOP)) {
+        if (queued.get() >= CAPACITY) {
             thread.interrupt();
+        } else {
+            queued.incrementAndGet();
+            queue.offer(STOP);
         }
+        LockSupport.unpark(thread);
     }
 }
