@@ -44,6 +44,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -97,6 +98,17 @@ import org.junit.jupiter.api.io.TempDir;
  * a message may arrive twice at most (Pulsar's replication is at-least-once: a replicator re-sends after a
  * reconnection) and the duplicates are counted and printed; the destination broker's topic took in exactly the
  * copies the consumer saw, and the source's topic took in exactly N (nothing came back: no replication loop).
+ *
+ * <p>Joining: one {@code fedlink federation party add}, then the joiner's {@code pulsar sync --once}; the other
+ * parties' syncs and both proxies follow the registry, nothing restarts. Leaving: {@code party remove}; every broker
+ * takes the party off its namespaces and deletes its cluster, both proxies refuse its name with
+ * {@code unrecognized_name}, and a round among the rest delivers nothing to it. What removal does not do is
+ * asserted too: the departed party's broker can still send (its certificate stays valid).
+ *
+ * <p>The collision: the same three parties with every broker at {@code clusterName=standalone} (FATE's setting)
+ * replicate fine as two; with the third, every broker sees two replicators named
+ * {@code pulsar.repl.standalone--><itself>}, refuses one ("Producer with name ... is already connected", in the
+ * logs), and holds only two of the three messages published.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FullMeshIT {
@@ -273,6 +285,29 @@ class FullMeshIT {
         }
         report("leave: party remove -> every sync and both proxies done: %d ms", millis(t0));
         round("r3", FIRST, List.of(JOINER));
+
+
+        // What removal does not do: the departed party's broker keeps its certificate (valid until it expires or
+        // is revoked), its clusters and its namespace, and the others' brokers accept what its replicators still
+        // send into a namespace they share. The README says so; this keeps it true.
+        String t = topic("r3", JOINER);
+        try (Consumer<byte[]> c = subscribe("10000", t);
+             Producer<byte[]> p = clients.get(JOINER).newProducer().topic(t).enableBatching(false).create()) {
+            for (int i = 0; i < 5; i++) {
+                p.send((JOINER + "|" + i).getBytes(StandardCharsets.US_ASCII));
+            }
+            Set<String> got = new HashSet<>();
+            long end = System.nanoTime() + WAIT.toNanos();
+            while (got.size() < 5) {
+                assertTrue(System.nanoTime() - end < 0, "from the departed party, only " + got);
+                Message<byte[]> m = c.receive(2, TimeUnit.SECONDS);
+                if (m != null) {
+                    got.add(new String(m.getValue(), StandardCharsets.US_ASCII));
+                    c.acknowledge(m);
+                }
+            }
+            report("after removal, %s's own broker still delivered %d of 5 messages to 10000", JOINER, got.size());
+        }
     }
 
     @Test
@@ -280,6 +315,7 @@ class FullMeshIT {
     void everyBrokerNamedStandaloneCollidesAtTheThirdParty() throws Exception {
         long t0 = System.nanoTime();
         stopParties();
+        report("four brokers stopped: %d ms", millis(t0));
         // The same three parties, brokers, certificates and proxies, every broker left at FATE's clusterName.
         for (String p : FIRST) {
             Path folder = Files.createDirectories(dir.resolve("standalone-" + p));
@@ -326,26 +362,38 @@ class FullMeshIT {
                     return connected == 1;
                 });
             }
-            List<String> evidence = new ArrayList<>();
+            Map<String, List<String>> evidence = new LinkedHashMap<>();
             await("'already connected' in a broker log", () -> {
                 evidence.clear();
                 for (String p : FIRST) {
                     for (String l : Files.readAllLines(brokers.get(p).dir.resolve("broker.log"))) {
                         if (l.contains("is already connected")) {
-                            evidence.add(p + ": " + (l.length() > 600 ? l.substring(0, 600) + "..." : l));
+                            evidence.computeIfAbsent(p, k -> new ArrayList<>()).add(l.length() > 600
+                                    ? l.substring(0, 600) + "..." : l);
                         }
                     }
                 }
                 return !evidence.isEmpty();
             });
-            assertTrue(evidence.stream().anyMatch(l -> l.contains("pulsar.repl.standalone-->")), evidence.toString());
-            report("collision evidence (%d lines), first: %s", evidence.size(), evidence.get(0));
+            assertTrue(evidence.values().stream().flatMap(List::stream)
+                    .anyMatch(l -> l.contains("Producer with name 'pulsar.repl.standalone-->")), evidence.toString());
+            evidence.forEach((p, lines) -> report("collision evidence in %s's log (%d lines so far), first: %s", p,
+                    lines.size(), lines.get(0)));
+            // The winners deliver; each broker then holds its own message and one of the other two, never both.
             for (String s : FIRST) {
-                Map<String, ? extends ReplicatorStats> r = admins.get(s).topics().getStats(topic).getReplication();
                 for (String d : others(FIRST, s)) {
-                    report("collision: %s -> %s connected=%s backlog=%d", s, d, r.get(d).isConnected(),
-                            r.get(d).getReplicationBacklog());
+                    await(s + " -> " + d + " settled", () -> {
+                        ReplicatorStats r = admins.get(s).topics().getStats(topic).getReplication().get(d);
+                        return !r.isConnected() || r.getReplicationBacklog() == 0;
+                    });
+                    ReplicatorStats r = admins.get(s).topics().getStats(topic).getReplication().get(d);
+                    report("collision: replicator %s -> %s connected=%s backlog=%d", s, d, r.isConnected(),
+                            r.getReplicationBacklog());
                 }
+            }
+            for (String d : FIRST) {
+                assertEquals(2, admins.get(d).topics().getStats(topic).getMsgInCounter(), d + " holds its own"
+                        + " message and one other party's; the third party's never arrives");
             }
         } finally {
             for (Consumer<byte[]> c : consumers) {
@@ -375,9 +423,15 @@ class FullMeshIT {
 
     /** Stops syncs, clients, admin clients and brokers (the registry, the proxies and etcd stay). */
     static void stopParties() throws Exception {
-        for (AutoCloseable c : List.<Map<String, ? extends AutoCloseable>>of(syncs, clients, admins, brokers).stream()
+        for (AutoCloseable c : List.<Map<String, ? extends AutoCloseable>>of(syncs, clients, admins).stream()
                 .flatMap(m -> m.values().stream()).toList()) {
             c.close();
+        }
+        for (Broker b : brokers.values()) { // a graceful stop takes ~15 s; nothing here needs one
+            b.kill();
+        }
+        for (Broker b : brokers.values()) {
+            b.close();
         }
         syncs.clear();
         clients.clear();
