@@ -92,6 +92,10 @@ final class PulsarCommand {
         @Option(names = "--admin-timeout", defaultValue = "10s", converter = Durations.class,
                 description = "deadline of each broker admin call (default: ${DEFAULT-VALUE})")
         Duration adminTimeout;
+        @Option(names = "--proxy", paramLabel = "HOST:PORT",
+                description = "the proxy this party's broker dials, instead of the federation's (a federation served"
+                        + " by several proxies: each party names the one it reaches)")
+        String proxy;
         @Option(names = "--once", description = "one pass, then exit (1 when the broker could not be brought in step)")
         boolean once;
 
@@ -102,7 +106,7 @@ final class PulsarCommand {
             try (PulsarAdmin admin = admin()) {
                 if (once) {
                     try (EtcdConnection c = etcd.connect()) {
-                        List<String> done = PulsarSync.once(c, etcd.keys(), party, admin);
+                        List<String> done = PulsarSync.once(c, etcd.keys(), party, proxy, admin);
                         spec.commandLine().getOut().println("broker " + adminUrl + " in step with federation "
                                 + etcd.federation + (done.isEmpty() ? ": nothing to change" : ": " + String.join(" ",
                                 done)));
@@ -112,8 +116,15 @@ final class PulsarCommand {
                                 + ": check --admin-url and that the broker runs", e);
                     }
                 }
-                PulsarSync sync = PulsarSync.builder(etcd.connect(), etcd.keys(), party, admin).ownsConnection(true)
-                        .start();
+                EtcdConnection c = etcd.connect();
+                PulsarSync.Builder b;
+                try {
+                    b = PulsarSync.builder(c, etcd.keys(), party, admin).proxy(proxy).ownsConnection(true);
+                } catch (RuntimeException e) { // a bad --proxy: nothing may stay open
+                    c.close();
+                    throw e;
+                }
+                PulsarSync sync = b.start();
                 CountDownLatch stopped = new CountDownLatch(1);
                 Thread hook = new Thread(() -> {
                     sync.close();

@@ -55,6 +55,9 @@ class PulsarCommandTest {
                 "--admin-cert", ca.toString()).err().contains("--admin-cert and --admin-key go together"));
         assertTrue(sync(base, "--admin-url", "https://127.0.0.1:8443", "--admin-trust", "no-such.pem").err()
                 .contains("'no-such.pem' is not a readable file"));
+        String badProxy = sync(base, "--admin-url", "http://127.0.0.1:1", "--once", "--proxy", "127.0.0.1:x").err();
+        assertTrue(badProxy.startsWith("fedlink: ") && badProxy.contains("'127.0.0.1:x'")
+                && badProxy.contains("the proxy this party's broker dials"), badProxy);
     }
 
     @Test

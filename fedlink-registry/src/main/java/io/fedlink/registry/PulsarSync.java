@@ -47,6 +47,9 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>Every admin call has the deadline of the {@link PulsarAdmin} given (its request timeout).
+ *
+ * <p>A federation served by several proxies: {@link Builder#proxy} makes this party's broker dial its own proxy
+ * instead of the federation's, as each party's FATE route table names its own {@code default.proxy}.
  */
 public final class PulsarSync implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PulsarSync.class);
@@ -56,6 +59,7 @@ public final class PulsarSync implements AutoCloseable {
     private final PulsarAdmin admin;
     private final String party;
     private final RegistryKeys keys;
+    private final String proxy;
     private final long maxBackoffMs;
     private final ScheduledExecutorService loop;
     private EtcdRouteSource source;
@@ -76,6 +80,7 @@ public final class PulsarSync implements AutoCloseable {
         this.admin = b.admin;
         this.party = b.party;
         this.keys = b.keys;
+        this.proxy = b.proxy;
         this.maxBackoffMs = b.maxBackoff.toMillis();
         this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "fedlink-pulsar-sync-" + keys.federation());
@@ -123,7 +128,18 @@ public final class PulsarSync implements AutoCloseable {
      */
     public static List<String> once(EtcdConnection etcd, RegistryKeys keys, String party, PulsarAdmin admin)
             throws RegistryUnavailableException, PulsarAdminException {
-        return apply(admin, checkedParty(party), keys, new FederationRegistry(etcd, keys).read());
+        return once(etcd, keys, party, null, admin);
+    }
+
+    /**
+     * As {@link #once(EtcdConnection, RegistryKeys, String, PulsarAdmin)}, with the broker dialling {@code proxy}
+     * ({@code host:port}; {@code null}: the federation's) as {@link Builder#proxy} describes.
+     *
+     * @throws IllegalArgumentException naming {@code proxy} when it is not {@code host:port}
+     */
+    public static List<String> once(EtcdConnection etcd, RegistryKeys keys, String party, String proxy,
+            PulsarAdmin admin) throws RegistryUnavailableException, PulsarAdminException {
+        return apply(admin, checkedParty(party), keys, checkedProxy(proxy), new FederationRegistry(etcd, keys).read());
     }
 
     private void onChange(Federation f) {
@@ -177,7 +193,7 @@ public final class PulsarSync implements AutoCloseable {
     }
 
     private void pass(Federation f) throws PulsarAdminException {
-        List<String> done = apply(admin, party, keys, f);
+        List<String> done = apply(admin, party, keys, proxy, f);
         changes.addAndGet(done.size());
         appliedRevision = f.revision();
         passes.incrementAndGet();
@@ -188,8 +204,8 @@ public final class PulsarSync implements AutoCloseable {
     }
 
     /** One comparison of the registry with the broker, and the changes that make them equal. */
-    private static List<String> apply(PulsarAdmin admin, String party, RegistryKeys keys, Federation f)
-            throws PulsarAdminException {
+    private static List<String> apply(PulsarAdmin admin, String party, RegistryKeys keys, String proxy,
+            Federation f) throws PulsarAdminException {
         List<String> done = new ArrayList<>();
         if (!f.initialised()) {
             log.debug("pulsar sync {}: federation {} has no settings; nothing to do", party, keys.federation());
@@ -197,7 +213,11 @@ public final class PulsarSync implements AutoCloseable {
         }
         // As FATE's table at a party lists only the party itself: every other party is <id>.<domain> on the default
         // ports through the proxy (the proxy alone knows the brokers' real hosts and ports).
-        PulsarRouteTable table = FateTable.table(f.settings(), List.of());
+        FederationSettings s = f.settings();
+        if (proxy != null) {
+            s = FederationSettings.of(s.domain(), proxy, s.brokerPort(), s.brokerSslPort());
+        }
+        PulsarRouteTable table = FateTable.table(s, List.of());
         FederationAdmin fa = new FederationAdmin(admin, table, party);
         Set<String> wanted = new HashSet<>();
         for (PartyEntry p : f.parties().values()) {
@@ -223,6 +243,19 @@ public final class PulsarSync implements AutoCloseable {
             throw new IllegalArgumentException("give the local party id (the broker's clusterName)");
         }
         return party.strip();
+    }
+
+    /** {@code null}, or a proxy address checked with the rules of the federation's own proxy setting. */
+    private static String checkedProxy(String proxy) {
+        if (proxy == null) {
+            return null;
+        }
+        try {
+            return FederationSettings.of("example.org", proxy, 0, 0).proxy().toString();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + " (the proxy this party's broker dials: give "
+                    + "host:port, e.g. proxy-eu.fate.org:443)", e);
+        }
     }
 
     private void logFailure(Exception e) {
@@ -271,6 +304,7 @@ public final class PulsarSync implements AutoCloseable {
         private final RegistryKeys keys;
         private final String party;
         private final PulsarAdmin admin;
+        private String proxy;
         private Duration maxBackoff = Duration.ofSeconds(5);
         private Duration repairInterval = Duration.ofMinutes(1);
         private boolean ownsConnection;
@@ -280,6 +314,18 @@ public final class PulsarSync implements AutoCloseable {
             this.keys = Objects.requireNonNull(keys, "keys");
             this.admin = Objects.requireNonNull(admin, "admin");
             this.party = checkedParty(party);
+        }
+
+        /**
+         * The proxy this party's broker dials ({@code host:port}), instead of the federation's: when several proxies
+         * serve one federation (each following the same registry), each party names the one it reaches, as its
+         * FATE route table's {@code default.proxy} would. {@code null} (the default): the federation's.
+         *
+         * @throws IllegalArgumentException naming the value when it is not {@code host:port}
+         */
+        public Builder proxy(String hostPort) {
+            this.proxy = checkedProxy(hostPort);
+            return this;
         }
 
         /** Cap of the retry backoff, also for etcd (default 5 s, 100 ms..1 min). */

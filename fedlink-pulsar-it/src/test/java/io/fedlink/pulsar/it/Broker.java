@@ -71,6 +71,9 @@ final class Broker implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xms128m", "-Xmx384m", "-XX:MaxDirectMemorySize=256m", "-XX:+UseSerialGC",
+                // C1 only: a broker reaches ready on ~45% less CPU (measured 9 s instead of 17 s); tests need no
+                // peak throughput.
+                "-XX:TieredStopAtLevel=1",
                 "-Djdk.net.hosts.file=" + hostsFile,
                 "-Dpulsar.log.level=warn", "-Dpulsar.log.root.level=warn",
                 "--add-opens", "java.base/jdk.internal.platform=ALL-UNNAMED",
@@ -124,6 +127,11 @@ final class Broker implements AutoCloseable {
         } catch (IOException e) {
             return "(no log: " + e + ")";
         }
+    }
+
+    /** Kills the broker at once (no graceful shutdown, which takes ~15 s); {@link #close} then only reaps it. */
+    void kill() {
+        process.destroyForcibly();
     }
 
     @Override

@@ -150,6 +150,23 @@ class PulsarSyncIT {
 
     @Test
     @Order(3)
+    void aPartyCanDialItsOwnProxy() throws Exception {
+        try (EtcdConnection proxy = etcd.connect("proxy")) {
+            assertEquals(List.of("+7777"), PulsarSync.once(proxy, KEYS, "10000", "127.0.0.1:6443", admin));
+            ClusterData c = admin.clusters().getCluster("7777");
+            assertEquals("pulsar+ssl://127.0.0.1:6443", c.getProxyServiceUrl(), "the party's own proxy");
+            assertEquals("pulsar+ssl://7777.fate.org:7651", c.getBrokerServiceUrlTls(), "the rest is the federation's");
+            assertEquals(List.of(), PulsarSync.once(proxy, KEYS, "10000", "127.0.0.1:6443", admin));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> PulsarSync.once(proxy, KEYS, "10000", "127.0.0.1:x", admin));
+            assertTrue(e.getMessage().contains("'127.0.0.1:x'"), e.getMessage());
+            assertEquals(List.of("+7777"), PulsarSync.once(proxy, KEYS, "10000", admin), "back to the federation's");
+            assertEquals("pulsar+ssl://127.0.0.1:5443", admin.clusters().getCluster("7777").getProxyServiceUrl());
+        }
+    }
+
+    @Test
+    @Order(4)
     void anUnreachableBrokerIsRetriedNotFatal() throws Exception {
         try (PulsarAdmin nowhere = PulsarAdmin.builder().serviceHttpUrl("http://127.0.0.49:8080")
                 .connectionTimeout(1, TimeUnit.SECONDS).requestTimeout(2, TimeUnit.SECONDS).build();
