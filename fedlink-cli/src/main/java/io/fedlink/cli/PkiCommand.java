@@ -183,7 +183,8 @@ final class PkiCommand {
                 }
                 PrintWriter out = spec.commandLine().getOut();
                 out.println("==> New root " + r.newRoot().getSubjectX500Principal().getName() + " (serial "
-                        + r.newRoot().getSerialNumber().toString(16) + ") issues from now on: " + ca.dir.resolve("ca.pem"));
+                        + r.newRoot().getSerialNumber().toString(16) + ") issues from now on: "
+                        + ca.dir.resolve("ca.pem"));
                 out.println("==> Old root " + r.oldRoot().getSubjectX500Principal().getName() + " kept in "
                         + ca.dir.resolve(CaRollover.PREVIOUS) + " (revoke and publish CRLs of its certificates there)");
                 out.println("==> Trust bundle (both roots): " + ca.dir.resolve(CaRollover.BUNDLE)

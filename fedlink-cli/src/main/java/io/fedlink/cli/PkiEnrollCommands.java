@@ -152,9 +152,21 @@ final class PkiEnrollCommands {
             CountDownLatch stopped = new CountDownLatch(1);
             try (EnrollmentServer server = EnrollmentServer.start(authority, endpoint, bind, Duration.ofSeconds(5),
                     requestTimeout)) {
-                spec.commandLine().getErr().println("==> Serving enrollment for *." + policy.domain() + " on https://"
-                        + listen + " (certificates up to " + maxLifetime.toMinutes() + " min); stop with Ctrl-C");
-                stopped.await();
+                // on SIGTERM too, the endpoint's certificate is revoked, so it never holds back a 'ca retire'
+                Thread hook = new Thread(server::close, "fedlink-serve-stop");
+                Runtime.getRuntime().addShutdownHook(hook);
+                try {
+                    spec.commandLine().getErr().println("==> Serving enrollment for *." + policy.domain()
+                            + " on https://" + listen + " (certificates up to " + maxLifetime.toMinutes()
+                            + " min); stop with Ctrl-C");
+                    stopped.await();
+                } finally {
+                    try {
+                        Runtime.getRuntime().removeShutdownHook(hook);
+                    } catch (IllegalStateException shuttingDown) {
+                        // the hook is running
+                    }
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

@@ -161,5 +161,9 @@ class PkiRolloverCommandTest {
             serve.join(TimeUnit.SECONDS.toMillis(30));
         }
         assertEquals(0, served.get().code(), served.get().err());
+        List<io.fedlink.pki.CertificateAuthority.IndexEntry> endpoint = io.fedlink.pki.CertificateAuthority.load(ca)
+                .issued().stream().filter(e -> e.subject().contains("ca.fate.org")).toList();
+        assertFalse(endpoint.isEmpty());
+        assertTrue(endpoint.stream().allMatch(e -> e.revoked()), "serve revokes its own certificates: " + endpoint);
     }
 }

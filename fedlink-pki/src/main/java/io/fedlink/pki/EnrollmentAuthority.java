@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The CA side of enrollment: signs a party's CSR only when the request is authorized, either by a one-time
@@ -34,6 +35,7 @@ public final class EnrollmentAuthority {
     private String caState;
     private volatile long caGeneration;
     private final char[] password;
+    private final ReentrantLock requestLock = new ReentrantLock();
     private final Path caDir;
     private final EnrollmentPolicy policy;
     private final Clock clock;
@@ -139,6 +141,7 @@ public final class EnrollmentAuthority {
     public boolean revokeAnywhere(BigInteger serial, RevocationReason reason) throws IOException {
         try (CaFolderLock lock = CaFolderLock.acquire(caDir)) {
             try (Held held = hold()) {
+                reloadIfChanged();
                 refreshIndex();
                 if (entry(serial) != null) {
                     ca.revoke(serial, reason);
@@ -308,19 +311,16 @@ public final class EnrollmentAuthority {
         }
     }
 
-    /** The object's monitor, held for a request after the folder lock (requests run one at a time). */
+    /** The request lock held (after the folder lock: requests of one authority run one at a time). */
     private interface Held extends AutoCloseable {
         @Override
         void close();
     }
 
     private Held hold() {
-        java.util.concurrent.locks.ReentrantLock l = requestLock;
-        l.lock();
-        return l::unlock;
+        requestLock.lock();
+        return requestLock::unlock;
     }
-
-    private final java.util.concurrent.locks.ReentrantLock requestLock = new java.util.concurrent.locks.ReentrantLock();
 
     /** Picks up what other commands recorded meanwhile (a revocation by 'fedlink pki revoke', other issues). */
     private void refreshIndex() throws IOException {

@@ -205,7 +205,8 @@ public final class EnrollmentServer implements AutoCloseable {
 
     /**
      * Starts serving on {@code bind}, presenting {@code identity} (its trust anchors verify client certificates:
-     * give the CA root).
+     * give the CA root). This identity and trust stay as given through a CA rollover; use
+     * {@link #start(EnrollmentAuthority, CertificateRequest, InetSocketAddress)} to follow one.
      */
     public static EnrollmentServer start(EnrollmentAuthority authority, TlsMaterial identity, InetSocketAddress bind)
             throws IOException {
@@ -483,10 +484,15 @@ public final class EnrollmentServer implements AutoCloseable {
         }
     }
 
-    /** Stops serving (in-flight requests are cut) and ends the threads. */
+    /** Stops serving (in-flight requests are cut) and ends the threads; a second call does nothing. */
     @Override
     public void close() {
-        closed = true;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
         try {
             listener.close();
         } catch (IOException ignored) {
