@@ -4,6 +4,7 @@ import io.fedlink.api.Endpoint;
 import io.fedlink.api.PemCodec;
 import io.fedlink.api.SecureFiles;
 import io.fedlink.api.TlsMaterial;
+import io.fedlink.pki.CaRollover;
 import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pki.EnrollmentAuthority;
 import io.fedlink.pki.EnrollmentClient;
@@ -108,8 +109,10 @@ final class PkiEnrollCommands {
                 SecureFiles.writePrivate(out, token + "\n");
                 spec.commandLine().getErr().println("==> Saved " + out);
             }
+            Path caFile = Files.isRegularFile(caDir.resolve(CaRollover.BUNDLE)) ? caDir.resolve(CaRollover.BUNDLE)
+                    : caDir.resolve("ca.pem"); // during a rollover: both roots
             spec.commandLine().getErr().println("==> Token for party " + party + ", valid " + ttl.toMinutes()
-                    + " min, one use: hand it to the party with the CA certificate " + caDir.resolve("ca.pem"));
+                    + " min, one use: hand it to the party with the CA certificate " + caFile);
             return 0;
         }
     }

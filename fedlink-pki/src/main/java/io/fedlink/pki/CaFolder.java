@@ -58,7 +58,12 @@ final class CaFolder {
         try {
             ca = CertificateAuthority.fromPem(certPem, keyPem, password);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(dir + ": " + e.getMessage(), e);
+            String hint = Files.isRegularFile(dir.resolve(CaRollover.PREVIOUS).resolve(CERT_FILE))
+                    && e.getMessage().contains("does not belong")
+                    ? " (a 'ca rollover' may have been cut short: the previous CA is intact in " + CaRollover.PREVIOUS
+                            + "/; copy its ca.pem, ca-key.pem and index.tsv back, remove " + CaRollover.PREVIOUS
+                            + "/ and " + CaRollover.BUNDLE + ", and roll over again)" : "";
+            throw new IllegalArgumentException(dir + ": " + e.getMessage() + hint, e);
         }
         Path cross = dir.resolve(CaRollover.PREVIOUS).resolve(CaRollover.CROSS);
         if (Files.isRegularFile(cross)) { // a rollover's overlap: leaves carry the new root signed by the old one
