@@ -30,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class PkiIndexLockTest {
     private static final int EACH = 25;
+    private static final int PROCESSES = 3;
 
     @TempDir
     Path dir;
@@ -83,5 +84,53 @@ class PkiIndexLockTest {
         assertEquals(2 * EACH, issued.size());
         assertEquals(Set.of(), lost, lost.size() + " of " + issued.size() + " issued serials are missing from "
                 + Files.readString(ca.resolve("index.tsv")).lines().count() + "-line index.tsv");
+    }
+
+    /** The same race across processes: the file lock, not only the in-JVM lock, keeps every line. */
+    @Test
+    void certCreateInOtherProcessesRacingEnrollmentLosesNoIndexLine() throws Exception {
+        Path ca = dir.resolve("ca");
+        assertEquals(0, Cli.run("pki", "ca", "create", "--ca-dir", ca.toString(), "--permit-dns", "fate.org").code());
+        List<String> tokens = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            tokens.add(EnrollmentAuthority.createToken(ca, "q" + i, Duration.ofMinutes(10)));
+        }
+        EnrollmentAuthority serve = new EnrollmentAuthority(CertificateAuthority.load(ca), ca,
+                EnrollmentPolicy.of("fate.org"));
+        Set<BigInteger> issued = java.util.Collections.synchronizedSet(new HashSet<>());
+        ExecutorService pool = Executors.newFixedThreadPool(1);
+        try {
+            Future<?> processes = pool.submit(() -> {
+                String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+                for (int i = 0; i < PROCESSES; i++) {
+                    Process p = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"),
+                            "io.fedlink.cli.Main", "pki", "cert", "create", "--ca-dir", ca.toString(), "--name",
+                            "x" + i + ".fate.org", "--out", dir.resolve("out").toString())
+                            .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+                    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                    assertEquals(true, p.waitFor(120, TimeUnit.SECONDS));
+                    assertEquals(0, p.exitValue(), out);
+                    String serial = out.lines().filter(l -> l.startsWith("serial ")).findFirst().orElseThrow();
+                    issued.add(new BigInteger(serial.substring(7), 16));
+                }
+                return null;
+            });
+            for (int i = 0; !processes.isDone() && i < tokens.size(); i++) {
+                String csr = EnrollmentClient.csr(KeyType.EC_P256.generate(), "q" + i + ".fate.org");
+                issued.add(serve.enroll(tokens.get(i), csr, null).serial());
+            }
+            assertNull(processes.get(300, TimeUnit.SECONDS));
+        } finally {
+            pool.shutdownNow();
+        }
+        Set<BigInteger> indexed = new HashSet<>();
+        for (CertificateAuthority.IndexEntry e : CertificateAuthority.load(ca).issued()) {
+            indexed.add(e.serial());
+        }
+        Set<BigInteger> lost = new HashSet<>(issued);
+        lost.removeAll(indexed);
+        assertEquals(Set.of(), lost, lost.size() + " of " + issued.size() + " issued serials are missing");
+        System.out.println("index lock across processes: " + issued.size() + " issued (" + PROCESSES
+                + " by other processes), " + lost.size() + " lost");
     }
 }
