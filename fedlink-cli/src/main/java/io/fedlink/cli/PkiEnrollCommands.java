@@ -4,7 +4,7 @@ import io.fedlink.api.Endpoint;
 import io.fedlink.api.PemCodec;
 import io.fedlink.api.SecureFiles;
 import io.fedlink.api.TlsMaterial;
-import io.fedlink.pki.CertificateAuthority;
+import io.fedlink.pki.CaRollover;
 import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pki.EnrollmentAuthority;
 import io.fedlink.pki.EnrollmentClient;
@@ -54,6 +54,24 @@ final class PkiEnrollCommands {
         }
     }
 
+    /** {@code --pkcs12 --password-file F}: key and trust stores beside the PEM files. */
+    static final class Pkcs12Option {
+        @Option(names = "--pkcs12", description = "also write current/keystore.p12 and current/truststore.p12 (needs "
+                + "--password-file), for Flink-style consumers")
+        boolean pkcs12;
+        @Option(names = "--password-file", description = "file holding the key store password (mode 600)")
+        Path passwordFile;
+
+        PartyFiles files(Path dir) throws IOException {
+            if (pkcs12 != (passwordFile != null)) {
+                throw new IllegalArgumentException("--pkcs12 and --password-file FILE go together (the key store "
+                        + "password, chmod 600)");
+            }
+            PartyFiles files = new PartyFiles(dir);
+            return pkcs12 ? files.withPkcs12(Secrets.read(passwordFile)) : files;
+        }
+    }
+
     @Command(name = "token", mixinStandardHelpOptions = true, description = "One-time enrollment tokens (CA side).",
             subcommands = TokenCreate.class)
     static final class Token {}
@@ -91,8 +109,10 @@ final class PkiEnrollCommands {
                 SecureFiles.writePrivate(out, token + "\n");
                 spec.commandLine().getErr().println("==> Saved " + out);
             }
+            Path caFile = Files.isRegularFile(caDir.resolve(CaRollover.BUNDLE)) ? caDir.resolve(CaRollover.BUNDLE)
+                    : caDir.resolve("ca.pem"); // during a rollover: both roots
             spec.commandLine().getErr().println("==> Token for party " + party + ", valid " + ttl.toMinutes()
-                    + " min, one use: hand it to the party with the CA certificate " + caDir.resolve("ca.pem"));
+                    + " min, one use: hand it to the party with the CA certificate " + caFile);
             return 0;
         }
     }
@@ -116,23 +136,40 @@ final class PkiEnrollCommands {
         @Option(names = "--max-lifetime", defaultValue = "24h", converter = Durations.class,
                 description = "longest certificate lifetime issued (default: ${DEFAULT-VALUE})")
         Duration maxLifetime;
+        @Option(names = "--request-timeout", defaultValue = "10s", converter = Durations.class,
+                description = "time a client has for its TLS handshake and request (default: ${DEFAULT-VALUE})")
+        Duration requestTimeout;
 
         @Override
         public Integer call() throws Exception {
             Durations.check(spec.commandLine(), "--max-lifetime", maxLifetime, false, Duration.ofDays(30), "720h");
+            Durations.check(spec.commandLine(), "--request-timeout", requestTimeout, false, Duration.ofMinutes(5),
+                    "5m");
             InetSocketAddress bind = address(listen);
-            CertificateAuthority authority = ca.load();
+            ca.load(); // refuses an encrypted key without its password, a damaged folder
             CertificateRequest endpoint = CertificateRequest.server(name == null ? "ca." + domain : name).days(30);
             ips.forEach(endpoint::ip);
-            TlsMaterial identity = authority.issue(endpoint).tlsMaterial();
-            authority.saveIndex(ca.dir);
             EnrollmentPolicy policy = EnrollmentPolicy.of(domain).withMaxLifetime(maxLifetime);
+            EnrollmentAuthority authority = EnrollmentAuthority.forFolder(ca.dir, Secrets.read(ca.passwordFile),
+                    policy);
             CountDownLatch stopped = new CountDownLatch(1);
-            try (EnrollmentServer server = EnrollmentServer.start(new EnrollmentAuthority(authority, ca.dir, policy),
-                    identity, bind)) {
-                spec.commandLine().getErr().println("==> Serving enrollment for *." + policy.domain() + " on https://"
-                        + listen + " (certificates up to " + maxLifetime.toMinutes() + " min); stop with Ctrl-C");
-                stopped.await();
+            try (EnrollmentServer server = EnrollmentServer.start(authority, endpoint, bind, Duration.ofSeconds(5),
+                    requestTimeout)) {
+                // on SIGTERM too, the endpoint's certificate is revoked, so it never holds back a 'ca retire'
+                Thread hook = new Thread(server::close, "fedlink-serve-stop");
+                Runtime.getRuntime().addShutdownHook(hook);
+                try {
+                    spec.commandLine().getErr().println("==> Serving enrollment for *." + policy.domain()
+                            + " on https://" + listen + " (certificates up to " + maxLifetime.toMinutes()
+                            + " min); stop with Ctrl-C");
+                    stopped.await();
+                } finally {
+                    try {
+                        Runtime.getRuntime().removeShutdownHook(hook);
+                    } catch (IllegalStateException shuttingDown) {
+                        // the hook is running
+                    }
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -178,10 +215,12 @@ final class PkiEnrollCommands {
         @Option(names = "--out", required = true, description = "folder of the certificate files (current/cert.pem, "
                 + "current/key.pem, current/ca.pem)")
         Path out;
+        @Mixin
+        Pkcs12Option pkcs12;
 
         @Override
         public Integer call() throws Exception {
-            PartyFiles files = new PartyFiles(out);
+            PartyFiles files = pkcs12.files(out);
             if (files.exists()) {
                 throw new IllegalArgumentException("'" + out + "' already holds an identity: renew it with 'fedlink "
                         + "pki renew', or choose another --out");
@@ -223,10 +262,12 @@ final class PkiEnrollCommands {
         boolean daemon;
         @Option(names = "--hook", description = "command run (by sh -c) after each renewal, e.g. a reload")
         String hook;
+        @Mixin
+        Pkcs12Option pkcs12;
 
         @Override
         public Integer call() throws Exception {
-            PartyFiles files = new PartyFiles(dir);
+            PartyFiles files = pkcs12.files(dir);
             files.read(); // refuses early when nothing was enrolled
             Consumer<TlsMaterial> after = m -> {
                 report(spec, "Renewed", m, files);
@@ -259,6 +300,8 @@ final class PkiEnrollCommands {
             pb.environment().put("FEDLINK_CERT", files.current(PartyFiles.CERT).toString());
             pb.environment().put("FEDLINK_KEY", files.current(PartyFiles.KEY).toString());
             pb.environment().put("FEDLINK_CA", files.current(PartyFiles.CA).toString());
+            pb.environment().put("FEDLINK_KEYSTORE", files.current(PartyFiles.KEYSTORE).toString());
+            pb.environment().put("FEDLINK_TRUSTSTORE", files.current(PartyFiles.TRUSTSTORE).toString());
             Process p = pb.start();
             if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0) {
                 p.destroyForcibly();

@@ -82,11 +82,41 @@ class PkiEnrollCommandsTest {
             assertTrue(reused.err().contains("already used"), reused.err());
             assertTrue(!Files.exists(dir.resolve("party2/current")), "nothing written");
 
+            Path pw = dir.resolve("store-pw");
+            Files.writeString(pw, "store secret\n");
+            Files.setPosixFilePermissions(pw, PosixFilePermissions.fromString("rw-------"));
+            Cli noPassword = Cli.run("pki", "renew", "--server", url, "--dir", party.toString(), "--pkcs12");
+            assertEquals(1, noPassword.code());
+            assertTrue(noPassword.err().contains("--password-file"), noPassword.err());
             Cli renewed = ok("pki", "renew", "--server", url, "--dir", party.toString(), "--lifetime", "30m",
-                    "--hook", "test -s \"$FEDLINK_CERT\" && touch " + dir.resolve("hook-ran"));
+                    "--pkcs12", "--password-file", pw.toString(),
+                    "--hook", "test -s \"$FEDLINK_CERT\" && test -s \"$FEDLINK_KEYSTORE\" && touch "
+                            + dir.resolve("hook-ran"));
             assertTrue(renewed.err().contains("Renewed CN=9999.fate.org"), renewed.err());
             assertNotEquals(firstCert, Files.readString(party.resolve("current/cert.pem")));
             assertTrue(Files.exists(dir.resolve("hook-ran")), "the hook ran with the new files");
+
+            // the key store beside the PEM files holds the same, new identity and the CA
+            Path p12 = party.resolve("current/keystore.p12");
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(p12)));
+            java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+            try (var in = Files.newInputStream(p12)) {
+                ks.load(in, "store secret".toCharArray());
+            }
+            java.security.cert.X509Certificate pem = io.fedlink.api.PemCodec.readCertificates(
+                    Files.readString(party.resolve("current/cert.pem"))).get(0);
+            assertEquals(pem, ks.getCertificate("fedlink"));
+            assertTrue(ks.getKey("fedlink", "store secret".toCharArray()) != null);
+            java.security.KeyStore ts = java.security.KeyStore.getInstance("PKCS12");
+            try (var in = Files.newInputStream(party.resolve("current/truststore.p12"))) {
+                ts.load(in, "store secret".toCharArray());
+            }
+            assertEquals(1, java.util.Collections.list(ts.aliases()).size());
+            Process keytool = new ProcessBuilder("keytool", "-list", "-keystore", p12.toString(), "-storetype",
+                    "PKCS12", "-storepass:file", pw.toString()).redirectErrorStream(true).start();
+            String listed = new String(keytool.getInputStream().readAllBytes());
+            assertTrue(keytool.waitFor(60, TimeUnit.SECONDS) && keytool.exitValue() == 0, listed);
+            assertTrue(listed.contains("fedlink, ") && listed.contains("PrivateKeyEntry"), listed);
         } finally {
             serve.interrupt();
             serve.join(TimeUnit.SECONDS.toMillis(30));

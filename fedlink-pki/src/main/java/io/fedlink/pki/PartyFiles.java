@@ -4,11 +4,14 @@ import io.fedlink.api.FileSet;
 import io.fedlink.api.PemCodec;
 import io.fedlink.api.SecureFiles;
 import io.fedlink.api.TlsMaterial;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -25,6 +28,7 @@ import java.util.stream.Stream;
  * &lt;dir&gt;/versions/&lt;v&gt;/cert.pem   certificate chain, leaf first
  * &lt;dir&gt;/versions/&lt;v&gt;/key.pem    PKCS#8 private key, mode 0600
  * &lt;dir&gt;/versions/&lt;v&gt;/ca.pem     CA bundle (trust anchors)
+ * &lt;dir&gt;/versions/&lt;v&gt;/keystore.p12, truststore.p12   with {@link #withPkcs12(char[])}
  * </pre>
  *
  * <p>So a reader never sees a new certificate with an old key: Pulsar's {@code tlsCertificateFilePath}
@@ -41,15 +45,41 @@ public final class PartyFiles {
     public static final String KEY = "key.pem";
     /** The CA bundle. */
     public static final String CA = "ca.pem";
+    /** The PKCS#12 key store (identity, and the CA bundle as trusted entries), when asked for. */
+    public static final String KEYSTORE = "keystore.p12";
+    /** The PKCS#12 trust store (the CA bundle), when asked for. */
+    public static final String TRUSTSTORE = "truststore.p12";
+    /** The alias of the identity in {@link #KEYSTORE}. */
+    public static final String ALIAS = "fedlink";
     private static final String VERSIONS = "versions";
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
             .withZone(ZoneOffset.UTC);
 
     private final Path dir;
+    private final char[] storePassword;
 
     /** The files under {@code dir}. */
     public PartyFiles(Path dir) {
+        this(dir, null);
+    }
+
+    private PartyFiles(Path dir, char[] storePassword) {
         this.dir = dir;
+        this.storePassword = storePassword;
+    }
+
+    /**
+     * The same files plus, in every version written, {@code keystore.p12} (the identity under alias
+     * {@code fedlink}, key and store protected by {@code password}, the CA bundle as trusted entries) and
+     * {@code truststore.p12} (the CA bundle), for consumers that read key stores (Flink's
+     * {@code security.ssl.*.keystore}/{@code truststore} with type PKCS12). They are written in the same unit as the
+     * PEM files, so {@code current/keystore.p12} always matches {@code current/cert.pem}.
+     */
+    public PartyFiles withPkcs12(char[] password) {
+        if (password == null || password.length == 0) {
+            throw new IllegalArgumentException("a PKCS#12 key store needs a password: give a non-empty one");
+        }
+        return new PartyFiles(dir, password.clone());
     }
 
     /** The folder. */
@@ -73,10 +103,14 @@ public final class PartyFiles {
         String name = STAMP.format(material.certificate().getNotBefore().toInstant()) + "-"
                 + material.certificate().getSerialNumber().toString(16);
         Path version = dir.resolve(VERSIONS).resolve(name);
-        new FileSet().add(version.resolve(CERT), material.certificateChainPem(), false)
+        FileSet files = new FileSet().add(version.resolve(CERT), material.certificateChainPem(), false)
                 .add(version.resolve(KEY), material.privateKeyPem(), true)
-                .add(version.resolve(CA), material.trustAnchorsPem(), false)
-                .commit(FileSet.NOTHING);
+                .add(version.resolve(CA), material.trustAnchorsPem(), false);
+        if (storePassword != null) {
+            files.add(version.resolve(KEYSTORE), store(material.keyStore("PKCS12", ALIAS, storePassword)), true)
+                    .add(version.resolve(TRUSTSTORE), store(material.trustStore("PKCS12")), false);
+        }
+        files.commit(FileSet.NOTHING);
         Path link = dir.resolve(CURRENT);
         Path temp = dir.resolve("." + CURRENT + ".tmp");
         Files.deleteIfExists(temp);
@@ -84,6 +118,16 @@ public final class PartyFiles {
         Files.move(temp, link, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         prune(name);
         return version;
+    }
+
+    private byte[] store(KeyStore ks) {
+        try {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ks.store(out, storePassword);
+            return out.toByteArray();
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalStateException("cannot write the PKCS#12 store: " + e.getMessage(), e);
+        }
     }
 
     private void prune(String keep) throws IOException {
