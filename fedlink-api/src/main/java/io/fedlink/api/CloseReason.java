@@ -14,6 +14,12 @@ public enum CloseReason {
     SERVER_SHUTDOWN,
     /** The application called {@link Tunnel#close()}. */
     CLOSED_BY_APPLICATION,
+    /**
+     * Closed on request ({@link TunnelServer#closeTunnels}) so that the client reconnects and makes a new TLS
+     * handshake with the target: for example after the target's certificate was rotated, since a TLS endpoint that
+     * re-reads its certificate files only presents the new certificate on new connections.
+     */
+    ROTATED,
     /** An unexpected local failure; the log says which. */
     INTERNAL_ERROR
 }

@@ -3,6 +3,8 @@ package io.fedlink.api;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
+import java.util.function.Predicate;
 
 /**
  * A running tunnel listener, made by a {@link TunnelTransport}. It routes every accepted connection by the server
@@ -39,6 +41,30 @@ public interface TunnelServer extends AutoCloseable {
 
     /** Replaces the routes for new connections; live tunnels are not touched. */
     void routes(RouteTable next);
+
+    /**
+     * Closes the open tunnels that {@code which} selects, so that their clients reconnect and make a new TLS
+     * handshake with the target. This is how a certificate rotation reaches connections that live for days: a TLS
+     * endpoint that re-reads its certificate files (Pulsar does, every {@code tlsCertRefreshCheckDurationSec})
+     * presents the new certificate only on new connections, and the replicator never idles its connections out.
+     *
+     * <p>{@code which} is evaluated on the calling thread over a snapshot of {@link #tunnels()} before anything is
+     * closed (so if it throws, nothing is closed). The selected tunnels end with {@link CloseReason#ROTATED}: both
+     * connections are closed in order (a FIN, not a reset; bytes in flight inside the proxy are dropped), the TLS
+     * peers see the connection end and reconnect. Other tunnels, new connections and the routes are not touched.
+     * Returns once the tunnels are closed (or after a few seconds if the server is shutting down). The transport of
+     * fedlink-sni logs one line per call with the count; this default closes them with {@link Tunnel#close()}
+     * instead (reason {@link CloseReason#CLOSED_BY_APPLICATION}).
+     *
+     * @param which selects the tunnels to close, e.g. {@code t -> "9999.fate.org".equals(t.serverName())}
+     * @return how many tunnels were closed
+     */
+    default int closeTunnels(Predicate<? super Tunnel> which) {
+        Objects.requireNonNull(which, "which");
+        List<Tunnel> chosen = tunnels().stream().filter(t -> t.isOpen() && which.test(t)).toList();
+        chosen.forEach(Tunnel::close);
+        return chosen.size();
+    }
 
     /**
      * Stops accepting, lets open tunnels drain until {@code grace} has passed, then closes the rest (reason

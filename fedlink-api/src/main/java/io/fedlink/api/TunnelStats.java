@@ -15,13 +15,28 @@ import java.util.Map;
  * @param bytesToClients    bytes copied from targets to clients
  * @param liveTunnels       tunnels open now
  * @param pendingHandshakes connections still reading their hello or connecting now
+ * @param closed            ended tunnels by close reason (every reason present when the transport counts them)
  */
 public record TunnelStats(long accepted, long routed, Map<RefusalReason, Long> refused, long connectFailures,
                           long timeouts, long bytesFromClients, long bytesToClients, long liveTunnels,
-                          long pendingHandshakes) {
-    /** Copies the map. */
+                          long pendingHandshakes, Map<CloseReason, Long> closed) {
+    /** Copies the maps. */
     public TunnelStats {
         refused = Map.copyOf(refused);
+        closed = Map.copyOf(closed);
+    }
+
+    /** Counters of a transport that does not count ended tunnels by reason ({@link #closed()} empty). */
+    public TunnelStats(long accepted, long routed, Map<RefusalReason, Long> refused, long connectFailures,
+                       long timeouts, long bytesFromClients, long bytesToClients, long liveTunnels,
+                       long pendingHandshakes) {
+        this(accepted, routed, refused, connectFailures, timeouts, bytesFromClients, bytesToClients, liveTunnels,
+                pendingHandshakes, Map.of());
+    }
+
+    /** Ended tunnels for one close reason. */
+    public long closed(CloseReason reason) {
+        return closed.getOrDefault(reason, 0L);
     }
 
     /** Refusals for one reason. */

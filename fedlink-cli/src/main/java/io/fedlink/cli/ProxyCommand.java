@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,7 +36,7 @@ import picocli.CommandLine;
  * {@code EtcdRouteSource}, the last good table kept while etcd is unreachable). Exits non-zero if the proxy stops
  * serving after an internal failure.
  */
-@Command(name = "proxy", mixinStandardHelpOptions = true,
+@Command(name = "proxy", mixinStandardHelpOptions = true, subcommands = CloseTunnelsCommand.class,
         description = "Run the SNI tunnel proxy: route each TLS connection by its server name, bytes untouched.")
 final class ProxyCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(ProxyCommand.class);
@@ -90,6 +91,14 @@ final class ProxyCommand implements Callable<Integer> {
             description = "serve Prometheus /metrics, /healthz and /readyz on this address (IP 127.0.0.1 when only"
                     + " a port is given), e.g. 9464 or 10.0.0.5:9464")
     String metrics;
+    @Option(names = "--admin", paramLabel = "[IP:]PORT",
+            description = "serve the admin endpoint (POST /tunnels/close, used by 'fedlink proxy close-tunnels') on"
+                    + " this address, IP 127.0.0.1 when only a port is given; it has no authentication, so an"
+                    + " address other than loopback also needs --admin-allow-remote")
+    String admin;
+    @Option(names = "--admin-allow-remote",
+            description = "allow --admin on an address other than loopback: whoever reaches it can close tunnels")
+    boolean adminAllowRemote;
     @Option(names = "--proxy-protocol-from", split = ",", paramLabel = "CIDR", converter = Cidrs.class,
             description = "load balancers trusted to send a PROXY protocol v1/v2 header (e.g. 10.0.0.0/8); their"
                     + " connections must start with one, and its client address is used for allow lists, limits,"
@@ -170,11 +179,36 @@ final class ProxyCommand implements Callable<Integer> {
 
     /** The {@code --metrics} address: an IP literal and a port, like {@code --listen}; loopback for a bare port. */
     private InetSocketAddress metricsAddress() {
-        String spec = metrics.strip().matches("\\d+") ? "127.0.0.1:" + metrics.strip() : metrics;
-        InetSocketAddress a = Endpoint.parse(spec).toSocketAddress();
-        if (a.isUnresolved() || a.getPort() == 0) {
-            throw new IllegalArgumentException("--metrics " + metrics + " must be [IP:]PORT, for example 9464 or"
-                    + " 127.0.0.1:9464");
+        return ipAndPort("--metrics", metrics, 9464);
+    }
+
+    /**
+     * An {@code [IP:]PORT} option's address: an IP literal (no lookup) and a port; {@code 127.0.0.1} for a bare
+     * port.
+     */
+    static InetSocketAddress ipAndPort(String option, String value, int examplePort) {
+        String v = value.strip();
+        InetSocketAddress a;
+        try {
+            a = Endpoint.parse(v.matches("\\d+") ? "127.0.0.1:" + v : v).toSocketAddress();
+        } catch (IllegalArgumentException e) {
+            a = null;
+        }
+        if (a == null || a.isUnresolved() || a.getPort() == 0) {
+            throw new IllegalArgumentException(option + " " + value + " must be [IP:]PORT, for example " + examplePort
+                    + " or 127.0.0.1:" + examplePort);
+        }
+        return a;
+    }
+
+    /** The {@code --admin} address: loopback unless {@code --admin-allow-remote} says otherwise. */
+    private InetSocketAddress adminAddress() {
+        InetSocketAddress a = ipAndPort("--admin", admin, 9470);
+        if (!a.getAddress().isLoopbackAddress() && !adminAllowRemote) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--admin " + admin + " is not a loopback"
+                    + " address: the admin endpoint has no authentication and anyone who reaches it can close"
+                    + " tunnels; bind 127.0.0.1 (e.g. --admin 9470), or add --admin-allow-remote if only trusted"
+                    + " hosts can reach that address");
         }
         return a;
     }
@@ -183,6 +217,7 @@ final class ProxyCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         checkDurations();
         InetSocketAddress metricsAt = metrics == null ? null : metricsAddress();
+        InetSocketAddress adminAt = admin == null ? null : adminAddress();
         checkRouteSource();
         RouteHolder holder;
         AutoCloseable source;
@@ -218,7 +253,14 @@ final class ProxyCommand implements Callable<Integer> {
             Endpoint at = Endpoint.of(http.address().getAddress().getHostAddress(), http.address().getPort());
             System.out.println("fedlink proxy metrics on http://" + at + "/metrics (/healthz, /readyz)");
         }
+        AtomicReference<TunnelServer> started = new AtomicReference<>();
+        if (adminAt != null) { // bound before the proxy too; answers 503 until the proxy runs
+            AdminServer http = AdminServer.start(adminAt, started::get); // serves until the process exits
+            Endpoint at = Endpoint.of(http.address().getAddress().getHostAddress(), http.address().getPort());
+            System.out.println("fedlink proxy admin on http://" + at + AdminServer.CLOSE_PATH + " (POST)");
+        }
         TunnelServer proxy = b.start();
+        started.set(proxy);
         if (observed != null) {
             observed.observe(proxy);
         }

@@ -491,6 +491,7 @@ final class Connection implements Tunnel {
         }
         state = State.CLOSED;
         closeReason = reason;
+        ctx.counters.closed(reason);
         ctx.counters.liveTunnels.decrementAndGet();
         ctx.releaseTunnel();
         releaseClient();
@@ -598,6 +599,20 @@ final class Connection implements Tunnel {
             if (state == State.TUNNEL) {
                 closeTunnel(CloseReason.CLOSED_BY_APPLICATION, true);
             }
+        });
+    }
+
+    /**
+     * On the loop: closes the tunnel in order (FIN both ways, reason {@link CloseReason#ROTATED}) so that its client
+     * reconnects; then tells {@code done} whether it was still open.
+     */
+    void closeForReconnect(java.util.function.Consumer<Boolean> done) {
+        loop.execute(() -> {
+            boolean open = state == State.TUNNEL;
+            if (open) {
+                closeTunnel(CloseReason.ROTATED, false);
+            }
+            done.accept(open);
         });
     }
 

@@ -10,8 +10,14 @@ import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import javax.management.ObjectName;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,6 +28,8 @@ import org.slf4j.LoggerFactory;
  */
 final class NioTunnelServer implements TunnelServer {
     private static final Logger log = LoggerFactory.getLogger(NioTunnelServer.class);
+    /** How long {@link #closeTunnels} waits for the loops. */
+    private static final long CLOSE_WAIT_SECONDS = 10;
 
     private final ServerSocketChannel acceptor;
     private final InetSocketAddress localAddress;
@@ -113,6 +121,43 @@ final class NioTunnelServer implements TunnelServer {
     public void routes(RouteTable next) {
         ctx.config.routes().swap(next);
         ctx.events.post(() -> log.info("routes swapped on {}: {} routes", localAddress, next.size()));
+    }
+
+    /**
+     * Selects on the caller's thread, then closes each chosen tunnel on its own loop (reason ROTATED, FIN both ways)
+     * and waits for the loops to have done it.
+     */
+    @Override
+    public int closeTunnels(Predicate<? super Tunnel> which) {
+        Objects.requireNonNull(which, "which");
+        List<Connection> chosen = new ArrayList<>();
+        for (Tunnel t : ctx.events.open()) {
+            if (which.test(t)) {
+                chosen.add((Connection) t);
+            }
+        }
+        AtomicInteger closed = new AtomicInteger();
+        CountDownLatch done = new CountDownLatch(chosen.size());
+        for (Connection c : chosen) {
+            c.closeForReconnect(wasOpen -> {
+                if (wasOpen) {
+                    closed.incrementAndGet();
+                }
+                done.countDown();
+            });
+        }
+        try {
+            if (!done.await(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS)) {
+                log.warn("closing {} tunnels on request: {} not closed within {} s (is the proxy shutting down?)",
+                        chosen.size(), done.getCount(), CLOSE_WAIT_SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        int n = closed.get();
+        log.info("closed {} tunnel{} on {} on request (reason ROTATED) so that their clients reconnect with new"
+                + " handshakes", n, n == 1 ? "" : "s", localAddress);
+        return n;
     }
 
     /** Copy buffers borrowed now, summed over loops (read racily; for monitoring). */

@@ -1,5 +1,6 @@
 package io.fedlink.sni;
 
+import io.fedlink.api.CloseReason;
 import io.fedlink.api.RefusalReason;
 import io.fedlink.api.TunnelStats;
 import java.util.EnumMap;
@@ -21,11 +22,19 @@ final class ProxyCounters {
     final AtomicInteger tunnelSlots = new AtomicInteger();
     final AtomicInteger pending = new AtomicInteger();
     private final Map<RefusalReason, LongAdder> refused = new EnumMap<>(RefusalReason.class);
+    private final Map<CloseReason, LongAdder> closed = new EnumMap<>(CloseReason.class);
 
     ProxyCounters() {
         for (RefusalReason r : RefusalReason.values()) {
             refused.put(r, new LongAdder());
         }
+        for (CloseReason r : CloseReason.values()) {
+            closed.put(r, new LongAdder());
+        }
+    }
+
+    void closed(CloseReason reason) {
+        closed.get(reason).increment();
     }
 
     void refused(RefusalReason reason) {
@@ -42,7 +51,9 @@ final class ProxyCounters {
     TunnelStats snapshot() {
         Map<RefusalReason, Long> r = new EnumMap<>(RefusalReason.class);
         refused.forEach((k, v) -> r.put(k, v.sum()));
+        Map<CloseReason, Long> c = new EnumMap<>(CloseReason.class);
+        closed.forEach((k, v) -> c.put(k, v.sum()));
         return new TunnelStats(accepted.sum(), routed.sum(), r, connectFailures.sum(), timeouts.sum(),
-                bytesFromClients.sum(), bytesToClients.sum(), liveTunnels.get(), pending.get());
+                bytesFromClients.sum(), bytesToClients.sum(), liveTunnels.get(), pending.get(), c);
     }
 }

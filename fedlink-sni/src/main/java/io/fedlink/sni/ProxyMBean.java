@@ -64,6 +64,13 @@ final class ProxyMBean implements SniProxyMXBean {
     }
 
     @Override
+    public Map<String, Long> getClosed() {
+        Map<String, Long> m = new TreeMap<>();
+        server.stats().closed().forEach((k, v) -> m.put(k.name(), v));
+        return m;
+    }
+
+    @Override
     public long getConnectFailures() {
         return ctx.counters.connectFailures.sum();
     }

@@ -15,6 +15,9 @@ public interface SniProxyMXBean {
     /** Refusals by reason name. */
     Map<String, Long> getRefused();
 
+    /** Ended tunnels by close reason name ({@code ROTATED}: closed on request so that clients reconnect). */
+    Map<String, Long> getClosed();
+
     /** Failed or timed-out connects. */
     long getConnectFailures();
 

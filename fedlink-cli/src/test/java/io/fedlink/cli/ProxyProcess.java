@@ -1,0 +1,179 @@
+package io.fedlink.cli;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
+
+/**
+ * The packaged CLI ({@code target/fedlink.jar}) as a real process, its merged output collected line by line, and the
+ * helpers the process tests share: ClientHellos, free ports, echo targets.
+ */
+final class ProxyProcess implements AutoCloseable {
+    final Process process;
+    final List<String> log = new CopyOnWriteArrayList<>();
+    private final Thread reader;
+
+    private ProxyProcess(Process process) {
+        this.process = process;
+        this.reader = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                for (String l; (l = r.readLine()) != null; ) {
+                    log.add(l);
+                }
+            } catch (IOException e) {
+                // process ended
+            }
+        }, "fedlink-process-output");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /** The packaged jar. */
+    static Path jar() {
+        Path jar = Path.of("target", "fedlink.jar");
+        assertTrue(Files.exists(jar), "package the CLI first: " + jar.toAbsolutePath());
+        return jar;
+    }
+
+    private static List<String> command(String... args) {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", jar().toString()));
+        cmd.addAll(Arrays.asList(args));
+        return cmd;
+    }
+
+    /** Starts {@code java -jar fedlink.jar ARGS}. */
+    static ProxyProcess start(String... args) throws IOException {
+        return new ProxyProcess(new ProcessBuilder(command(args)).redirectErrorStream(true).start());
+    }
+
+    /** Runs {@code java -jar fedlink.jar ARGS} to its end (at most 60 s): its exit code and merged output. */
+    static Cli run(String... args) throws Exception {
+        try (ProxyProcess p = start(args)) {
+            p.process.getOutputStream().close();
+            assertTrue(p.process.waitFor(60, TimeUnit.SECONDS), "timed out: fedlink " + String.join(" ", args));
+            p.reader.join(10_000); // the pipe ends with the process
+            return new Cli(p.process.exitValue(), String.join("\n", p.log), "");
+        }
+    }
+
+    /** Waits until a line contains {@code fragment}; fails if the process exits first or after 30 s. */
+    void awaitLog(String fragment) throws InterruptedException {
+        awaitLog(l -> l.contains(fragment), "'" + fragment + "'");
+    }
+
+    /** Waits until a line matches; fails if the process exits first or after 30 s. */
+    void awaitLog(Predicate<String> line, String what) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (log.stream().noneMatch(line)) {
+            assertTrue(process.isAlive() || log.stream().anyMatch(line), "process exited: " + log);
+            assertTrue(System.nanoTime() - end < 0, "no log line with " + what + " in " + log);
+            Thread.sleep(20);
+        }
+    }
+
+    /** Lines containing {@code fragment}. */
+    long count(String fragment) {
+        return log.stream().filter(l -> l.contains(fragment)).count();
+    }
+
+    /** Stops with SIGTERM (a graceful close), then waits. */
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /** A JSSE ClientHello naming {@code name}. */
+    static byte[] hello(String name) throws Exception {
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(null, null, null);
+        SSLEngine e = ctx.createSSLEngine(name, 443);
+        e.setUseClientMode(true);
+        SSLParameters p = e.getSSLParameters();
+        p.setServerNames(List.of(new SNIHostName(name)));
+        e.setSSLParameters(p);
+        ByteBuffer out = ByteBuffer.allocate(e.getSession().getPacketBufferSize());
+        e.wrap(ByteBuffer.allocate(0), out);
+        return Arrays.copyOf(out.array(), out.position());
+    }
+
+    /** A port free now (bound on loopback, then released). */
+    static int freePort() throws IOException {
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return free.getLocalPort();
+        }
+    }
+
+    /** A target echoing every byte until EOF, one thread per connection. */
+    static final class EchoTarget implements AutoCloseable {
+        final ServerSocket server;
+        final List<Socket> accepted = new CopyOnWriteArrayList<>();
+
+        EchoTarget() throws IOException {
+            server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+            Thread t = new Thread(() -> {
+                while (!server.isClosed()) {
+                    try {
+                        Socket s = server.accept();
+                        accepted.add(s);
+                        Thread echo = new Thread(() -> {
+                            try (s) {
+                                byte[] b = new byte[4096];
+                                InputStream in = s.getInputStream();
+                                for (int n; (n = in.read(b)) > 0; ) {
+                                    s.getOutputStream().write(b, 0, n);
+                                }
+                            } catch (IOException e) {
+                                // the tunnel ended
+                            }
+                        }, "echo-target");
+                        echo.setDaemon(true);
+                        echo.start();
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            }, "echo-target-accept");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+            for (Socket s : accepted) {
+                s.close();
+            }
+        }
+    }
+}
