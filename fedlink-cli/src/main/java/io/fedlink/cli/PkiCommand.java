@@ -2,6 +2,8 @@ package io.fedlink.cli;
 
 import io.fedlink.api.FileSet;
 import io.fedlink.api.SecureFiles;
+import io.fedlink.pki.CaFolderLock;
+import io.fedlink.pki.CaRollover;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pki.IssuedCertificate;
@@ -50,7 +52,7 @@ final class PkiCommand {
     private static final Pattern STEM = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}");
     /** The CA folder's own files, which no issued certificate may be written over. */
     private static final Set<String> RESERVED = Set.of("ca.pem", "ca-key.pem", "index.tsv", "crl.pem", "crl.der",
-            "truststore.jks");
+            "truststore.jks", "ca-bundle.pem", "index.lock", "enrollment-tokens.tsv");
     private static final String STDOUT = "-";
 
     private PkiCommand() {}
@@ -73,6 +75,14 @@ final class PkiCommand {
                         + "its password with --ca-password-file FILE");
             }
             return CertificateAuthority.load(dir, password);
+        }
+
+        /** The CA folder's lock: held around a command's read-modify-write of the index. */
+        CaFolderLock lock() throws Exception {
+            if (!Files.isRegularFile(dir.resolve("ca.pem"))) {
+                load(); // fails naming what is missing
+            }
+            return CaFolderLock.acquire(dir);
         }
     }
 
@@ -140,8 +150,82 @@ final class PkiCommand {
     }
 
     @Command(name = "ca", mixinStandardHelpOptions = true, description = "CA folders.",
-            subcommands = {Ca.Create.class})
+            subcommands = {Ca.Create.class, Ca.Rollover.class, Ca.Retire.class})
     static final class Ca {
+        @Command(name = "rollover", mixinStandardHelpOptions = true,
+                description = "Start replacing the root CA with no outage: a new root (same name constraints) issues "
+                        + "from now on, cross-signed by the old one; the old CA is kept in <ca-dir>/previous-ca and "
+                        + "ca-bundle.pem holds both roots until 'ca retire'.")
+        static final class Rollover implements Callable<Integer> {
+            @Spec
+            CommandSpec spec;
+            @Mixin
+            CaDir ca;
+            @Option(names = "--name", description = "the new root's common name (default: the old one + ' G2', "
+                    + "or the next generation)")
+            String name;
+            @Option(names = "--key-type", converter = KeyTypes.class, description = "the new root's key type "
+                    + "(default: the old root's)")
+            KeyType keyType;
+            @Option(names = "--days", defaultValue = "3650", description = "the new root's validity (default: "
+                    + "${DEFAULT-VALUE})")
+            int days;
+
+            @Override
+            public Integer call() throws Exception {
+                if (days < 1 || days > 36500) {
+                    throw new IllegalArgumentException("--days must be 1..36500, was " + days);
+                }
+                ca.load(); // refuses an encrypted key without its password, a damaged folder, before the lock
+                CaRollover.Started r;
+                try (CaFolderLock lock = ca.lock()) {
+                    r = CaRollover.start(ca.dir, Secrets.read(ca.passwordFile), name, keyType, days);
+                }
+                PrintWriter out = spec.commandLine().getOut();
+                out.println("==> New root " + r.newRoot().getSubjectX500Principal().getName() + " (serial "
+                        + r.newRoot().getSerialNumber().toString(16) + ") issues from now on: " + ca.dir.resolve("ca.pem"));
+                out.println("==> Old root " + r.oldRoot().getSubjectX500Principal().getName() + " kept in "
+                        + ca.dir.resolve(CaRollover.PREVIOUS) + " (revoke and publish CRLs of its certificates there)");
+                out.println("==> Trust bundle (both roots): " + ca.dir.resolve(CaRollover.BUNDLE)
+                        + "; new certificates carry the new root cross-signed by the old one");
+                out.println("Next: let every party renew ('fedlink pki renew', or its daemon), then 'fedlink pki ca "
+                        + "retire --ca-dir " + ca.dir + "'");
+                return 0;
+            }
+        }
+
+        @Command(name = "retire", mixinStandardHelpOptions = true,
+                description = "End a rollover: drop the old root from ca-bundle.pem once none of its certificates is "
+                        + "still valid and unrevoked (they are named otherwise).")
+        static final class Retire implements Callable<Integer> {
+            @Spec
+            CommandSpec spec;
+            @Option(names = "--ca-dir", required = true, description = "CA folder")
+            Path dir;
+            @Option(names = "--revoke-superseded", description = "first revoke (superseded) the old root's "
+                    + "certificates of parties that already renewed under the new CA")
+            boolean revokeSuperseded;
+            @Option(names = "--force", description = "retire even while certificates of the old root are valid")
+            boolean force;
+
+            @Override
+            public Integer call() throws Exception {
+                SecureFiles.requireNotDangling(dir);
+                CaRollover.Retired r = CaRollover.retire(dir, revokeSuperseded, force, java.time.Instant.now());
+                PrintWriter out = spec.commandLine().getOut();
+                r.revokedSuperseded().forEach(e -> out.println("==> Revoked " + e.serial().toString(16) + " ("
+                        + e.subject() + ", superseded by its renewal under the new CA)"));
+                r.forced().forEach(e -> out.println("==> Forced: " + e.subject() + " serial "
+                        + e.serial().toString(16) + " (valid until " + e.notAfter() + ") is no longer trusted by "
+                        + "peers after their next renewal"));
+                out.println("==> Retired root " + r.oldRoot().getSubjectX500Principal().getName() + ": "
+                        + dir.resolve(CaRollover.BUNDLE) + " holds the new root only; the old certificate and index "
+                        + "are kept in " + r.keptIn() + " (its key was deleted)");
+                out.println("Parties drop the old root from their ca.pem at their next renewal.");
+                return 0;
+            }
+        }
+
         @Command(name = "create", mixinStandardHelpOptions = true,
                 description = "Create a root CA in --ca-dir (refuses when any CA file is already there).")
         static final class Create implements Callable<Integer> {
@@ -253,6 +337,12 @@ final class PkiCommand {
                     }
                     pw = Secrets.read(passwordFile);
                 }
+                try (CaFolderLock lock = ca.lock()) {
+                    return issue(r, stem, stdout, pw);
+                }
+            }
+
+            private Integer issue(CertificateRequest r, String stem, boolean stdout, char[] pw) throws Exception {
                 CertificateAuthority authority = ca.load();
                 Path dir = out != null ? out : ca.dir;
                 Map<Path, Boolean> targets = new LinkedHashMap<>(); // file -> secret
@@ -380,6 +470,12 @@ final class PkiCommand {
             if (!stdout) {
                 requireNew(List.of(out), force, ca.dir);
             }
+            try (CaFolderLock lock = ca.lock()) {
+                return sign(request, stdout);
+            }
+        }
+
+        private Integer sign(String request, boolean stdout) throws Exception {
             CertificateAuthority authority = ca.load();
             IssuedCertificate c = authority.signCsr(request, role, days);
             PrintWriter o = spec.commandLine().getOut();
@@ -423,9 +519,21 @@ final class PkiCommand {
                         + "the certificate was issued");
             }
             RevocationReason why = RevocationReason.parse(reason);
-            CertificateAuthority authority = ca.load();
-            authority.revoke(s, why);
-            authority.saveIndex(ca.dir);
+            try (CaFolderLock lock = ca.lock()) {
+                CertificateAuthority authority = ca.load();
+                if (authority.issued().stream().noneMatch(e -> e.serial().equals(s))
+                        && CaRollover.inProgress(ca.dir)) { // during a rollover: a certificate of the old root
+                    Path previous = ca.dir.resolve(CaRollover.PREVIOUS);
+                    CertificateAuthority old = CertificateAuthority.load(previous, Secrets.read(ca.passwordFile));
+                    old.revoke(s, why);
+                    old.saveIndex(previous);
+                    spec.commandLine().getOut().println("==> Revoked " + s.toString(16) + " (issued by the previous "
+                            + "root; its CRL: 'fedlink pki crl --ca-dir " + previous + "')");
+                    return 0;
+                }
+                authority.revoke(s, why);
+                authority.saveIndex(ca.dir);
+            }
             spec.commandLine().getOut().println("==> Revoked " + s.toString(16));
             return 0;
         }
@@ -456,6 +564,12 @@ final class PkiCommand {
                 requireNotCaFile(file, ca.dir, Set.of("crl.pem", "crl.der"));
                 requireFileTarget(file);
             }
+            try (CaFolderLock lock = ca.lock()) {
+                return write(file, stdout);
+            }
+        }
+
+        private Integer write(Path file, boolean stdout) throws Exception {
             CertificateAuthority authority = ca.load();
             var crl = authority.crl(Duration.ofDays(days));
             if (stdout) {

@@ -4,7 +4,6 @@ import io.fedlink.api.Endpoint;
 import io.fedlink.api.PemCodec;
 import io.fedlink.api.SecureFiles;
 import io.fedlink.api.TlsMaterial;
-import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pki.EnrollmentAuthority;
 import io.fedlink.pki.EnrollmentClient;
@@ -121,15 +120,14 @@ final class PkiEnrollCommands {
         public Integer call() throws Exception {
             Durations.check(spec.commandLine(), "--max-lifetime", maxLifetime, false, Duration.ofDays(30), "720h");
             InetSocketAddress bind = address(listen);
-            CertificateAuthority authority = ca.load();
+            ca.load(); // refuses an encrypted key without its password, a damaged folder
             CertificateRequest endpoint = CertificateRequest.server(name == null ? "ca." + domain : name).days(30);
             ips.forEach(endpoint::ip);
-            TlsMaterial identity = authority.issue(endpoint).tlsMaterial();
-            authority.saveIndex(ca.dir);
             EnrollmentPolicy policy = EnrollmentPolicy.of(domain).withMaxLifetime(maxLifetime);
+            EnrollmentAuthority authority = EnrollmentAuthority.forFolder(ca.dir, Secrets.read(ca.passwordFile),
+                    policy);
             CountDownLatch stopped = new CountDownLatch(1);
-            try (EnrollmentServer server = EnrollmentServer.start(new EnrollmentAuthority(authority, ca.dir, policy),
-                    identity, bind)) {
+            try (EnrollmentServer server = EnrollmentServer.start(authority, endpoint, bind)) {
                 spec.commandLine().getErr().println("==> Serving enrollment for *." + policy.domain() + " on https://"
                         + listen + " (certificates up to " + maxLifetime.toMinutes() + " min); stop with Ctrl-C");
                 stopped.await();

@@ -41,6 +41,7 @@ final class CaFolder {
                     + "folder");
         }
         files.commit(FileSet.NOTHING);
+        CaFolderLock.ensureFile(dir); // made now, so a later refused command leaves the folder as it was
     }
 
     /** Saves only {@code index.tsv}. */
@@ -59,6 +60,14 @@ final class CaFolder {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(dir + ": " + e.getMessage(), e);
         }
+        Path cross = dir.resolve(CaRollover.PREVIOUS).resolve(CaRollover.CROSS);
+        if (Files.isRegularFile(cross)) { // a rollover's overlap: leaves carry the new root signed by the old one
+            X509Certificate signed = Pem.certificate(read(cross));
+            if (!signed.getPublicKey().equals(ca.certificate().getPublicKey())) {
+                throw new IllegalArgumentException(cross + ": not a certificate of the CA in " + dir + "'s key");
+            }
+            ca = ca.withCrossCertificates(List.of(signed));
+        }
         Path indexFile = dir.resolve(INDEX_FILE);
         if (Files.exists(indexFile)) {
             ca.readIndex(indexFile);
@@ -66,7 +75,7 @@ final class CaFolder {
         return ca;
     }
 
-    private static String read(Path f) throws IOException {
+    static String read(Path f) throws IOException {
         try {
             return Files.readString(f, StandardCharsets.US_ASCII);
         } catch (NoSuchFileException e) {

@@ -31,7 +31,6 @@ import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.cert.CertIOException;
 import org.bouncycastle.cert.X509v2CRLBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CRLConverter;
-import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 
 /**
  * An in-memory certificate authority: one key and certificate that issue the certificates of a federation, sign
@@ -67,6 +66,7 @@ public final class CertificateAuthority {
     private final PrivateKey key;
     private final List<X509Certificate> chain; // this CA first, root last
     private final NameRules rules;             // NameRules.NONE: unconstrained
+    private final List<X509Certificate> cross; // this CA's certificate signed by the previous root (rollover)
     private final CaIndex index = new CaIndex();
 
     /** One issued certificate in the index. */
@@ -78,10 +78,17 @@ public final class CertificateAuthority {
         }
     }
 
-    private CertificateAuthority(PrivateKey key, List<X509Certificate> chain, NameRules rules) {
+    private CertificateAuthority(PrivateKey key, List<X509Certificate> chain, NameRules rules,
+                                 List<X509Certificate> cross) {
         this.key = key;
         this.chain = List.copyOf(chain);
         this.rules = rules;
+        this.cross = List.copyOf(cross);
+    }
+
+    /** This CA (before its index is read) sending {@code crossSigned} after every leaf it issues. */
+    CertificateAuthority withCrossCertificates(List<X509Certificate> crossSigned) {
+        return new CertificateAuthority(key, chain, rules, crossSigned);
     }
 
     /** Starts a root CA. */
@@ -102,6 +109,14 @@ public final class CertificateAuthority {
     /** This CA's chain: its certificate first, the root last. */
     public List<X509Certificate> chain() {
         return chain;
+    }
+
+    /**
+     * During a CA rollover, this (new) CA's certificate signed by the previous root: sent after every leaf it issues,
+     * so peers that still trust only the previous root accept the new certificates. Empty otherwise.
+     */
+    public List<X509Certificate> crossCertificates() {
+        return cross;
     }
 
     /** The root of the chain (the trust anchor). */
@@ -158,6 +173,7 @@ public final class CertificateAuthority {
         List<X509Certificate> out = new ArrayList<>();
         out.add(leaf);
         out.addAll(chain.subList(0, chain.size() - 1)); // intermediates, not the root
+        out.addAll(cross);                               // the new root signed by the old one (rollover overlap)
         return out;
     }
 
@@ -217,8 +233,7 @@ public final class CertificateAuthority {
                     b.addCRLEntry(e.serial(), Date.from(e.revokedAt()), e.reason().code());
                 }
             }
-            b.addExtension(Extension.authorityKeyIdentifier, false,
-                    new JcaX509ExtensionUtils().createAuthorityKeyIdentifier(certificate()));
+            b.addExtension(Extension.authorityKeyIdentifier, false, CertificateBuilder.authorityKeyId(certificate()));
             b.addExtension(Extension.cRLNumber, false, new CRLNumber(BigInteger.valueOf(index.nextCrlNumber())));
             return new JcaX509CRLConverter().getCRL(b.build(CertificateBuilder.signer(key, signatureAlgorithm())));
         } catch (GeneralSecurityException | CertIOException e) {
@@ -256,9 +271,37 @@ public final class CertificateAuthority {
         CaFolder.saveNew(dir, CaFolder.files(dir, chain, key, password, index));
     }
 
-    /** Saves only {@code index.tsv} (issued serials, revocations, CRL number) into the CA folder {@code dir}. */
-    public synchronized void saveIndex(Path dir) throws IOException {
-        CaFolder.saveIndex(dir, index);
+    /**
+     * Saves only {@code index.tsv} (issued serials, revocations, CRL number) into the CA folder {@code dir}. Under
+     * the folder's {@link CaFolderLock}, the index on disk is read again and merged first (entries and revocations
+     * another writer recorded meanwhile are kept), so concurrent writers never lose a line.
+     *
+     * @throws IllegalArgumentException when {@code dir} holds another CA now (e.g. after a rollover)
+     */
+    public void saveIndex(Path dir) throws IOException {
+        try (CaFolderLock lock = CaFolderLock.acquire(dir)) {
+            synchronized (this) {
+                requireSameCa(dir);
+                Path f = dir.resolve(CaFolder.INDEX_FILE);
+                if (java.nio.file.Files.exists(f)) {
+                    index.read(f);
+                }
+                CaFolder.saveIndex(dir, index);
+            }
+        }
+    }
+
+    private void requireSameCa(Path dir) throws IOException {
+        Path f = dir.resolve(CaFolder.CERT_FILE);
+        if (java.nio.file.Files.isRegularFile(f)) {
+            X509Certificate there = Pem.certificate(java.nio.file.Files.readString(f,
+                    java.nio.charset.StandardCharsets.US_ASCII));
+            if (!there.equals(certificate())) {
+                throw new IllegalArgumentException("the CA folder " + dir + " now holds CA "
+                        + there.getSubjectX500Principal().getName() + ", not " + certificate().getSubjectX500Principal()
+                        .getName() + " (was it rolled over?): load the folder again");
+            }
+        }
     }
 
     /** Saves with an unencrypted key; see {@link #save(Path, char[])}. */
@@ -298,7 +341,55 @@ public final class CertificateAuthority {
         }
         PrivateKey key = Pem.privateKey(keyPem, password);
         requireMatch(key, cert.getPublicKey(), cert);
-        return new CertificateAuthority(key, chain, NameRules.of(cert));
+        return new CertificateAuthority(key, chain, NameRules.of(cert), List.of());
+    }
+
+    /** A new root for a rollover and this root's signature on it. */
+    record Successor(CertificateAuthority next, X509Certificate crossSigned) {}
+
+    /**
+     * A new root CA with this root's name constraints and path length, and its certificate cross-signed by this
+     * root (recorded in this CA's index), valid until the earlier of the two roots' ends.
+     *
+     * @throws IllegalArgumentException for an intermediate CA, or a root whose path length 0 forbids signing a CA
+     */
+    synchronized Successor successor(String commonName, KeyType keyType, int days) {
+        if (chain.size() != 1) {
+            throw new IllegalArgumentException("CA " + certificate().getSubjectX500Principal().getName() + " is an "
+                    + "intermediate: only a root rolls over; have its parent issue a new intermediate instead");
+        }
+        int pl = certificate().getBasicConstraints();
+        if (pl == 0) {
+            throw new IllegalArgumentException("root " + certificate().getSubjectX500Principal().getName() + " has "
+                    + "path length 0: it cannot cross-sign a successor, so parties that trust only it would refuse "
+                    + "the new CA's certificates; create a new CA and distribute its root first");
+        }
+        Builder b = builder().commonName(commonName).keyType(keyType).days(days).rules(rules);
+        if (pl != Integer.MAX_VALUE) {
+            b.pathLength(pl);
+        }
+        CertificateAuthority next = b.create();
+        X509Certificate nc = next.certificate();
+        Instant end = nc.getNotAfter().toInstant().isBefore(certificate().getNotAfter().toInstant())
+                ? nc.getNotAfter().toInstant() : certificate().getNotAfter().toInstant();
+        // below this root the cross certificate is an intermediate: one level less than the root allows
+        int crossPl = pl == Integer.MAX_VALUE ? nc.getBasicConstraints() : pl - 1;
+        CertificateBuilder cb = new CertificateBuilder(certificate(),
+                X500Name.getInstance(nc.getSubjectX500Principal().getEncoded()), nc.getPublicKey(),
+                Instant.now().minus(SKEW), end)
+                .extension(Extension.basicConstraints, true, new BasicConstraints(crossPl))
+                .extension(Extension.keyUsage, true, ProfileRules.caKeyUsage());
+        if (!next.rules.isEmpty()) {
+            cb.extension(Extension.nameConstraints, true, next.rules.extension());
+        }
+        X509Certificate crossSigned = cb.sign(key, signatureAlgorithm());
+        index.add(crossSigned, crossSigned.getSubjectX500Principal().getName() + " (cross-signed successor)");
+        return new Successor(next, crossSigned);
+    }
+
+    /** The private key PEM of this CA as saved ({@code password}: encrypted). */
+    String keyPem(char[] password) {
+        return password == null || password.length == 0 ? Pem.pkcs8(key) : Pem.encryptedPkcs8(key, password);
     }
 
     private static void requireMatch(PrivateKey key, PublicKey pub, X509Certificate cert) {
@@ -406,6 +497,14 @@ public final class CertificateAuthority {
             return this;
         }
 
+        /** The name constraints of {@code r} (a rollover keeps the old root's). */
+        Builder rules(NameRules r) {
+            permitted.addAll(r.dns());
+            permittedIp.addAll(r.ip());
+            permittedUri.addAll(r.uriDomains());
+            return this;
+        }
+
         /** Creates the CA: a new key, and a certificate self-signed (root) or signed by the parent. */
         public CertificateAuthority create() {
             int pl = pathLength != null ? pathLength : parent == null ? 1 : 0;
@@ -445,7 +544,7 @@ public final class CertificateAuthority {
                     parent.index.add(cert, cert.getSubjectX500Principal().getName());
                 }
             }
-            return new CertificateAuthority(pair.getPrivate(), chain, effective);
+            return new CertificateAuthority(pair.getPrivate(), chain, effective, List.of());
         }
     }
 }

@@ -12,7 +12,10 @@ import java.util.Date;
 import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.ASN1OctetString;
+import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
 import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.SubjectKeyIdentifier;
 import org.bouncycastle.cert.CertIOException;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
@@ -49,9 +52,27 @@ final class CertificateBuilder {
                     Date.from(notAfter), subject, subjectKey);
             extension(Extension.subjectKeyIdentifier, false, utils.createSubjectKeyIdentifier(subjectKey));
             extension(Extension.authorityKeyIdentifier, false, issuer == null
-                    ? utils.createAuthorityKeyIdentifier(subjectKey) : utils.createAuthorityKeyIdentifier(issuer));
-        } catch (NoSuchAlgorithmException | java.security.cert.CertificateEncodingException e) {
+                    ? utils.createAuthorityKeyIdentifier(subjectKey) : authorityKeyId(issuer));
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("cannot build " + what + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The authority key identifier naming {@code issuer} by its key identifier alone (the issuer's SKI when it has
+     * one), never by issuer name and serial: during a CA rollover the same key has two certificates (the new root and
+     * its cross-signed twin), and openssl refuses an issuer whose serial differs from the one an AKI names.
+     */
+    static AuthorityKeyIdentifier authorityKeyId(X509Certificate issuer) {
+        byte[] ski = issuer.getExtensionValue(Extension.subjectKeyIdentifier.getId());
+        if (ski != null) {
+            return new AuthorityKeyIdentifier(SubjectKeyIdentifier.getInstance(
+                    ASN1OctetString.getInstance(ski).getOctets()).getKeyIdentifier());
+        }
+        try {
+            return new JcaX509ExtensionUtils().createAuthorityKeyIdentifier(issuer.getPublicKey());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 

@@ -30,7 +30,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * Thread-safe (one request at a time).
  */
 public final class EnrollmentAuthority {
-    private final CertificateAuthority ca;
+    private volatile CertificateAuthority ca;
+    private String caState;
+    private volatile long caGeneration;
+    private final char[] password;
     private final Path caDir;
     private final EnrollmentPolicy policy;
     private final Clock clock;
@@ -42,15 +45,148 @@ public final class EnrollmentAuthority {
     }
 
     EnrollmentAuthority(CertificateAuthority ca, Path caDir, EnrollmentPolicy policy, Clock clock) {
-        this.ca = Objects.requireNonNull(ca, "ca");
-        this.caDir = Objects.requireNonNull(caDir, "caDir");
-        this.policy = Objects.requireNonNull(policy, "policy");
-        this.clock = clock;
+        this(ca, caDir, null, policy, clock);
     }
 
-    /** The CA. */
+    private EnrollmentAuthority(CertificateAuthority ca, Path caDir, char[] password, EnrollmentPolicy policy,
+                                Clock clock) {
+        this.ca = Objects.requireNonNull(ca, "ca");
+        this.caDir = Objects.requireNonNull(caDir, "caDir");
+        this.password = password == null ? null : password.clone();
+        this.policy = Objects.requireNonNull(policy, "policy");
+        this.clock = clock;
+        try {
+            this.caState = state();
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read the CA folder " + caDir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Enrolls for the CA in the folder {@code caDir} (its key decrypted with {@code password}, or {@code null}),
+     * following it through a rollover: when {@code fedlink pki ca rollover} or {@code retire} changes the folder,
+     * the next request (or {@link #refresh()}) loads the new issuer.
+     */
+    public static EnrollmentAuthority forFolder(Path caDir, char[] password, EnrollmentPolicy policy)
+            throws IOException {
+        try (CaFolderLock lock = CaFolderLock.acquire(caDir)) {
+            return new EnrollmentAuthority(CaFolder.load(caDir, password), caDir, password, policy,
+                    Clock.systemUTC());
+        }
+    }
+
+    /** The CA that issues now. */
     public CertificateAuthority ca() {
         return ca;
+    }
+
+    /** The CA folder. */
+    public Path caDir() {
+        return caDir;
+    }
+
+    /** How many times the issuing CA changed (a rollover started or retired) since this authority was made. */
+    public long caGeneration() {
+        return caGeneration;
+    }
+
+    /**
+     * The roots parties should trust now: the issuing root, and during a rollover's overlap the previous root
+     * (what the enrollment server hands out with every certificate).
+     */
+    public List<X509Certificate> trustBundle() throws IOException {
+        List<X509Certificate> out = new java.util.ArrayList<>(List.of(ca().root()));
+        X509Certificate prev = previousRoot();
+        if (prev != null) {
+            out.add(prev);
+        }
+        return out;
+    }
+
+    /**
+     * Checks the CA folder and loads it again when its CA changed (a rollover started or retired); returns whether
+     * it did.
+     */
+    public boolean refresh() throws IOException {
+        try (CaFolderLock lock = CaFolderLock.acquire(caDir)) {
+            try (Held held = hold()) {
+                return reloadIfChanged();
+            }
+        }
+    }
+
+    /**
+     * Issues the enrollment endpoint's own certificate under the issuing CA (sent with the cross-signed root during
+     * an overlap) and records it; {@code supersedes}, when given, is revoked as superseded in whichever index of
+     * the folder holds it.
+     */
+    public IssuedCertificate issueEndpoint(CertificateRequest request, BigInteger supersedes) throws IOException {
+        try (CaFolderLock lock = CaFolderLock.acquire(caDir)) {
+            try (Held held = hold()) {
+                reloadIfChanged();
+                refreshIndex();
+                IssuedCertificate issued = ca.issue(request);
+                ca.saveIndex(caDir);
+                if (supersedes != null) {
+                    revokeAnywhere(supersedes, RevocationReason.SUPERSEDED);
+                }
+                return issued;
+            }
+        }
+    }
+
+    /** Revokes {@code serial} in the issuing CA's index or, during an overlap, the previous CA's; false if unknown. */
+    public boolean revokeAnywhere(BigInteger serial, RevocationReason reason) throws IOException {
+        try (CaFolderLock lock = CaFolderLock.acquire(caDir)) {
+            try (Held held = hold()) {
+                refreshIndex();
+                if (entry(serial) != null) {
+                    ca.revoke(serial, reason);
+                    ca.saveIndex(caDir);
+                    return true;
+                }
+                Path prevIndex = caDir.resolve(CaRollover.PREVIOUS).resolve(CaFolder.INDEX_FILE);
+                if (Files.isRegularFile(prevIndex)) {
+                    CaIndex index = new CaIndex();
+                    index.read(prevIndex);
+                    if (index.entries().stream().anyMatch(e -> e.serial().equals(serial))) {
+                        index.revoke(serial, reason);
+                        CaFolder.saveIndex(caDir.resolve(CaRollover.PREVIOUS), index);
+                        return true;
+                    }
+                }
+                return false;
+            }
+        }
+    }
+
+    /** What identifies the folder's CA state: the issuing certificate and whether an overlap runs. */
+    private String state() throws IOException {
+        Path cert = caDir.resolve(CaFolder.CERT_FILE);
+        String pem = Files.isRegularFile(cert) ? Files.readString(cert, java.nio.charset.StandardCharsets.US_ASCII)
+                : "";
+        return pem + "|" + CaRollover.inProgress(caDir);
+    }
+
+    /** Under the folder lock: loads the folder's CA again when it changed. */
+    private boolean reloadIfChanged() throws IOException {
+        String now = state();
+        if (now.equals(caState)) {
+            return false;
+        }
+        ca = CaFolder.load(caDir, password);
+        caState = now;
+        caGeneration++;
+        return true;
+    }
+
+    private X509Certificate previousRoot() throws IOException {
+        Path f = caDir.resolve(CaRollover.PREVIOUS).resolve(CaFolder.CERT_FILE);
+        if (!Files.isRegularFile(f)) {
+            return null;
+        }
+        List<X509Certificate> chain = Pem.certificates(CaFolder.read(f));
+        return chain.get(chain.size() - 1);
     }
 
     /** The policy. */
@@ -74,7 +210,7 @@ public final class EnrollmentAuthority {
         if (ttl.isNegative() || ttl.isZero()) {
             throw new IllegalArgumentException("the token lifetime must be positive, was " + ttl);
         }
-        synchronized (EnrollmentAuthority.class) {
+        try (CaFolderLock lock = CaFolderLock.acquire(caDir)) {
             EnrollmentTokens tokens = EnrollmentTokens.read(caDir);
             String token = tokens.create(party, Instant.now().plus(ttl));
             new FileSet().add(caDir.resolve(EnrollmentTokens.FILE), tokens.text(), true).commit(FileSet.NOTHING);
@@ -89,8 +225,9 @@ public final class EnrollmentAuthority {
      * @throws EnrollmentRefusedException naming the reason; nothing is issued
      */
     public IssuedCertificate enroll(String token, String csrPem, Duration lifetime) throws IOException {
-        synchronized (EnrollmentAuthority.class) {
+        try (CaFolderLock lock = CaFolderLock.acquire(caDir); Held held = hold()) {
             Instant now = clock.instant();
+            reloadIfChanged();
             refreshIndex();
             EnrollmentTokens tokens = EnrollmentTokens.read(caDir);
             EnrollmentTokens.Entry entry = token == null || token.isBlank() ? null : tokens.find(token);
@@ -120,8 +257,9 @@ public final class EnrollmentAuthority {
      */
     public IssuedCertificate renew(List<X509Certificate> presented, String csrPem, Duration lifetime)
             throws IOException {
-        synchronized (EnrollmentAuthority.class) {
+        try (CaFolderLock lock = CaFolderLock.acquire(caDir); Held held = hold()) {
             Instant now = clock.instant();
+            reloadIfChanged();
             refreshIndex();
             if (presented == null || presented.isEmpty()) {
                 throw refuse("a renewal needs the party's current certificate (mutual TLS): present it, or enroll "
@@ -129,13 +267,19 @@ public final class EnrollmentAuthority {
             }
             X509Certificate leaf = presented.get(0);
             String serial = leaf.getSerialNumber().toString(16);
-            try {
-                leaf.verify(ca.certificate().getPublicKey());
-            } catch (GeneralSecurityException e) {
+            IndexEntry e;
+            if (signedBy(leaf, ca.certificate())) {
+                e = entry(leaf.getSerialNumber());
+            } else if (previousRoot() != null && signedBy(leaf, previousRoot())) {
+                // a rollover's overlap: a party still on the old root renews under the new one
+                CaIndex prev = new CaIndex();
+                prev.read(caDir.resolve(CaRollover.PREVIOUS).resolve(CaFolder.INDEX_FILE));
+                e = prev.entries().stream().filter(x -> x.serial().equals(leaf.getSerialNumber())).findFirst()
+                        .orElse(null);
+            } else {
                 throw refuse("certificate " + serial + " was not issued by this CA: renew with a certificate of "
                         + "this CA, or enroll with a token");
             }
-            IndexEntry e = entry(leaf.getSerialNumber());
             if (e == null) {
                 throw refuse("certificate " + serial + " is not in this CA's index: enroll with a token");
             }
@@ -151,6 +295,32 @@ public final class EnrollmentAuthority {
             return issue(check(party, csrPem, lifetime, now), null);
         }
     }
+
+    private static boolean signedBy(X509Certificate leaf, X509Certificate issuer) {
+        if (!leaf.getIssuerX500Principal().equals(issuer.getSubjectX500Principal())) {
+            return false;
+        }
+        try {
+            leaf.verify(issuer.getPublicKey());
+            return true;
+        } catch (GeneralSecurityException e) {
+            return false;
+        }
+    }
+
+    /** The object's monitor, held for a request after the folder lock (requests run one at a time). */
+    private interface Held extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    private Held hold() {
+        java.util.concurrent.locks.ReentrantLock l = requestLock;
+        l.lock();
+        return l::unlock;
+    }
+
+    private final java.util.concurrent.locks.ReentrantLock requestLock = new java.util.concurrent.locks.ReentrantLock();
 
     /** Picks up what other commands recorded meanwhile (a revocation by 'fedlink pki revoke', other issues). */
     private void refreshIndex() throws IOException {

@@ -6,6 +6,7 @@ import com.sun.net.httpserver.HttpsExchange;
 import com.sun.net.httpserver.HttpsParameters;
 import com.sun.net.httpserver.HttpsServer;
 import io.fedlink.api.ClientAuth;
+import io.fedlink.api.ReloadableTlsMaterial;
 import io.fedlink.api.TlsMaterial;
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,6 +21,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import org.slf4j.Logger;
@@ -29,8 +32,9 @@ import org.slf4j.LoggerFactory;
  * The CA side's HTTPS enrollment endpoint. {@code POST /v1/enroll} takes a CSR (PEM body) with
  * {@code Authorization: Bearer <token>} over server-authenticated TLS; {@code POST /v1/renew} takes a CSR over
  * mutual TLS, authorized by the client certificate. An optional {@code Fedlink-Lifetime} header (ISO-8601, e.g.
- * {@code PT1H}) asks for a shorter lifetime than the policy's maximum. The answer is the issued chain followed by
- * the CA root (PEM); a refusal is {@code 403} with the reason as text, a malformed request {@code 400}. Bodies above
+ * {@code PT1H}) asks for a shorter lifetime than the policy's maximum. The answer is the issued chain (with the
+ * cross-signed new root during a CA rollover) followed by the trust bundle (the CA root; both roots during a
+ * rollover's overlap) as PEM; a refusal is {@code 403} with the reason as text, a malformed request {@code 400}. Bodies above
  * 16 KiB are refused unread. TLS comes from fedlink's strict contexts (TLS 1.2+, client certificates requested and
  * verified against the CA root when presented).
  */
@@ -47,11 +51,105 @@ public final class EnrollmentServer implements AutoCloseable {
     private final HttpsServer server;
     private final ExecutorService pool;
     private final EnrollmentAuthority authority;
+    private final Endpoint endpoint; // null: a fixed identity given by the caller
 
-    private EnrollmentServer(HttpsServer server, ExecutorService pool, EnrollmentAuthority authority) {
+    /** The server's own identity when it issues it: re-issued when the CA folder rolls over or retires. */
+    private static final class Endpoint {
+        final CertificateRequest request;
+        final ReloadableTlsMaterial live;
+        final ScheduledExecutorService timer;
+        volatile IssuedCertificate current;
+        long seenGeneration;
+
+        Endpoint(CertificateRequest request, IssuedCertificate first, ReloadableTlsMaterial live, long generation) {
+            this.request = request;
+            this.current = first;
+            this.live = live;
+            this.seenGeneration = generation;
+            this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "fedlink-enrollment-reload");
+                t.setDaemon(true);
+                return t;
+            });
+        }
+    }
+
+    private EnrollmentServer(HttpsServer server, ExecutorService pool, EnrollmentAuthority authority,
+                             Endpoint endpoint) {
         this.server = server;
         this.pool = pool;
         this.authority = authority;
+        this.endpoint = endpoint;
+    }
+
+    /**
+     * Starts serving on {@code bind} with an identity the server issues itself from the authority's CA for
+     * {@code endpointRequest} (e.g. {@code CertificateRequest.server("ca.fate.org").days(30)}), trusting the CA's
+     * bundle for client certificates. It follows the CA folder: after {@code fedlink pki ca rollover} or
+     * {@code retire} (checked every 5 s) it issues itself a certificate of the new issuer, trusts the new bundle
+     * and revokes its previous certificate as superseded; on {@link #close()} its certificate is revoked
+     * (cessation of operation), so a retired root is never held back by it.
+     */
+    public static EnrollmentServer start(EnrollmentAuthority authority, CertificateRequest endpointRequest,
+                                         InetSocketAddress bind) throws IOException {
+        return start(authority, endpointRequest, bind, Duration.ofSeconds(5));
+    }
+
+    static EnrollmentServer start(EnrollmentAuthority authority, CertificateRequest endpointRequest,
+                                  InetSocketAddress bind, Duration checkEvery) throws IOException {
+        authority.refresh();
+        long generation = authority.caGeneration();
+        IssuedCertificate first = authority.issueEndpoint(endpointRequest, null);
+        ReloadableTlsMaterial live = ReloadableTlsMaterial.of(material(first, authority));
+        Endpoint e = new Endpoint(endpointRequest, first, live, generation);
+        EnrollmentServer s;
+        try {
+            s = start(authority, live.serverContext(ClientAuth.OPTIONAL), bind, e);
+        } catch (IOException | RuntimeException failure) {
+            e.timer.shutdownNow();
+            authority.revokeAnywhere(first.serial(), RevocationReason.CESSATION_OF_OPERATION);
+            throw failure;
+        }
+        e.timer.scheduleWithFixedDelay(s::followCa, checkEvery.toMillis(), checkEvery.toMillis(),
+                TimeUnit.MILLISECONDS);
+        return s;
+    }
+
+    private static TlsMaterial material(IssuedCertificate endpointCert, EnrollmentAuthority authority)
+            throws IOException {
+        return TlsMaterial.builder().identity(endpointCert.privateKey(), endpointCert.chain())
+                .trust(authority.trustBundle()).build();
+    }
+
+    /** When the CA folder changed (rollover, retire): a new endpoint identity from the issuing CA, new trust. */
+    private void followCa() {
+        try {
+            authority.refresh();
+            long generation = authority.caGeneration();
+            if (generation == endpoint.seenGeneration) {
+                return;
+            }
+            IssuedCertificate previous = endpoint.current;
+            IssuedCertificate next = authority.issueEndpoint(endpoint.request, previous.serial());
+            endpoint.live.update(material(next, authority));
+            endpoint.current = next;
+            endpoint.seenGeneration = generation;
+            LOG.info("the CA changed: now presenting serial {} issued by {}, trusting {} root(s)",
+                    next.serial().toString(16), next.certificate().getIssuerX500Principal().getName(),
+                    authority.trustBundle().size());
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("cannot follow the CA folder {}: {}; retrying", authority.caDir(), e.toString());
+        }
+    }
+
+    /** How many times the server's own identity was re-issued after a change of the CA. */
+    public long identityGeneration() {
+        return endpoint == null ? 0 : endpoint.live.generation();
+    }
+
+    /** The certificate the server presents now (its chain's leaf). */
+    public X509Certificate certificate() {
+        return endpoint == null ? null : endpoint.current.certificate();
     }
 
     /**
@@ -60,7 +158,11 @@ public final class EnrollmentServer implements AutoCloseable {
      */
     public static EnrollmentServer start(EnrollmentAuthority authority, TlsMaterial identity, InetSocketAddress bind)
             throws IOException {
-        SSLContext tls = identity.serverContext(ClientAuth.OPTIONAL);
+        return start(authority, identity.serverContext(ClientAuth.OPTIONAL), bind, null);
+    }
+
+    private static EnrollmentServer start(EnrollmentAuthority authority, SSLContext tls, InetSocketAddress bind,
+                                          Endpoint endpoint) throws IOException {
         HttpsServer server = HttpsServer.create(bind, 16);
         server.setHttpsConfigurator(new HttpsConfigurator(tls) {
             @Override
@@ -74,7 +176,7 @@ public final class EnrollmentServer implements AutoCloseable {
             return t;
         });
         server.setExecutor(pool);
-        EnrollmentServer s = new EnrollmentServer(server, pool, authority);
+        EnrollmentServer s = new EnrollmentServer(server, pool, authority, endpoint);
         server.createContext(ENROLL, ex -> s.handle(ex, true));
         server.createContext(RENEW, ex -> s.handle(ex, false));
         server.start();
@@ -112,7 +214,7 @@ public final class EnrollmentServer implements AutoCloseable {
                     leaf.getSubjectX500Principal().getName(), ex.getRemoteAddress().getAddress().getHostAddress(),
                     leaf.getSerialNumber().toString(16), leaf.getNotAfter().toInstant());
             List<X509Certificate> all = new ArrayList<>(issued.chain());
-            all.add(authority.ca().root());
+            all.addAll(authority.trustBundle()); // during a rollover both roots: parties trust the new one in time
             reply(ex, 200, Pem.encode(all));
         } catch (EnrollmentRefusedException e) {
             LOG.info("{} refused for {}: {}", enroll ? "enrollment" : "renewal",
@@ -172,5 +274,14 @@ public final class EnrollmentServer implements AutoCloseable {
     public void close() {
         server.stop(0);
         pool.shutdownNow();
+        if (endpoint != null) {
+            endpoint.timer.shutdownNow();
+            try {
+                authority.revokeAnywhere(endpoint.current.serial(), RevocationReason.CESSATION_OF_OPERATION);
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("cannot revoke the endpoint certificate {} at shutdown: {}",
+                        endpoint.current.serial().toString(16), e.toString());
+            }
+        }
     }
 }
