@@ -25,7 +25,9 @@ final class IdentityKeyManager extends X509ExtendedKeyManager {
         this.key = key;
         this.chain = chain.toArray(new X509Certificate[0]);
         String alg = key.getAlgorithm();
-        this.keyType = alg.equals("Ed25519") || alg.equals("Ed448") ? "EdDSA" : alg;
+        // Bouncy Castle's EC keys say "ECDSA" (e.g. read while it is a registered provider, as the Pulsar client
+        // registers it); JSSE asks for "EC"
+        this.keyType = alg.equals("Ed25519") || alg.equals("Ed448") ? "EdDSA" : alg.equals("ECDSA") ? "EC" : alg;
     }
 
     private boolean fits(String type) {

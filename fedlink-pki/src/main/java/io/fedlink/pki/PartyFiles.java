@@ -8,6 +8,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.GeneralSecurityException;
@@ -15,8 +16,9 @@ import java.security.KeyStore;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -34,7 +36,7 @@ import java.util.stream.Stream;
  * <p>So a reader never sees a new certificate with an old key: Pulsar's {@code tlsCertificateFilePath}
  * {@code <dir>/current/cert.pem}, {@code tlsKeyFilePath} {@code <dir>/current/key.pem} and
  * {@code tlsTrustCertsFilePath} {@code <dir>/current/ca.pem} change together (Pulsar notices the new modification
- * times through the link). The current and the previous version are kept, older ones removed. Folders are 0700.
+ * times through the link). The current and the version it replaced are kept, others removed. Folders are 0700.
  */
 public final class PartyFiles {
     /** The link consumers read through. */
@@ -112,11 +114,17 @@ public final class PartyFiles {
         }
         files.commit(FileSet.NOTHING);
         Path link = dir.resolve(CURRENT);
+        String previous = Files.isSymbolicLink(link) ? Files.readSymbolicLink(link).getFileName().toString() : null;
         Path temp = dir.resolve("." + CURRENT + ".tmp");
         Files.deleteIfExists(temp);
         Files.createSymbolicLink(temp, Path.of(VERSIONS, name));
         Files.move(temp, link, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        prune(name);
+        Set<String> keep = new HashSet<>();
+        keep.add(name);
+        if (previous != null) {
+            keep.add(previous);
+        }
+        prune(keep);
         return version;
     }
 
@@ -130,12 +138,13 @@ public final class PartyFiles {
         }
     }
 
-    private void prune(String keep) throws IOException {
+    /** Removes every version but {@code keep}: the new one and the one it replaced (a reader may still be in it). */
+    private void prune(Set<String> keep) throws IOException {
         List<Path> old = new ArrayList<>();
         try (Stream<Path> s = Files.list(dir.resolve(VERSIONS))) {
-            s.filter(p -> !p.getFileName().toString().equals(keep)).sorted(Comparator.reverseOrder()).forEach(old::add);
+            s.filter(p -> !keep.contains(p.getFileName().toString())).forEach(old::add);
         }
-        for (Path p : old.subList(Math.min(1, old.size()), old.size())) { // keep the newest previous version
+        for (Path p : old) {
             try (Stream<Path> files = Files.list(p)) {
                 for (Path f : files.toList()) {
                     Files.deleteIfExists(f);
@@ -145,16 +154,31 @@ public final class PartyFiles {
         }
     }
 
-    /** Reads the current identity and trust. */
+    /**
+     * Reads the current identity and trust, all three files from one version: the link is resolved once, so a
+     * renewal switching it meanwhile never pairs a new certificate with the old key. If that version is removed
+     * while being read (two renewals during one read), it reads the new current version.
+     */
     public TlsMaterial read() throws IOException {
         if (!exists()) {
             throw new IllegalArgumentException("'" + current(CERT) + "' not found: enroll first ('fedlink pki "
                     + "enroll')");
         }
-        return TlsMaterial.builder()
-                .identity(Pem.privateKey(Files.readString(current(KEY), StandardCharsets.US_ASCII), null),
-                        PemCodec.readCertificates(Files.readString(current(CERT), StandardCharsets.US_ASCII)))
-                .trust(PemCodec.readCertificates(Files.readString(current(CA), StandardCharsets.US_ASCII)))
-                .build();
+        for (int attempt = 1; ; attempt++) {
+            Path version = dir.resolve(CURRENT).toRealPath();
+            try {
+                return TlsMaterial.builder()
+                        .identity(Pem.privateKey(Files.readString(version.resolve(KEY), StandardCharsets.US_ASCII),
+                                null), PemCodec.readCertificates(Files.readString(version.resolve(CERT),
+                                StandardCharsets.US_ASCII)))
+                        .trust(PemCodec.readCertificates(Files.readString(version.resolve(CA),
+                                StandardCharsets.US_ASCII)))
+                        .build();
+            } catch (NoSuchFileException e) {
+                if (attempt == 3) {
+                    throw e;
+                }
+            }
+        }
     }
 }

@@ -3,10 +3,18 @@ package io.fedlink.pki;
 import io.fedlink.api.PemCodec;
 import java.io.IOException;
 import java.io.StringReader;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
 import java.security.PrivateKey;
+import java.security.spec.PKCS8EncodedKeySpec;
 import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.util.List;
+import java.util.Map;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.edec.EdECObjectIdentifiers;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.openssl.PEMEncryptedKeyPair;
@@ -65,17 +73,16 @@ public final class Pem {
         try (PEMParser parser = new PEMParser(new StringReader(pem))) {
             Object o;
             while ((o = parser.readObject()) != null) {
-                JcaPEMKeyConverter jdk = new JcaPEMKeyConverter();
                 if (o instanceof PrivateKeyInfo info) {
-                    return jdk.getPrivateKey(info);
+                    return jdkKey(info);
                 }
                 if (o instanceof PEMKeyPair pair) {
-                    return jdk.getKeyPair(pair).getPrivate();
+                    return jdkKey(pair.getPrivateKeyInfo());
                 }
                 if (o instanceof PKCS8EncryptedPrivateKeyInfo enc) {
                     requirePassword(password);
                     try {
-                        return jdk.getPrivateKey(enc.decryptPrivateKeyInfo(
+                        return jdkKey(enc.decryptPrivateKeyInfo(
                                 new JceOpenSSLPKCS8DecryptorProviderBuilder().setProvider(BC).build(password)));
                     } catch (PKCSException e) {
                         throw new IllegalArgumentException("cannot decrypt the private key: wrong password?", e);
@@ -84,8 +91,8 @@ public final class Pem {
                 if (o instanceof PEMEncryptedKeyPair enc) {
                     requirePassword(password);
                     try {
-                        return jdk.getKeyPair(enc.decryptKeyPair(
-                                new JcePEMDecryptorProviderBuilder().setProvider(BC).build(password))).getPrivate();
+                        return jdkKey(enc.decryptKeyPair(new JcePEMDecryptorProviderBuilder().setProvider(BC)
+                                .build(password)).getPrivateKeyInfo());
                     } catch (PEMException e) {
                         throw new IllegalArgumentException("cannot decrypt the private key: wrong password?", e);
                     }
@@ -98,6 +105,29 @@ public final class Pem {
             throw new IllegalArgumentException("cannot read the private key: " + e.getMessage(), e);
         }
     }
+
+    /**
+     * The key as the JDK's own key object, whatever providers are registered: Bouncy Castle's converter picks the
+     * first provider of its algorithm name, which is Bouncy Castle itself for EC ("ECDSA") once it is registered
+     * (the Pulsar client registers it), and such a key says "ECDSA" where JSSE looks for "EC".
+     */
+    private static PrivateKey jdkKey(PrivateKeyInfo info) throws IOException {
+        String name = JDK_NAMES.get(info.getPrivateKeyAlgorithm().getAlgorithm());
+        if (name == null) {
+            return new JcaPEMKeyConverter().getPrivateKey(info);
+        }
+        try {
+            return KeyFactory.getInstance(name).generatePrivate(new PKCS8EncodedKeySpec(info.getEncoded()));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalArgumentException("cannot read the " + name + " private key: " + e.getMessage(), e);
+        }
+    }
+
+    private static final Map<ASN1ObjectIdentifier, String> JDK_NAMES = Map.of(
+            X9ObjectIdentifiers.id_ecPublicKey, "EC",
+            PKCSObjectIdentifiers.rsaEncryption, "RSA",
+            EdECObjectIdentifiers.id_Ed25519, "Ed25519",
+            EdECObjectIdentifiers.id_Ed448, "Ed448");
 
     private static void requirePassword(char[] password) {
         if (password == null || password.length == 0) {
