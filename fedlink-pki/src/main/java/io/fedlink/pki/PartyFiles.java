@@ -165,8 +165,8 @@ public final class PartyFiles {
                     + "enroll')");
         }
         for (int attempt = 1; ; attempt++) {
-            Path version = dir.resolve(CURRENT).toRealPath();
             try {
+                Path version = dir.resolve(CURRENT).toRealPath(); // may name a version pruned meanwhile: retried
                 return TlsMaterial.builder()
                         .identity(Pem.privateKey(Files.readString(version.resolve(KEY), StandardCharsets.US_ASCII),
                                 null), PemCodec.readCertificates(Files.readString(version.resolve(CERT),
@@ -175,7 +175,7 @@ public final class PartyFiles {
                                 StandardCharsets.US_ASCII)))
                         .build();
             } catch (NoSuchFileException e) {
-                if (attempt == 3) {
+                if (attempt == 100) { // renewals minutes apart never get here; a deleted folder does
                     throw e;
                 }
             }
