@@ -76,6 +76,10 @@ final class ProxyCommand implements Callable<Integer> {
             description = "direct memory for copy buffers in MiB; 0 = half the JVM's direct-memory limit"
                     + " (default: ${DEFAULT-VALUE})")
     int bufferMemoryMib;
+    @Option(names = "--buffer-kib", defaultValue = "16",
+            description = "size of one copy buffer in KiB, 1..1024; a tunnel borrows one per direction while bytes"
+                    + " are in flight (default: ${DEFAULT-VALUE})")
+    int bufferKib;
     @Option(names = "--max-hello-bytes", defaultValue = "16384",
             description = "ClientHello cap, 512..65536 (default: ${DEFAULT-VALUE})")
     int maxHelloBytes;
@@ -186,6 +190,10 @@ final class ProxyCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "invalid value for option '--health-check-interval': "
                     + healthCheckInterval.toMillis() + "ms must be 0 (off) or at least 100ms");
         }
+        if (bufferKib < 1 || bufferKib > 1024) {
+            throw new CommandLine.ParameterException(cl, "invalid value for option '--buffer-kib': " + bufferKib
+                    + " must be 1 to 1024 (KiB)");
+        }
         if (targetFailures < 0 || targetFailures > 1000) {
             throw new CommandLine.ParameterException(cl, "invalid value for option '--target-failures': "
                     + targetFailures + " must be 0 (never skip) to 1000");
@@ -274,7 +282,7 @@ final class ProxyCommand implements Callable<Integer> {
         var b = SniProxy.builder().bind(Endpoint.parse(listen)).routes(holder).helloTimeout(helloTimeout)
                 .connectTimeout(connectTimeout).idleTimeout(idleTimeout).maxTunnels(maxTunnels)
                 .maxPendingHandshakes(maxHandshakes).maxHandshakesPerClient(maxHandshakesPerClient)
-                .maxBufferMemory((long) bufferMemoryMib << 20).maxHelloBytes(maxHelloBytes).refusalAlerts(!silent)
+                .maxBufferMemory((long) bufferMemoryMib << 20).bufferSize(bufferKib << 10).maxHelloBytes(maxHelloBytes).refusalAlerts(!silent)
                 .proxyProtocolFrom(proxyProtocolFrom).proxyHeaderTimeout(proxyHeaderTimeout)
                 .maxConnectionsPerClient(maxConnectionsPerClient).connectionRatePerClient(connectionRatePerClient)
                 .targetFailures(targetFailures).targetEjection(targetEjection)

@@ -29,6 +29,8 @@ class ProxyCommandTest {
         "--proxy-header-timeout| 0| --proxy-header-timeout",
         "--proxy-protocol-from| 10.0.0.0/33| --proxy-protocol-from",
         "--proxy-protocol-from| lb.example| --proxy-protocol-from",
+        "--buffer-kib| 0| --buffer-kib",
+        "--buffer-kib| 2048| --buffer-kib",
         "--target-failures| -1| --target-failures",
         "--target-failures| 1001| --target-failures",
         "--target-failures| many| --target-failures",
