@@ -72,6 +72,16 @@ final class BufferPool {
         }
     }
 
+    /**
+     * The pool of one of {@code loops} event loops sharing {@code budget}: it keeps at most 64 idle buffers, and never
+     * more than a share that leaves half the budget to the other loops, so buffers one loop got back after a burst
+     * (an attack) cannot starve a connection on another loop.
+     */
+    static BufferPool forLoop(int size, Budget budget, int loops) {
+        long share = budget.limit() / size / (2L * loops);
+        return new BufferPool(size, (int) Math.max(1, Math.min(64, share)), budget);
+    }
+
     BufferPool(int size, int maxIdle, Budget budget) {
         this.size = size;
         this.maxIdle = maxIdle;

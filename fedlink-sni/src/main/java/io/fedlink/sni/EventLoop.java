@@ -64,7 +64,7 @@ final class EventLoop implements Runnable {
     EventLoop(ProxyContext ctx, String name, BiConsumer<String, Throwable> died) throws IOException {
         this.ctx = ctx;
         this.died = died;
-        this.buffers = new BufferPool(ctx.config.bufferSize(), 64, ctx.budget);
+        this.buffers = BufferPool.forLoop(ctx.config.bufferSize(), ctx.budget, ctx.config.eventLoops());
         this.selector = Selector.open();
         this.thread = new Thread(this, name);
         this.thread.setDaemon(true);

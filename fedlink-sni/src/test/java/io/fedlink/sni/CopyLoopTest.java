@@ -193,4 +193,24 @@ class CopyLoopTest {
         p.release(c);
         assertEquals(0, p.inUse());
     }
+
+    /** Buffers one loop got back after a burst do not starve another loop sharing the budget (failed with 64 idle). */
+    @Test
+    void buffersALoopGotBackLeaveTheOtherLoopsTheirShare() {
+        BufferPool.Budget budget = new BufferPool.Budget(64 * 1024);
+        BufferPool a = BufferPool.forLoop(1024, budget, 2);
+        BufferPool b = BufferPool.forLoop(1024, budget, 2);
+        java.util.List<java.nio.ByteBuffer> burst = new java.util.ArrayList<>();
+        for (java.nio.ByteBuffer x; (x = a.borrow()) != null; ) {
+            burst.add(x);
+        }
+        assertEquals(64, burst.size(), "one loop may use the whole budget while it needs it");
+        assertNull(b.borrow(), "spent");
+        burst.forEach(a::release);
+        java.util.List<java.nio.ByteBuffer> other = new java.util.ArrayList<>();
+        for (java.nio.ByteBuffer x; (x = b.borrow()) != null; ) {
+            other.add(x);
+        }
+        assertTrue(other.size() >= 32, "the other loop gets at least half the budget back: " + other.size());
+    }
 }
