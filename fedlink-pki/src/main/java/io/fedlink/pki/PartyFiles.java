@@ -160,7 +160,8 @@ public final class PartyFiles {
      * while being read (two renewals during one read), it reads the new current version.
      */
     public TlsMaterial read() throws IOException {
-        if (!exists()) {
+        // the link itself, not its target: two renewals in a row may have pruned the version it named a moment ago
+        if (!Files.isSymbolicLink(dir.resolve(CURRENT)) && !exists()) {
             throw new IllegalArgumentException("'" + current(CERT) + "' not found: enroll first ('fedlink pki "
                     + "enroll')");
         }
