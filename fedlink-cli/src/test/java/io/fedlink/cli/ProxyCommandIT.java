@@ -13,7 +13,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,10 +20,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SNIHostName;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLParameters;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -69,23 +64,11 @@ class ProxyCommandIT {
         return ss.getLocalPort();
     }
 
-    private static byte[] hello(String name) throws Exception {
-        SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(null, null, null);
-        SSLEngine e = ctx.createSSLEngine(name, 443);
-        e.setUseClientMode(true);
-        SSLParameters p = e.getSSLParameters();
-        p.setServerNames(List.of(new SNIHostName(name)));
-        e.setSSLParameters(p);
-        ByteBuffer out = ByteBuffer.allocate(e.getSession().getPacketBufferSize());
-        e.wrap(ByteBuffer.allocate(0), out);
-        return java.util.Arrays.copyOf(out.array(), out.position());
-    }
 
     private String ask(int port, String name) throws Exception {
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
             s.setSoTimeout(10_000);
-            s.getOutputStream().write(hello(name));
+            s.getOutputStream().write(ProxyProcess.hello(name));
             return new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
         }
     }
@@ -109,11 +92,6 @@ class ProxyCommandIT {
                 java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return free.getLocalPort();
-        }
-    }
 
     private static HttpResponse<String> get(int port, String path) throws Exception {
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
@@ -139,8 +117,8 @@ class ProxyCommandIT {
         int b = target("B");
         Path routes = dir.resolve("sni.yaml");
         Files.writeString(routes, "sni:\n- fqdn: 10000.fate.org\n  tunnel_route: 127.0.0.1:" + a + "\n");
-        int port = freePort();
-        int metrics = freePort();
+        int port = ProxyProcess.freePort();
+        int metrics = ProxyProcess.freePort();
         Path jar = Path.of("target", "fedlink.jar");
         assertTrue(Files.exists(jar), "package the CLI first: " + jar.toAbsolutePath());
         proxy = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
