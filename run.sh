@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Runs fedlink in the caller's working directory, so relative paths (--ca-dir fate-ca, --routes sni.yaml) resolve
-# where they were typed. Builds the CLI jar first when it is missing or older than the sources it is made of (the
-# main sources and poms of the modules below; generated and test files do not count). The build is quiet; its log
+# where they were typed. Builds the CLI jars first when they are missing or older than the sources they are made of
+# (the main sources and poms of the modules below; generated and test files do not count). `proxy` runs from
+# fedlink-proxy.jar (the proxy without the Pulsar client and the other libraries only other commands use), every
+# other command from fedlink.jar. The build is quiet; its log
 # is shown only if it fails. With no arguments it runs the star-network demo; any arguments go to `fedlink`.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 jar="$root/fedlink-cli/target/fedlink.jar"
+proxy_jar="$root/fedlink-cli/target/fedlink-proxy.jar"
 
 stale() {
-  [ -f "$jar" ] || return 0
+  [ -f "$jar" ] && [ -f "$proxy_jar" ] || return 0
   [ "$root/pom.xml" -nt "$jar" ] && return 0
   local m
   for m in "$root"/fedlink-*/; do # every library module the CLI may be made of (the *-it modules are tests only)
@@ -29,7 +32,7 @@ if stale; then
     exit 1
   fi
   rm -f "$log"
-  touch "$jar" # Maven may keep an up-to-date jar's old time stamp
+  touch "$jar" "$proxy_jar" # Maven may keep an up-to-date jar's old time stamp
 fi
 if [ $# -eq 0 ]; then set -- demo; fi
 # The JVM settings of a long-running proxy (a proxy allocates little; these keep its resident size small):
@@ -41,6 +44,7 @@ if [ "${1:-}" = proxy ]; then
   export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
   # shellcheck disable=SC2206
   opts=(${FEDLINK_PROXY_JAVA_OPTS:--XX:+UseSerialGC -Xms8m -Xmx256m -XX:+IgnoreUnrecognizedVMOptions -XX:+UnlockExperimentalVMOptions -XX:TrimNativeHeapInterval=1000})
+  jar="$proxy_jar"
 fi
 # shellcheck disable=SC2206
 exec java "${opts[@]}" ${JAVA_OPTS:-} -jar "$jar" "$@"

@@ -34,8 +34,13 @@ public final class Main implements Runnable {
 
     /** Builds the command line with every subcommand registered. */
     public static CommandLine commandLine() {
+        return commandLine(SUBCOMMANDS);
+    }
+
+    /** Builds the command line with {@code subcommands} registered. */
+    static CommandLine commandLine(List<Class<?>> subcommands) {
         CommandLine cl = new CommandLine(new Main());
-        for (Class<?> c : SUBCOMMANDS) {
+        for (Class<?> c : subcommands) {
             cl.addSubcommand(c);
         }
         cl.setCaseInsensitiveEnumValuesAllowed(true);
@@ -54,7 +59,32 @@ public final class Main implements Runnable {
 
     /** Runs the command and exits with its status. */
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        int status;
+        try {
+            status = commandLine(needed(args)).execute(args);
+        } catch (NoClassDefFoundError e) { // fedlink-proxy.jar leaves out what only other commands use
+            System.err.println("fedlink: '" + (args.length > 0 ? args[0] : "") + "' needs " + e.getMessage().replace('/', '.')
+                    + ", which this jar does not hold (fedlink-proxy.jar runs `proxy` only): run it from fedlink.jar");
+            status = 1;
+        }
+        System.exit(status);
+    }
+
+    /**
+     * The subcommand {@code args[0]} names, alone, else all of them. Building a subcommand's model reflects on its
+     * classes and loads what their methods name: registering all of them cost a {@code fedlink proxy} about 1,000
+     * classes (the Pulsar admin client among them) it never uses, and kept the whole CLI jar open. Help and
+     * suggestions for that subcommand's options are the same either way.
+     */
+    static List<Class<?>> needed(String[] args) {
+        if (args.length > 0) {
+            for (Class<?> c : SUBCOMMANDS) {
+                if (c.getAnnotation(Command.class).name().equals(args[0])) {
+                    return List.of(c);
+                }
+            }
+        }
+        return SUBCOMMANDS;
     }
 
     /** Reads the version written into the jar at build time. */

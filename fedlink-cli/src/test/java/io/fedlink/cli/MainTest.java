@@ -3,6 +3,10 @@ package io.fedlink.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.List;
+import picocli.CommandLine;
 import org.junit.jupiter.api.Test;
 
 class MainTest {
@@ -14,6 +18,28 @@ class MainTest {
         for (String sub : new String[] {"demo", "pki", "proxy", "pulsar"}) {
             assertTrue(r.out().contains("  " + sub + " "), sub + " missing from:\n" + r.out());
         }
+    }
+
+    @Test
+    void aNamedSubcommandIsBuiltAlone() {
+        assertEquals(List.of(ProxyCommand.class), Main.needed(new String[] {"proxy", "--listen", "443"}));
+        assertEquals(List.of(PkiCommand.class), Main.needed(new String[] {"pki", "ca", "create"}));
+        assertEquals(Main.SUBCOMMANDS, Main.needed(new String[0]));
+        assertEquals(Main.SUBCOMMANDS, Main.needed(new String[] {"--help"}));
+        assertEquals(Main.SUBCOMMANDS, Main.needed(new String[] {"prox"})); // picocli's "did you mean" needs them all
+    }
+
+    @Test
+    void oneSubcommandAloneKeepsItsHelpAndErrors() {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine alone = Main.commandLine(Main.needed(new String[] {"proxy"}));
+        alone.setOut(new PrintWriter(out, true));
+        alone.setErr(new PrintWriter(err, true));
+        assertEquals(0, alone.execute("proxy", "--help"));
+        assertEquals(Cli.run("proxy", "--help").out(), out.toString());
+        assertEquals(2, alone.execute("proxy", "--no-such-option"));
+        assertTrue(err.toString().contains("Unknown option: '--no-such-option'"), err.toString());
     }
 
     @Test

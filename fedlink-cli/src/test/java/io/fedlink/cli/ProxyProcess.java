@@ -25,7 +25,7 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 
 /**
- * The packaged CLI ({@code target/fedlink.jar}) as a real process, its merged output collected line by line, and the
+ * The packaged proxy jar ({@code target/fedlink-proxy.jar}) as a real process, its merged output collected line by line, and the
  * helpers the process tests share: ClientHellos, free ports, echo targets.
  */
 final class ProxyProcess implements AutoCloseable {
@@ -59,9 +59,9 @@ final class ProxyProcess implements AutoCloseable {
         return t;
     }
 
-    /** The packaged jar. */
+    /** The packaged proxy jar, the one {@code run.sh proxy} starts. */
     static Path jar() {
-        Path jar = Path.of("target", "fedlink.jar");
+        Path jar = Path.of("target", "fedlink-proxy.jar");
         assertTrue(Files.exists(jar), "package the CLI first: " + jar.toAbsolutePath());
         return jar;
     }
@@ -74,7 +74,7 @@ final class ProxyProcess implements AutoCloseable {
     }
 
     /**
-     * Starts {@code java -jar fedlink.jar ARGS} with SIGHUP as {@code hangup} says: {@code "default"} whatever this
+     * Starts {@code java -jar fedlink-proxy.jar ARGS} with SIGHUP as {@code hangup} says: {@code "default"} whatever this
      * JVM inherited (a build started under nohup passes SIGHUP on as ignored), or {@code "ignored"} as under nohup.
      */
     static ProxyProcess startWithHangup(String hangup, String... args) throws IOException {
@@ -88,17 +88,17 @@ final class ProxyProcess implements AutoCloseable {
         return new ProxyProcess(new ProcessBuilder(cmd).redirectErrorStream(true).start(), false);
     }
 
-    /** Starts {@code java -jar fedlink.jar ARGS}. */
+    /** Starts {@code java -jar fedlink-proxy.jar ARGS}. */
     static ProxyProcess start(String... args) throws IOException {
         return new ProxyProcess(new ProcessBuilder(command(args)).redirectErrorStream(true).start(), false);
     }
 
-    /** Starts {@code java -jar fedlink.jar ARGS}, standard output ({@link #out}) apart from standard error. */
+    /** Starts {@code java -jar fedlink-proxy.jar ARGS}, standard output ({@link #out}) apart from standard error. */
     static ProxyProcess startSplit(String... args) throws IOException {
         return new ProxyProcess(new ProcessBuilder(command(args)).start(), true);
     }
 
-    /** Runs {@code java -jar fedlink.jar ARGS} to its end (at most 60 s): its exit code and merged output. */
+    /** Runs {@code java -jar fedlink-proxy.jar ARGS} to its end (at most 60 s): its exit code and merged output. */
     static Cli run(String... args) throws Exception {
         try (ProxyProcess p = start(args)) {
             p.process.getOutputStream().close();

@@ -89,7 +89,7 @@ class ProxyTargetsIT {
                 + "  - 127.0.0.1:" + dead + "\n  - 127.0.0.1:" + live.getLocalPort() + "\n");
         int port = ProxyProcess.freePort();
         int metricsPort = ProxyProcess.freePort();
-        Path jar = Path.of("target", "fedlink.jar");
+        Path jar = Path.of("target", "fedlink-proxy.jar");
         assertTrue(Files.exists(jar), "package the CLI first: " + jar.toAbsolutePath());
         proxy = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
                 jar.toString(), "proxy", "--listen", "127.0.0.1:" + port, "--routes", routes.toString(),

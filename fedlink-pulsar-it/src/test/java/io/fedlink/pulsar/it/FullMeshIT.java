@@ -84,7 +84,7 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>etcd: one member, mutual TLS and RBAC ({@link EtcdCluster}); the operator writes through the {@code fedlink}
  *       command, proxies and syncs read with the read-only {@code proxy} identity.</li>
  *   <li>Proxy A: in this JVM, an {@link EtcdRouteSource} feeding {@link SniProxy}; it is the federation's proxy.
- *       Proxy B: a separate process, {@code java -jar fedlink.jar proxy --etcd ... --federation mesh}. Parties 10000
+ *       Proxy B: a separate process, {@code java -jar fedlink-proxy.jar proxy --etcd ... --federation mesh}. Parties 10000
  *       and 9999 dial A, 8888 and 7777 dial B ({@code pulsar sync --proxy}), so replication crosses both.</li>
  *   <li>Brokers: one JVM per party on its own loopback address (127.0.0.60-63), TLS with hostname verification and
  *       client certificates from one fedlink CA, named by {@code BrokerTlsConfig.clusterLines} (the bundle's
@@ -571,9 +571,9 @@ class FullMeshIT {
                 : io.fedlink.api.Endpoint.of("127.0.0.1", proxyA().getPort());
     }
 
-    /** Proxy B: {@code fedlink proxy --etcd} as its own process, from the packaged command. */
+    /** Proxy B: {@code fedlink proxy --etcd} as its own process, from the packaged proxy jar. */
     static void startProxyB() throws Exception {
-        String jar = System.getProperty("fedlink.jar");
+        String jar = System.getProperty("fedlink.proxy.jar");
         assertTrue(jar != null && Files.exists(Path.of(jar)), "the fedlink-cli module packages the jar: " + jar);
         portB = freePort();
         metricsB = freePort();
