@@ -2,7 +2,9 @@ package io.fedlink.sni;
 
 import java.io.IOException;
 import java.net.BindException;
+import java.net.Inet4Address;
 import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ServerSocketChannel;
 import java.util.ArrayList;
@@ -70,7 +72,10 @@ final class Listeners {
     }
 
     private static ServerSocketChannel open(InetSocketAddress address, boolean reusePort) throws IOException {
-        ServerSocketChannel ch = ServerSocketChannel.open();
+        // An IPv4 address gets an IPv4 socket: a dual-stack one would hand out IPv6 sockets carrying mapped addresses,
+        // each costing an extra system call or two in the JDK for nothing (see Connection.open).
+        ServerSocketChannel ch = address.getAddress() instanceof Inet4Address
+                ? ServerSocketChannel.open(StandardProtocolFamily.INET) : ServerSocketChannel.open();
         try {
             ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             if (reusePort) {
