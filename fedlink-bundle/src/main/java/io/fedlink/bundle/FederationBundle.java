@@ -214,15 +214,18 @@ public final class FederationBundle implements Bundle {
     private String systemdUnit(Path routes) {
         return String.join("\n",
                 "# fedlink SNI proxy for " + description.domain() + ", written by fedlink: an example unit.",
-                "# Install the fedlink jar at /opt/fedlink/fedlink.jar and this file as",
-                "# /etc/systemd/system/fedlink-proxy.service, then: systemctl enable --now fedlink-proxy",
+                "# Install the proxy jar (fedlink-cli/target/fedlink-proxy.jar) at /opt/fedlink/fedlink-proxy.jar and",
+                "# this file as /etc/systemd/system/fedlink-proxy.service, then: systemctl enable --now fedlink-proxy",
                 "[Unit]",
                 "Description=fedlink SNI proxy (" + description.domain() + ")",
                 "After=network-online.target",
                 "Wants=network-online.target",
                 "",
                 "[Service]",
-                "ExecStart=/usr/bin/java -jar /opt/fedlink/fedlink.jar proxy --listen " + description.listen()
+                "Environment=MALLOC_ARENA_MAX=2",
+                "ExecStart=/usr/bin/java -XX:+UseSerialGC -Xms8m -Xmx256m -XX:+IgnoreUnrecognizedVMOptions"
+                        + " -XX:+UnlockExperimentalVMOptions -XX:TrimNativeHeapInterval=1000"
+                        + " -jar /opt/fedlink/fedlink-proxy.jar proxy --listen " + description.listen()
                         + " --routes " + routes,
                 "DynamicUser=yes",
                 "AmbientCapabilities=CAP_NET_BIND_SERVICE",

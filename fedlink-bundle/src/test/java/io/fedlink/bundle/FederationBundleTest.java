@@ -47,6 +47,8 @@ class FederationBundleTest {
         String unit = Files.readString(dir.resolve("proxy/fedlink-proxy.service"));
         assertTrue(unit.contains("proxy --listen 0.0.0.0:443 --routes " + dir.toAbsolutePath().resolve("proxy/sni.yaml")
                 + "\n"), unit);
+        assertTrue(unit.contains(" -jar /opt/fedlink/fedlink-proxy.jar proxy "), unit); // the proxy's own jar
+        assertTrue(unit.contains("-XX:+UseSerialGC -Xms8m"), unit); // and the JVM settings run.sh uses
 
         Path p = dir.resolve("party-9999");
         assertEquals("CN=9999.fate.org", Pem.certificate(Files.readString(p.resolve("cert.pem")))
