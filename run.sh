@@ -24,15 +24,23 @@ stale() {
 }
 
 if stale; then
-  echo "==> building fedlink (the first build downloads its Maven dependencies)" >&2
-  log="$(mktemp)"
-  if ! (cd "$root" && mvn -B -q -ntp -DskipTests package -pl fedlink-cli -am) >"$log" 2>&1; then
-    cat "$log" >&2
+  # One build at a time: a second run.sh started meanwhile (two proxies started at once after a pull) waits for the
+  # first and then finds the jars fresh, instead of running Maven in the same tree and failing.
+  mkdir -p "$root/fedlink-cli/target"
+  exec 9>"$root/fedlink-cli/target/.build.lock"
+  flock 9
+  if stale; then
+    echo "==> building fedlink (the first build downloads its Maven dependencies)" >&2
+    log="$(mktemp)"
+    if ! (cd "$root" && mvn -B -q -ntp -DskipTests package -pl fedlink-cli -am) >"$log" 2>&1; then
+      cat "$log" >&2
+      rm -f "$log"
+      exit 1
+    fi
     rm -f "$log"
-    exit 1
+    touch "$jar" "$proxy_jar" # Maven may keep an up-to-date jar's old time stamp
   fi
-  rm -f "$log"
-  touch "$jar" "$proxy_jar" # Maven may keep an up-to-date jar's old time stamp
+  exec 9>&-
 fi
 if [ $# -eq 0 ]; then set -- demo; fi
 # The JVM settings of a long-running proxy (a proxy allocates little; these keep its resident size small):
