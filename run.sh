@@ -3,8 +3,8 @@
 # where they were typed. Builds the CLI jars first when they are missing or older than the sources they are made of
 # (the main sources and poms of the modules below; generated and test files do not count). `proxy` runs from
 # fedlink-proxy.jar (the proxy without the Pulsar client and the other libraries only other commands use), every
-# other command from fedlink.jar. The build is quiet; its log
-# is shown only if it fails. With no arguments it runs the star-network demo; any arguments go to `fedlink`.
+# other command from fedlink.jar. The build is quiet; its log is shown only if it fails. With no arguments it runs
+# the star-network demo; any arguments go to `fedlink`.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 jar="$root/fedlink-cli/target/fedlink.jar"

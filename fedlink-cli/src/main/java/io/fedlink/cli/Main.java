@@ -63,8 +63,9 @@ public final class Main implements Runnable {
         try {
             status = commandLine(needed(args)).execute(args);
         } catch (NoClassDefFoundError e) { // fedlink-proxy.jar leaves out what only other commands use
-            System.err.println("fedlink: '" + (args.length > 0 ? args[0] : "") + "' needs " + e.getMessage().replace('/', '.')
-                    + ", which this jar does not hold (fedlink-proxy.jar runs `proxy` only): run it from fedlink.jar");
+            String missing = String.valueOf(e.getMessage()).replace('/', '.');
+            System.err.println("fedlink: '" + (args.length > 0 ? args[0] : "") + "' needs " + missing
+                    + ", which this jar does not hold (fedlink-proxy.jar is the proxy's jar): run it from fedlink.jar");
             status = 1;
         }
         System.exit(status);
