@@ -25,8 +25,8 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 
 /**
- * The packaged proxy jar ({@code target/fedlink-proxy.jar}) as a real process, its merged output collected line by line, and the
- * helpers the process tests share: ClientHellos, free ports, echo targets.
+ * The packaged proxy jar ({@code target/fedlink-proxy.jar}, or another jar) as a real process, its merged output
+ * collected line by line, and the helpers the process tests share: ClientHellos, free ports, echo targets.
  */
 final class ProxyProcess implements AutoCloseable {
     final Process process;
@@ -66,9 +66,20 @@ final class ProxyProcess implements AutoCloseable {
         return jar;
     }
 
+    /** The packaged full CLI jar, which runs the proxy too. */
+    static Path fullJar() {
+        Path jar = Path.of("target", "fedlink.jar");
+        assertTrue(Files.exists(jar), "package the CLI first: " + jar.toAbsolutePath());
+        return jar;
+    }
+
     private static List<String> command(String... args) {
+        return command(jar(), args);
+    }
+
+    private static List<String> command(Path jar, String... args) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", jar().toString()));
+                "-jar", jar.toString()));
         cmd.addAll(Arrays.asList(args));
         return cmd;
     }
@@ -90,7 +101,12 @@ final class ProxyProcess implements AutoCloseable {
 
     /** Starts {@code java -jar fedlink-proxy.jar ARGS}. */
     static ProxyProcess start(String... args) throws IOException {
-        return new ProxyProcess(new ProcessBuilder(command(args)).redirectErrorStream(true).start(), false);
+        return start(jar(), args);
+    }
+
+    /** Starts {@code java -jar JAR ARGS}. */
+    static ProxyProcess start(Path jar, String... args) throws IOException {
+        return new ProxyProcess(new ProcessBuilder(command(jar, args)).redirectErrorStream(true).start(), false);
     }
 
     /** Starts {@code java -jar fedlink-proxy.jar ARGS}, standard output ({@link #out}) apart from standard error. */
