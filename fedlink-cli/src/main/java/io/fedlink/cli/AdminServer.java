@@ -34,13 +34,21 @@ import org.slf4j.LoggerFactory;
  * handshakes. There is no authentication: whoever reaches the port can close tunnels, so the CLI binds loopback
  * unless told otherwise. Requests a browser could be tricked into sending are refused: any method but POST (405), a
  * request with an {@code Origin} header (403: every browser sends one with a POST, curl and the CLI do not) and a
- * {@code Host} that is not an IP literal or {@code localhost} (403: DNS rebinding). Served by one daemon thread.
+ * {@code Host} that is not an IP literal or {@code localhost} (403: DNS rebinding). Served by {@value #THREADS} daemon
+ * threads, each client bounded in time by {@code fedlink proxy} ({@link ProxyCommand#boundHttpExchanges}).
  */
 final class AdminServer implements AutoCloseable {
     static final String CLOSE_PATH = "/tunnels/close";
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
     /** Longest query string read. */
     private static final int MAX_QUERY = 1024;
+
+    /**
+     * Threads serving requests: a client that stalls holds one until the JDK's request time limit cuts it
+     * ({@code sun.net.httpserver.maxReqTime}; {@code fedlink proxy} sets 10 s), so a few stalled clients cannot
+     * stop the rest.
+     */
+    static final int THREADS = 4;
 
     private final HttpServer http;
     private final ExecutorService executor;
@@ -64,7 +72,7 @@ final class AdminServer implements AutoCloseable {
             throw new IOException("cannot serve the admin endpoint on " + address.getHostString() + ":"
                     + address.getPort() + ": " + e.getMessage() + " (choose another address or port)", e);
         }
-        ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
+        ExecutorService executor = Executors.newFixedThreadPool(THREADS, r -> {
             Thread t = new Thread(r, "fedlink-admin-http-" + http.getAddress().getPort());
             t.setDaemon(true);
             return t;

@@ -253,6 +253,20 @@ final class ProxyCommand implements Callable<Integer> {
         return a;
     }
 
+    /** Seconds an HTTP client of {@code --metrics} or {@code --admin} has to send its request or read the answer. */
+    static final String HTTP_EXCHANGE_SECONDS = "10";
+
+    /**
+     * Bounds how long one client may hold a thread of the JDK HTTP server behind {@code --metrics} and
+     * {@code --admin}: without it a client that sends half a request and waits held the thread for ever, and with it
+     * every scrape, health check and admin action. The JDK reads these limits once, from system properties, when its
+     * first HTTP server starts; a value set on the command line ({@code -Dsun.net.httpserver.maxReqTime=...}) wins.
+     */
+    static void boundHttpExchanges() {
+        System.getProperties().putIfAbsent("sun.net.httpserver.maxReqTime", HTTP_EXCHANGE_SECONDS);
+        System.getProperties().putIfAbsent("sun.net.httpserver.maxRspTime", HTTP_EXCHANGE_SECONDS);
+    }
+
     @Override
     public Integer call() throws Exception {
         checkDurations();
@@ -298,6 +312,9 @@ final class ProxyCommand implements Callable<Integer> {
             b.accessLogFormat(AccessLogFormat.JSON).accessLogSink(AccessLogWriter.json());
         } else if (LoggerFactory.getLogger("io.fedlink.sni.access").isInfoEnabled()) { // else: the access log is off
             b.accessLogSink(AccessLogWriter.text(LoggerFactory.getLogger("io.fedlink.sni.refusals").isInfoEnabled()));
+        }
+        if (metricsAt != null || adminAt != null) {
+            boundHttpExchanges();
         }
         ProxyMetrics observed = null;
         if (metricsAt != null) { // bound before the proxy, so a busy port fails before any client is accepted

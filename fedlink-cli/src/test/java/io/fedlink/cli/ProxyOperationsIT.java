@@ -85,6 +85,43 @@ class ProxyOperationsIT {
         return HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** A client that sends the start of a request and then nothing: held open until the server cuts it. */
+    private Socket stalled(int port, String partialRequest) throws IOException {
+        Socket s = closeLater(new Socket(InetAddress.getLoopbackAddress(), port));
+        s.setSoTimeout(30_000);
+        s.getOutputStream().write(partialRequest.getBytes(StandardCharsets.US_ASCII));
+        return s;
+    }
+
+    @Test
+    void stalledHttpClientsDelayNeitherMetricsNorTheAdminEndpointAndAreCut() throws Exception {
+        Path routes = Files.writeString(dir.resolve("sni.yaml"), "sni:\n- fqdn: 10000.fate.org\n"
+                + "  tunnel_route: 127.0.0.1:1\n");
+        int port = ProxyProcess.freePort();
+        int metrics = ProxyProcess.freePort();
+        int admin = ProxyProcess.freePort();
+        ProxyProcess proxy = closeLater(ProxyProcess.start("proxy", "--listen", "127.0.0.1:" + port, "--routes",
+                routes.toString(), "--metrics", String.valueOf(metrics), "--admin", String.valueOf(admin)));
+        proxy.awaitLog("fedlink proxy listening on /127.0.0.1:" + port);
+        List<Socket> stalled = new ArrayList<>();
+        for (int i = 0; i < 2; i++) { // one JDK server thread each used to be held by the first of these for ever
+            stalled.add(stalled(metrics, "GET /readyz HTTP/1.1\r\nHost: 127"));
+            stalled.add(stalled(admin, "POST /tunnels/close?all=true HTTP/1.1\r\nHost: 127"));
+        }
+        HttpResponse<String> ready = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + metrics + "/readyz")).timeout(Duration.ofSeconds(8)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, ready.statusCode(), ready.body());
+        HttpResponse<String> closed = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + admin + "/tunnels/close?all=true")).timeout(Duration.ofSeconds(8))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, closed.statusCode(), closed.body());
+        for (Socket s : stalled) { // cut after the request time limit (10 s), well inside the 30 s read timeout
+            assertEnded(s);
+        }
+        assertTrue(proxy.process.isAlive());
+    }
+
     @Test
     void adminEndpointAndCloseTunnelsCommandCloseOneNamesTunnels() throws Exception {
         ProxyProcess.EchoTarget a = closeLater(new ProxyProcess.EchoTarget());

@@ -20,9 +20,18 @@ import java.util.concurrent.Executors;
  *   <li>{@code /healthz}: 200 while the process serves HTTP;</li>
  *   <li>{@code /readyz}: 200 when {@link ProxyMetrics#notReady()} is empty, else 503 listing why.</li>
  * </ul>
- * Served by one daemon thread; anything else is 404.
+ * Served by {@value #THREADS} daemon threads; anything else is 404. An embedder should bound how long a client
+ * may take (the JDK's {@code -Dsun.net.httpserver.maxReqTime=SECONDS} and {@code maxRspTime}, as {@code fedlink proxy}
+ * does): without it each client that sends half a request holds a thread for ever.
  */
 public final class MetricsServer implements AutoCloseable {
+    /**
+     * Threads serving requests: a client that stalls holds one until the JDK's request time limit cuts it
+     * ({@code sun.net.httpserver.maxReqTime}; {@code fedlink proxy} sets 10 s), so a few stalled clients cannot
+     * stop the rest.
+     */
+    static final int THREADS = 4;
+
     private final HttpServer http;
     private final ExecutorService executor;
 
@@ -46,7 +55,7 @@ public final class MetricsServer implements AutoCloseable {
             throw new IOException("cannot serve metrics on " + address.getHostString() + ":" + address.getPort() + ": "
                     + e.getMessage() + " (choose another address or port)", e);
         }
-        ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
+        ExecutorService executor = Executors.newFixedThreadPool(THREADS, r -> {
             Thread t = new Thread(r, "fedlink-metrics-http-" + http.getAddress().getPort());
             t.setDaemon(true);
             return t;
