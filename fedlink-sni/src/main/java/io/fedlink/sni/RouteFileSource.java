@@ -125,18 +125,26 @@ public final class RouteFileSource implements RouteSource {
                 seen = r.stamp; // changed since the last poll: maybe still being written, look again next time
                 return;
             }
-            refused = r.stamp; // until it is in force
-            RouteTable next = adjust.apply(parse(r));
-            holder.swap(next);
-            loaded = r.stamp;
-            refused = null;
-            clear();
-            log.info("reloaded {}: {} routes", file, next.size());
+            log.info("reloaded {}: {} routes", file, load(r).size());
         } catch (NoSuchFileException e) {
             report("not found");
         } catch (Throwable t) { // even an Error: the next poll must still run
             report(t instanceof IllegalArgumentException ? t.getMessage() : t.toString());
         }
+    }
+
+    /**
+     * Parses a reading and puts its table in force. Until that is done the reading counts as refused, so when it
+     * throws (invalid file) the polls do not parse the same content again.
+     */
+    private RouteTable load(Reading r) {
+        refused = r.stamp;
+        RouteTable next = adjust.apply(parse(r));
+        holder.swap(next);
+        loaded = r.stamp;
+        refused = null;
+        clear();
+        return next;
     }
 
     /**
@@ -169,13 +177,7 @@ public final class RouteFileSource implements RouteSource {
                 log.info("reload of {} requested: unchanged, {} routes in force", file, holder.current().size());
                 return true;
             }
-            refused = r.stamp; // until it is in force: the polls do not parse it again
-            RouteTable next = adjust.apply(parse(r));
-            holder.swap(next);
-            loaded = r.stamp;
-            refused = null;
-            clear();
-            log.info("reloaded {} on request: {} routes", file, next.size());
+            log.info("reloaded {} on request: {} routes", file, load(r).size());
             return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
