@@ -608,11 +608,13 @@ final class Connection implements Tunnel {
         }
         state = State.CLOSED;
         closeReason = reason;
-        ctx.counters.closed(reason);
-        ctx.counters.liveTunnels.decrementAndGet();
+        // The slots first, then the live count: whoever sees the tunnel gone may reconnect at once and must find its
+        // per-client and global slots free (a reconnect was refused at random on a loaded machine the other way round).
         ctx.releaseTunnel();
         releaseClient();
         releaseCounted();
+        ctx.counters.closed(reason);
+        ctx.counters.liveTunnels.decrementAndGet();
         releaseBuffers();
         closeQuietly(client, abortive);
         closeQuietly(target, abortive);
