@@ -61,7 +61,12 @@ public final class Main implements Runnable {
     public static void main(String[] args) {
         int status;
         try {
-            status = commandLine(needed(args)).execute(args);
+            CommandLine cl = commandLine(needed(args));
+            status = cl.execute(args);
+            // picocli's writers flush only on println: output ending without a newline (a printed sni.yaml) would
+            // be lost at System.exit
+            cl.getOut().flush();
+            cl.getErr().flush();
         } catch (NoClassDefFoundError e) { // fedlink-proxy.jar leaves out what only other commands use
             String missing = String.valueOf(e.getMessage()).replace('/', '.');
             System.err.println("fedlink: '" + (args.length > 0 ? args[0] : "") + "' needs " + missing

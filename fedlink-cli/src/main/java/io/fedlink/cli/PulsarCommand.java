@@ -59,9 +59,21 @@ final class PulsarCommand {
         @Option(names = "--route-table", required = true, description = "FATE's pulsar_route_table.yaml")
         Path table;
 
+        @Option(names = "--domain", paramLabel = "DOMAIN", description = "the federation's domain, for a table "
+                + "without default.domain (FATE's shipped file): server names are <party>.<domain>")
+        String domain;
+
         @Override
         public Integer call() throws Exception {
-            spec.commandLine().getOut().print(SniYaml.write(PulsarRouteTable.read(table).proxyRoutes()));
+            PulsarRouteTable t = PulsarRouteTable.read(table);
+            if (domain != null) {
+                t = t.withDomain(domain);
+            }
+            var routes = t.proxyRoutes(); // refused before anything is printed
+            spec.commandLine().getOut().print(SniYaml.write(routes));
+            spec.commandLine().getErr().println("fedlink: " + routes.size() + " route" + (routes.size() == 1 ? ""
+                    : "s") + " from parties " + String.join(", ", t.parties().keySet())
+                    + (t.localParty() == null ? "" : " (local party " + t.localParty() + ")") + " of " + table);
             return 0;
         }
     }

@@ -35,13 +35,12 @@ final class ProxyProcess implements AutoCloseable {
     /** Standard output when started with {@link #startSplit}. */
     final List<String> out = new CopyOnWriteArrayList<>();
     private final Thread reader;
+    private final Thread errReader;
 
     private ProxyProcess(Process process, boolean split) {
         this.process = process;
         this.reader = read(process.getInputStream(), split ? out : log);
-        if (split) {
-            read(process.getErrorStream(), log);
-        }
+        this.errReader = split ? read(process.getErrorStream(), log) : null;
     }
 
     private static Thread read(InputStream in, List<String> lines) {
@@ -122,6 +121,24 @@ final class ProxyProcess implements AutoCloseable {
             p.reader.join(10_000); // the pipe ends with the process
             return new Cli(p.process.exitValue(), String.join("\n", p.log), "");
         }
+    }
+
+    /**
+     * Runs {@code java -jar JAR ARGS} to its end (at most 60 s): its exit code, standard output and standard error
+     * apart, each exactly as the process wrote it (line ends normalised to '\n').
+     */
+    static Cli runSplit(Path jar, String... args) throws Exception {
+        try (ProxyProcess p = new ProxyProcess(new ProcessBuilder(command(jar, args)).start(), true)) {
+            p.process.getOutputStream().close();
+            assertTrue(p.process.waitFor(60, TimeUnit.SECONDS), "timed out: fedlink " + String.join(" ", args));
+            p.reader.join(10_000); // the pipes end with the process
+            p.errReader.join(10_000);
+            return new Cli(p.process.exitValue(), lines(p.out), lines(p.log));
+        }
+    }
+
+    private static String lines(List<String> lines) {
+        return lines.isEmpty() ? "" : String.join("\n", lines) + "\n";
     }
 
     /** Waits until a line contains {@code fragment}; fails if the process exits first or after 30 s. */

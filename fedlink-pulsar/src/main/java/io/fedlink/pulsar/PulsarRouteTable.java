@@ -17,7 +17,8 @@ import org.yaml.snakeyaml.Yaml;
 
 /**
  * FATE's {@code conf/pulsar_route_table.yaml}, read as FATE reads it: per-party entries keyed by party id with
- * {@code host}, {@code port}, {@code sslPort} and {@code proxy}, and a {@code default} entry with {@code domain},
+ * {@code host}, {@code port}, {@code sslPort}, {@code proxy} and {@code local} (FATE marks its own party
+ * {@code local: true}, the others {@code false}), and a {@code default} entry with {@code domain},
  * {@code proxy}, {@code brokerPort} and {@code brokerSslPort} (ports default to 6650 and 6651). A party missing from
  * the table is reached as {@code <party>.<domain>} through {@code default.proxy}.
  *
@@ -40,7 +41,7 @@ public final class PulsarRouteTable {
     /** Pulsar's TLS binary port. */
     public static final int DEFAULT_BROKER_SSL_PORT = 6651;
 
-    private static final Set<String> PARTY_KEYS = Set.of("host", "port", "sslPort", "proxy");
+    private static final Set<String> PARTY_KEYS = Set.of("host", "port", "sslPort", "proxy", "local");
     private static final Set<String> DEFAULT_KEYS = Set.of("domain", "proxy", "brokerPort", "brokerSslPort");
 
     /**
@@ -59,10 +60,12 @@ public final class PulsarRouteTable {
     private final Endpoint defaultProxy;
     private final int brokerPort;
     private final int brokerSslPort;
+    private final String localParty;
 
     private PulsarRouteTable(Map<String, Party> parties, String domain, Endpoint defaultProxy, int brokerPort,
-                             int brokerSslPort) {
+                             int brokerSslPort, String localParty) {
         this.parties = Collections.unmodifiableMap(parties);
+        this.localParty = localParty;
         this.domain = domain;
         this.defaultProxy = defaultProxy;
         this.brokerPort = brokerPort;
@@ -103,6 +106,7 @@ public final class PulsarRouteTable {
             brokerSslPort = port("default", "brokerSslPort", def.get("brokerSslPort"), DEFAULT_BROKER_SSL_PORT);
         }
         Map<String, Party> parties = new LinkedHashMap<>();
+        String localParty = null;
         for (Map.Entry<?, ?> e : top.entrySet()) {
             String id = String.valueOf(e.getKey());
             if (id.equals("default")) {
@@ -132,9 +136,16 @@ public final class PulsarRouteTable {
             int port = port("party " + id, "port", p.get("port"), brokerPort);
             int sslPort = port("party " + id, "sslPort", p.get("sslPort"), brokerSslPort);
             Endpoint proxy = proxy("party " + id, p.get("proxy"));
+            if (local("party " + id, p.get("local"))) {
+                if (localParty != null) {
+                    throw new IllegalArgumentException("parties " + localParty + " and " + id + " are both marked "
+                            + "local: true: only this FATE's own party is local, every other party is local: false");
+                }
+                localParty = id;
+            }
             parties.put(id, new Party(id, host, port, sslPort, proxy));
         }
-        return new PulsarRouteTable(parties, domain, defaultProxy, brokerPort, brokerSslPort);
+        return new PulsarRouteTable(parties, domain, defaultProxy, brokerPort, brokerSslPort, localParty);
     }
 
     private static Map<?, ?> mapping(String where, Object value, Set<String> allowed) {
@@ -152,6 +163,14 @@ public final class PulsarRouteTable {
             }
         }
         return m;
+    }
+
+    /** FATE's {@code local} flag: a YAML boolean (absent means false). */
+    private static boolean local(String where, Object v) {
+        if (v == null || v instanceof Boolean) {
+            return Boolean.TRUE.equals(v);
+        }
+        throw new IllegalArgumentException(where + ": local " + HostNames.quote(string(v)) + " must be true or false");
     }
 
     private static String string(Object v) {
@@ -217,6 +236,29 @@ public final class PulsarRouteTable {
         return domain;
     }
 
+    /** The party marked {@code local: true} (this FATE's own), or {@code null} when none is. */
+    public String localParty() {
+        return localParty;
+    }
+
+    /**
+     * This table with {@code domain} as its federation domain, for a table without {@code default.domain} (FATE's
+     * shipped file has none).
+     *
+     * @throws IllegalArgumentException when the table names another domain, or {@code domain} is not a DNS name
+     */
+    public PulsarRouteTable withDomain(String domain) {
+        if (!HostNames.isDnsName(domain)) {
+            throw new IllegalArgumentException("invalid domain " + HostNames.quote(domain));
+        }
+        String d = HostNames.canonicalDnsName(domain);
+        if (this.domain != null && !this.domain.equals(d)) {
+            throw new IllegalArgumentException("the route table's default.domain is " + this.domain + ", not " + d
+                    + ": leave the domain out or make the two agree");
+        }
+        return new PulsarRouteTable(parties, d, defaultProxy, brokerPort, brokerSslPort, localParty);
+    }
+
     /** The default proxy, or {@code null}. */
     public Endpoint defaultProxy() {
         return defaultProxy;
@@ -226,7 +268,7 @@ public final class PulsarRouteTable {
     public String serverName(String partyId) {
         if (domain == null) {
             throw new IllegalArgumentException("the route table has no default.domain: server names are "
-                    + "<party>.<domain>");
+                    + "<party>.<domain>; add 'domain' to its default entry, or give --domain (e.g. --domain fate.org)");
         }
         return partyId + "." + domain;
     }
