@@ -167,14 +167,16 @@ public final class FederationBundle implements Bundle {
     static PulsarRouteTable operatorTable(Description d) {
         StringBuilder sb = new StringBuilder();
         for (Party p : d.parties()) {
-            sb.append(partyEntry(p));
+            sb.append(partyEntry(p, false));
         }
         return PulsarRouteTable.parse(sb + "default:\n  domain: \"" + d.domain() + "\"\n");
     }
 
-    private static String partyEntry(Party p) {
-        return "\"" + p.id() + "\":\n  host: \"" + p.address() + "\"\n  port: " + p.port() + "\n  sslPort: "
-                + p.sslPort() + "\n";
+    /** A party's route-table entry, keyed as FATE looks it up; {@code local: true} only in the party's own table. */
+    private static String partyEntry(Party p, boolean local) {
+        Object key = PulsarRouteTable.fateKey(p.id());
+        return (key instanceof String ? "\"" + key + "\"" : key) + ":\n  host: \"" + p.address() + "\"\n  port: "
+                + p.port() + "\n  sslPort: " + p.sslPort() + "\n  local: " + local + "\n";
     }
 
     @Override
@@ -203,7 +205,7 @@ public final class FederationBundle implements Bundle {
                     + BrokerTlsConfig.text(BrokerTlsConfig.clusterLines(p.id()))
                     + BrokerTlsConfig.text(BrokerTlsConfig.lines(installed, true)));
             w.plain("pulsar_route_table.yaml", "# Party " + p.id() + "'s FATE route table, written by fedlink.\n"
-                    + partyEntry(p) + "default:\n  proxy: \"" + description.proxy() + "\"\n  domain: \""
+                    + partyEntry(p, true) + "default:\n  proxy: \"" + description.proxy() + "\"\n  domain: \""
                     + description.domain() + "\"\n");
             files.addAll(List.of(written.cert(), written.key(), written.ca()));
             files.addAll(w.written());

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -65,6 +66,12 @@ class FederationBundleTest {
         }
         PulsarRouteTable table = PulsarRouteTable.read(p.resolve("pulsar_route_table.yaml"));
         assertEquals(Endpoint.parse("proxy.fate.org:443"), table.defaultProxy());
+        // FATE looks a party up as route_table.get(int(party_id)): its YAML loader must yield an integer key
+        String id = p.getFileName().toString().substring("party-".length());
+        Map<?, ?> loaded = new org.yaml.snakeyaml.Yaml().load(Files.readString(p.resolve("pulsar_route_table.yaml")));
+        assertTrue(loaded.containsKey(Integer.valueOf(id)), "integer key " + id + " in " + loaded.keySet());
+        assertEquals(Boolean.TRUE, ((Map<?, ?>) loaded.get(Integer.valueOf(id))).get("local"));
+        assertEquals(id, table.localParty());
         ClusterMetadata other = ClusterMetadata.forParty(table, "10000");
         assertEquals("pulsar+ssl://proxy.fate.org:443", other.proxyServiceUrl());
     }

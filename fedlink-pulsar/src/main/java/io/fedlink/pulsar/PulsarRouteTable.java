@@ -236,6 +236,21 @@ public final class PulsarRouteTable {
         return domain;
     }
 
+    /**
+     * The YAML key a party's entry needs for FATE to find it. FATE looks a party up as
+     * {@code route_table.get(int(party_id))}, so a numeric id must be a YAML integer ({@code 10000:}, not
+     * {@code '10000':}); other ids (and numeric ones with a leading zero, which an integer would not give back) stay
+     * strings. Returns an {@link Integer}, {@link Long} or {@link java.math.BigInteger} for SnakeYAML, else the id.
+     */
+    public static Object fateKey(String partyId) {
+        if (!partyId.isEmpty() && partyId.chars().allMatch(c -> c >= '0' && c <= '9')
+                && (partyId.length() == 1 || partyId.charAt(0) != '0')) {
+            java.math.BigInteger n = new java.math.BigInteger(partyId);
+            return n.bitLength() < 32 ? (Object) n.intValue() : n.bitLength() < 64 ? (Object) n.longValue() : n;
+        }
+        return partyId;
+    }
+
     /** The party marked {@code local: true} (this FATE's own), or {@code null} when none is. */
     public String localParty() {
         return localParty;

@@ -17,7 +17,7 @@ final class FateTable {
 
     /** The route table text for these settings and parties. */
     static String yaml(FederationSettings settings, Collection<PartyEntry> parties) {
-        Map<String, Object> root = new LinkedHashMap<>();
+        Map<Object, Object> root = new LinkedHashMap<>();
         Map<String, Object> def = new LinkedHashMap<>();
         def.put("domain", settings.domain());
         def.put("proxy", settings.proxy().toString());
@@ -29,7 +29,7 @@ final class FateTable {
             e.put("host", p.host());
             e.put("port", p.port());
             e.put("sslPort", p.sslPort());
-            root.put(p.id(), e);
+            root.put(PulsarRouteTable.fateKey(p.id()), e); // an integer key for a numeric id, as FATE looks it up
         }
         DumperOptions options = new DumperOptions();
         options.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);

@@ -53,6 +53,18 @@ class FederationDecoderTest {
     }
 
     @Test
+    void fateTableKeysNumericPartiesAsIntegersAsFatesLoaderLooksThemUp() {
+        FederationSettings settings = FederationSettings.of("fate.org", "proxy.fate.org:443", 0, 0);
+        String yaml = FateTable.yaml(settings, List.of(PartyEntry.of("10000", "a.fate.internal", 6650, 6651,
+                List.of(), settings), PartyEntry.of("edge-1", "b.fate.internal", 6650, 6651, List.of(), settings)));
+        java.util.Map<?, ?> loaded = new org.yaml.snakeyaml.Yaml().load(yaml); // route_table.get(int(party_id))
+        assertTrue(loaded.containsKey(10000) && loaded.containsKey("edge-1"), yaml);
+        assertEquals(List.of("10000", "edge-1"), List.copyOf(FateTable.table(settings, List.of(
+                PartyEntry.of("10000", "a.fate.internal", 6650, 6651, List.of(), settings),
+                PartyEntry.of("edge-1", "b.fate.internal", 6650, 6651, List.of(), settings))).parties().keySet()));
+    }
+
+    @Test
     void validPartyGetsDefaultsAndRoutes() {
         Federation f = decode(KEYS.partyKey("9999"), "{\"version\":1,\"id\":\"9999\",\"host\":\"B.Fate.Internal\","
                 + "\"allow\":[\"127.0.0.0/8\"]}");
