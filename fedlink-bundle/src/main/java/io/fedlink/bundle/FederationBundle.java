@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -36,9 +37,13 @@ import org.yaml.snakeyaml.Yaml;
  * (a systemd unit example), and per party {@code party-<id>/}: {@code cert.pem} (CN and DNS
  * {@code <id>.<domain>}, server and client), {@code key.pem} (PKCS#8, mode 0600), {@code ca.pem},
  * {@code standalone-tls.conf} (the broker's cluster name and TLS lines, {@link BrokerTlsConfig}, mutual TLS
- * required) and {@code pulsar_route_table.yaml} (itself, and every other party through the proxy). Keys are never printed.
+ * required, and the party's ports), {@code pulsar_route_table.yaml} (itself, marked {@code local: true}, and every
+ * other party through the proxy) and {@code service_conf.yaml} (FATE's pulsar section: the same cluster name, host,
+ * ports and route table). Keys are never printed.
  */
 public final class FederationBundle implements Bundle {
+    /** The broker's admin port (Pulsar's {@code webServicePort} default), FATE's {@code mng_port}. */
+    static final int PULSAR_WEB_PORT = 8080;
     private static final Set<String> TOP_KEYS = Set.of("domain", "proxy", "parties");
     private static final Set<String> PROXY_KEYS = Set.of("host", "port", "listen");
     private static final Set<String> PARTY_KEYS = Set.of("id", "address", "port", "sslPort");
@@ -172,6 +177,34 @@ public final class FederationBundle implements Bundle {
         return PulsarRouteTable.parse(sb + "default:\n  domain: \"" + d.domain() + "\"\n");
     }
 
+    /**
+     * FATE's side of a party: the parts of {@code conf/service_conf.yaml} that must agree with the broker fedlink
+     * configured. FATE names the broker's cluster in tenant and namespace calls ({@code fate_on_spark.pulsar.cluster},
+     * shipped as {@code standalone}); the bundle names each broker after its party, so the two must say the same.
+     */
+    private static String serviceConf(Party p, Path routeTable) {
+        return String.join("\n",
+                "# Party " + p.id() + "'s FATE service_conf.yaml, the parts fedlink decides, written by fedlink:",
+                "# merge these keys into FATE's conf/service_conf.yaml (every other key stays as FATE ships it).",
+                "default_engines:",
+                "  federation: pulsar",
+                "fate_on_spark:",
+                "  pulsar:",
+                "    host: " + quoted(p.address()),
+                "    port: " + p.port(),
+                "    mng_port: " + PULSAR_WEB_PORT,
+                "    cluster: " + quoted(p.id()) + "     # the broker's clusterName",
+                "    tenant: fl-tenant",
+                "    topic_ttl: 5",
+                "    route_table: " + quoted(routeTable.toString()),
+                "    mode: replication",
+                "");
+    }
+
+    private static String quoted(String s) {
+        return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+
     /** A party's route-table entry, keyed as FATE looks it up; {@code local: true} only in the party's own table. */
     private static String partyEntry(Party p, boolean local) {
         Object key = PulsarRouteTable.fateKey(p.id());
@@ -200,13 +233,16 @@ public final class FederationBundle implements Bundle {
             Path at = installDir != null ? installDir : partyDir.toAbsolutePath();
             TlsFiles installed = new TlsFiles(at, at.resolve("ca.pem"), at.resolve("cert.pem"), at.resolve("key.pem"));
             BundleWriter w = new BundleWriter(partyDir);
+            Map<String, String> tls = new LinkedHashMap<>(BrokerTlsConfig.lines(installed, true));
+            tls.put("brokerServicePort", Integer.toString(p.port()));      // the ports the route tables and the
+            tls.put("brokerServicePortTls", Integer.toString(p.sslPort())); // proxy's routes name
             w.plain("standalone-tls.conf", "# Broker TLS and cluster name of party " + p.id() + ", written by fedlink:"
                     + " append to conf/standalone.conf (clusterName = party id: no replicator name collision).\n"
-                    + BrokerTlsConfig.text(BrokerTlsConfig.clusterLines(p.id()))
-                    + BrokerTlsConfig.text(BrokerTlsConfig.lines(installed, true)));
+                    + BrokerTlsConfig.text(BrokerTlsConfig.clusterLines(p.id())) + BrokerTlsConfig.text(tls));
             w.plain("pulsar_route_table.yaml", "# Party " + p.id() + "'s FATE route table, written by fedlink.\n"
                     + partyEntry(p, true) + "default:\n  proxy: \"" + description.proxy() + "\"\n  domain: \""
                     + description.domain() + "\"\n");
+            w.plain("service_conf.yaml", serviceConf(p, at.resolve("pulsar_route_table.yaml")));
             files.addAll(List.of(written.cert(), written.key(), written.ca()));
             files.addAll(w.written());
         }

@@ -38,8 +38,9 @@ class FederationBundleTest {
         WrittenBundle b = FederationBundle.of(ca, FederationBundle.parse(FATE), null).write(dir);
         assertEquals(List.of("proxy/sni.yaml", "proxy/fedlink-proxy.service", "party-10000/cert.pem",
                 "party-10000/key.pem", "party-10000/ca.pem", "party-10000/standalone-tls.conf",
-                "party-10000/pulsar_route_table.yaml", "party-9999/cert.pem", "party-9999/key.pem",
-                "party-9999/ca.pem", "party-9999/standalone-tls.conf", "party-9999/pulsar_route_table.yaml"),
+                "party-10000/pulsar_route_table.yaml", "party-10000/service_conf.yaml", "party-9999/cert.pem",
+                "party-9999/key.pem", "party-9999/ca.pem", "party-9999/standalone-tls.conf",
+                "party-9999/pulsar_route_table.yaml", "party-9999/service_conf.yaml"),
                 b.files().stream().map(f -> dir.relativize(f).toString()).toList());
 
         RouteTable routes = SniYaml.read(dir.resolve("proxy/sni.yaml"));
@@ -64,6 +65,20 @@ class FederationBundleTest {
                 "tlsAllowInsecureConnection=false", "tlsHostnameVerificationEnabled=true")) {
             assertTrue(conf.lines().anyMatch(line::equals), line + " missing from\n" + conf);
         }
+        // the party's own ports reach its broker: the proxy dials 16651, so the broker must listen there
+        assertTrue(conf.lines().anyMatch("brokerServicePortTls=16651"::equals), conf);
+        assertTrue(conf.lines().anyMatch("brokerServicePort=6650"::equals), conf);
+        // FATE's side: service_conf.yaml names the broker's cluster and this party's route table
+        Map<?, ?> service = new org.yaml.snakeyaml.Yaml().load(Files.readString(p.resolve("service_conf.yaml")));
+        assertEquals("pulsar", ((Map<?, ?>) service.get("default_engines")).get("federation"));
+        Map<?, ?> pulsar = (Map<?, ?>) ((Map<?, ?>) service.get("fate_on_spark")).get("pulsar");
+        assertEquals("9999", pulsar.get("cluster"), "the broker's clusterName");
+        assertEquals("192.168.0.3", pulsar.get("host"));
+        assertEquals(6650, pulsar.get("port"));
+        assertEquals(8080, pulsar.get("mng_port"));
+        assertEquals("fl-tenant", pulsar.get("tenant"));
+        assertEquals("replication", pulsar.get("mode"));
+        assertEquals(p.toAbsolutePath().resolve("pulsar_route_table.yaml").toString(), pulsar.get("route_table"));
         PulsarRouteTable table = PulsarRouteTable.read(p.resolve("pulsar_route_table.yaml"));
         assertEquals(Endpoint.parse("proxy.fate.org:443"), table.defaultProxy());
         // FATE looks a party up as route_table.get(int(party_id)): its YAML loader must yield an integer key
