@@ -64,7 +64,9 @@ import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
  *
  * <p>Only a server certificate names {@code server.<dc>.<domain>}: with {@code verify_server_hostname = true} an
  * agent holding a client certificate cannot pose as a server. Each {@code .hcl} sets {@code verify_incoming},
- * {@code verify_outgoing} and {@code verify_server_hostname}.
+ * {@code verify_outgoing} and {@code verify_server_hostname}, closes plain HTTP ({@code ports { http = -1 }}: the API
+ * only on 8501, TLS), and a server's also {@code auto_encrypt { allow_tls = true }} so clients may take their
+ * certificates from the servers instead of these files. The {@code tls {}} stanza is Consul 1.12's and later's.
  */
 public final class ConsulBundle implements Bundle {
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -125,7 +127,7 @@ public final class ConsulBundle implements Bundle {
                 if (role == Role.CLI) {
                     w.plain(name + ".env", cliEnvironment(at, caFile, name));
                 } else {
-                    w.plain(name + ".hcl", agentStanza(at, caFile, name));
+                    w.plain(name + ".hcl", agentStanza(role, at, caFile, name));
                 }
             }
         }
@@ -192,7 +194,7 @@ public final class ConsulBundle implements Bundle {
                 });
     }
 
-    private String agentStanza(Path at, String caFile, String name) {
+    private String agentStanza(Role role, Path at, String caFile, String name) {
         return "# Consul agent TLS, written by fedlink; merge into the agent's configuration.\n"
                 + "tls {\n"
                 + "  defaults {\n"
@@ -207,8 +209,10 @@ public final class ConsulBundle implements Bundle {
                 + "  }\n"
                 + "}\n"
                 + "ports {\n"
+                + "  http  = -1\n" // plain HTTP (8500) closed: the API only over HTTPS with a client certificate
                 + "  https = 8501\n"
-                + "}\n";
+                + "}\n"
+                + (role == Role.SERVER ? "auto_encrypt {\n  allow_tls = true\n}\n" : "");
     }
 
     private String cliEnvironment(Path at, String caFile, String name) {

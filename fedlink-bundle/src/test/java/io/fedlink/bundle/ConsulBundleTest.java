@@ -135,6 +135,13 @@ class ConsulBundleTest {
                 "    verify_incoming = true", "    verify_outgoing = true", "    verify_server_hostname = true")) {
             assertTrue(hcl.lines().anyMatch(line::equals), line + " missing from\n" + hcl);
         }
+        // plain HTTP closed beside HTTPS (Consul's default keeps 8500 open); servers hand clients certificates
+        for (String line : List.of("  http  = -1", "  https = 8501", "auto_encrypt {", "  allow_tls = true")) {
+            assertTrue(hcl.lines().anyMatch(line::equals), line + " missing from\n" + hcl);
+        }
+        String clientHcl = Files.readString(b.file("dc1-client-consul-0.hcl"));
+        assertTrue(clientHcl.lines().anyMatch("  http  = -1"::equals), clientHcl);
+        assertTrue(clientHcl.lines().noneMatch("  allow_tls = true"::equals), "only servers sign for clients\n" + clientHcl);
 
         // Again: the CA is reused, numbering goes on after the files present.
         WrittenBundle again = ConsulBundle.builder().servers(1).build().write(dir);
