@@ -52,6 +52,7 @@ final class HttpsListener implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EnrollmentServer.class);
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
     private static final long SWEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(2);
 
     /** A complete request: the header names lower-case, the client's verified chain (empty without one). */
     record Request(String method, String path, Map<String, String> headers, byte[] body,
@@ -152,6 +153,7 @@ final class HttpsListener implements AutoCloseable {
         String[] requestLine;
         Map<String, String> headers;
         boolean dropped;
+        boolean lingering; // the answer is out and the output shut: reading what the client still sends until EOF
 
         Conn(SocketChannel ch, InetAddress address) {
             this.ch = ch;
@@ -245,6 +247,13 @@ final class HttpsListener implements AutoCloseable {
             c.netIn = ByteBuffer.allocate(c.engine.getSession().getPacketBufferSize());
             c.appIn = ByteBuffer.allocate(c.engine.getSession().getApplicationBufferSize());
             c.netOut = ByteBuffer.allocate(c.engine.getSession().getPacketBufferSize());
+        }
+        if (c.phase == Phase.WRITING) { // an early answer (413, 431...): discard the rest, so close sends no reset
+            c.netIn.clear();
+            if (c.ch.read(c.netIn) < 0) {
+                drop(c);
+            }
+            return;
         }
         if (c.ch.read(c.netIn) < 0) {
             drop(c);
@@ -468,8 +477,10 @@ final class HttpsListener implements AutoCloseable {
                 return;
             }
         }
-        if (flush(c)) {
-            drop(c);
+        if (flush(c) && !c.lingering) {
+            c.lingering = true;
+            c.phaseSince = System.nanoTime();
+            c.ch.shutdownOutput();
         }
     }
 
@@ -514,7 +525,7 @@ final class HttpsListener implements AutoCloseable {
             return;
         }
         boolean pending = c.netOut != null && c.netOut.position() > 0;
-        c.key.interestOps((c.phase.compareTo(Phase.WORKING) < 0 ? SelectionKey.OP_READ : 0)
+        c.key.interestOps((c.phase != Phase.WORKING ? SelectionKey.OP_READ : 0)
                 | (pending ? SelectionKey.OP_WRITE : 0));
     }
 
@@ -535,13 +546,15 @@ final class HttpsListener implements AutoCloseable {
                         ? "no complete TLS handshake within " + limits.handshakeTimeout().toMillis() + " ms" : null;
                 case HEADERS -> now - c.acceptedAt > limits.headerTimeout().toNanos()
                         ? "no complete request headers within " + limits.headerTimeout().toMillis() + " ms" : null;
-                case BODY, WRITING -> now - c.phaseSince > limits.bodyTimeout().toNanos()
-                        ? (c.phase == Phase.BODY ? "no complete body" : "its answer not read") + " within "
-                        + limits.bodyTimeout().toMillis() + " ms" : null;
+                case BODY, WRITING -> now - c.phaseSince > (c.lingering ? LINGER_NANOS : limits.bodyTimeout()
+                        .toNanos()) ? (c.phase == Phase.BODY ? "no complete body" : "its answer not read")
+                        + " within " + limits.bodyTimeout().toMillis() + " ms" : null;
                 case WORKING -> null;
             };
             if (late != null) {
-                refuse(timeouts, c.address, late);
+                if (!c.lingering) {
+                    refuse(timeouts, c.address, late);
+                }
                 drop(c);
             }
         }

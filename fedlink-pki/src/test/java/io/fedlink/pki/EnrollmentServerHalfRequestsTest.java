@@ -106,7 +106,8 @@ class EnrollmentServerHalfRequestsTest {
                             && server.refusals().perAddress() == HALF_REQUESTS - expectedHeld);
 
             double[] loaded = enrollments(ca, client, "2");
-            assertEquals(expectedHeld, server.openConnections(), "the half-requests were still held while measuring");
+            // (plus, for a moment, the last enrollment's connection, until its client closes it)
+            assertTrue(server.openConnections() >= expectedHeld, "the half-requests were still held while measuring");
             System.out.printf("half-requests: %d held open from %d address(es) (%d held by the server, %d refused by "
                             + "the per-address cap of %d, %d with TLS done); enrollment from 127.0.0.1 over %d runs: "
                             + "idle p50 %.1f ms p99 %.1f ms, under load p50 %.1f ms p99 %.1f ms%n", HALF_REQUESTS,
