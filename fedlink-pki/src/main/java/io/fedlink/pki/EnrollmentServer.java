@@ -93,7 +93,8 @@ public final class EnrollmentServer implements AutoCloseable {
 
         private static void positive(String what, int value) {
             if (value <= 0) {
-                throw new IllegalArgumentException("the limit of " + what + " must be positive, was " + value);
+                throw new IllegalArgumentException("the limit of " + what + " must be positive, was " + value
+                        + ": give 1 or more");
             }
         }
 
