@@ -86,6 +86,7 @@ final class HttpsListener implements AutoCloseable {
     private volatile int openCount;
     private volatile boolean closed;
     private long acceptPausedUntil;
+    private long lastAcceptWarning = System.nanoTime() - TimeUnit.MINUTES.toNanos(1);
     private long lastSweep;
 
     HttpsListener(InetSocketAddress bind, SSLContext tls, EnrollmentServer.Limits limits,
@@ -207,8 +208,12 @@ final class HttpsListener implements AutoCloseable {
             try {
                 ch = listener.accept();
             } catch (IOException e) { // e.g. out of file descriptors: pause accepting rather than spin
-                LOG.warn("accept failed on {}: {}; pausing accepts for 100 ms", listener.socket()
-                        .getLocalSocketAddress(), e.toString());
+                long now = System.nanoTime();
+                if (now - lastAcceptWarning > TimeUnit.SECONDS.toNanos(10)) { // one line in 10 s at most
+                    lastAcceptWarning = now;
+                    LOG.warn("accept failed on {}: {}; pausing accepts for 100 ms", listener.socket()
+                            .getLocalSocketAddress(), e.toString());
+                }
                 k.interestOps(0);
                 acceptPausedUntil = System.nanoTime() + SWEEP_NANOS;
                 return;
