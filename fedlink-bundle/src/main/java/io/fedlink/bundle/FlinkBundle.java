@@ -2,6 +2,7 @@ package io.fedlink.bundle;
 
 import io.fedlink.api.HostNames;
 import io.fedlink.api.HostnameVerification;
+import io.fedlink.api.SecureFiles;
 import io.fedlink.api.TlsMaterial;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
@@ -10,6 +11,8 @@ import io.fedlink.pki.KeyType;
 import io.fedlink.pki.Pem;
 import java.io.IOException;
 import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.SecureRandom;
@@ -49,7 +52,9 @@ import org.bouncycastle.asn1.x509.KeyUsage;
  *
  * <p><b>REST trust.</b> The REST trust store holds the CA, and {@code security.ssl.rest.authentication-enabled: true}
  * makes the REST endpoint require a client certificate from it. Use a CA dedicated to this Flink cluster: every
- * certificate the CA issues can call the REST API.
+ * certificate the CA issues can call the REST API. A CA folder the bundle creates is marked as such
+ * ({@link #REST_CA_MARK}); {@link #requireDedicatedRestCa(Path)} refuses any other (a federation's CA would make
+ * every party a REST client).
  *
  * <p><b>Keys and suites.</b> Keys are RSA (2048 bits by default): the guide's RFC 7525 suites
  * ({@link #ALGORITHMS}) are the {@code TLS_*_RSA_WITH_AES_*_GCM_*} ones, which an EC key cannot serve. Key stores
@@ -61,6 +66,10 @@ public final class FlinkBundle implements Bundle {
             .filter(s -> s.contains("_RSA_WITH_")).toList();
     /** The config file written into the bundle. */
     public static final String CONFIG_FILE = "flink-ssl.yaml";
+
+    /** The file marking a CA folder as a dedicated Flink REST CA: written when the bundle creates the CA there. */
+    public static final String REST_CA_MARK = "flink-rest-ca";
+    private static final String ENROLLMENT_TOKENS = "enrollment-tokens.tsv"; // what 'pki token create' writes
 
     private final Builder b;
 
@@ -111,6 +120,41 @@ public final class FlinkBundle implements Bundle {
         w.secret(CONFIG_FILE, conf.yaml("# Flink SSL, written by fedlink: append to conf/config.yaml.\n"
                 + "# Holds the key store passwords: keep this file mode 0600.\n"));
         return new WrittenBundle(w.dir(), w.written());
+    }
+
+    /**
+     * Refuses the CA folder {@code caDir} as the REST CA unless it is one the bundle made for a REST endpoint
+     * (marked with {@link #REST_CA_MARK}) and enrolls no parties; a folder without a CA is fine (one is created
+     * there). With {@code security.ssl.rest.authentication-enabled}, every certificate the REST CA ever issued or
+     * will issue is a REST client: a federation's CA would make every party one.
+     *
+     * @throws IllegalArgumentException naming the folder, why, and what to do
+     */
+    public static void requireDedicatedRestCa(Path caDir) {
+        if (!Files.exists(caDir.resolve("ca-key.pem"), LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        String why = Files.exists(caDir.resolve(ENROLLMENT_TOKENS), LinkOption.NOFOLLOW_LINKS)
+                ? "it enrolls parties ('fedlink pki token create' was used on it)"
+                : !Files.isRegularFile(caDir.resolve(REST_CA_MARK), LinkOption.NOFOLLOW_LINKS)
+                ? "it was not made by 'fedlink bundle flink' for a REST endpoint (no " + REST_CA_MARK + " file)"
+                : null;
+        if (why != null) {
+            throw new IllegalArgumentException("refusing the CA in '" + caDir + "' for Flink REST: " + why + ". The "
+                    + "REST endpoint requires client certificates from its CA, so every certificate this CA issues "
+                    + "(every party of a federation) would be a valid Flink REST client. Leave out --ca-dir to make "
+                    + "a dedicated REST CA in <out>/ca, or give an empty folder. A CA made by an earlier 'bundle "
+                    + "flink' and used for nothing else can be marked by creating the empty file '"
+                    + caDir.resolve(REST_CA_MARK) + "'");
+        }
+    }
+
+    /** Marks {@code caDir} as a dedicated Flink REST CA (see {@link #requireDedicatedRestCa(Path)}). */
+    public static void markRestCa(Path caDir) throws IOException {
+        if (!Files.isRegularFile(caDir.resolve(REST_CA_MARK), LinkOption.NOFOLLOW_LINKS)) {
+            SecureFiles.writePublic(caDir.resolve(REST_CA_MARK), "This CA issues the Flink REST endpoint's and "
+                    + "clients' certificates only: every certificate it issues can call the Flink REST API.\n");
+        }
     }
 
     /**

@@ -71,7 +71,10 @@ final class BundleCommand {
             description = {"Flink SSL: internal key store + trust store (one shared self-signed certificate), REST "
                     + "key store + trust store and a REST client certificate from the CA, and flink-ssl.yaml with "
                     + "the security.ssl.* lines to append to conf/config.yaml.",
-                    "Passwords are generated unless given in files; nothing secret is printed."})
+                    "Passwords are generated unless given in files; nothing secret is printed.",
+                    "The REST CA must be one only this Flink cluster uses (every certificate it issues is a REST "
+                            + "client): --ca-dir takes a CA made by 'bundle flink' or an empty folder, never the "
+                            + "federation's CA."})
     static final class Flink implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -105,6 +108,10 @@ final class BundleCommand {
         @Override
         public Integer call() throws Exception {
             FlinkBundle.requireRsa(keyType); // before any CA is created
+            Path caDir = ca.dir != null ? ca.dir : out.resolve("ca");
+            if (!noRest) {
+                FlinkBundle.requireDedicatedRestCa(caDir); // a federation's CA would make every party a REST client
+            }
             char[] internalPassword = internalPasswordFile == null ? null : Passwords.read(internalPasswordFile);
             char[] restPassword = restPasswordFile == null ? null : Passwords.read(restPasswordFile);
             WrittenBundle written = ca.write(out, "Flink REST CA", keyType, authority -> {
@@ -116,6 +123,9 @@ final class BundleCommand {
                 }
                 return b.build();
             });
+            if (!noRest) {
+                FlinkBundle.markRestCa(caDir);
+            }
             PrintWriter o = spec.commandLine().getOut();
             printSaved(o, written);
             o.println("==> Append " + written.file(FlinkBundle.CONFIG_FILE).getFileName()

@@ -137,14 +137,38 @@ final class PkiEnrollCommands {
                 description = "longest certificate lifetime issued (default: ${DEFAULT-VALUE})")
         Duration maxLifetime;
         @Option(names = "--request-timeout", defaultValue = "10s", converter = Durations.class,
-                description = "time a client has for its TLS handshake and request (default: ${DEFAULT-VALUE})")
+                description = "time a client has from its connect to the end of its request headers (default: "
+                        + "${DEFAULT-VALUE})")
         Duration requestTimeout;
+        @Option(names = "--handshake-timeout", defaultValue = "5s", converter = Durations.class,
+                description = "time a client has from its connect to the end of its TLS handshake (default: "
+                        + "${DEFAULT-VALUE})")
+        Duration handshakeTimeout;
+        @Option(names = "--body-timeout", defaultValue = "10s", converter = Durations.class,
+                description = "time a client has to send its body after the headers, and to read the answer "
+                        + "(default: ${DEFAULT-VALUE})")
+        Duration bodyTimeout;
+        @Option(names = "--max-connections-per-address", defaultValue = "8", description = "connections open at "
+                + "once from one source address; more are closed at once (default: ${DEFAULT-VALUE})")
+        int perAddress;
+        @Option(names = "--max-connections", defaultValue = "512", description = "connections open at once in all "
+                + "(default: ${DEFAULT-VALUE})")
+        int maxConnections;
+        @Option(names = "--workers", defaultValue = "4", description = "threads signing complete requests; up to 8 "
+                + "per worker wait, more are answered 503 (default: ${DEFAULT-VALUE})")
+        int workers;
 
         @Override
         public Integer call() throws Exception {
             Durations.check(spec.commandLine(), "--max-lifetime", maxLifetime, false, Duration.ofDays(30), "720h");
             Durations.check(spec.commandLine(), "--request-timeout", requestTimeout, false, Duration.ofMinutes(5),
                     "5m");
+            Durations.check(spec.commandLine(), "--handshake-timeout", handshakeTimeout, false,
+                    Duration.ofMinutes(5), "5m");
+            Durations.check(spec.commandLine(), "--body-timeout", bodyTimeout, false, Duration.ofMinutes(5), "5m");
+            EnrollmentServer.Limits limits = EnrollmentServer.Limits.DEFAULT.withConnections(perAddress,
+                    maxConnections).withWorkers(workers, workers * 8).withTimeouts(handshakeTimeout, requestTimeout,
+                    bodyTimeout); // a bad count is refused here, naming the limit
             InetSocketAddress bind = address(listen);
             ca.load(); // refuses an encrypted key without its password, a damaged folder
             CertificateRequest endpoint = CertificateRequest.server(name == null ? "ca." + domain : name).days(30);
@@ -154,15 +178,21 @@ final class PkiEnrollCommands {
                     policy);
             CountDownLatch stopped = new CountDownLatch(1);
             try (EnrollmentServer server = EnrollmentServer.start(authority, endpoint, bind, Duration.ofSeconds(5),
-                    requestTimeout)) {
+                    limits)) {
                 // on SIGTERM too, the endpoint's certificate is revoked, so it never holds back a 'ca retire'
                 Thread hook = new Thread(server::close, "fedlink-serve-stop");
                 Runtime.getRuntime().addShutdownHook(hook);
                 try {
                     spec.commandLine().getErr().println("==> Serving enrollment for *." + policy.domain()
                             + " on https://" + listen + " (certificates up to " + maxLifetime.toMinutes()
-                            + " min); stop with Ctrl-C");
-                    stopped.await();
+                            + " min; at most " + perAddress + " connections per address); stop with Ctrl-C");
+                    EnrollmentServer.Refusals shown = server.refusals();
+                    while (!stopped.await(1, TimeUnit.MINUTES)) {
+                        if (!server.refusals().equals(shown)) { // a summary a minute at most, only on change
+                            shown = server.refusals();
+                            spec.commandLine().getErr().println("==> Refused so far: " + shown);
+                        }
+                    }
                 } finally {
                     try {
                         Runtime.getRuntime().removeShutdownHook(hook);

@@ -115,7 +115,12 @@ final class ProxyProcess implements AutoCloseable {
 
     /** Runs {@code java -jar fedlink-proxy.jar ARGS} to its end (at most 60 s): its exit code and merged output. */
     static Cli run(String... args) throws Exception {
-        try (ProxyProcess p = start(args)) {
+        return run(jar(), args);
+    }
+
+    /** Runs {@code java -jar JAR ARGS} to its end (at most 60 s): its exit code and merged output. */
+    static Cli run(Path jar, String... args) throws Exception {
+        try (ProxyProcess p = start(jar, args)) {
             p.process.getOutputStream().close();
             assertTrue(p.process.waitFor(60, TimeUnit.SECONDS), "timed out: fedlink " + String.join(" ", args));
             p.reader.join(10_000); // the pipe ends with the process

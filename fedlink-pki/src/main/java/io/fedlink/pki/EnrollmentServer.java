@@ -3,36 +3,19 @@ package io.fedlink.pki;
 import io.fedlink.api.ClientAuth;
 import io.fedlink.api.ReloadableTlsMaterial;
 import io.fedlink.api.TlsMaterial;
-import java.io.BufferedInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLPeerUnverifiedException;
-import javax.net.ssl.SSLSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,12 +29,12 @@ import org.slf4j.LoggerFactory;
  * TLS comes from fedlink's strict contexts (TLS 1.2+, client certificates requested and verified against the CA
  * root when presented).
  *
- * <p>It is a small HTTP/1.1 server of its own (one request per connection) rather than the JDK's
- * {@code HttpsServer}, whose two workers a client sending nothing, or its headers one byte at a time, held for
- * ever: each connection has one deadline for handshake, headers and body ({@link #DEFAULT_REQUEST_TIMEOUT}), after
- * which it is closed and counted ({@link #timeouts()}); headers are capped at 8 KiB, bodies at 16 KiB (refused
- * unread), and at most {@link #MAX_CONNECTIONS} connections are served at once (more are closed at once and
- * counted in {@link #refusedBusy()}).
+ * <p>It is a small non-blocking HTTP/1.1 server of its own ({@code HttpsListener}: one NIO thread for TLS and
+ * request reading, a small worker pool for the CA's work), so a client that sends nothing, or its hello or headers
+ * one byte at a time, holds a socket but never a thread. Its {@link Limits}: connections per source address
+ * (default 8) and in all, deadlines for the handshake, the end of the headers and the body, request line, header
+ * and body sizes (414/431/413), and the worker queue (full: 503). Every refusal is closed cleanly, counted
+ * ({@link #refusals()}) and logged at INFO, at most one line a second.
  */
 public final class EnrollmentServer implements AutoCloseable {
     /** The path of first enrollments. */
@@ -60,26 +43,107 @@ public final class EnrollmentServer implements AutoCloseable {
     public static final String RENEW = "/v1/renew";
     /** The lifetime request header. */
     public static final String LIFETIME_HEADER = "Fedlink-Lifetime";
-    /** How long a client has for its TLS handshake and whole request. */
+    /** How long a client has from its connect to the end of its request headers. */
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
-    /** Connections served at once. */
-    public static final int MAX_CONNECTIONS = 64;
-    static final int MAX_BODY = 16 * 1024;
-    static final int MAX_HEADERS = 8 * 1024;
     private static final Logger LOG = LoggerFactory.getLogger(EnrollmentServer.class);
 
-    private final ServerSocket listener;
-    private final SSLContext tls;
-    private final ThreadPoolExecutor workers;
-    private final ScheduledExecutorService deadlines;
-    private final Thread acceptor;
-    private final Duration requestTimeout;
+    private final HttpsListener listener;
     private final EnrollmentAuthority authority;
     private final Endpoint endpoint; // null: a fixed identity given by the caller
-    private final AtomicLong timeouts = new AtomicLong();
-    private final AtomicLong refusedBusy = new AtomicLong();
-    private final AtomicLong lastTimeoutLog = new AtomicLong();
     private volatile boolean closed;
+
+    /**
+     * What one client may hold of the server.
+     *
+     * @param maxPerAddress    connections open at once from one source address (more are closed at accept)
+     * @param maxConnections   connections open at once in all
+     * @param workers          threads doing the CA's work for complete requests
+     * @param queue            complete requests waiting for a worker (more are answered 503)
+     * @param handshakeTimeout from the connect to the end of the TLS handshake
+     * @param headerTimeout    from the connect to the end of the request headers
+     * @param bodyTimeout      from the end of the headers to the end of the body; also for the answer to be read
+     * @param maxRequestLine   bytes of the request line (over: 414)
+     * @param maxHeaders       bytes of the request line and headers (over: 431)
+     * @param maxBody          bytes of the body (over: 413, unread)
+     */
+    public record Limits(int maxPerAddress, int maxConnections, int workers, int queue, Duration handshakeTimeout,
+                         Duration headerTimeout, Duration bodyTimeout, int maxRequestLine, int maxHeaders,
+                         int maxBody) {
+        /** 8 per address, 512 in all, 4 workers and 32 queued; 5 s handshake, 10 s headers, 10 s body. */
+        public static final Limits DEFAULT = new Limits(8, 512, 4, 32, Duration.ofSeconds(5),
+                DEFAULT_REQUEST_TIMEOUT, Duration.ofSeconds(10), 2048, 8 * 1024, 16 * 1024);
+
+        /** Checks every value; an error names it. */
+        public Limits {
+            positive("connections per address", maxPerAddress);
+            positive("connections in all", maxConnections);
+            positive("workers", workers);
+            if (queue < 0) {
+                throw new IllegalArgumentException("the worker queue must be 0 or more, was " + queue);
+            }
+            for (Duration d : List.of(handshakeTimeout, headerTimeout, bodyTimeout)) {
+                if (d.isNegative() || d.isZero()) {
+                    throw new IllegalArgumentException("the request timeout must be positive, was " + d);
+                }
+            }
+            positive("request line bytes", maxRequestLine);
+            positive("header bytes", maxHeaders);
+            positive("body bytes", maxBody);
+        }
+
+        private static void positive(String what, int value) {
+            if (value <= 0) {
+                throw new IllegalArgumentException("the limit of " + what + " must be positive, was " + value
+                        + ": give 1 or more");
+            }
+        }
+
+        /** These limits with {@code perAddress} connections per source address and {@code total} in all. */
+        public Limits withConnections(int perAddress, int total) {
+            return new Limits(perAddress, total, workers, queue, handshakeTimeout, headerTimeout, bodyTimeout,
+                    maxRequestLine, maxHeaders, maxBody);
+        }
+
+        /** These limits with {@code count} workers and {@code waiting} queued requests. */
+        public Limits withWorkers(int count, int waiting) {
+            return new Limits(maxPerAddress, maxConnections, count, waiting, handshakeTimeout, headerTimeout,
+                    bodyTimeout, maxRequestLine, maxHeaders, maxBody);
+        }
+
+        /** These limits with the three deadlines. */
+        public Limits withTimeouts(Duration handshake, Duration headers, Duration body) {
+            return new Limits(maxPerAddress, maxConnections, workers, queue, handshake, headers, body,
+                    maxRequestLine, maxHeaders, maxBody);
+        }
+
+        /** One deadline for the handshake (at most its current one), the headers and the body. */
+        public Limits withRequestTimeout(Duration timeout) {
+            Duration handshake = handshakeTimeout.compareTo(timeout) < 0 ? handshakeTimeout : timeout;
+            return withTimeouts(handshake, timeout, timeout);
+        }
+    }
+
+    /**
+     * Connections refused or cut so far, by reason.
+     *
+     * @param perAddress closed at accept: {@link Limits#maxPerAddress()} open from the same address
+     * @param busy       closed at accept: {@link Limits#maxConnections()} open in all
+     * @param overloaded answered 503: every worker busy and the queue full
+     * @param oversized  answered 414, 431 or 413
+     * @param timeouts   closed at a deadline (handshake, headers, body, answer not read)
+     */
+    public record Refusals(long perAddress, long busy, long overloaded, long oversized, long timeouts) {
+        /** All of them. */
+        public long total() {
+            return perAddress + busy + overloaded + oversized + timeouts;
+        }
+
+        @Override
+        public String toString() {
+            return "per-address cap " + perAddress + ", server full " + busy + ", workers busy (503) " + overloaded
+                    + ", oversized " + oversized + ", timed out " + timeouts;
+        }
+    }
 
     /** The server's own identity when it issues it: re-issued when the CA folder rolls over or retires. */
     private static final class Endpoint {
@@ -102,25 +166,11 @@ public final class EnrollmentServer implements AutoCloseable {
         }
     }
 
-    private EnrollmentServer(ServerSocket listener, SSLContext tls, EnrollmentAuthority authority, Endpoint endpoint,
-                             Duration requestTimeout) {
-        this.listener = listener;
-        this.tls = tls;
+    private EnrollmentServer(EnrollmentAuthority authority, Endpoint endpoint, SSLContext tls,
+                             InetSocketAddress bind, Limits limits) throws IOException {
         this.authority = authority;
         this.endpoint = endpoint;
-        this.requestTimeout = requestTimeout;
-        this.workers = new ThreadPoolExecutor(0, MAX_CONNECTIONS, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
-                daemon("fedlink-enrollment"));
-        this.deadlines = Executors.newSingleThreadScheduledExecutor(daemon("fedlink-enrollment-deadlines"));
-        this.acceptor = daemon("fedlink-enrollment-accept").newThread(this::acceptLoop);
-    }
-
-    private static java.util.concurrent.ThreadFactory daemon(String name) {
-        return r -> {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            return t;
-        };
+        this.listener = new HttpsListener(bind, tls, limits, this::answer);
     }
 
     /**
@@ -138,15 +188,26 @@ public final class EnrollmentServer implements AutoCloseable {
 
     static EnrollmentServer start(EnrollmentAuthority authority, CertificateRequest endpointRequest,
                                   InetSocketAddress bind, Duration checkEvery) throws IOException {
-        return start(authority, endpointRequest, bind, checkEvery, DEFAULT_REQUEST_TIMEOUT);
+        return start(authority, endpointRequest, bind, checkEvery, Limits.DEFAULT);
     }
 
     /**
      * Like {@link #start(EnrollmentAuthority, CertificateRequest, InetSocketAddress)}, checking the CA folder every
-     * {@code checkEvery} and giving each connection {@code requestTimeout} for its handshake and request.
+     * {@code checkEvery} and giving each connection {@code requestTimeout} to the end of its request (and for the
+     * handshake, at most the default's 5 s).
      */
     public static EnrollmentServer start(EnrollmentAuthority authority, CertificateRequest endpointRequest,
                                          InetSocketAddress bind, Duration checkEvery, Duration requestTimeout)
+            throws IOException {
+        return start(authority, endpointRequest, bind, checkEvery, Limits.DEFAULT.withRequestTimeout(requestTimeout));
+    }
+
+    /**
+     * Like {@link #start(EnrollmentAuthority, CertificateRequest, InetSocketAddress)}, checking the CA folder every
+     * {@code checkEvery}, with {@code limits}.
+     */
+    public static EnrollmentServer start(EnrollmentAuthority authority, CertificateRequest endpointRequest,
+                                         InetSocketAddress bind, Duration checkEvery, Limits limits)
             throws IOException {
         authority.refresh();
         long generation = authority.caGeneration();
@@ -155,7 +216,7 @@ public final class EnrollmentServer implements AutoCloseable {
         Endpoint e = new Endpoint(endpointRequest, first, live, generation);
         EnrollmentServer s;
         try {
-            s = start(authority, live.serverContext(ClientAuth.OPTIONAL), bind, e, requestTimeout);
+            s = new EnrollmentServer(authority, e, live.serverContext(ClientAuth.OPTIONAL), bind, limits);
         } catch (IOException | RuntimeException failure) {
             e.timer.shutdownNow();
             authority.revokeAnywhere(first.serial(), RevocationReason.CESSATION_OF_OPERATION);
@@ -210,257 +271,86 @@ public final class EnrollmentServer implements AutoCloseable {
      */
     public static EnrollmentServer start(EnrollmentAuthority authority, TlsMaterial identity, InetSocketAddress bind)
             throws IOException {
-        return start(authority, identity, bind, DEFAULT_REQUEST_TIMEOUT);
+        return start(authority, identity, bind, Limits.DEFAULT);
     }
 
     static EnrollmentServer start(EnrollmentAuthority authority, TlsMaterial identity, InetSocketAddress bind,
                                   Duration requestTimeout) throws IOException {
-        return start(authority, identity.serverContext(ClientAuth.OPTIONAL), bind, null, requestTimeout);
+        return start(authority, identity, bind, Limits.DEFAULT.withRequestTimeout(requestTimeout));
     }
 
-    private static EnrollmentServer start(EnrollmentAuthority authority, SSLContext tls, InetSocketAddress bind,
-                                          Endpoint endpoint, Duration requestTimeout) throws IOException {
-        if (requestTimeout.isNegative() || requestTimeout.isZero()) {
-            throw new IllegalArgumentException("the request timeout must be positive, was " + requestTimeout);
-        }
-        ServerSocket listener = new ServerSocket();
-        try {
-            listener.bind(bind, 128);
-        } catch (IOException e) {
-            listener.close();
-            throw new IOException("cannot listen on " + bind + ": " + e.getMessage(), e);
-        }
-        EnrollmentServer s = new EnrollmentServer(listener, tls, authority, endpoint, requestTimeout);
-        s.acceptor.start();
-        return s;
+    /** Like {@link #start(EnrollmentAuthority, TlsMaterial, InetSocketAddress)}, with {@code limits}. */
+    public static EnrollmentServer start(EnrollmentAuthority authority, TlsMaterial identity, InetSocketAddress bind,
+                                         Limits limits) throws IOException {
+        return new EnrollmentServer(authority, null, identity.serverContext(ClientAuth.OPTIONAL), bind, limits);
     }
 
     /** The bound address. */
     public InetSocketAddress address() {
-        return (InetSocketAddress) listener.getLocalSocketAddress();
+        try {
+            return listener.address();
+        } catch (IOException e) {
+            throw new IllegalStateException("the enrollment server is closed", e);
+        }
     }
 
-    /** Connections closed because handshake and request did not arrive within the request timeout. */
+    /** Connections refused or cut so far, by reason (what {@code fedlink pki serve} reports). */
+    public Refusals refusals() {
+        return listener.refusals();
+    }
+
+    /** Connections closed at a deadline (handshake, headers, body, answer not read). */
     public long timeouts() {
-        return timeouts.get();
+        return listener.refusals().timeouts();
     }
 
-    /** Connections closed at once because {@link #MAX_CONNECTIONS} were being served. */
+    /** Connections closed at accept because {@link Limits#maxConnections()} were open. */
     public long refusedBusy() {
-        return refusedBusy.get();
+        return listener.refusals().busy();
     }
 
-    private void acceptLoop() {
-        while (!closed) {
-            Socket plain;
-            try {
-                plain = listener.accept();
-            } catch (IOException e) {
-                if (closed) {
-                    return;
-                }
-                LOG.warn("accept failed on {}: {}", listener.getLocalSocketAddress(), e.toString());
-                try {
-                    Thread.sleep(100); // e.g. out of file descriptors: do not spin
-                } catch (InterruptedException interrupted) {
-                    return;
-                }
-                continue;
-            }
-            try {
-                workers.execute(() -> serve(plain));
-            } catch (RejectedExecutionException busy) {
-                refusedBusy.incrementAndGet();
-                closeQuietly(plain);
-            }
-        }
+    int openConnections() {
+        return listener.openConnections();
     }
 
-    /** An HTTP refusal of a malformed request: status and text. */
-    private static final class BadRequest extends Exception {
-        final int status;
-
-        BadRequest(int status, String message) {
-            super(message, null, false, false);
-            this.status = status;
-        }
+    int busyWorkers() {
+        return listener.busyWorkers();
     }
 
-    /** One request as read. */
-    private record Request(String method, String path, Map<String, String> headers, String body,
-                           List<X509Certificate> peer, String remote) {}
-
-    private void serve(Socket plain) {
-        String remote = plain.getInetAddress().getHostAddress();
-        AtomicBoolean settled = new AtomicBoolean();
-        ScheduledFuture<?> deadline = deadlines.schedule(() -> {
-            if (settled.compareAndSet(false, true)) {
-                timedOut(remote);
-                closeQuietly(plain); // a read blocked in the handshake or the headers ends here
-            }
-        }, requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
-        try (plain) {
-            // the deadline acts first; the read timeout is the backstop should the deadline thread be late
-            plain.setSoTimeout((int) Math.min(Integer.MAX_VALUE, requestTimeout.toMillis() + 1000));
-            SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket(plain, null, true);
-            socket.startHandshake();
-            InputStream in = new BufferedInputStream(socket.getInputStream());
-            String status;
-            byte[] body;
-            String type = "text/plain; charset=utf-8";
-            int code;
-            try {
-                Request r = read(in, socket, remote);
-                if (!settled.compareAndSet(false, true)) {
-                    return; // timed out meanwhile
-                }
-                deadline.cancel(false);
-                String[] answer = answer(r);
-                code = Integer.parseInt(answer[0]);
-                type = answer[1];
-                body = answer[2].getBytes(StandardCharsets.UTF_8);
-            } catch (BadRequest e) {
-                if (!settled.compareAndSet(false, true)) {
-                    return;
-                }
-                deadline.cancel(false);
-                code = e.status;
-                body = (e.getMessage() + "\n").getBytes(StandardCharsets.UTF_8);
-            }
-            status = switch (code) {
-                case 200 -> "OK";
-                case 400 -> "Bad Request";
-                case 403 -> "Forbidden";
-                case 404 -> "Not Found";
-                case 405 -> "Method Not Allowed";
-                case 411 -> "Length Required";
-                case 413 -> "Content Too Large";
-                case 431 -> "Request Header Fields Too Large";
-                default -> "Internal Server Error";
-            };
-            OutputStream out = socket.getOutputStream();
-            out.write(("HTTP/1.1 " + code + " " + status + "\r\nContent-Type: " + type + "\r\nContent-Length: "
-                    + body.length + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            out.write(body);
-            out.flush();
-            socket.close();
-        } catch (SocketTimeoutException e) {
-            if (settled.compareAndSet(false, true)) {
-                timedOut(remote);
-            }
-        } catch (IOException | RuntimeException e) {
-            LOG.debug("connection from {} failed: {}", remote, e.toString());
-        } finally {
-            deadline.cancel(false);
-        }
-    }
-
-    /** Counts a connection cut for sending no complete request in time; logs at most one line a second. */
-    private void timedOut(String remote) {
-        long count = timeouts.incrementAndGet();
-        long now = System.nanoTime();
-        long last = lastTimeoutLog.get();
-        if ((last == 0 || now - last > TimeUnit.SECONDS.toNanos(1)) && lastTimeoutLog.compareAndSet(last, now)) {
-            LOG.info("closed a connection from {} that sent no complete request within {} ms ({} so far)", remote,
-                    requestTimeout.toMillis(), count);
-        }
-    }
-
-    private static Request read(InputStream in, SSLSocket socket, String remote) throws IOException, BadRequest {
-        int[] budget = {MAX_HEADERS};
-        String line = line(in, budget);
-        String[] parts = line.split(" ");
-        if (parts.length != 3 || !parts[2].startsWith("HTTP/1.")) {
-            throw new BadRequest(400, "malformed request line: send 'POST /v1/enroll HTTP/1.1'");
-        }
-        Map<String, String> headers = new HashMap<>();
-        for (String h = line(in, budget); !h.isEmpty(); h = line(in, budget)) {
-            int colon = h.indexOf(':');
-            if (colon <= 0) {
-                throw new BadRequest(400, "malformed header line");
-            }
-            headers.putIfAbsent(h.substring(0, colon).strip().toLowerCase(Locale.ROOT), h.substring(colon + 1).strip());
-        }
-        String path = parts[1].contains("?") ? parts[1].substring(0, parts[1].indexOf('?')) : parts[1];
+    /** The answer to a complete request (on a worker). */
+    private HttpsListener.Response answer(HttpsListener.Request r) {
+        String path = r.path().contains("?") ? r.path().substring(0, r.path().indexOf('?')) : r.path();
         if (!path.equals(ENROLL) && !path.equals(RENEW)) {
-            throw new BadRequest(404, "unknown path '" + path + "': use " + ENROLL + " or " + RENEW);
+            return HttpsListener.Response.text(404, "unknown path '" + path + "': use " + ENROLL + " or " + RENEW);
         }
-        if (!"POST".equals(parts[0])) {
-            throw new BadRequest(405, "use POST with a CSR (PEM) as the body");
+        if (!"POST".equals(r.method())) {
+            return HttpsListener.Response.text(405, "use POST with a CSR (PEM) as the body");
         }
-        if (headers.containsKey("transfer-encoding")) {
-            throw new BadRequest(411, "chunked bodies are not accepted: send the CSR with a Content-Length");
+        if (!r.headers().containsKey("content-length")) {
+            return HttpsListener.Response.text(411, "send the CSR with a Content-Length");
         }
-        long length;
-        try {
-            length = Long.parseLong(headers.getOrDefault("content-length", "-1"));
-        } catch (NumberFormatException e) {
-            throw new BadRequest(400, "bad Content-Length");
-        }
-        if (length < 0) {
-            throw new BadRequest(411, "send the CSR with a Content-Length");
-        }
-        if (length > MAX_BODY) {
-            throw new BadRequest(413, "the request body is over " + MAX_BODY + " bytes: send one PEM CSR");
-        }
-        byte[] body = in.readNBytes((int) length);
-        if (body.length != length) {
-            throw new IOException("the client closed before sending its whole body");
-        }
-        List<X509Certificate> peer = new ArrayList<>();
-        try {
-            for (Certificate c : socket.getSession().getPeerCertificates()) {
-                peer.add((X509Certificate) c);
-            }
-        } catch (SSLPeerUnverifiedException none) {
-            // no client certificate: a first enrollment
-        }
-        return new Request(parts[0], path, headers, new String(body, StandardCharsets.US_ASCII), peer, remote);
-    }
-
-    /** One header line (CRLF or LF ended), within what is left of the header budget. */
-    private static String line(InputStream in, int[] budget) throws IOException, BadRequest {
-        StringBuilder sb = new StringBuilder();
-        while (true) {
-            int b = in.read();
-            if (b < 0) {
-                throw new IOException("the client closed in the middle of its request");
-            }
-            if (--budget[0] < 0) {
-                throw new BadRequest(431, "the request headers are over " + MAX_HEADERS + " bytes");
-            }
-            if (b == '\n') {
-                int n = sb.length();
-                return n > 0 && sb.charAt(n - 1) == '\r' ? sb.substring(0, n - 1) : sb.toString();
-            }
-            sb.append((char) b);
-        }
-    }
-
-    /** Status, content type and text of the answer to {@code r}. */
-    private String[] answer(Request r) {
-        boolean enroll = r.path().equals(ENROLL);
+        boolean enroll = path.equals(ENROLL);
+        String csr = new String(r.body(), StandardCharsets.US_ASCII);
         try {
             Duration lifetime = lifetime(r.headers().get(LIFETIME_HEADER.toLowerCase(Locale.ROOT)));
             IssuedCertificate issued = enroll
-                    ? authority.enroll(bearer(r.headers().get("authorization")), r.body(), lifetime)
-                    : authority.renew(r.peer(), r.body(), lifetime);
+                    ? authority.enroll(bearer(r.headers().get("authorization")), csr, lifetime)
+                    : authority.renew(r.peer(), csr, lifetime);
             X509Certificate leaf = issued.certificate();
             LOG.info("{} {} for {}: serial {}, until {}", enroll ? "enrolled" : "renewed",
                     leaf.getSubjectX500Principal().getName(), r.remote(), leaf.getSerialNumber().toString(16),
                     leaf.getNotAfter().toInstant());
             List<X509Certificate> all = new ArrayList<>(issued.chain());
             all.addAll(authority.trustBundle()); // during a rollover both roots: parties trust the new one in time
-            return new String[] {"200", "application/pem-certificate-chain", Pem.encode(all)};
+            return new HttpsListener.Response(200, "application/pem-certificate-chain", Pem.encode(all));
         } catch (EnrollmentRefusedException e) {
             LOG.info("{} refused for {}: {}", enroll ? "enrollment" : "renewal", r.remote(), e.getMessage());
-            return new String[] {"403", "text/plain; charset=utf-8", e.getMessage() + "\n"};
+            return HttpsListener.Response.text(403, e.getMessage());
         } catch (IllegalArgumentException e) {
-            return new String[] {"400", "text/plain; charset=utf-8", e.getMessage() + "\n"};
+            return HttpsListener.Response.text(400, e.getMessage());
         } catch (IOException | RuntimeException e) {
             LOG.warn("enrollment request failed", e);
-            return new String[] {"500", "text/plain; charset=utf-8", "the CA side failed to handle the request; see "
-                    + "its log\n"};
+            return HttpsListener.Response.text(500, "the CA side failed to handle the request; see its log");
         }
     }
 
@@ -476,14 +366,6 @@ public final class EnrollmentServer implements AutoCloseable {
         return header != null && header.startsWith("Bearer ") ? header.substring(7) : null;
     }
 
-    private static void closeQuietly(Socket s) {
-        try {
-            s.close();
-        } catch (IOException ignored) {
-            // closing anyway
-        }
-    }
-
     /** Stops serving (in-flight requests are cut) and ends the threads; a second call does nothing. */
     @Override
     public void close() {
@@ -493,18 +375,7 @@ public final class EnrollmentServer implements AutoCloseable {
             }
             closed = true;
         }
-        try {
-            listener.close();
-        } catch (IOException ignored) {
-            // closing anyway
-        }
-        workers.shutdownNow();
-        deadlines.shutdownNow();
-        try {
-            acceptor.join(TimeUnit.SECONDS.toMillis(10));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        listener.close();
         if (endpoint != null) {
             endpoint.timer.shutdownNow();
             try {

@@ -1,5 +1,7 @@
 package io.fedlink.pki;
 
+import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
+
 import io.fedlink.api.FileSet;
 import io.fedlink.api.PemCodec;
 import io.fedlink.api.SecureFiles;
@@ -7,10 +9,15 @@ import io.fedlink.api.TlsMaterial;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SecureDirectoryStream;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.time.ZoneOffset;
@@ -19,7 +26,9 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.stream.Stream;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A party's certificate files as consumers read them, replaced as one unit. Each identity is written to its own
@@ -36,7 +45,8 @@ import java.util.stream.Stream;
  * <p>So a reader never sees a new certificate with an old key: Pulsar's {@code tlsCertificateFilePath}
  * {@code <dir>/current/cert.pem}, {@code tlsKeyFilePath} {@code <dir>/current/key.pem} and
  * {@code tlsTrustCertsFilePath} {@code <dir>/current/ca.pem} change together (Pulsar notices the new modification
- * times through the link). The current and the version it replaced are kept, others removed. Folders are 0700.
+ * times through the link). The current and the version it replaced are kept, older ones removed without following any link. Folders are
+ * 0700.
  */
 public final class PartyFiles {
     /** The link consumers read through. */
@@ -54,6 +64,11 @@ public final class PartyFiles {
     /** The alias of the identity in {@link #KEYSTORE}. */
     public static final String ALIAS = "fedlink";
     private static final String VERSIONS = "versions";
+    /** A version folder's name as {@link #write} makes it: notBefore and the serial in hex. */
+    private static final Pattern VERSION = Pattern.compile("\\d{8}T\\d{6}Z-[0-9a-f]+");
+    /** The file names {@link #write} puts in a version: the only ones pruning removes. */
+    private static final Set<String> WRITTEN = Set.of(CERT, KEY, CA, KEYSTORE, TRUSTSTORE);
+    private static final Logger LOG = LoggerFactory.getLogger(PartyFiles.class);
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
             .withZone(ZoneOffset.UTC);
 
@@ -138,20 +153,59 @@ public final class PartyFiles {
         }
     }
 
-    /** Removes every version but {@code keep}: the new one and the one it replaced (a reader may still be in it). */
+    /**
+     * Removes every version but {@code keep} (the new one and the one it replaced: a reader may still be in it). It
+     * never follows a link: through a secure directory stream (openat with O_NOFOLLOW) it enters only real folders
+     * named like a version and unlinks only regular files with the names it writes. Anything else (a link planted in
+     * {@code versions/}, a foreign file) is left where it is and named in one INFO line. Where the file system has no
+     * secure directory streams, old versions are kept.
+     */
     private void prune(Set<String> keep) throws IOException {
-        List<Path> old = new ArrayList<>();
-        try (Stream<Path> s = Files.list(dir.resolve(VERSIONS))) {
-            s.filter(p -> !keep.contains(p.getFileName().toString())).forEach(old::add);
-        }
-        for (Path p : old) {
-            try (Stream<Path> files = Files.list(p)) {
-                for (Path f : files.toList()) {
-                    Files.deleteIfExists(f);
+        List<String> left = new ArrayList<>();
+        try (DirectoryStream<Path> all = Files.newDirectoryStream(dir.resolve(VERSIONS))) {
+            if (!(all instanceof SecureDirectoryStream<Path> versions)) {
+                LOG.info("old versions in {} are kept: this file system cannot remove them without following "
+                        + "links", dir.resolve(VERSIONS));
+                return;
+            }
+            List<Path> old = new ArrayList<>();
+            for (Path p : versions) {
+                if (!keep.contains(p.getFileName().toString())) {
+                    old.add(p.getFileName());
                 }
             }
-            Files.deleteIfExists(p);
+            for (Path name : old) {
+                if (!VERSION.matcher(name.toString()).matches() || !attributes(versions, name).isDirectory()) {
+                    left.add(name.toString());
+                    continue;
+                }
+                try (SecureDirectoryStream<Path> version = versions.newDirectoryStream(name, NOFOLLOW_LINKS)) {
+                    List<Path> files = new ArrayList<>();
+                    version.forEach(f -> files.add(f.getFileName()));
+                    for (Path f : files) {
+                        if (WRITTEN.contains(f.toString()) && attributes(version, f).isRegularFile()) {
+                            version.deleteFile(f);
+                        } else {
+                            left.add(name + "/" + f);
+                        }
+                    }
+                }
+                try {
+                    versions.deleteDirectory(name);
+                } catch (DirectoryNotEmptyException named) {
+                    // what is in it was named in 'left'
+                }
+            }
         }
+        if (!left.isEmpty()) {
+            LOG.info("left {} entr{} in {} that fedlink did not write (not followed, not removed): {}", left.size(),
+                    left.size() == 1 ? "y" : "ies", dir.resolve(VERSIONS),
+                    String.join(", ", left.subList(0, Math.min(5, left.size()))));
+        }
+    }
+
+    private static BasicFileAttributes attributes(SecureDirectoryStream<Path> in, Path name) throws IOException {
+        return in.getFileAttributeView(name, BasicFileAttributeView.class, NOFOLLOW_LINKS).readAttributes();
     }
 
     /**

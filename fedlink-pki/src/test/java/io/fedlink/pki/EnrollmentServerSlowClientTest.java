@@ -34,6 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
 class EnrollmentServerSlowClientTest {
     private static final int SILENT = 4;
     private static final int DRIPPING = 4;
+    /** The slow clients' address: 8 connections, the per-address cap, so enrollment comes from 127.0.0.1. */
+    private static final InetSocketAddress SLOW_SOURCE = new InetSocketAddress("127.0.0.2", 0);
 
     @TempDir
     Path caDir;
@@ -52,12 +54,14 @@ class EnrollmentServerSlowClientTest {
             int port = server.address().getPort();
             for (int i = 0; i < SILENT; i++) { // TCP only: the server waits for a ClientHello
                 Socket s = new Socket();
+                s.bind(SLOW_SOURCE);
                 s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 10_000);
                 slow.add(s);
             }
             List<Future<?>> drips = new ArrayList<>();
             for (int i = 0; i < DRIPPING; i++) { // TLS done, then the request one byte every 100 ms
                 Socket plain = new Socket();
+                plain.bind(SLOW_SOURCE);
                 plain.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 10_000);
                 SSLSocket s = (SSLSocket) ca.trustMaterial().clientContext().getSocketFactory()
                         .createSocket(plain, "127.0.0.1", port, true);
