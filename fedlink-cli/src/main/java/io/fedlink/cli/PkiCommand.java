@@ -237,7 +237,7 @@ final class PkiCommand {
             @Option(names = "--name", defaultValue = "fedlink CA", description = "CA common name (default: ${DEFAULT-VALUE})")
             String name;
             @Option(names = "--key-type", defaultValue = "ec-p256", converter = KeyTypes.class,
-                    description = "ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096, ed25519 (default: ${DEFAULT-VALUE})")
+                    description = "ec-p256, ec-p384, ec-p521, rsa-2048, rsa-3072, rsa-4096, ed25519 (default: ${DEFAULT-VALUE})")
             KeyType keyType;
             @Option(names = "--days", defaultValue = "3650", description = "validity (default: ${DEFAULT-VALUE})")
             int days;
