@@ -403,7 +403,8 @@ final class PkiCommand {
 
             private String stem() {
                 String option = file != null ? "--file" : party != null ? "--party" : "--name";
-                String s = file != null ? file : party != null ? party + "." + domain.toLowerCase(java.util.Locale.ROOT)
+                String s = file != null ? file : party != null
+                        ? io.fedlink.api.PartyIds.canonical(party) + "." + domain.toLowerCase(java.util.Locale.ROOT)
                         : name;
                 if (!STEM.matcher(s).matches() || s.contains("..")) {
                     throw new IllegalArgumentException("invalid file name '" + s + "' (from " + option + "): use "
