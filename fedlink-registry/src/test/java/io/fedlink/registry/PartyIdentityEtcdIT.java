@@ -20,6 +20,11 @@ import java.security.KeyPair;
 import java.time.Duration;
 import java.util.List;
 import javax.security.auth.x500.X500Principal;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.ExtensionsGenerator;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 import org.junit.jupiter.api.Test;
@@ -51,8 +56,12 @@ class PartyIdentityEtcdIT {
             String index = Files.readString(caDir.resolve("index.tsv"));
 
             KeyPair pair = KeyType.EC_P256.generate();
+            var ownSan = new ExtensionsGenerator(); // the attack of the issue: CN=root, SAN its own name
+            ownSan.addExtension(Extension.subjectAlternativeName, false,
+                    new GeneralNames(new GeneralName(GeneralName.dNSName, "10000.fate.org")));
             String asRoot = Pem.csrPem(new JcaPKCS10CertificationRequestBuilder(new X500Principal("CN=root"),
-                    pair.getPublic()).build(new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate())));
+                    pair.getPublic()).addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, ownSan.generate())
+                    .build(new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate())));
             EnrollmentRefusedException refused = assertThrows(EnrollmentRefusedException.class,
                     () -> authority.enroll(token, asRoot, null));
             assertTrue(refused.getMessage().contains("'CN=root'"), refused.getMessage());
