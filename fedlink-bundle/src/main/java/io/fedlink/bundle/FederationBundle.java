@@ -2,6 +2,7 @@ package io.fedlink.bundle;
 
 import io.fedlink.api.Endpoint;
 import io.fedlink.api.HostNames;
+import io.fedlink.api.PartyIds;
 import io.fedlink.api.PartyRoute;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
@@ -119,8 +120,7 @@ public final class FederationBundle implements Bundle {
         for (int i = 0; i < list.size(); i++) {
             String where = "parties[" + i + "]";
             Map<?, ?> p = mapping(where, list.get(i), PARTY_KEYS);
-            String id = text(where + ".id", p.get("id"));
-            CertificateRequest.party(id, domain); // validates the id
+            String id = PartyIds.canonical(text(where + ".id", p.get("id"))); // lower case; reserved names refused
             if (parties.stream().anyMatch(q -> q.id().equals(id))) {
                 throw new IllegalArgumentException(where + ": party " + id + " is listed twice");
             }

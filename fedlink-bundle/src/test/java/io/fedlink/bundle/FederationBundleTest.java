@@ -101,6 +101,10 @@ class FederationBundleTest {
         IllegalArgumentException port = assertThrows(IllegalArgumentException.class,
                 () -> FederationBundle.parse(FATE.replace("port: 443", "port: 70000")));
         assertEquals("proxy.port: invalid port '70000': 1..65535", port.getMessage());
+        assertEquals("abc", FederationBundle.parse(FATE.replace("\"9999\"", "ABC")).parties().get(1).id(),
+                "party ids are canonical: lower case");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> FederationBundle.parse(FATE.replace("\"9999\"",
+                "root"))).getMessage().contains("'root' is reserved"));
         assertEquals("parties: expected a list of { id, address } entries", assertThrows(
                 IllegalArgumentException.class, () -> FederationBundle.parse("domain: fate.org\nproxy: {host: p}\n"))
                 .getMessage());

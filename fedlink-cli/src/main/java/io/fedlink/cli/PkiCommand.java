@@ -237,7 +237,7 @@ final class PkiCommand {
             @Option(names = "--name", defaultValue = "fedlink CA", description = "CA common name (default: ${DEFAULT-VALUE})")
             String name;
             @Option(names = "--key-type", defaultValue = "ec-p256", converter = KeyTypes.class,
-                    description = "ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096, ed25519 (default: ${DEFAULT-VALUE})")
+                    description = "ec-p256, ec-p384, ec-p521, rsa-2048, rsa-3072, rsa-4096, ed25519 (default: ${DEFAULT-VALUE})")
             KeyType keyType;
             @Option(names = "--days", defaultValue = "3650", description = "validity (default: ${DEFAULT-VALUE})")
             int days;
@@ -403,7 +403,8 @@ final class PkiCommand {
 
             private String stem() {
                 String option = file != null ? "--file" : party != null ? "--party" : "--name";
-                String s = file != null ? file : party != null ? party + "." + domain.toLowerCase(java.util.Locale.ROOT)
+                String s = file != null ? file : party != null
+                        ? io.fedlink.api.PartyIds.canonical(party) + "." + domain.toLowerCase(java.util.Locale.ROOT)
                         : name;
                 if (!STEM.matcher(s).matches() || s.contains("..")) {
                     throw new IllegalArgumentException("invalid file name '" + s + "' (from " + option + "): use "

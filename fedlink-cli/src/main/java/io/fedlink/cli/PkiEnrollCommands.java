@@ -1,6 +1,7 @@
 package io.fedlink.cli;
 
 import io.fedlink.api.Endpoint;
+import io.fedlink.api.PartyIds;
 import io.fedlink.api.PemCodec;
 import io.fedlink.api.SecureFiles;
 import io.fedlink.api.TlsMaterial;
@@ -29,9 +30,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * Enrollment and renewal from the command line: {@code pki token create} (CA side: a one-time token bound to a
@@ -102,7 +103,8 @@ final class PkiEnrollCommands {
                 throw new IllegalArgumentException("'" + out + "' already exists: a token file is written once; "
                         + "choose a new path");
             }
-            String token = EnrollmentAuthority.createToken(caDir, party, ttl);
+            String id = PartyIds.canonical(party); // the one form the CA records and issues
+            String token = EnrollmentAuthority.createToken(caDir, id, ttl);
             if (out == null) {
                 spec.commandLine().getOut().println(token);
             } else {
@@ -111,7 +113,7 @@ final class PkiEnrollCommands {
             }
             Path caFile = Files.isRegularFile(caDir.resolve(CaRollover.BUNDLE)) ? caDir.resolve(CaRollover.BUNDLE)
                     : caDir.resolve("ca.pem"); // during a rollover: both roots
-            spec.commandLine().getErr().println("==> Token for party " + party + ", valid " + ttl.toMinutes()
+            spec.commandLine().getErr().println("==> Token for party " + id + ", valid " + ttl.toMinutes()
                     + " min, one use: hand it to the party with the CA certificate " + caFile);
             return 0;
         }

@@ -97,4 +97,23 @@ class PkiCommandTest {
         assertEquals(1, missing.code());
         assertTrue(missing.err().contains("ca.pem: not found"), missing.err());
     }
+
+    @Test
+    void partyIdsAreCanonicalAndReservedOnesRefusedWhereverTheyEnter() throws Exception {
+        Path ca = dir.resolve("ca");
+        ok("pki", "ca", "create", "--ca-dir", ca.toString(), "--permit-dns", "fate.org");
+        Cli upper = ok("pki", "cert", "create", "--ca-dir", ca.toString(), "--party", "ABC", "--role", "peer");
+        assertTrue(upper.out().contains("==> Saved " + ca.resolve("abc.fate.org.pem")), upper.out());
+        assertEquals("CN=abc.fate.org", Pem.certificate(Files.readString(ca.resolve("abc.fate.org.pem")))
+                .getSubjectX500Principal().getName());
+        Cli token = ok("pki", "token", "create", "--ca-dir", ca.toString(), "--party", "XYZ");
+        assertTrue(token.err().contains("Token for party xyz,"), token.err());
+        assertTrue(Files.readString(ca.resolve("enrollment-tokens.tsv")).contains("\txyz\t"));
+        for (String[] args : new String[][] {{"pki", "cert", "create", "--ca-dir", ca.toString(), "--party", "root",
+                "--role", "peer"}, {"pki", "token", "create", "--ca-dir", ca.toString(), "--party", "Operator"}}) {
+            Cli refused = Cli.run(args);
+            assertEquals(1, refused.code(), refused.out());
+            assertTrue(refused.err().contains("is reserved"), refused.err());
+        }
+    }
 }

@@ -75,13 +75,12 @@ public final class CertificateRequest {
 
     /**
      * A FATE party: CN and DNS name {@code <party>.<domain>} ({@code 10000.fate.org}), usable as broker (server)
-     * and as replicator / client (client), as the FATE guide's brokers are.
+     * and as replicator / client (client), as the FATE guide's brokers are. The party id is taken in its canonical
+     * form ({@link PartyIds#canonical}: lower case; reserved names refused). This is a party's canonical identity:
+     * enrollment and renewal issue exactly this.
      */
     public static CertificateRequest party(String partyId, String domain) {
-        if (!PartyIds.isValid(partyId)) {
-            throw new IllegalArgumentException("invalid party id " + HostNames.quote(partyId) + ": " + PartyIds.RULE);
-        }
-        return peer(partyId + "." + HostNames.canonicalDnsName(domain));
+        return peer(PartyIds.canonical(partyId) + "." + HostNames.canonicalDnsName(domain));
     }
 
     /**

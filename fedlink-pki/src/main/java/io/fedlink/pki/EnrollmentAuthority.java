@@ -206,10 +206,8 @@ public final class EnrollmentAuthority {
      * Creates a one-time token for {@code party}, valid for {@code ttl}, in the CA folder {@code caDir}; returns the
      * token text, which is stored only hashed: hand it to the party once (a 0600 file), never on a command line.
      */
-    public static String createToken(Path caDir, String party, Duration ttl) throws IOException {
-        if (!PartyIds.isValid(party)) {
-            throw new IllegalArgumentException("invalid party id '" + party + "': " + PartyIds.RULE);
-        }
+    public static String createToken(Path caDir, String partyId, Duration ttl) throws IOException {
+        String party = PartyIds.canonical(partyId);
         if (ttl.isNegative() || ttl.isZero()) {
             throw new IllegalArgumentException("the token lifetime must be positive, was " + ttl);
         }
@@ -334,52 +332,53 @@ public final class EnrollmentAuthority {
         return ca.issued().stream().filter(x -> x.serial().equals(serial)).findFirst().orElse(null);
     }
 
-    private String partyOf(X509Certificate leaf) {
-        try {
-            if (leaf.getSubjectAlternativeNames() != null) {
-                for (List<?> san : leaf.getSubjectAlternativeNames()) {
-                    String name = san.get(1).toString();
-                    String suffix = "." + policy.domain();
-                    if ((Integer) san.get(0) == 2 && name.endsWith(suffix)) {
-                        String id = name.substring(0, name.length() - suffix.length());
-                        if (PartyIds.isValid(id)) {
-                            return id;
-                        }
-                    }
-                }
-            }
-        } catch (java.security.cert.CertificateParsingException ignored) {
-            // falls through to the refusal
+    /**
+     * The party of {@code leaf}, a certificate presented for renewal: its canonical party id when {@code leaf} is a
+     * party certificate of this policy ({@link EnrollmentPolicy#partyOf}); a renewal keeps that role and identity.
+     *
+     * @throws EnrollmentRefusedException (counted) when {@code leaf} is any other certificate: an operator's client
+     *         certificate, a server certificate, one with other names; those never renew into party certificates
+     */
+    String partyOf(X509Certificate leaf) {
+        String party = policy.partyOf(leaf);
+        if (party == null) {
+            throw refuse("certificate " + leaf.getSerialNumber().toString(16) + " (" + leaf.getSubjectX500Principal()
+                    .getName() + ") is not a party certificate of " + policy.domain() + ": only party certificates "
+                    + "(CN and the one DNS name <party>.<domain>, server and client) renew here, into party "
+                    + "certificates; other roles are issued by the CA operator ('fedlink pki cert create')");
         }
-        throw refuse("certificate " + leaf.getSerialNumber().toString(16) + " names no party under "
-                + policy.domain() + ": only party certificates renew here");
+        return party;
     }
 
-    private CsrIntake.Intake check(String party, String csrPem, Duration lifetime, Instant now) {
-        CsrIntake.Intake intake;
+    /**
+     * Checks a CSR for {@code party} and returns what to issue: the party's canonical identity
+     * ({@link EnrollmentPolicy#identity}) for the CSR's key, valid {@code lifetime} (or the policy's maximum) from
+     * {@code now}. The CSR's subject and names are only compared, never copied ({@link CsrIntake.Csr#requireOnly}).
+     *
+     * @throws EnrollmentRefusedException (counted) naming what the CSR asked for and what the party may have
+     */
+    CsrIntake.Intake check(String party, String csrPem, Duration lifetime, Instant now) {
+        CsrIntake.Csr csr;
+        CertificateRequest identity;
         try {
-            intake = CsrIntake.read(csrPem, policy.profile(), 1);
+            csr = CsrIntake.parse(csrPem);
+            identity = policy.identity(party);
         } catch (IllegalArgumentException e) {
             throw refuse(e.getMessage());
         }
-        checkKey(intake.publicKey());
-        CertificateRequest r = intake.request();
-        String own = policy.partyName(party);
-        if (r.dnsNames().isEmpty()) {
-            throw refuse("the CSR names no DNS name: ask for " + own);
+        checkKey(csr.publicKey());
+        String who = "party " + PartyIds.canonical(party);
+        try {
+            csr.requireOnly(identity, who);
+        } catch (IllegalArgumentException e) {
+            throw refuse(e.getMessage());
         }
-        for (String dns : r.dnsNames()) {
-            if (!dns.equals(own) && !dns.endsWith("." + own)) {
-                throw refuse(dns.equals(policy.domain()) || dns.endsWith("." + policy.domain())
-                        ? "the CSR asks for '" + dns + "', a name of another party: party " + party + " may only have "
-                                + own + " and names under it"
-                        : "the CSR asks for '" + dns + "', outside the federation's domain " + policy.domain()
-                                + ": party " + party + " may only have " + own + " and names under it");
+        for (X509Certificate c : ca.chain()) {
+            String caName = c.getSubjectX500Principal().getName();
+            if (caName.equalsIgnoreCase("CN=" + identity.effectiveCommonName())) {
+                throw refuse(who + "'s name " + identity.effectiveCommonName() + " is a name of this CA (" + caName
+                        + "): no party may hold a CA's name");
             }
-        }
-        if (!r.ipAddresses().isEmpty() || !r.uris().isEmpty()) {
-            throw refuse("the CSR asks for IP addresses or URIs " + r.ipAddresses() + r.uris() + ": enrollment "
-                    + "issues only DNS names under " + own);
         }
         Duration life = lifetime == null ? policy.maxLifetime() : lifetime;
         if (life.isNegative() || life.isZero() || life.compareTo(policy.maxLifetime()) > 0) {
@@ -388,24 +387,20 @@ public final class EnrollmentAuthority {
         }
         Duration skew = life.dividedBy(10).compareTo(Duration.ofMinutes(5)) < 0
                 ? life.dividedBy(10) : Duration.ofMinutes(5);
-        r.validity(now.minus(skew), now.plus(life));
-        try {
-            ProfileRules.validate(r);
-        } catch (IllegalArgumentException e) {
-            throw refuse(e.getMessage());
-        }
-        return intake;
+        identity.validity(now.minus(skew), now.plus(life));
+        return new CsrIntake.Intake(identity, csr.publicKey());
     }
 
-    private void checkKey(PublicKey key) {
+    /** Refuses (counted) a key of a type this policy does not accept, naming it as it is. */
+    void checkKey(PublicKey key) {
         KeyType type;
         try {
             type = KeyType.of(key);
         } catch (IllegalArgumentException e) {
-            throw refuse("the CSR's key is " + key.getAlgorithm() + ": use EC P-256, EC P-384, RSA 2048+ or Ed25519");
+            throw refuse("the CSR's key is " + KeyType.describe(key) + ": this CA accepts " + KeyType.ACCEPTED);
         }
         if (!policy.keyTypes().contains(type)) {
-            throw refuse("the CSR's key is " + type + ": this CA accepts " + policy.keyTypes());
+            throw refuse("the CSR's key is " + KeyType.describe(key) + ": this CA accepts " + policy.keyTypes());
         }
     }
 

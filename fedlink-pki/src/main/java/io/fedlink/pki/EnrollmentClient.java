@@ -52,7 +52,8 @@ public final class EnrollmentClient {
     public TlsMaterial enroll(TlsMaterial trust, String token, String party, String domain, KeyType keyType,
                               Duration lifetime) throws IOException {
         KeyPair pair = keyType.generate();
-        HttpRequest.Builder r = request(EnrollmentServer.ENROLL, csr(pair, party + "." + domain), lifetime)
+        String name = CertificateRequest.party(party, domain).dnsNames().get(0); // the canonical name, as the CA issues
+        HttpRequest.Builder r = request(EnrollmentServer.ENROLL, csr(pair, name), lifetime)
                 .header("Authorization", "Bearer " + token.strip());
         return send(trust, r, pair);
     }

@@ -337,9 +337,9 @@ public final class EnrollmentServer implements AutoCloseable {
                     ? authority.enroll(bearer(r.headers().get("authorization")), csr, lifetime)
                     : authority.renew(r.peer(), csr, lifetime);
             X509Certificate leaf = issued.certificate();
-            LOG.info("{} {} for {}: serial {}, until {}", enroll ? "enrolled" : "renewed",
+            LOG.info("{} {} for {}: serial {}, key {}, until {}", enroll ? "enrolled" : "renewed",
                     leaf.getSubjectX500Principal().getName(), r.remote(), leaf.getSerialNumber().toString(16),
-                    leaf.getNotAfter().toInstant());
+                    KeyType.describe(leaf.getPublicKey()), leaf.getNotAfter().toInstant());
             List<X509Certificate> all = new ArrayList<>(issued.chain());
             all.addAll(authority.trustBundle()); // during a rollover both roots: parties trust the new one in time
             return new HttpsListener.Response(200, "application/pem-certificate-chain", Pem.encode(all));

@@ -17,6 +17,13 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
 import javax.security.auth.x500.X500Principal;
+import org.bouncycastle.asn1.DEROctetString;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.ExtensionsGenerator;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 import org.junit.jupiter.api.BeforeEach;
@@ -77,7 +84,7 @@ class EnrollmentAuthorityTest {
         assertTrue(Files.readString(dir.resolve("index.tsv")).contains(first.serial().toString(16)));
         assertTrue(Files.readString(tokens).contains("\t10000\t"));
 
-        IssuedCertificate renewed = authority.renew(first.chain(), csr("broker.10000.fate.org"), null);
+        IssuedCertificate renewed = authority.renew(first.chain(), csr("10000.fate.org"), null);
         assertEquals(2, ca.issued().size());
         assertTrue(Duration.between(Instant.now(), renewed.certificate().getNotAfter().toInstant())
                 .compareTo(Duration.ofMinutes(59)) > 0, "the policy's maximum when none is asked");
@@ -90,12 +97,12 @@ class EnrollmentAuthorityTest {
         String token = EnrollmentAuthority.createToken(dir, "10000", Duration.ofHours(1));
         refused("not known to this CA", () -> authority.enroll("fl1.wrong", csr("10000.fate.org"), null));
         refused("not known to this CA", () -> authority.enroll(null, csr("10000.fate.org"), null));
-        refused("a name of another party", () -> authority.enroll(token, csr("9999.fate.org"), null));
-        refused("outside the federation's domain fate.org",
-                () -> authority.enroll(token, csr("10000.evil.com"), null));
+        refused("party 10000 may have only CN=10000.fate.org", () -> authority.enroll(token, csr("9999.fate.org"),
+                null));
+        refused("asks for subject 'CN=10000.evil.com'", () -> authority.enroll(token, csr("10000.evil.com"), null));
         KeyPairGenerator rsa = KeyPairGenerator.getInstance("RSA");
         rsa.initialize(1024);
-        refused("RSA of 1024 bits", () -> authority.enroll(token, EnrollmentClient.csr(rsa.generateKeyPair(),
+        refused("RSA 1024", () -> authority.enroll(token, EnrollmentClient.csr(rsa.generateKeyPair(),
                 "10000.fate.org"), null));
         KeyPair carried = KeyType.EC_P256.generate();
         KeyPair signer = KeyType.EC_P256.generate();
@@ -137,11 +144,142 @@ class EnrollmentAuthorityTest {
 
         IssuedCertificate valid = ca.issue(CertificateRequest.party("10000", "fate.org"));
         ca.saveIndex(dir);
-        refused("a name of another party", () -> authority.renew(valid.chain(), csr("9999.fate.org"), null));
+        refused("party 10000 may have only", () -> authority.renew(valid.chain(), csr("9999.fate.org"), null));
         CertificateAuthority other = CertificateAuthority.builder().commonName("other CA").create();
         refused("not issued by this CA", () -> authority.renew(
                 other.issue(CertificateRequest.party("10000", "fate.org")).chain(), csr("10000.fate.org"), null));
         refused("needs the party's current certificate", () -> authority.renew(List.of(), csr("10000.fate.org"),
                 null));
+    }
+
+    /** A CSR with {@code subject} (RFC 4514, may be empty) and these SANs, for a new P-256 key. */
+    static String csrFor(String subject, GeneralName... sans) throws Exception {
+        return csrFor(KeyType.EC_P256.generate(), subject, sans);
+    }
+
+    static String csrFor(KeyPair pair, String subject, GeneralName... sans) throws Exception {
+        var b = new JcaPKCS10CertificationRequestBuilder(new X500Name(subject), pair.getPublic());
+        if (sans.length > 0) {
+            ExtensionsGenerator ext = new ExtensionsGenerator();
+            ext.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(sans));
+            b.addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, ext.generate());
+        }
+        return Pem.csrPem(b.build(new JcaContentSignerBuilder(KeyType.signatureAlgorithmFor(pair.getPublic()))
+                .setProvider(Pem.BC).build(pair.getPrivate())));
+    }
+
+    static GeneralName dns(String name) {
+        return new GeneralName(GeneralName.dNSName, name);
+    }
+
+    /** What 'fedlink pki cert create --party ID' issues: subject, SANs and extended key usage. */
+    private List<Object> identityOf(X509Certificate c) throws Exception {
+        return List.of(c.getSubjectX500Principal().getName(), c.getSubjectAlternativeNames().stream()
+                .map(l -> List.<Object>copyOf(l)).toList(), c.getExtendedKeyUsage());
+    }
+
+    @Test
+    void enrollmentAndRenewalIssueExactlyThePartysCanonicalIdentity() throws Exception {
+        List<Object> canonical = identityOf(ca.issue(CertificateRequest.party("10000", "fate.org")).certificate());
+        assertEquals("CN=10000.fate.org", canonical.get(0));
+        String token = EnrollmentAuthority.createToken(dir, "10000", Duration.ofHours(1));
+        IssuedCertificate blank = authority.enroll(token, csrFor(""), null);
+        assertEquals(canonical, identityOf(blank.certificate()), "an empty CSR gets the canonical identity");
+        assertEquals(canonical, identityOf(authority.renew(blank.chain(), csrFor("CN=10000.fate.org"), null)
+                .certificate()), "the canonical CN alone");
+        assertEquals(canonical, identityOf(authority.renew(blank.chain(), csrFor("", dns("10000.fate.org")), null)
+                .certificate()), "the canonical SAN alone");
+        assertEquals(canonical, identityOf(authority.renew(blank.chain(), csrFor("CN=10000.FATE.ORG",
+                dns("10000.Fate.Org")), null).certificate()), "names compare as DNS names do, without case");
+    }
+
+    @Test
+    void aCsrAskingForAnythingButThePartysOwnIdentityIsRefused() throws Exception {
+        String token = EnrollmentAuthority.createToken(dir, "10000", Duration.ofHours(1));
+        GeneralName own = dns("10000.fate.org");
+        String may = "party 10000 may have only CN=10000.fate.org and DNS:10000.fate.org";
+        refused("asks for subject 'CN=root'", () -> authority.enroll(token, csrFor("CN=root", own), null));
+        refused(may, () -> authority.enroll(token, csrFor("CN=root", own), null));
+        refused("'CN=9999.fate.org'", () -> authority.enroll(token, csrFor("CN=9999.fate.org", own), null));
+        refused("'CN=operator'", () -> authority.enroll(token, csrFor("CN=operator"), null));
+        refused("'CN=10000.fate.org,O=anything'", () -> authority.enroll(token, csrFor("O=anything,CN=10000.fate.org",
+                own), null));
+        refused("'OU=x'", () -> authority.enroll(token, csrFor("OU=x"), null));
+        refused("'OU=x+CN=10000.fate.org'", () -> authority.enroll(token, csrFor("CN=10000.fate.org+OU=x"), null));
+        refused("DNS:broker.10000.fate.org", () -> authority.enroll(token, csrFor("CN=10000.fate.org", own,
+                dns("broker.10000.fate.org")), null));
+        refused("DNS:9999.fate.org", () -> authority.enroll(token, csrFor("", dns("9999.fate.org")), null));
+        refused("DNS:root", () -> authority.enroll(token, csrFor("", own, dns("root")), null));
+        refused("IP:127.0.0.1", () -> authority.enroll(token, csrFor("", own, new GeneralName(GeneralName.iPAddress,
+                new DEROctetString(new byte[] {127, 0, 0, 1}))), null));
+        refused("URI:spiffe://fate.org/root", () -> authority.enroll(token, csrFor("", own,
+                new GeneralName(GeneralName.uniformResourceIdentifier, "spiffe://fate.org/root")), null));
+        refused("email", () -> authority.enroll(token, csrFor("", own,
+                new GeneralName(GeneralName.rfc822Name, "root@fate.org")), null));
+        assertTrue(Files.readString(dir.resolve(EnrollmentTokens.FILE)).contains("\t-\n"), "the token is unused");
+
+        IssuedCertificate mine = authority.enroll(token, csrFor(""), null);
+        refused("'CN=root'", () -> authority.renew(mine.chain(), csrFor("CN=root", own), null));
+        refused("'CN=9999.fate.org'", () -> authority.renew(mine.chain(), csrFor("CN=9999.fate.org"), null));
+        refused("DNS:9999.fate.org", () -> authority.renew(mine.chain(), csrFor("", own, dns("9999.fate.org")), null));
+    }
+
+    @Test
+    void onlyPartyCertificatesRenewAndOnlyIntoPartyCertificates() throws Exception {
+        // the README's etcd operator identity, and the same with the party's name: neither is a party certificate
+        IssuedCertificate operator = ca.issue(CertificateRequest.client("operator"));
+        IssuedCertificate clientNamedLikeAParty = ca.issue(CertificateRequest.of(Profile.CLIENT)
+                .commonName("10000.fate.org").dns("10000.fate.org"));
+        IssuedCertificate serverOnly = ca.issue(CertificateRequest.server("10000.fate.org"));
+        IssuedCertificate extraNames = ca.issue(CertificateRequest.peer("10000.fate.org", "x.10000.fate.org"));
+        IssuedCertificate rootCn = ca.issue(CertificateRequest.peer("10000.fate.org").commonName("root"));
+        ca.saveIndex(dir);
+        for (IssuedCertificate c : List.of(operator, clientNamedLikeAParty, serverOnly, extraNames, rootCn)) {
+            refused("is not a party certificate", () -> authority.renew(c.chain(), csrFor(""), null));
+        }
+        IssuedCertificate party = ca.issue(CertificateRequest.party("10000", "fate.org"));
+        ca.saveIndex(dir);
+        assertEquals("10000", authority.partyOf(party.certificate()));
+    }
+
+    @Test
+    void partyIdsAreCaseInsensitiveAndReservedNamesAreRefused() throws Exception {
+        String token = EnrollmentAuthority.createToken(dir, "ABC", Duration.ofHours(1));
+        assertTrue(Files.readString(dir.resolve(EnrollmentTokens.FILE)).contains("\tabc\t"), "recorded canonical");
+        IssuedCertificate c = authority.enroll(token, EnrollmentClient.csr(KeyType.EC_P256.generate(), "ABC.fate.org"),
+                null);
+        assertEquals("CN=abc.fate.org", c.certificate().getSubjectX500Principal().getName());
+        for (String reserved : List.of("root", "Operator", "proxy", "etcdctl")) {
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> EnrollmentAuthority.createToken(dir,
+                    reserved, Duration.ofHours(1))).getMessage().contains("reserved"));
+        }
+        assertThrows(IllegalArgumentException.class, () -> CertificateRequest.party("root", "fate.org"));
+    }
+
+    @Test
+    void aPartyNamedLikeTheCaIsRefused() throws Exception {
+        CertificateAuthority named = CertificateAuthority.builder().commonName("7.fate.org").create();
+        Path other = dir.resolve("other");
+        Files.createDirectories(other);
+        named.saveNew(other, null);
+        ca = named;
+        dir = other;
+        authority = new EnrollmentAuthority(named, other, EnrollmentPolicy.of("fate.org"));
+        String token = EnrollmentAuthority.createToken(other, "7", Duration.ofHours(1));
+        refused("a name of this CA", () -> authority.enroll(token, csrFor(""), null));
+    }
+
+    @Test
+    void keysOutsideThePolicyAreRefusedAndTheRealCurveIsIssued() throws Exception {
+        String token = EnrollmentAuthority.createToken(dir, "10000", Duration.ofHours(1));
+        for (String curve : List.of("secp256k1", "secp112r1", "brainpoolP256r1")) {
+            KeyPairGenerator g = KeyPairGenerator.getInstance("EC", Pem.BC);
+            g.initialize(new java.security.spec.ECGenParameterSpec(curve));
+            String weak = csrFor(g.generateKeyPair(), "");
+            refused("EC " + curve, () -> authority.enroll(token, weak, null));
+            refused(KeyType.ACCEPTED, () -> authority.enroll(token, weak, null));
+        }
+        IssuedCertificate p521 = authority.enroll(token, csrFor(KeyType.EC_P521.generate(), ""), null);
+        assertEquals("EC P-521", KeyType.describe(p521.certificate().getPublicKey()));
     }
 }

@@ -33,6 +33,7 @@ public final class EtcdCluster implements AutoCloseable {
     private final int[] clientPorts;
     private final List<List<String>> commands = new ArrayList<>();
     private final Process[] members;
+    private CertificateAuthority ca;
 
     private EtcdCluster(Path dir, int size) {
         this.dir = dir;
@@ -52,6 +53,7 @@ public final class EtcdCluster implements AutoCloseable {
                 + "packages etcd-server and etcd-client");
         EtcdCluster c = new EtcdCluster(dir, size);
         CertificateAuthority ca = CertificateAuthority.builder().commonName("etcd CA").create();
+        c.ca = ca;
         Files.writeString(dir.resolve("ca.pem"), Pem.encode(List.of(ca.root())));
         ca.issue(CertificateRequest.peer("localhost").ip("127.0.0.1")).writePem(dir, "member");
         for (String user : USERS) {
@@ -96,6 +98,11 @@ public final class EtcdCluster implements AutoCloseable {
         c.ok("root", "user", "grant-role", "proxy", "proxy");
         c.ok("root", "auth", "enable");
         return c;
+    }
+
+    /** The CA every member and user certificate comes from (etcd trusts it for client certificates). */
+    public CertificateAuthority ca() {
+        return ca;
     }
 
     /** The client endpoints, comma separated. */
