@@ -122,8 +122,8 @@ public final class CaRollover {
     }
 
     /**
-     * The certificates of the previous root that are still valid at {@code now} and not revoked (its cross
-     * signature on the new root excepted); empty outside a rollover.
+     * The certificates of the previous root that are still valid at {@code now} and not revoked then (a superseded
+     * one in its overlap counts; its cross signature on the new root excepted); empty outside a rollover.
      */
     public static List<IndexEntry> outstanding(Path dir, Instant now) throws IOException {
         if (!inProgress(dir)) {
@@ -134,7 +134,8 @@ public final class CaRollover {
         index.read(prev.resolve(CaFolder.INDEX_FILE));
         BigInteger cross = Files.isRegularFile(prev.resolve(CROSS))
                 ? Pem.certificate(CaFolder.read(prev.resolve(CROSS))).getSerialNumber() : null;
-        return index.entries().stream().filter(e -> !e.revoked() && e.notAfter().isAfter(now)
+        // a superseded certificate in its overlap is still in use: outstanding until its revocation takes effect
+        return index.entries().stream().filter(e -> !e.revokedAt(now) && e.notAfter().isAfter(now)
                 && !e.serial().equals(cross)).toList();
     }
 
@@ -165,7 +166,7 @@ public final class CaRollover {
             if (revokeSuperseded && !superseded.isEmpty()) {
                 CaIndex index = new CaIndex();
                 index.read(prev.resolve(CaFolder.INDEX_FILE));
-                superseded.forEach(e -> index.revoke(e.serial(), RevocationReason.SUPERSEDED));
+                superseded.forEach(e -> index.revoke(e.serial(), RevocationReason.SUPERSEDED, now));
                 CaFolder.saveIndex(prev, index);
                 revoked = superseded;
                 outstanding = outstanding(dir, now);
