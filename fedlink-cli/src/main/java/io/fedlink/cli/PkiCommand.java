@@ -136,7 +136,8 @@ final class PkiCommand {
         } catch (IOException | IllegalArgumentException e) {
             return "==> Replaced " + file + " (it held no certificate)";
         }
-        boolean ours = authority.issued().stream().anyMatch(e -> e.serial().equals(serial) && !e.revoked());
+        var entry = authority.entry(serial);
+        boolean ours = entry != null && !entry.revokedAt(java.time.Instant.now()); // in an overlap: revoked now
         if (!ours) {
             return "==> Replaced " + file + " (serial " + serial.toString(16) + " is not a valid certificate of this "
                     + "CA: nothing to revoke)";
@@ -522,8 +523,7 @@ final class PkiCommand {
             RevocationReason why = RevocationReason.parse(reason);
             try (CaFolderLock lock = ca.lock()) {
                 CertificateAuthority authority = ca.load();
-                if (authority.issued().stream().noneMatch(e -> e.serial().equals(s))
-                        && CaRollover.inProgress(ca.dir)) { // during a rollover: a certificate of the old root
+                if (authority.entry(s) == null && CaRollover.inProgress(ca.dir)) { // during a rollover: a certificate of the old root
                     Path previous = ca.dir.resolve(CaRollover.PREVIOUS);
                     CertificateAuthority old = CertificateAuthority.load(previous, Secrets.read(ca.passwordFile));
                     old.revoke(s, why);

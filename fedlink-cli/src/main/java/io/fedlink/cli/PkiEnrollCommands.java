@@ -12,6 +12,7 @@ import io.fedlink.pki.EnrollmentPolicy;
 import io.fedlink.pki.EnrollmentServer;
 import io.fedlink.pki.KeyType;
 import io.fedlink.pki.PartyFiles;
+import io.fedlink.pki.RenewalRules;
 import io.fedlink.pki.Renewer;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -139,10 +140,19 @@ final class PkiEnrollCommands {
         @Option(names = "--request-timeout", defaultValue = "10s", converter = Durations.class,
                 description = "time a client has for its TLS handshake and request (default: ${DEFAULT-VALUE})")
         Duration requestTimeout;
+        @Option(names = "--supersede-overlap", defaultValue = "10m", converter = Durations.class,
+                description = "how long a renewed certificate stays unrevoked, so services reload (default: "
+                        + "${DEFAULT-VALUE})")
+        Duration overlap;
+        @Option(names = "--renewals-per-hour", defaultValue = "6",
+                description = "renewals a party may make per hour; more are refused (default: ${DEFAULT-VALUE})")
+        int renewalsPerHour;
 
         @Override
         public Integer call() throws Exception {
             Durations.check(spec.commandLine(), "--max-lifetime", maxLifetime, false, Duration.ofDays(30), "720h");
+            Durations.check(spec.commandLine(), "--supersede-overlap", overlap, true, Duration.ofDays(1), "24h");
+            RenewalRules rules = new RenewalRules(overlap, renewalsPerHour, Duration.ofHours(1));
             Durations.check(spec.commandLine(), "--request-timeout", requestTimeout, false, Duration.ofMinutes(5),
                     "5m");
             InetSocketAddress bind = address(listen);
@@ -151,7 +161,7 @@ final class PkiEnrollCommands {
             ips.forEach(endpoint::ip);
             EnrollmentPolicy policy = EnrollmentPolicy.of(domain).withMaxLifetime(maxLifetime);
             EnrollmentAuthority authority = EnrollmentAuthority.forFolder(ca.dir, Secrets.read(ca.passwordFile),
-                    policy);
+                    policy).renewalRules(rules);
             CountDownLatch stopped = new CountDownLatch(1);
             try (EnrollmentServer server = EnrollmentServer.start(authority, endpoint, bind, Duration.ofSeconds(5),
                     requestTimeout)) {

@@ -236,7 +236,8 @@ final class CaIndex {
             if (ch.size() > readUpTo) {
                 ch.truncate(readUpTo); // a partial line of a crashed append: never glued to ours
             }
-            ByteBuffer buf = ByteBuffer.wrap(sb.toString().getBytes(StandardCharsets.US_ASCII));
+            byte[] bytes = sb.toString().getBytes(StandardCharsets.US_ASCII);
+            ByteBuffer buf = ByteBuffer.wrap(bytes);
             long at = readUpTo;
             while (buf.hasRemaining()) {
                 at += ch.write(buf, at);
@@ -246,7 +247,7 @@ final class CaIndex {
         pending.clear();
         crlNumberPending = false;
         ignoredTail = null;
-        remember(file, readUpTo + sb.length());
+        remember(file, Files.size(file));
     }
 
     private void remember(Path file, long size) throws IOException {

@@ -30,9 +30,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * token file are unchanged. An accepted request is recorded as one unit: the certificate's serial in
  * {@code index.tsv} and the token marked used in {@code enrollment-tokens.tsv}.
  *
- * <p>The tokens file and the CA index are re-read at each request, so {@code fedlink pki token create} and
- * {@code fedlink pki revoke} work while a server runs (a revocation made there refuses the next renewal).
- * Thread-safe (one request at a time).
+ * <p>The tokens file is re-read at each request, and what other commands appended to the CA index since the last
+ * one, so {@code fedlink pki token create}, {@code fedlink pki revoke} and {@code fedlink pki party revoke} work
+ * while a server runs (a revocation made there refuses the next renewal). Every certificate is recorded as its
+ * party's ({@link CertificateAuthority.IndexEntry#party()}); renewals follow {@link RenewalRules}. Thread-safe (one
+ * request at a time).
  */
 public final class EnrollmentAuthority {
     private volatile CertificateAuthority ca;
