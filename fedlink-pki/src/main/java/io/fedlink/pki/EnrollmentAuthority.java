@@ -27,8 +27,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * enrollment token bound to the party (its first certificate) or by the party's current certificate, issued here,
  * still valid and not revoked (a renewal), and only within the {@link EnrollmentPolicy}. Every refusal throws an
  * {@link EnrollmentRefusedException} naming the reason and what to do, and issues nothing: the CA index and the
- * token file are unchanged. An accepted request is recorded as one unit: the certificate's serial in
- * {@code index.tsv} and the token marked used in {@code enrollment-tokens.tsv}.
+ * token file are unchanged. An accepted request is recorded before it is answered: the token marked used in
+ * {@code enrollment-tokens.tsv} first, then the certificate's record (and a renewal's supersede) appended to
+ * {@code index.tsv} in one write.
  *
  * <p>The tokens file is re-read at each request, and what other commands appended to the CA index since the last
  * one, so {@code fedlink pki token create}, {@code fedlink pki revoke} and {@code fedlink pki party revoke} work
