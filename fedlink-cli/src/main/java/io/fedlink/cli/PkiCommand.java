@@ -45,8 +45,8 @@ import picocli.CommandLine.Model.CommandSpec;
         description = "Create a CA, issue certificates, sign CSRs, revoke and publish CRLs (a CA is a folder); "
                 + "enroll and renew parties over HTTPS.",
         subcommands = {PkiCommand.Ca.class, PkiCommand.Cert.class, PkiCommand.SignCsr.class, PkiCommand.Revoke.class,
-                PkiCommand.Crl.class, PkiEnrollCommands.Token.class, PkiEnrollCommands.Serve.class,
-                PkiEnrollCommands.Enroll.class, PkiEnrollCommands.Renew.class})
+                PkiCommand.Crl.class, PkiCommand.Party.class, PkiEnrollCommands.Token.class,
+                PkiEnrollCommands.Serve.class, PkiEnrollCommands.Enroll.class, PkiEnrollCommands.Renew.class})
 final class PkiCommand {
     /** File stems: letters, digits, '.', '_' and '-'; no separators, no "..", not hidden. */
     private static final Pattern STEM = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}");
@@ -136,7 +136,8 @@ final class PkiCommand {
         } catch (IOException | IllegalArgumentException e) {
             return "==> Replaced " + file + " (it held no certificate)";
         }
-        boolean ours = authority.issued().stream().anyMatch(e -> e.serial().equals(serial) && !e.revoked());
+        var entry = authority.entry(serial);
+        boolean ours = entry != null && !entry.revokedAt(java.time.Instant.now()); // in an overlap: revoked now
         if (!ours) {
             return "==> Replaced " + file + " (serial " + serial.toString(16) + " is not a valid certificate of this "
                     + "CA: nothing to revoke)";
@@ -214,8 +215,8 @@ final class PkiCommand {
                 SecureFiles.requireNotDangling(dir);
                 CaRollover.Retired r = CaRollover.retire(dir, revokeSuperseded, force, java.time.Instant.now());
                 PrintWriter out = spec.commandLine().getOut();
-                r.revokedSuperseded().forEach(e -> out.println("==> Revoked " + e.serial().toString(16) + " ("
-                        + e.subject() + ", superseded by its renewal under the new CA)"));
+                r.revokedSuperseded().forEach(e -> out.println("==> Revoked " + e.serial().toString(16) + " (party "
+                        + e.party() + ", superseded by its renewal under the new CA)"));
                 r.forced().forEach(e -> out.println("==> Forced: " + e.subject() + " serial "
                         + e.serial().toString(16) + " (valid until " + e.notAfter() + ") is no longer trusted by "
                         + "peers after their next renewal"));
@@ -360,7 +361,7 @@ final class PkiCommand {
                     }
                     requireNew(List.copyOf(targets.keySet()), force, ca.dir);
                 }
-                IssuedCertificate c = authority.issue(r);
+                IssuedCertificate c = authority.issue(r, party); // recorded as the party's (null: none)
                 PrintWriter o = spec.commandLine().getOut();
                 PrintWriter status = stdout ? spec.commandLine().getErr() : o;
                 if (stdout) {
@@ -523,8 +524,7 @@ final class PkiCommand {
             RevocationReason why = RevocationReason.parse(reason);
             try (CaFolderLock lock = ca.lock()) {
                 CertificateAuthority authority = ca.load();
-                if (authority.issued().stream().noneMatch(e -> e.serial().equals(s))
-                        && CaRollover.inProgress(ca.dir)) { // during a rollover: a certificate of the old root
+                if (authority.entry(s) == null && CaRollover.inProgress(ca.dir)) { // during a rollover: a certificate of the old root
                     Path previous = ca.dir.resolve(CaRollover.PREVIOUS);
                     CertificateAuthority old = CertificateAuthority.load(previous, Secrets.read(ca.passwordFile));
                     old.revoke(s, why);
@@ -538,6 +538,35 @@ final class PkiCommand {
             }
             spec.commandLine().getOut().println("==> Revoked " + s.toString(16));
             return 0;
+        }
+    }
+
+    @Command(name = "party", mixinStandardHelpOptions = true, description = "Parties as the CA records them.",
+            subcommands = {Party.Revoke.class})
+    static final class Party {
+        @Command(name = "revoke", mixinStandardHelpOptions = true,
+                description = "Remove a party from the CA: revoke every unexpired certificate recorded for it, end "
+                        + "its unused enrollment tokens, and write crl.pem. Its renewals are refused from now on; a "
+                        + "token created afterwards lets it enroll again.")
+        static final class Revoke implements Callable<Integer> {
+            @Spec
+            CommandSpec spec;
+            @Mixin
+            CaDir ca;
+            @picocli.CommandLine.Parameters(paramLabel = "ID", description = "the party id")
+            String party;
+
+            @Override
+            public Integer call() throws Exception {
+                ca.load(); // fails naming a missing file or a missing --ca-password-file
+                int n = io.fedlink.pki.EnrollmentAuthority.revokeParty(ca.dir, Secrets.read(ca.passwordFile), party);
+                PrintWriter out = spec.commandLine().getOut();
+                out.println("==> Revoked " + n + " certificate(s) of party " + party + " (cessation-of-operation); "
+                        + "its unused enrollment tokens no longer work");
+                out.println("==> Saved " + ca.dir.resolve("crl.pem") + ": publish it to every relying party (one that "
+                        + "does not check the CRL accepts the party's certificates until they expire)");
+                return 0;
+            }
         }
     }
 

@@ -13,6 +13,7 @@ import io.fedlink.pki.EnrollmentPolicy;
 import io.fedlink.pki.EnrollmentServer;
 import io.fedlink.pki.KeyType;
 import io.fedlink.pki.PartyFiles;
+import io.fedlink.pki.RenewalRules;
 import io.fedlink.pki.Renewer;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -159,10 +160,19 @@ final class PkiEnrollCommands {
         @Option(names = "--workers", defaultValue = "4", description = "threads signing complete requests; up to 8 "
                 + "per worker wait, more are answered 503 (default: ${DEFAULT-VALUE})")
         int workers;
+        @Option(names = "--supersede-overlap", defaultValue = "10m", converter = Durations.class,
+                description = "how long a renewed certificate stays unrevoked, so services reload (default: "
+                        + "${DEFAULT-VALUE})")
+        Duration overlap;
+        @Option(names = "--renewals-per-hour", defaultValue = "6",
+                description = "renewals a party may make per hour; more are refused (default: ${DEFAULT-VALUE})")
+        int renewalsPerHour;
 
         @Override
         public Integer call() throws Exception {
             Durations.check(spec.commandLine(), "--max-lifetime", maxLifetime, false, Duration.ofDays(30), "720h");
+            Durations.check(spec.commandLine(), "--supersede-overlap", overlap, true, Duration.ofDays(1), "24h");
+            RenewalRules rules = new RenewalRules(overlap, renewalsPerHour, Duration.ofHours(1));
             Durations.check(spec.commandLine(), "--request-timeout", requestTimeout, false, Duration.ofMinutes(5),
                     "5m");
             Durations.check(spec.commandLine(), "--handshake-timeout", handshakeTimeout, false,
@@ -177,7 +187,7 @@ final class PkiEnrollCommands {
             ips.forEach(endpoint::ip);
             EnrollmentPolicy policy = EnrollmentPolicy.of(domain).withMaxLifetime(maxLifetime);
             EnrollmentAuthority authority = EnrollmentAuthority.forFolder(ca.dir, Secrets.read(ca.passwordFile),
-                    policy);
+                    policy).renewalRules(rules);
             CountDownLatch stopped = new CountDownLatch(1);
             try (EnrollmentServer server = EnrollmentServer.start(authority, endpoint, bind, Duration.ofSeconds(5),
                     limits)) {

@@ -58,7 +58,8 @@ class PkiEnrollCommandsTest {
         }
         AtomicReference<Cli> served = new AtomicReference<>();
         Thread serve = new Thread(() -> served.set(Cli.run("pki", "serve", "--ca-dir", ca, "--domain", "fate.org",
-                "--listen", "127.0.0.1:" + port, "--ip", "127.0.0.1", "--max-lifetime", "1h")));
+                "--listen", "127.0.0.1:" + port, "--ip", "127.0.0.1", "--max-lifetime", "1h",
+                "--renewals-per-hour", "1")));
         serve.start();
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -117,6 +118,10 @@ class PkiEnrollCommandsTest {
             String listed = new String(keytool.getInputStream().readAllBytes());
             assertTrue(keytool.waitFor(60, TimeUnit.SECONDS) && keytool.exitValue() == 0, listed);
             assertTrue(listed.contains("fedlink, ") && listed.contains("PrivateKeyEntry"), listed);
+
+            Cli limited = Cli.run("pki", "renew", "--server", url, "--dir", party.toString()); // --renewals-per-hour 1
+            assertEquals(1, limited.code(), limited.out() + limited.err());
+            assertTrue(limited.err().contains("party 9999 renewed 1 times within PT1H (the limit)"), limited.err());
         } finally {
             serve.interrupt();
             serve.join(TimeUnit.SECONDS.toMillis(30));

@@ -122,8 +122,8 @@ public final class CaRollover {
     }
 
     /**
-     * The certificates of the previous root that are still valid at {@code now} and not revoked (its cross
-     * signature on the new root excepted); empty outside a rollover.
+     * The certificates of the previous root that are still valid at {@code now} and not revoked then (a superseded
+     * one in its overlap counts; its cross signature on the new root excepted); empty outside a rollover.
      */
     public static List<IndexEntry> outstanding(Path dir, Instant now) throws IOException {
         if (!inProgress(dir)) {
@@ -134,15 +134,18 @@ public final class CaRollover {
         index.read(prev.resolve(CaFolder.INDEX_FILE));
         BigInteger cross = Files.isRegularFile(prev.resolve(CROSS))
                 ? Pem.certificate(CaFolder.read(prev.resolve(CROSS))).getSerialNumber() : null;
-        return index.entries().stream().filter(e -> !e.revoked() && e.notAfter().isAfter(now)
+        // a superseded certificate in its overlap is still in use: outstanding until its revocation takes effect
+        return index.entries().stream().filter(e -> !e.revokedAt(now) && e.notAfter().isAfter(now)
                 && !e.serial().equals(cross)).toList();
     }
 
     /**
      * Ends the overlap: the previous root leaves the bundle and the folder.
      *
-     * @param revokeSuperseded first revoke (as superseded) the previous root's certificates whose subject already
-     *                         has a certificate of the new CA (the party renewed)
+     * @param revokeSuperseded first revoke (as superseded) the previous root's certificates whose recorded party
+     *                         already has an unrevoked certificate of the same profile from the new CA (the party
+     *                         renewed); selected by serial and recorded party id, never by subject text (a
+     *                         certificate without a recorded party is never selected: revoke it by serial)
      * @param force            retire even while certificates of the previous root are still valid and unrevoked
      *                         (peers stop trusting them at their next renewal)
      * @throws IllegalArgumentException when no rollover is in progress, or certificates of the previous root are
@@ -157,13 +160,13 @@ public final class CaRollover {
             Path prev = dir.resolve(PREVIOUS);
             X509Certificate oldRoot = Pem.certificates(CaFolder.read(prev.resolve(CaFolder.CERT_FILE))).get(0);
             List<IndexEntry> outstanding = outstanding(dir, now);
-            Set<String> renewed = renewedSubjects(dir);
-            List<IndexEntry> superseded = outstanding.stream().filter(e -> renewed.contains(e.subject())).toList();
+            Set<String> renewed = renewedParties(dir);
+            List<IndexEntry> superseded = outstanding.stream().filter(e -> renewed.contains(renewalKey(e))).toList();
             List<IndexEntry> revoked = List.of();
             if (revokeSuperseded && !superseded.isEmpty()) {
                 CaIndex index = new CaIndex();
                 index.read(prev.resolve(CaFolder.INDEX_FILE));
-                superseded.forEach(e -> index.revoke(e.serial(), RevocationReason.SUPERSEDED));
+                superseded.forEach(e -> index.revoke(e.serial(), RevocationReason.SUPERSEDED, now));
                 CaFolder.saveIndex(prev, index);
                 revoked = superseded;
                 outstanding = outstanding(dir, now);
@@ -194,20 +197,26 @@ public final class CaRollover {
         return out;
     }
 
-    private static Set<String> renewedSubjects(Path dir) throws IOException {
+    /** The recorded party and profile of each unrevoked certificate of the new CA in {@code dir}. */
+    private static Set<String> renewedParties(Path dir) throws IOException {
         CaIndex index = new CaIndex();
         Path f = dir.resolve(CaFolder.INDEX_FILE);
         if (Files.exists(f)) {
             index.read(f);
         }
-        return index.entries().stream().filter(e -> !e.revoked()).map(IndexEntry::subject)
-                .collect(Collectors.toSet());
+        return index.entries().stream().filter(e -> !e.revoked()).map(CaRollover::renewalKey)
+                .filter(k -> k != null).collect(Collectors.toSet());
+    }
+
+    /** What a renewal keeps: the recorded party (canonical) and profile; {@code null} without a recorded party. */
+    private static String renewalKey(IndexEntry e) {
+        return e.party() == null ? null : CaIndex.partyKey(e.party()) + "\t" + e.profile();
     }
 
     private static String refusal(Path dir, X509Certificate oldRoot, List<IndexEntry> outstanding,
                                   Set<String> renewed) {
-        List<IndexEntry> superseded = outstanding.stream().filter(e -> renewed.contains(e.subject())).toList();
-        List<IndexEntry> waiting = outstanding.stream().filter(e -> !renewed.contains(e.subject())).toList();
+        List<IndexEntry> superseded = outstanding.stream().filter(e -> renewed.contains(renewalKey(e))).toList();
+        List<IndexEntry> waiting = outstanding.stream().filter(e -> !renewed.contains(renewalKey(e))).toList();
         StringBuilder sb = new StringBuilder().append(outstanding.size()).append(" certificate(s) of the old root ")
                 .append(oldRoot.getSubjectX500Principal().getName()).append(" are still valid and not revoked");
         if (!waiting.isEmpty()) {
@@ -225,8 +234,9 @@ public final class CaRollover {
     }
 
     private static String list(List<IndexEntry> entries) {
-        String shown = entries.stream().limit(LISTED).map(e -> e.subject() + " serial "
-                + e.serial().toString(16) + " until " + e.notAfter()).collect(Collectors.joining(", "));
+        String shown = entries.stream().limit(LISTED).map(e -> e.subject() + (e.party() == null ? "" : " (party "
+                + e.party() + ")") + " serial " + e.serial().toString(16) + " until " + e.notAfter())
+                .collect(Collectors.joining(", "));
         return entries.size() > LISTED ? shown + " and " + (entries.size() - LISTED) + " more" : shown;
     }
 

@@ -69,12 +69,27 @@ public final class CertificateAuthority {
     private final List<X509Certificate> cross; // this CA's certificate signed by the previous root (rollover)
     private final CaIndex index = new CaIndex();
 
-    /** One issued certificate in the index. */
+    /**
+     * One issued certificate in the index.
+     *
+     * @param subject   what the index shows for it (its subject text: for people, never for selecting)
+     * @param revokedAt when its revocation takes effect ({@code null}: not revoked); a superseded certificate's may
+     *                  lie in the future (the overlap in which consumers reload)
+     * @param party     the party id the CA issued it to (from the enrollment token, the renewed certificate's
+     *                  record, or the operator's {@code --party}); {@code null} when unknown (not a party
+     *                  certificate, or recorded before party ids were)
+     * @param profile   its profile's name ({@code peer}, {@code server}, ..., {@code ca}), {@code null} when unknown
+     */
     public record IndexEntry(BigInteger serial, String subject, Instant notAfter, Instant revokedAt,
-                             RevocationReason reason) {
-        /** Whether it was revoked. */
+                             RevocationReason reason, String party, String profile) {
+        /** Whether a revocation is recorded (effective now or at the end of an overlap). */
         public boolean revoked() {
             return revokedAt != null;
+        }
+
+        /** Whether it is revoked at {@code now} (what a CRL made then lists). */
+        public boolean revokedAt(Instant now) {
+            return revokedAt != null && !revokedAt.isAfter(now);
         }
     }
 
@@ -146,8 +161,16 @@ public final class CertificateAuthority {
 
     /** Issues a certificate with a freshly generated key. */
     public IssuedCertificate issue(CertificateRequest request) {
+        return issue(request, null);
+    }
+
+    /**
+     * Issues a certificate with a freshly generated key and records it in the index as {@code party}'s (what bulk
+     * operations such as {@code fedlink pki party revoke} select by); {@code null} for no party.
+     */
+    public IssuedCertificate issue(CertificateRequest request, String party) {
         KeyPair pair = request.keyType().generate();
-        X509Certificate cert = sign(request, pair.getPublic());
+        X509Certificate cert = sign(request, pair.getPublic(), party);
         return new IssuedCertificate(pair.getPrivate(), issuedChain(cert), root());
     }
 
@@ -156,12 +179,16 @@ public final class CertificateAuthority {
      * request (DNS, IP, URI) are applied, and the profile and name constraints are enforced.
      */
     public IssuedCertificate signCsr(String csrPem, Profile profile, int days) {
-        return sign(CsrIntake.read(csrPem, profile, days));
+        return sign(CsrIntake.read(csrPem, profile, days), null);
     }
 
-    /** Signs an already-checked CSR intake (the enrollment path). */
+    /** Signs an already-checked CSR intake (the enrollment path), recorded as {@code party}'s. */
+    IssuedCertificate sign(CsrIntake.Intake intake, String party) {
+        return new IssuedCertificate(null, issuedChain(sign(intake.request(), intake.publicKey(), party)), root());
+    }
+
     IssuedCertificate sign(CsrIntake.Intake intake) {
-        return new IssuedCertificate(null, issuedChain(sign(intake.request(), intake.publicKey())), root());
+        return sign(intake, null);
     }
 
     /** The {@code index.tsv} text of the issued index. */
@@ -177,7 +204,7 @@ public final class CertificateAuthority {
         return out;
     }
 
-    private synchronized X509Certificate sign(CertificateRequest request, PublicKey subjectKey) {
+    private synchronized X509Certificate sign(CertificateRequest request, PublicKey subjectKey, String party) {
         ProfileRules.validate(request);
         rules.check(request);
         Instant[] window = request.window(Instant.now());
@@ -204,7 +231,8 @@ public final class CertificateAuthority {
             b.extension(Extension.subjectAlternativeName, cn == null, new GeneralNames(sans.toArray(GeneralName[]::new)));
         }
         X509Certificate cert = b.sign(key, signatureAlgorithm());
-        index.add(cert, cn == null ? "DNS:" + request.dnsNames().get(0) : cert.getSubjectX500Principal().getName());
+        index.add(cert, cn == null ? "DNS:" + request.dnsNames().get(0) : cert.getSubjectX500Principal().getName(),
+                party, request.profile().name().toLowerCase(java.util.Locale.ROOT));
         return cert;
     }
 
@@ -221,6 +249,21 @@ public final class CertificateAuthority {
         index.revoke(serial, reason);
     }
 
+    /** Revokes effective at {@code at} (a superseded certificate's overlap end); see {@link CaIndex#revoke}. */
+    synchronized void revoke(BigInteger serial, RevocationReason reason, Instant at) {
+        index.revoke(serial, reason, at);
+    }
+
+    /** The index entry of {@code serial}, or {@code null}: a hash lookup. */
+    public synchronized IndexEntry entry(BigInteger serial) {
+        return index.get(serial);
+    }
+
+    /** The index entries recorded for {@code party} (case-insensitive), oldest first. */
+    public synchronized List<IndexEntry> issuedTo(String party) {
+        return index.ofParty(party);
+    }
+
     /** A CRL listing every revoked certificate, valid for {@code validity}. */
     public synchronized X509CRL crl(Duration validity) {
         Instant now = Instant.now();
@@ -229,7 +272,7 @@ public final class CertificateAuthority {
                     certificate().getSubjectX500Principal().getEncoded()), Date.from(now.minus(SKEW)));
             b.setNextUpdate(Date.from(now.plus(validity)));
             for (IndexEntry e : index.entries()) {
-                if (e.revoked()) {
+                if (e.revokedAt(now)) { // a superseded certificate is listed once its overlap ended
                     b.addCRLEntry(e.serial(), Date.from(e.revokedAt()), e.reason().code());
                 }
             }
@@ -260,6 +303,7 @@ public final class CertificateAuthority {
      */
     public synchronized void save(Path dir, char[] password) throws IOException {
         CaFolder.files(dir, chain, key, password, index).commit(io.fedlink.api.FileSet.NOTHING);
+        index.written(dir.resolve(CaFolder.INDEX_FILE));
     }
 
     /**
@@ -269,12 +313,14 @@ public final class CertificateAuthority {
      */
     public synchronized void saveNew(Path dir, char[] password) throws IOException {
         CaFolder.saveNew(dir, CaFolder.files(dir, chain, key, password, index));
+        index.written(dir.resolve(CaFolder.INDEX_FILE));
     }
 
     /**
      * Saves only {@code index.tsv} (issued serials, revocations, CRL number) into the CA folder {@code dir}. Under
-     * the folder's {@link CaFolderLock}, the index on disk is read again and merged first (entries and revocations
-     * another writer recorded meanwhile are kept), so concurrent writers never lose a line.
+     * the folder's {@link CaFolderLock}, what another writer appended meanwhile is read first, then this CA's new
+     * records are appended as whole lines: concurrent writers never lose a line, and the cost does not grow with the
+     * index.
      *
      * @throws IllegalArgumentException when {@code dir} holds another CA now (e.g. after a rollover)
      */
@@ -282,11 +328,7 @@ public final class CertificateAuthority {
         try (CaFolderLock lock = CaFolderLock.acquire(dir)) {
             synchronized (this) {
                 requireSameCa(dir);
-                Path f = dir.resolve(CaFolder.INDEX_FILE);
-                if (java.nio.file.Files.exists(f)) {
-                    index.read(f);
-                }
-                CaFolder.saveIndex(dir, index);
+                index.sync(dir.resolve(CaFolder.INDEX_FILE));
             }
         }
     }
@@ -383,7 +425,8 @@ public final class CertificateAuthority {
             cb.extension(Extension.nameConstraints, true, next.rules.extension());
         }
         X509Certificate crossSigned = cb.sign(key, signatureAlgorithm());
-        index.add(crossSigned, crossSigned.getSubjectX500Principal().getName() + " (cross-signed successor)");
+        index.add(crossSigned, crossSigned.getSubjectX500Principal().getName() + " (cross-signed successor)", null,
+                "ca");
         return new Successor(next, crossSigned);
     }
 
@@ -541,7 +584,7 @@ public final class CertificateAuthority {
                 chain.add(cert);
                 chain.addAll(parent.chain);
                 synchronized (parent) {
-                    parent.index.add(cert, cert.getSubjectX500Principal().getName());
+                    parent.index.add(cert, cert.getSubjectX500Principal().getName(), null, "ca");
                 }
             }
             return new CertificateAuthority(pair.getPrivate(), chain, effective, List.of());

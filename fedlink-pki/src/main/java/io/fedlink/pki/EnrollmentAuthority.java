@@ -13,7 +13,11 @@ import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
@@ -23,12 +27,15 @@ import java.util.concurrent.locks.ReentrantLock;
  * enrollment token bound to the party (its first certificate) or by the party's current certificate, issued here,
  * still valid and not revoked (a renewal), and only within the {@link EnrollmentPolicy}. Every refusal throws an
  * {@link EnrollmentRefusedException} naming the reason and what to do, and issues nothing: the CA index and the
- * token file are unchanged. An accepted request is recorded as one unit: the certificate's serial in
- * {@code index.tsv} and the token marked used in {@code enrollment-tokens.tsv}.
+ * token file are unchanged. An accepted request is recorded before it is answered: the token marked used in
+ * {@code enrollment-tokens.tsv} first, then the certificate's record (and a renewal's supersede) appended to
+ * {@code index.tsv} in one write.
  *
- * <p>The tokens file and the CA index are re-read at each request, so {@code fedlink pki token create} and
- * {@code fedlink pki revoke} work while a server runs (a revocation made there refuses the next renewal).
- * Thread-safe (one request at a time).
+ * <p>The tokens file is re-read at each request, and what other commands appended to the CA index since the last
+ * one, so {@code fedlink pki token create}, {@code fedlink pki revoke} and {@code fedlink pki party revoke} work
+ * while a server runs (a revocation made there refuses the next renewal). Every certificate is recorded as its
+ * party's ({@link CertificateAuthority.IndexEntry#party()}); renewals follow {@link RenewalRules}. Thread-safe (one
+ * request at a time).
  */
 public final class EnrollmentAuthority {
     private volatile CertificateAuthority ca;
@@ -40,6 +47,14 @@ public final class EnrollmentAuthority {
     private final EnrollmentPolicy policy;
     private final Clock clock;
     private final AtomicLong refusals = new AtomicLong();
+    private final AtomicLong rateLimited = new AtomicLong();
+    private volatile RenewalRules renewalRules = RenewalRules.DEFAULT;
+    // per party (key): when it renewed within the rate window, and its last renewal (answered again to a retry)
+    private final Map<String, ArrayDeque<Instant>> renewalTimes = new HashMap<>();
+    private final Map<String, Renewal> lastRenewal = new HashMap<>();
+
+    /** A renewal answered: from which certificate, and what was issued. */
+    private record Renewal(BigInteger from, IssuedCertificate issued) {}
 
     /** Enrolls for {@code ca}, whose folder is {@code caDir}, under {@code policy}. */
     public EnrollmentAuthority(CertificateAuthority ca, Path caDir, EnrollmentPolicy policy) {
@@ -152,7 +167,7 @@ public final class EnrollmentAuthority {
                 if (Files.isRegularFile(prevIndex)) {
                     CaIndex index = new CaIndex();
                     index.read(prevIndex);
-                    if (index.entries().stream().anyMatch(e -> e.serial().equals(serial))) {
+                    if (index.get(serial) != null) {
                         index.revoke(serial, reason);
                         CaFolder.saveIndex(caDir.resolve(CaRollover.PREVIOUS), index);
                         return true;
@@ -202,6 +217,22 @@ public final class EnrollmentAuthority {
         return refusals.get();
     }
 
+    /** How many renewals the per-party rate limit refused since start (also in {@link #refusals()}). */
+    public long rateLimited() {
+        return rateLimited.get();
+    }
+
+    /** The renewal rules in force ({@link RenewalRules#DEFAULT} unless set). */
+    public RenewalRules renewalRules() {
+        return renewalRules;
+    }
+
+    /** Sets the renewal rules (overlap of superseded certificates, per-party rate limit); returns this. */
+    public EnrollmentAuthority renewalRules(RenewalRules rules) {
+        this.renewalRules = Objects.requireNonNull(rules, "rules");
+        return this;
+    }
+
     /**
      * Creates a one-time token for {@code party}, valid for {@code ttl}, in the CA folder {@code caDir}; returns the
      * token text, which is stored only hashed: hand it to the party once (a 0600 file), never on a command line.
@@ -217,6 +248,56 @@ public final class EnrollmentAuthority {
             new FileSet().add(caDir.resolve(EnrollmentTokens.FILE), tokens.text(), true).commit(FileSet.NOTHING);
             return token;
         }
+    }
+
+    /**
+     * Removes a party from the CA as one act (what {@code fedlink pki party revoke ID} runs): revokes, with reason
+     * {@code cessation-of-operation}, every unexpired certificate the index records for {@code partyId} (any case;
+     * a superseded one still in its overlap is revoked now), during a rollover's overlap in the previous root's index
+     * too; ends the party's unused enrollment tokens (a token created afterwards works: that is how the operator
+     * lets it back); and republishes {@code crl.pem} in the CA folder (and in {@code previous-ca/} when it revoked
+     * there). A running {@code pki serve} on the folder refuses the party's renewals from its next request. Relying
+     * parties that do not load the CRL keep accepting the certificates until they expire.
+     *
+     * @param caDir    the CA folder
+     * @param password the CA key's password, or {@code null}
+     * @param partyId  the party id
+     * @return how many certificates were revoked (0 when none was valid; the tokens and CRL are handled anyway)
+     * @throws IllegalArgumentException for an invalid party id
+     */
+    public static int revokeParty(Path caDir, char[] password, String partyId) throws IOException {
+        if (partyId == null || !PartyIds.isValid(partyId.strip())) {
+            throw new IllegalArgumentException("invalid party id '" + partyId + "': " + PartyIds.RULE);
+        }
+        try (CaFolderLock lock = CaFolderLock.acquire(caDir)) {
+            Instant now = Instant.now();
+            int n = 0;
+            Path previous = caDir.resolve(CaRollover.PREVIOUS);
+            if (CaRollover.inProgress(caDir)) {
+                n += revokeIn(previous, password, partyId, now);
+            }
+            EnrollmentTokens tokens = EnrollmentTokens.read(caDir);
+            FileSet files = new FileSet();
+            if (tokens.expireUnused(partyId, now) > 0) {
+                files.add(caDir.resolve(EnrollmentTokens.FILE), tokens.text(), true);
+            }
+            files.commit(FileSet.NOTHING);
+            return n + revokeIn(caDir, password, partyId, now);
+        }
+    }
+
+    /** Revokes the party's unexpired certificates in the CA folder {@code dir}, and writes its CRL. */
+    private static int revokeIn(Path dir, char[] password, String partyId, Instant now) throws IOException {
+        CertificateAuthority ca = CaFolder.load(dir, password);
+        int n = 0;
+        for (IndexEntry e : ca.issuedTo(partyId)) {
+            if (e.notAfter().isAfter(now) && !e.revokedAt(now)) {
+                ca.revoke(e.serial(), RevocationReason.CESSATION_OF_OPERATION, now);
+                n++;
+            }
+        }
+        new FileSet().add(dir.resolve("crl.pem"), Pem.encode(ca.crl()), false).commit(() -> ca.saveIndex(dir));
+        return n;
     }
 
     /**
@@ -246,13 +327,23 @@ public final class EnrollmentAuthority {
             }
             CsrIntake.Intake intake = check(entry.party(), csrPem, lifetime, now);
             tokens.markUsed(entry, now);
-            return issue(intake, tokens);
+            IssuedCertificate issued = sign(intake, entry.party());
+            record(tokens);
+            return issued;
         }
     }
 
     /**
      * A renewal: {@code presented} (leaf first, as the party showed it in the TLS handshake) must be issued by this
-     * CA, in its index, not revoked and not expired; the CSR may name only the same party.
+     * CA (or, during a rollover's overlap, the previous root), in its index, not revoked, not expired, and the newest
+     * certificate recorded for its party and profile. The new certificate is recorded as the same party's (the party
+     * comes from the index, never from the request) and the presented one is superseded: revoked as
+     * {@code superseded} effective after {@link RenewalRules#overlap()}. A retry from the superseded certificate with
+     * the same CSR key gets the same certificate back (a lost response locks nobody out); any other request from it
+     * is refused, as are renewals beyond the per-party rate limit ({@link #rateLimited()}).
+     *
+     * <p>A certificate recorded before party ids were (an old 5-column index line) renews once as the party its DNS
+     * name under the policy's domain names; from then on the party is recorded.
      *
      * @throws EnrollmentRefusedException naming the reason; nothing is issued
      */
@@ -268,15 +359,15 @@ public final class EnrollmentAuthority {
             }
             X509Certificate leaf = presented.get(0);
             String serial = leaf.getSerialNumber().toString(16);
+            CaIndex previous = null; // the previous root's index, when the certificate is of the previous root
             IndexEntry e;
             if (signedBy(leaf, ca.certificate())) {
-                e = entry(leaf.getSerialNumber());
+                e = ca.entry(leaf.getSerialNumber());
             } else if (previousRoot() != null && signedBy(leaf, previousRoot())) {
                 // a rollover's overlap: a party still on the old root renews under the new one
-                CaIndex prev = new CaIndex();
-                prev.read(caDir.resolve(CaRollover.PREVIOUS).resolve(CaFolder.INDEX_FILE));
-                e = prev.entries().stream().filter(x -> x.serial().equals(leaf.getSerialNumber())).findFirst()
-                        .orElse(null);
+                previous = new CaIndex();
+                previous.read(caDir.resolve(CaRollover.PREVIOUS).resolve(CaFolder.INDEX_FILE));
+                e = previous.get(leaf.getSerialNumber());
             } else {
                 throw refuse("certificate " + serial + " was not issued by this CA: renew with a certificate of "
                         + "this CA, or enroll with a token");
@@ -284,17 +375,85 @@ public final class EnrollmentAuthority {
             if (e == null) {
                 throw refuse("certificate " + serial + " is not in this CA's index: enroll with a token");
             }
-            if (e.revoked()) {
-                throw refuse("certificate " + serial + " was revoked at " + e.revokedAt() + " (" + e.reason()
-                        + "): a revoked party cannot renew; ask the CA operator for a new enrollment token");
-            }
             if (!now.isBefore(leaf.getNotAfter().toInstant())) {
                 throw refuse("certificate " + serial + " expired at " + leaf.getNotAfter().toInstant()
                         + ": renewal needs a still-valid certificate; enroll again with a token");
             }
-            String party = partyOf(leaf);
-            return issue(check(party, csrPem, lifetime, now), null);
+            String profile = policy.profile().name().toLowerCase(java.util.Locale.ROOT);
+            if (e.profile() != null && !e.profile().equals(profile)) {
+                throw refuse("certificate " + serial + " was issued as a " + e.profile() + " certificate: only "
+                        + profile + " certificates renew here, into " + profile + " certificates");
+            }
+            String party = e.party() != null ? e.party() : partyOf(leaf);
+            String key = CaIndex.partyKey(party);
+            if (e.revoked()) {
+                return retried(e, party, key, csrPem, lifetime, now);
+            }
+            IndexEntry newest = newest(party, profile, previous);
+            if (newest != null && !newest.serial().equals(e.serial())) {
+                throw refuse("certificate " + serial + " is not the newest certificate of party " + party + " ("
+                        + newest.serial().toString(16) + " is): only the newest renews; renew with it");
+            }
+            ArrayDeque<Instant> times = renewalTimes.computeIfAbsent(key, k -> new ArrayDeque<>());
+            while (!times.isEmpty() && !times.peekFirst().isAfter(now.minus(renewalRules.window()))) {
+                times.pollFirst();
+            }
+            if (times.size() >= renewalRules.maxRenewals()) {
+                rateLimited.incrementAndGet();
+                throw refuse("party " + party + " renewed " + times.size() + " times within " + renewalRules.window()
+                        + " (the limit): try again after " + times.peekFirst().plus(renewalRules.window()));
+            }
+            CsrIntake.Intake intake = check(party, csrPem, lifetime, now);
+            Instant end = now.plus(renewalRules.overlap());
+            IssuedCertificate issued = sign(intake, party);
+            if (previous == null) {
+                ca.revoke(e.serial(), RevocationReason.SUPERSEDED, end); // appended in one write with the new record
+                record(null);
+            } else {
+                record(null);
+                previous.revoke(e.serial(), RevocationReason.SUPERSEDED, end);
+                CaFolder.saveIndex(caDir.resolve(CaRollover.PREVIOUS), previous);
+            }
+            times.addLast(now);
+            lastRenewal.put(key, new Renewal(e.serial(), issued));
+            return issued;
         }
+    }
+
+    /** A request from a superseded or revoked certificate: the same answer again for the same key, else refused. */
+    private IssuedCertificate retried(IndexEntry e, String party, String key, String csrPem, Duration lifetime,
+                                      Instant now) {
+        String serial = e.serial().toString(16);
+        if (e.reason() != RevocationReason.SUPERSEDED) {
+            throw refuse("certificate " + serial + " was revoked at " + e.revokedAt() + " (" + e.reason()
+                    + "): a revoked party cannot renew; ask the CA operator for a new enrollment token");
+        }
+        Renewal last = lastRenewal.get(key);
+        if (last != null && last.from().equals(e.serial())) {
+            CsrIntake.Intake intake = check(party, csrPem, lifetime, now);
+            if (Arrays.equals(intake.publicKey().getEncoded(), last.issued().certificate().getPublicKey()
+                    .getEncoded()) && !e.revokedAt(now)) {
+                return last.issued(); // the response was lost: the same certificate again
+            }
+        }
+        throw refuse("certificate " + serial + " was superseded by a renewal (revoked from " + e.revokedAt()
+                + "): renew with the certificate that renewal issued; only a retry with the same key gets it again "
+                + "(if it was lost, ask the CA operator for a new enrollment token)");
+    }
+
+    /** The newest certificate recorded for the party and profile: in this CA's index, else the previous root's. */
+    private IndexEntry newest(String party, String profile, CaIndex previous) {
+        IndexEntry found = last(ca.issuedTo(party), profile);
+        return found != null || previous == null ? found : last(previous.ofParty(party), profile);
+    }
+
+    private static IndexEntry last(List<IndexEntry> entries, String profile) {
+        for (int i = entries.size() - 1; i >= 0; i--) {
+            if (profile.equals(entries.get(i).profile())) {
+                return entries.get(i);
+            }
+        }
+        return null;
     }
 
     private static boolean signedBy(X509Certificate leaf, X509Certificate issuer) {
@@ -329,7 +488,7 @@ public final class EnrollmentAuthority {
     }
 
     private IndexEntry entry(BigInteger serial) {
-        return ca.issued().stream().filter(x -> x.serial().equals(serial)).findFirst().orElse(null);
+        return ca.entry(serial);
     }
 
     /**
@@ -404,19 +563,24 @@ public final class EnrollmentAuthority {
         }
     }
 
-    private IssuedCertificate issue(CsrIntake.Intake intake, EnrollmentTokens usedToken) throws IOException {
-        IssuedCertificate issued;
+    /** Signs for {@code party} (recorded in memory; {@link #record} writes it). */
+    private IssuedCertificate sign(CsrIntake.Intake intake, String party) {
         try {
-            issued = ca.sign(intake);
+            return ca.sign(intake, party);
         } catch (IllegalArgumentException e) {
             throw refuse(e.getMessage());
         }
-        FileSet files = new FileSet().add(caDir.resolve(CaFolder.INDEX_FILE), ca.indexText(), false);
+    }
+
+    /**
+     * Writes what was signed: the token file first (a crash in between leaves the token used and nothing handed
+     * out, never a token good for a second certificate), then the new index records, appended in one write.
+     */
+    private void record(EnrollmentTokens usedToken) throws IOException {
         if (usedToken != null) {
-            files.add(caDir.resolve(EnrollmentTokens.FILE), usedToken.text(), true);
+            new FileSet().add(caDir.resolve(EnrollmentTokens.FILE), usedToken.text(), true).commit(FileSet.NOTHING);
         }
-        files.commit(FileSet.NOTHING);
-        return issued;
+        ca.saveIndex(caDir);
     }
 
     private EnrollmentRefusedException refuse(String message) {

@@ -76,6 +76,23 @@ final class EnrollmentTokens {
         entries.set(entries.indexOf(entry), new Entry(entry.hash(), entry.party(), entry.expiresAt(), when));
     }
 
+    /**
+     * Ends every unused, unexpired token of {@code party} (any case) at {@code when}: a removed party's tokens die
+     * with it; a token the operator creates afterwards works. Returns how many.
+     */
+    int expireUnused(String party, Instant when) {
+        int n = 0;
+        for (int i = 0; i < entries.size(); i++) {
+            Entry e = entries.get(i);
+            if (e.usedAt() == null && e.expiresAt().isAfter(when)
+                    && CaIndex.partyKey(e.party()).equals(CaIndex.partyKey(party))) {
+                entries.set(i, new Entry(e.hash(), e.party(), when, null));
+                n++;
+            }
+        }
+        return n;
+    }
+
     /** The file's text. */
     String text() {
         StringBuilder sb = new StringBuilder(HEADER);

@@ -98,6 +98,24 @@ class EnrollmentOverHttpsTest {
     }
 
     @Test
+    void aSupersededCertificateAndARemovedPartyCannotRenewAndAFreshTokenWorks() throws Exception {
+        TlsMaterial first = enroll("10000", null);
+        TlsMaterial second = client.renew(first, null);
+        EnrollmentRefusedException superseded = assertThrows(EnrollmentRefusedException.class,
+                () -> client.renew(first, null));
+        assertTrue(superseded.getMessage().contains("was superseded by a renewal"), superseded.getMessage());
+
+        assertEquals(2, EnrollmentAuthority.revokeParty(caDir, null, "10000"));
+        EnrollmentRefusedException removed = assertThrows(EnrollmentRefusedException.class,
+                () -> client.renew(second, null));
+        assertTrue(removed.getMessage().contains("was revoked"), removed.getMessage());
+        assertTrue(Pem.crl(Files.readString(caDir.resolve("crl.pem"))).isRevoked(second.certificate()));
+
+        TlsMaterial back = enroll("10000", null); // the operator's new token lets the party back
+        assertNotEquals(second.certificate(), client.renew(back, null).certificate());
+    }
+
+    @Test
     void theRenewerRenewsTwiceAndHandsTheNewIdentityToALiveContext() throws Exception {
         PartyFiles files = new PartyFiles(partyDir);
         files.write(enroll("10000", Duration.ofSeconds(3)));
