@@ -113,19 +113,6 @@ final class ProxyProcess implements AutoCloseable {
         return new ProxyProcess(new ProcessBuilder(command(args)).start(), true);
     }
 
-    /**
-     * Runs {@code java -jar JAR ARGS} to its end (at most 60 s): its exit code, standard output and standard error
-     * apart.
-     */
-    static Cli runSplit(Path jar, String... args) throws Exception {
-        try (ProxyProcess p = new ProxyProcess(new ProcessBuilder(command(jar, args)).start(), true)) {
-            p.process.getOutputStream().close();
-            assertTrue(p.process.waitFor(60, TimeUnit.SECONDS), "timed out: fedlink " + String.join(" ", args));
-            p.reader.join(10_000);
-            return new Cli(p.process.exitValue(), String.join("\n", p.out), String.join("\n", p.log));
-        }
-    }
-
     /** Runs {@code java -jar fedlink-proxy.jar ARGS} to its end (at most 60 s): its exit code and merged output. */
     static Cli run(String... args) throws Exception {
         return run(jar(), args);
