@@ -17,7 +17,7 @@ import java.nio.charset.StandardCharsets;
  * {@value #MAX_V2_BYTES} bytes in all, TLVs skipped. {@code LOCAL} and {@code UNKNOWN} keep the socket's own peer
  * ({@link #source()} is {@code null}). Anything else is refused with a reason and a fixed detail.
  */
-final class ProxyHeaderParser {
+public final class ProxyHeaderParser {
     /** The longest v1 line the specification allows, CRLF included. */
     static final int MAX_V1_BYTES = 107;
     /** The longest v2 header accepted (16-byte preamble plus addresses and TLVs); fits the smallest copy buffer. */
@@ -27,8 +27,20 @@ final class ProxyHeaderParser {
     private static final byte[] V1_PREFIX = "PROXY ".getBytes(StandardCharsets.US_ASCII);
     private static final int V2_PREAMBLE = 16;
 
-    /** Where parsing stands. */
-    enum Status { NEED_MORE, DONE, REFUSED }
+    /** Where parsing stands: more bytes needed, a complete header, or a refusal (final). */
+    public enum Status {
+        /** The header is not complete yet. */
+        NEED_MORE,
+        /** The header is complete: {@link #source()} and {@link #headerBytes()} are known. */
+        DONE,
+        /** The header is refused: {@link #refusalReason()} and {@link #refusalDetail()} say why. */
+        REFUSED
+    }
+
+    /** A parser awaiting the first bytes of a connection. */
+    public ProxyHeaderParser() {
+        // fields start at their defaults
+    }
 
     private Status status = Status.NEED_MORE;
     private RefusalReason reason;
@@ -41,7 +53,7 @@ final class ProxyHeaderParser {
      * Parses {@code data[0, available)}, the bytes read so far (absolute indices; position and limit untouched).
      * Once the answer is final it stays so.
      */
-    Status parse(ByteBuffer data, int available) {
+    public Status parse(ByteBuffer data, int available) {
         if (status != Status.NEED_MORE) {
             return status;
         }
@@ -286,22 +298,22 @@ final class ProxyHeaderParser {
     }
 
     /** The client address the header carries, or {@code null} for LOCAL/UNKNOWN/UNSPEC (keep the socket peer). */
-    InetSocketAddress source() {
+    public InetSocketAddress source() {
         return source;
     }
 
     /** Length of the header in bytes, once {@link Status#DONE}; the ClientHello starts right after it. */
-    int headerBytes() {
+    public int headerBytes() {
         return headerBytes;
     }
 
     /** Why it was refused, once {@link Status#REFUSED}. */
-    RefusalReason refusalReason() {
+    public RefusalReason refusalReason() {
         return reason;
     }
 
     /** A fixed description of the refusal (never echoes client bytes). */
-    String refusalDetail() {
+    public String refusalDetail() {
         return detail;
     }
 }
