@@ -140,7 +140,9 @@ public final class ProxyHeaderParser {
         }
         int ipBytes = family == 0x11 ? 4 : 16;
         byte[] address = new byte[ipBytes];
-        data.get(V2_PREAMBLE, address);
+        for (int i = 0; i < ipBytes; i++) {
+            address[i] = data.get(V2_PREAMBLE + i);
+        }
         return done(new InetSocketAddress(byAddress(address), data.getShort(V2_PREAMBLE + 2 * ipBytes) & 0xFFFF));
     }
 
@@ -227,13 +229,14 @@ public final class ProxyHeaderParser {
         if (p != lineEnd) {
             return invalid("v1 line with more than four address fields");
         }
-        InetAddress src = v1Address(data, fields[0], fields[1], v4);
+        AsciiView text = new AsciiView();
+        byte[] src = v1Address(text.of(data, fields[0], fields[1]), v4);
         int sport = port(data, fields[4], fields[5]);
-        if (src == null || v1Address(data, fields[2], fields[3], v4) == null || sport < 0
+        if (src == null || v1Address(text.of(data, fields[2], fields[3]), v4) == null || sport < 0
                 || port(data, fields[6], fields[7]) < 0) {
             return invalid("v1 address or port is not valid for " + (v4 ? "TCP4" : "TCP6"));
         }
-        return done(new InetSocketAddress(src, sport));
+        return done(new InetSocketAddress(byAddress(src), sport));
     }
 
     private static int tokenEnd(ByteBuffer data, int from, int lineEnd) {
@@ -273,24 +276,50 @@ public final class ProxyHeaderParser {
     }
 
     /**
-     * A dotted-quad (TCP4) or colon-hex (TCP6) literal as {@link HostNames} reads them (no leading zeros, 128 bits,
-     * no brackets, no zone), or {@code null}; never a name lookup.
+     * The bytes of a dotted-quad (TCP4) or colon-hex (TCP6) literal as {@link HostNames} reads them (no leading
+     * zeros, 128 bits, no brackets, no zone), or {@code null}; never a name lookup.
      */
-    private static InetAddress v1Address(ByteBuffer data, int from, int to, boolean v4) {
-        if (to - from < 2 || to - from > (v4 ? 15 : 45)) {
+    private static byte[] v1Address(AsciiView text, boolean v4) {
+        if (text.length() > (v4 ? 15 : 45)) {
             return null;
         }
-        byte[] text = new byte[to - from];
-        data.get(from, text);
-        boolean colon = false;
-        for (byte c : text) {
-            colon |= c == ':';
+        return v4 ? HostNames.parseIpv4(text) : HostNames.parseIpv6(text.toString());
+    }
+
+    /** A window of ASCII bytes of the buffer read as characters, without copying (re-pointed for each field). */
+    private static final class AsciiView implements CharSequence {
+        private ByteBuffer data;
+        private int from;
+        private int length;
+
+        AsciiView of(ByteBuffer buffer, int start, int end) {
+            data = buffer;
+            from = start;
+            length = end - start;
+            return this;
         }
-        if (colon == v4 || text[0] == '[') {
-            return null; // the announced family dictates the format
+
+        @Override
+        public int length() {
+            return length;
         }
-        byte[] address = HostNames.parseIpLiteral(new String(text, StandardCharsets.US_ASCII));
-        return address == null ? null : byAddress(address);
+
+        @Override
+        public char charAt(int index) {
+            return (char) (data.get(from + index) & 0xFF);
+        }
+
+        @Override
+        public CharSequence subSequence(int start, int end) {
+            return toString().substring(start, end);
+        }
+
+        @Override
+        public String toString() {
+            byte[] b = new byte[length];
+            data.get(from, b);
+            return new String(b, StandardCharsets.ISO_8859_1);
+        }
     }
 
     /** 4 or 16 bytes as an address (an IPv4-mapped IPv6 address becomes IPv4); never a lookup. */
