@@ -121,7 +121,11 @@ public final class HostNames {
         }
     }
 
-    static byte[] parseIpv4(String s) {
+    /**
+     * The 4 bytes of a dotted-quad IPv4 literal (four decimal numbers 0..255, no leading zeros), or {@code null}.
+     * Reads {@code s} in place (a view over received bytes will do); never performs a lookup.
+     */
+    public static byte[] parseIpv4(CharSequence s) {
         byte[] out = new byte[4];
         int part = 0;
         int value = -1;
@@ -150,7 +154,11 @@ public final class HostNames {
         return part == 4 ? out : null;
     }
 
-    static byte[] parseIpv6(String s) {
+    /**
+     * The 16 bytes of an IPv6 literal without brackets or zone (colon-hex groups of 1..4 digits, at most one
+     * {@code ::}, optionally an IPv4 tail, 128 bits in all), or {@code null}. Never performs a lookup.
+     */
+    public static byte[] parseIpv6(String s) {
         if (s.indexOf('%') >= 0 || s.length() > 45) {
             return null; // zone ids are host-local: refuse rather than guess
         }
@@ -158,61 +166,54 @@ public final class HostNames {
         if (gap >= 0 && s.indexOf("::", gap + 1) >= 0) {
             return null;
         }
-        String head = gap >= 0 ? s.substring(0, gap) : s;
-        String tail = gap >= 0 ? s.substring(gap + 2) : "";
-        byte[] headBytes = groups(head, tail.isEmpty() && gap < 0);
-        byte[] tailBytes = groups(tail, true);
-        if (headBytes == null || tailBytes == null) {
-            return null;
-        }
-        if (gap < 0 && headBytes.length != 16) {
-            return null;
-        }
-        if (gap >= 0 && headBytes.length + tailBytes.length > 14) {
-            return null;
-        }
         byte[] out = new byte[16];
-        System.arraycopy(headBytes, 0, out, 0, headBytes.length);
-        System.arraycopy(tailBytes, 0, out, 16 - tailBytes.length, tailBytes.length);
+        int head = groups(s, 0, gap >= 0 ? gap : s.length(), gap < 0, out);
+        if (gap < 0 || head < 0) {
+            return head == 16 ? out : null;
+        }
+        byte[] tail = new byte[16];
+        int n = groups(s, gap + 2, s.length(), true, tail);
+        if (n < 0 || head + n > 14) {
+            return null;
+        }
+        System.arraycopy(tail, 0, out, 16 - n, n);
         return out;
     }
 
-    /** Parses colon-separated hex groups; the last one may be an embedded IPv4 address when {@code last}. */
-    private static byte[] groups(String s, boolean last) {
-        if (s.isEmpty()) {
-            return new byte[0];
-        }
-        String[] parts = s.split(":", -1);
-        byte[] out = new byte[parts.length * 2 + 2];
+    /**
+     * Parses the colon-separated hex groups of {@code s[from, to)} into {@code out}; the last one may be an embedded
+     * IPv4 address when {@code last}. Returns the bytes written, or -1 if a group is invalid or there are too many.
+     */
+    private static int groups(String s, int from, int to, boolean last, byte[] out) {
         int n = 0;
-        for (int i = 0; i < parts.length; i++) {
-            String p = parts[i];
-            if (last && i == parts.length - 1 && p.indexOf('.') >= 0) {
-                byte[] v4 = parseIpv4(p);
-                if (v4 == null) {
-                    return null;
-                }
-                System.arraycopy(v4, 0, out, n, 4);
-                n += 4;
+        for (int start = from, i = from; from < to && i <= to; i++) {
+            if (i < to && s.charAt(i) != ':') {
                 continue;
             }
-            if (p.isEmpty() || p.length() > 4) {
-                return null;
+            if (last && i == to && s.lastIndexOf('.', to - 1) >= start) {
+                byte[] v4 = parseIpv4(s.subSequence(start, to));
+                if (v4 == null || n + 4 > 16) {
+                    return -1;
+                }
+                System.arraycopy(v4, 0, out, n, 4);
+                return n + 4;
+            }
+            if (i - start < 1 || i - start > 4 || n + 2 > 16) {
+                return -1;
             }
             int v = 0;
-            for (int k = 0; k < p.length(); k++) {
-                int d = Character.digit(p.charAt(k), 16);
+            for (int k = start; k < i; k++) {
+                int d = Character.digit(s.charAt(k), 16);
                 if (d < 0) {
-                    return null;
+                    return -1;
                 }
                 v = v * 16 + d;
             }
             out[n++] = (byte) (v >> 8);
             out[n++] = (byte) v;
+            start = i + 1;
         }
-        byte[] trimmed = new byte[n];
-        System.arraycopy(out, 0, trimmed, 0, n);
-        return trimmed;
+        return n;
     }
 
     /** Quotes a user-supplied value for an error message, escaping control characters and capping its length. */

@@ -42,8 +42,13 @@ public enum RefusalReason {
     CLIENT_RATE_LIMIT,
     /** A source trusted to send a PROXY protocol header sent something else first. */
     PROXY_HEADER_MISSING,
-    /** A PROXY protocol header was malformed, truncated by the peer, or longer than its limit. */
+    /**
+     * A PROXY protocol header broke a rule of the specification (v1 syntax, literals, leading zeros; v2 version,
+     * command, family, address or TLV lengths), was truncated by the peer, or was longer than its limit.
+     */
     PROXY_HEADER_INVALID,
+    /** A PROXY protocol v2 header carried a CRC32c TLV that does not match the header: corrupted or forged. */
+    PROXY_HEADER_CHECKSUM,
     /** A PROXY protocol header came from a source not trusted to send one. */
     PROXY_HEADER_UNTRUSTED,
     /** A trusted source's PROXY protocol header did not arrive before its deadline. */

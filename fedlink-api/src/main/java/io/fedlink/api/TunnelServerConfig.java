@@ -54,6 +54,7 @@ public final class TunnelServerConfig {
     private final List<CidrBlock> proxyProtocolFrom;
     private final int maxConnectionsPerClient;
     private final double connectionRatePerClient;
+    private final int clientIpv6PrefixLength;
     private final Duration proxyHeaderTimeout;
     private final int targetFailures;
     private final Duration targetEjection;
@@ -96,6 +97,7 @@ public final class TunnelServerConfig {
                     + b.connectionRatePerClient);
         }
         this.connectionRatePerClient = b.connectionRatePerClient;
+        this.clientIpv6PrefixLength = range("clientIpv6PrefixLength", b.clientIpv6PrefixLength, 1, 128);
         this.proxyHeaderTimeout = atMost("proxyHeaderTimeout", positive("proxyHeaderTimeout", b.proxyHeaderTimeout),
                 MAX_HANDSHAKE_TIMEOUT, "1 hour");
         this.targetFailures = range("targetFailures", b.targetFailures, 0, 1000);
@@ -262,6 +264,16 @@ public final class TunnelServerConfig {
     }
 
     /**
+     * How the per-client limits ({@link #maxHandshakesPerClient()}, {@link #maxConnectionsPerClient()},
+     * {@link #connectionRatePerClient()}) count IPv6 clients: by their first this many bits, so the addresses of one
+     * site (a /64 by default) share one count; 128 counts every address apart. IPv4 clients always count by address.
+     * Applies to the announced client of a trusted PROXY header as to a direct one.
+     */
+    public int clientIpv6PrefixLength() {
+        return clientIpv6PrefixLength;
+    }
+
+    /**
      * Passive health of the targets of a route: after this many failed connects (refused, unreachable, lookup
      * failed, timed out) in a row, a target is skipped for {@link #targetEjection()}, then one connection tries it
      * again; {@code 0}: never skipped. Default 3. Targets that are {@code $1} templates are never skipped (the client
@@ -323,6 +335,7 @@ public final class TunnelServerConfig {
         private Duration proxyHeaderTimeout = Duration.ofSeconds(3);
         private int maxConnectionsPerClient;
         private double connectionRatePerClient;
+        private int clientIpv6PrefixLength = 64;
         private int targetFailures = 3;
         private Duration targetEjection = Duration.ofSeconds(10);
         private Duration healthCheckInterval = Duration.ZERO;
@@ -472,6 +485,12 @@ public final class TunnelServerConfig {
         /** Sets the per-client connection limit; see {@link #maxConnectionsPerClient()}. */
         public Builder maxConnectionsPerClient(int n) {
             this.maxConnectionsPerClient = n;
+            return this;
+        }
+
+        /** Sets the IPv6 prefix the per-client limits count by (1..128); see {@link #clientIpv6PrefixLength()}. */
+        public Builder clientIpv6PrefixLength(int bits) {
+            this.clientIpv6PrefixLength = bits;
             return this;
         }
 

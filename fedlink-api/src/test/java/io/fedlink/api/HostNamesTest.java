@@ -55,7 +55,8 @@ class HostNamesTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"127.0.0.1", "0.0.0.0", "255.255.255.255", "::1", "[::1]", "2001:db8::42", "::",
-            "::ffff:10.1.2.3", "fe80:0:0:0:0:0:0:1", "1:2:3:4:5:6:7:8"})
+            "::ffff:10.1.2.3", "fe80:0:0:0:0:0:0:1", "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8",
+            "1:2:3:4:5:6:1.2.3.4", "0000:0000:0000:0000:0000:0000:0000:0001"})
     void ipLiterals(String text) throws Exception {
         byte[] parsed = HostNames.parseIpLiteral(text);
         String bare = text.startsWith("[") ? text.substring(1, text.length() - 1) : text;
@@ -68,7 +69,8 @@ class HostNamesTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "1.2.3.-4", "1:2:3:4:5:6:7:8:9", "1::2::3",
-            "fe80::1%eth0", ":::", "[127.0.0.1]", "12345::", "g::1", "localhost"})
+            "fe80::1%eth0", ":::", "[127.0.0.1]", "12345::", "g::1", "localhost", "1::2:3:4:5:6:7:8", "1:2:", ":1:2:3:4:5:6:7",
+            "::1.2.3.4.5", "1.2.3.4::", "1:2:3:4:5:6:7:1.2.3.4", "::1:", ".:1", "a.b:1", "1:2:3:4:5:6:7"})
     void notIpLiterals(String text) {
         assertNull(HostNames.parseIpLiteral(text), text);
     }

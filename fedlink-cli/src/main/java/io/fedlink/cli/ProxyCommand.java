@@ -127,6 +127,11 @@ final class ProxyCommand implements Callable<Integer> {
             description = "new connections a second from one client address (bursts of one second's worth),"
                     + " 0 = no limit (default: ${DEFAULT-VALUE})")
     double connectionRatePerClient;
+    @Option(names = "--client-ipv6-prefix", defaultValue = "64", paramLabel = "BITS",
+            description = "per-client limits count an IPv6 client (direct or announced by a PROXY header) by its"
+                    + " first BITS bits, so one site's addresses share one count; 128 = every address apart,"
+                    + " 1..128 (default: ${DEFAULT-VALUE})")
+    int clientIpv6Prefix;
 
     @Option(names = "--target-failures", defaultValue = "3", paramLabel = "N",
             description = "skip a route's target after N failed connects in a row (refused, unreachable, lookup"
@@ -193,6 +198,10 @@ final class ProxyCommand implements Callable<Integer> {
         if (bufferKib < 1 || bufferKib > 1024) {
             throw new CommandLine.ParameterException(cl, "invalid value for option '--buffer-kib': " + bufferKib
                     + " must be 1 to 1024 (KiB)");
+        }
+        if (clientIpv6Prefix < 1 || clientIpv6Prefix > 128) {
+            throw new CommandLine.ParameterException(cl, "invalid value for option '--client-ipv6-prefix': "
+                    + clientIpv6Prefix + " must be 1 to 128 (bits)");
         }
         if (targetFailures < 0 || targetFailures > 1000) {
             throw new CommandLine.ParameterException(cl, "invalid value for option '--target-failures': "
@@ -299,6 +308,7 @@ final class ProxyCommand implements Callable<Integer> {
                 .maxBufferMemory((long) bufferMemoryMib << 20).bufferSize(bufferKib << 10).maxHelloBytes(maxHelloBytes).refusalAlerts(!silent)
                 .proxyProtocolFrom(proxyProtocolFrom).proxyHeaderTimeout(proxyHeaderTimeout)
                 .maxConnectionsPerClient(maxConnectionsPerClient).connectionRatePerClient(connectionRatePerClient)
+                .clientIpv6PrefixLength(clientIpv6Prefix)
                 .targetFailures(targetFailures).targetEjection(targetEjection)
                 .healthCheckInterval(healthCheckInterval);
         if (eventLoops != null) {

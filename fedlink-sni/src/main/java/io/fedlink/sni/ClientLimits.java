@@ -1,13 +1,16 @@
 package io.fedlink.sni;
 
 import io.fedlink.api.RefusalReason;
+import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Limits per client address: connections open at once and new connections a second (a token bucket of one second's
- * worth). The table holds one entry per address with an open connection or a bucket still refilling, at most
+ * worth). An IPv6 client counts as its prefix ({@link #key}: one /64 is one site, and picking a fresh address in it
+ * costs an attacker nothing). The table holds one entry per address with an open connection or a bucket still refilling, at most
  * {@link #MAX_ENTRIES}; when full, entries that are idle (no connection, bucket full) are dropped (one sweep a
  * second at most), and if none is, the new address is refused. Thread-safe; each address's entry changes atomically.
  */
@@ -19,6 +22,7 @@ final class ClientLimits {
     private final double ratePerSecond; // 0: unlimited
     private final double burst;
     private final int maxEntries;
+    private final int ipv6Prefix;
     private final Map<InetAddress, Entry> table = new ConcurrentHashMap<>();
     private volatile long lastSweepNanos;
 
@@ -29,7 +33,8 @@ final class ClientLimits {
         long refilledNanos;
     }
 
-    ClientLimits(int maxConnections, double ratePerSecond, int maxEntries) {
+    ClientLimits(int maxConnections, double ratePerSecond, int maxEntries, int ipv6Prefix) {
+        this.ipv6Prefix = ipv6Prefix;
         this.maxConnections = maxConnections;
         this.ratePerSecond = ratePerSecond;
         this.burst = Math.max(1, ratePerSecond);
@@ -45,7 +50,8 @@ final class ClientLimits {
      * Counts a new connection from {@code client}, or says which limit refuses it (then nothing is counted). A
      * {@code null} answer must be paired with one {@link #release}.
      */
-    RefusalReason admit(InetAddress client, long now) {
+    RefusalReason admit(InetAddress address, long now) {
+        InetAddress client = key(address, ipv6Prefix);
         if (table.size() >= maxEntries && !table.containsKey(client)) {
             evictIdle(now);
             if (table.size() >= maxEntries) {
@@ -71,11 +77,30 @@ final class ClientLimits {
 
     /** A connection admitted for {@code client} ended. */
     void release(InetAddress client, long now) {
-        table.computeIfPresent(client, (k, e) -> {
+        table.computeIfPresent(key(client, ipv6Prefix), (k, e) -> {
             e.open--;
             refill(e, now);
             return e.open <= 0 && idle(e, now) ? null : e;
         });
+    }
+
+    /**
+     * What a client is counted as: an IPv4 address itself, an IPv6 address its first {@code ipv6Prefix} bits (the
+     * rest zeroed; 128: the address itself). Never a lookup.
+     */
+    static InetAddress key(InetAddress client, int ipv6Prefix) {
+        if (!(client instanceof Inet6Address) || ipv6Prefix >= 128) {
+            return client;
+        }
+        byte[] a = client.getAddress();
+        for (int bit = ipv6Prefix; bit < 128; bit++) {
+            a[bit >> 3] &= (byte) ~(0x80 >> (bit & 7));
+        }
+        try {
+            return InetAddress.getByAddress(a);
+        } catch (UnknownHostException e) {
+            throw new AssertionError("16 bytes are an address", e);
+        }
     }
 
     /** Addresses tracked now. */

@@ -1,6 +1,5 @@
 package io.fedlink.sni;
 
-import io.fedlink.api.CidrBlock;
 import io.fedlink.api.CloseReason;
 import io.fedlink.api.Endpoint;
 import io.fedlink.api.PartyRoute;
@@ -10,6 +9,7 @@ import io.fedlink.api.Tunnel;
 import io.fedlink.api.TunnelServerConfig;
 import java.io.IOException;
 import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
@@ -49,6 +49,7 @@ final class Connection implements Tunnel {
     private boolean starving;     // stopped reading: the buffer budget was spent
     private boolean holdsSlot;    // holds one of the maxTunnels slots
     private boolean countedForClient; // counted in the per-client limits (released at the end)
+    private InetAddress announcedHandshake; // the PROXY-announced client counted in the hello phase, until it ends
     private Runnable cancelLookup; // withdraws from the resolver while RESOLVING
 
     private ProxyHeaderParser proxyHeader; // while a trusted source's PROXY header is awaited
@@ -122,6 +123,7 @@ final class Connection implements Tunnel {
     }
 
     private void releaseClient() {
+        leaveAnnouncedHandshake();
         if (countedForClient) {
             countedForClient = false;
             ctx.clientLimits.release(clientAddress.getAddress(), System.nanoTime());
@@ -135,12 +137,15 @@ final class Connection implements Tunnel {
     }
 
     private boolean trustedForProxyHeader() {
-        for (CidrBlock b : config.proxyProtocolFrom()) {
-            if (b.contains(peer.getAddress())) {
-                return true;
-            }
+        return ctx.trustsProxyHeader(peer.getAddress());
+    }
+
+    /** Leaves the hello phase as the client a PROXY header announced (the peer's own count is left apart). */
+    private void leaveAnnouncedHandshake() {
+        if (announcedHandshake != null) {
+            ctx.leftHandshakeOf(announcedHandshake);
+            announcedHandshake = null;
         }
-        return false;
     }
 
     void onReady(SelectionKey key) {
@@ -437,6 +442,12 @@ final class Connection implements Tunnel {
         hello.limit(Math.max(hello.position(), Math.min(hello.capacity(), config.maxHelloBytes())));
         proxyHeader = null;
         deadline = openedNanos + config.helloTimeout().toNanos();
+        if (!ctx.enterHandshake(clientAddress.getAddress())) {
+            refuse(RefusalReason.CLIENT_HANDSHAKE_LIMIT, "client at its limit of " + config.maxHandshakesPerClient()
+                    + " connections in the hello phase");
+            return false;
+        }
+        announcedHandshake = clientAddress.getAddress();
         return admitClient() && hello.position() > 0;
     }
 
@@ -495,6 +506,7 @@ final class Connection implements Tunnel {
         connectNanos = lastActivity - connectStartNanos;
         targets.succeeded(targetIndex);
         ctx.leftHandshake(peer);
+        leaveAnnouncedHandshake();
         ctx.counters.routed.increment();
         ctx.counters.liveTunnels.incrementAndGet();
         ctx.events.opened(this);

@@ -1,5 +1,6 @@
 package io.fedlink.sni;
 
+import io.fedlink.api.CidrBlock;
 import io.fedlink.api.Endpoint;
 import io.fedlink.api.RefusalReason;
 import io.fedlink.api.RouteTable;
@@ -34,7 +35,7 @@ final class ProxyContext {
                 config.accessLogSink());
         this.budget = BufferPool.Budget.of(config.maxBufferMemory());
         this.clientLimits = new ClientLimits(config.maxConnectionsPerClient(), config.connectionRatePerClient(),
-                ClientLimits.MAX_ENTRIES);
+                ClientLimits.MAX_ENTRIES, config.clientIpv6PrefixLength());
         this.health = new TargetHealth(config, events, this::routes);
         this.resolver = new Resolver(config.resolver(), "fedlink-sni-resolver-" + port);
     }
@@ -50,17 +51,30 @@ final class ProxyContext {
 
     /**
      * Admits a freshly accepted client into the hello phase, or says which limit refuses it (then nothing is
-     * counted against the limits).
+     * counted against the limits). A source trusted to send a PROXY header is not counted per client here: the
+     * client it announces is, once its header is read ({@link #enterHandshake}).
      */
-    RefusalReason admit(InetAddress client) {
+    RefusalReason admit(InetAddress peer) {
         if (counters.tunnelSlots.get() >= config.maxTunnels()) {
             return RefusalReason.TUNNEL_LIMIT;
         }
         if (counters.pending.get() >= config.maxPendingHandshakes()) {
             return RefusalReason.HANDSHAKE_LIMIT;
         }
+        if (!trustsProxyHeader(peer) && !enterHandshake(peer)) {
+            return RefusalReason.CLIENT_HANDSHAKE_LIMIT;
+        }
+        counters.pending.incrementAndGet();
+        return null;
+    }
+
+    /**
+     * Counts one more connection of {@code client} in the hello phase, or answers {@code false} (nothing counted)
+     * when it has {@code maxHandshakesPerClient} already. Paired with {@link #leftHandshakeOf}.
+     */
+    boolean enterHandshake(InetAddress client) {
         boolean[] admitted = {false};
-        perClient.compute(client, (k, n) -> {
+        perClient.compute(ClientLimits.key(client, config.clientIpv6PrefixLength()), (k, n) -> {
             int now = n == null ? 0 : n;
             if (now >= config.maxHandshakesPerClient()) {
                 return n;
@@ -68,17 +82,31 @@ final class ProxyContext {
             admitted[0] = true;
             return now + 1;
         });
-        if (!admitted[0]) {
-            return RefusalReason.CLIENT_HANDSHAKE_LIMIT;
-        }
-        counters.pending.incrementAndGet();
-        return null;
+        return admitted[0];
     }
 
-    /** A connection left its hello or connect phase (became a tunnel, or was refused). */
-    void leftHandshake(InetSocketAddress client) {
+    /** One connection counted by {@link #enterHandshake} for {@code client} left the hello phase. */
+    void leftHandshakeOf(InetAddress client) {
+        perClient.computeIfPresent(ClientLimits.key(client, config.clientIpv6PrefixLength()),
+                (k, n) -> n <= 1 ? null : n - 1);
+    }
+
+    /** A connection admitted at accept from {@code peer} left its hello or connect phase (a tunnel, or refused). */
+    void leftHandshake(InetSocketAddress peer) {
         counters.pending.decrementAndGet();
-        perClient.computeIfPresent(client.getAddress(), (k, n) -> n <= 1 ? null : n - 1);
+        if (!trustsProxyHeader(peer.getAddress())) {
+            leftHandshakeOf(peer.getAddress());
+        }
+    }
+
+    /** Whether {@code peer} is in {@code proxyProtocolFrom}: its connections must start with a PROXY header. */
+    boolean trustsProxyHeader(InetAddress peer) {
+        for (CidrBlock b : config.proxyProtocolFrom()) {
+            if (b.contains(peer)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Takes one of the maxTunnels slots for a connection about to connect; {@code false} when none is free. */

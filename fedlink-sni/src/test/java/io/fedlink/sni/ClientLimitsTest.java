@@ -18,7 +18,7 @@ class ClientLimitsTest {
 
     @Test
     void concurrentConnectionsPerAddress() throws Exception {
-        ClientLimits l = new ClientLimits(2, 0, 100);
+        ClientLimits l = new ClientLimits(2, 0, 100, 64);
         assertNull(l.admit(ip(1), 0));
         assertNull(l.admit(ip(1), 0));
         assertEquals(RefusalReason.CLIENT_CONNECTION_LIMIT, l.admit(ip(1), 0));
@@ -32,8 +32,29 @@ class ClientLimitsTest {
     }
 
     @Test
+    void ipv6ClientsCountByTheirPrefix() throws Exception {
+        InetAddress a = InetAddress.getByName("2001:db8:1:2::a");      // literals: no lookup
+        InetAddress b = InetAddress.getByName("2001:db8:1:2:ffff::b"); // same /64
+        InetAddress c = InetAddress.getByName("2001:db8:1:3::a");      // next /64
+        ClientLimits l = new ClientLimits(2, 0, 100, 64);
+        assertNull(l.admit(a, 0));
+        assertNull(l.admit(b, 0));
+        assertEquals(RefusalReason.CLIENT_CONNECTION_LIMIT, l.admit(a, 0), "one /64 is one client");
+        assertNull(l.admit(c, 0), "another /64 is not affected");
+        l.release(b, 0);
+        assertNull(l.admit(a, 0));
+        ClientLimits each = new ClientLimits(1, 0, 100, 128);
+        assertNull(each.admit(a, 0));
+        assertNull(each.admit(b, 0), "/128: every address apart");
+        assertEquals(InetAddress.getByName("2001:db8:1:2::"), ClientLimits.key(b, 64));
+        assertEquals(InetAddress.getByName("2001:db8:1::"), ClientLimits.key(b, 52));
+        assertEquals(InetAddress.getByName("2001:db8::"), ClientLimits.key(b, 33));
+        assertEquals(ip(7), ClientLimits.key(ip(7), 1), "IPv4 by address");
+    }
+
+    @Test
     void newConnectionsPerSecondAsATokenBucket() throws Exception {
-        ClientLimits l = new ClientLimits(0, 2, 100);
+        ClientLimits l = new ClientLimits(0, 2, 100, 64);
         assertNull(l.admit(ip(1), 0));
         assertNull(l.admit(ip(1), 0));
         assertEquals(RefusalReason.CLIENT_RATE_LIMIT, l.admit(ip(1), 0), "burst of one second's worth spent");
@@ -49,7 +70,7 @@ class ClientLimitsTest {
 
     @Test
     void theTableIsBoundedAndIdleEntriesAreEvicted() throws Exception {
-        ClientLimits l = new ClientLimits(0, 1, 3);
+        ClientLimits l = new ClientLimits(0, 1, 3, 64);
         for (int i = 1; i <= 3; i++) {
             assertNull(l.admit(ip(i), 0));
             l.release(ip(i), 0); // closed, bucket still refilling: remembered

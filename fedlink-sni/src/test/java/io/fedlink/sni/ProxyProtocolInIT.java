@@ -131,6 +131,49 @@ class ProxyProtocolInIT extends ProxyFixture {
         Loopback.await("nothing pending", 10, () -> p.stats().pendingHandshakes() == 0);
     }
 
+    /**
+     * IPv6 clients announced by a load balancer count by their /64: a second address of the same /64 is refused at
+     * the one-connection cap (and the refusal names it in full), another /64 is not affected; a header whose
+     * CRC32c does not match is refused and counted under its own reason.
+     */
+    @Test
+    void announcedIpv6ClientsCountByTheirPrefix() throws Exception {
+        Loopback.Target echo = keep(Loopback.Target.echo());
+        List<InetSocketAddress> refused = new CopyOnWriteArrayList<>();
+        TunnelServer p = proxy(RouteTable.builder().add("a.example", echo.endpoint()).build(),
+                b -> b.proxyProtocolFrom("127.0.0.1/32").maxConnectionsPerClient(1).listener(new TunnelListener() {
+                    @Override
+                    public void connectionRefused(InetSocketAddress client, String serverName, RefusalReason r) {
+                        refused.add(client);
+                    }
+                }));
+        byte[] hello = Hellos.jsse("a.example");
+        InetSocketAddress own = new InetSocketAddress("::1", 443);
+        try (Socket a = Loopback.connect(p.localAddress())) {
+            a.getOutputStream().write(Hellos.concat(ProxyProtocolHeader.encode(ProxyProtocol.V2,
+                    new InetSocketAddress("2001:db8:1:2::a", 1000), own), hello));
+            assertArrayEquals(hello, a.getInputStream().readNBytes(hello.length), "the first of the /64 is served");
+            InetSocketAddress sameSite = new InetSocketAddress("2001:db8:1:2:ffff::b", 1001);
+            assertEquals(0, exchange(Loopback.LOOPBACK, p.localAddress(), Hellos.concat(
+                    ProxyProtocolHeader.encode(ProxyProtocol.V2, sameSite, own), hello)).length);
+            Loopback.await("the refusal reported", 10, () -> refused.size() == 1);
+            assertEquals(List.of(sameSite), refused, "the refusal names the announced client in full");
+            assertEquals(1, p.stats().refused(RefusalReason.CLIENT_CONNECTION_LIMIT));
+            assertEquals(hello.length, exchange(Loopback.LOOPBACK, p.localAddress(), Hellos.concat(
+                    ProxyProtocolHeader.encode(ProxyProtocol.V2, new InetSocketAddress("2001:db8:1:3::a", 1002), own),
+                    hello)).length, "another /64 is served");
+        }
+        byte[] v2 = ProxyProtocolHeader.encode(ProxyProtocol.V2, new InetSocketAddress("192.0.2.7", 1), own);
+        byte[] withCrc = Arrays.copyOf(v2, v2.length + 7);
+        withCrc[15] += 7;
+        withCrc[v2.length] = 0x03;
+        withCrc[v2.length + 2] = 4;
+        withCrc[withCrc.length - 1] = 1; // not the CRC32c of the header
+        assertEquals(0, exchange(Loopback.LOOPBACK, p.localAddress(), Hellos.concat(withCrc, hello)).length);
+        Loopback.await("the checksum refusal counted", 10,
+                () -> p.stats().refused(RefusalReason.PROXY_HEADER_CHECKSUM) == 1);
+    }
+
     @Test
     void aHeaderAndHelloArrivingByteByByteAreReassembled() throws Exception {
         Loopback.Target echo = keep(Loopback.Target.echo());
