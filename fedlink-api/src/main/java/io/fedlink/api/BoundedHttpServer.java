@@ -1,6 +1,7 @@
 package io.fedlink.api;
 
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
@@ -637,6 +638,7 @@ public final class BoundedHttpServer implements AutoCloseable {
      * {@code request} as it is (request line, headers, blank line, body), and reads the answer to its end, at most
      * {@code maxBytes}, all within {@code timeout}.
      *
+     * @throws ConnectException when the connection cannot be made (refused, no such socket, permission denied)
      * @throws IOException when the server cannot be reached, does not answer in time, or answers what is not HTTP
      */
     public static Answer exchange(SocketAddress at, String request, Duration timeout, int maxBytes)
@@ -644,7 +646,11 @@ public final class BoundedHttpServer implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         try (SocketChannel ch = at instanceof UnixDomainSocketAddress ? SocketChannel.open(StandardProtocolFamily.UNIX)
                 : SocketChannel.open(); Selector sel = Selector.open()) {
-            ch.connect(at); // local: a refused or missing endpoint fails at once
+            try {
+                ch.connect(at); // local: a refused, missing or forbidden endpoint fails at once
+            } catch (IOException e) {
+                throw (ConnectException) new ConnectException(e.getMessage()).initCause(e);
+            }
             ch.configureBlocking(false);
             ByteBuffer out = ByteBuffer.wrap(request.getBytes(StandardCharsets.ISO_8859_1));
             ByteBuffer in = ByteBuffer.allocate(maxBytes);
