@@ -34,7 +34,7 @@ public final class HalfRequests implements AutoCloseable {
         }
     }
 
-    /** How many of them the server has closed so far (a read sees the end, or an answer, without blocking). */
+    /** The clients' sockets, in the order opened. */
     public List<Socket> sockets() {
         return sockets;
     }
