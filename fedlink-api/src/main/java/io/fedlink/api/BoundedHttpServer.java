@@ -27,6 +27,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 
@@ -239,6 +240,7 @@ public final class BoundedHttpServer implements AutoCloseable {
     private final ConcurrentLinkedQueue<Conn> answered = new ConcurrentLinkedQueue<>();
     private final Map<Object, Integer> perSource = new HashMap<>();
     private int connections;
+    private final AtomicLong nextErrorLog = new AtomicLong(System.nanoTime());
     private volatile boolean open = true;
 
     private BoundedHttpServer(String name, ServerSocketChannel server, Limits limits, Handler handler,
@@ -346,8 +348,8 @@ public final class BoundedHttpServer implements AutoCloseable {
                     sweep(now);
                 }
             } catch (IOException | RuntimeException e) {
-                if (open) {
-                    log.accept(name + " HTTP server: " + e); // one bad key must not stop the loop
+                if (open) { // one bad key must not stop the loop
+                    logError(name + " HTTP server: " + e);
                 }
             }
         }
@@ -355,25 +357,34 @@ public final class BoundedHttpServer implements AutoCloseable {
 
     private void accept() throws IOException {
         for (SocketChannel accepted; (accepted = server.accept()) != null; ) {
-            SocketChannel ch = accepted;
-            SocketAddress remote = ch.getRemoteAddress();
-            Object source = remote instanceof InetSocketAddress i ? i.getAddress() : UNIX_SOURCE;
-            int fromSource = perSource.getOrDefault(source, 0);
-            Refusal over = connections >= limits.maxConnections() ? Refusal.CONNECTION_LIMIT
-                    : fromSource >= limits.maxConnectionsPerSource() ? Refusal.PER_SOURCE_LIMIT : null;
-            ch.configureBlocking(false);
-            if (over != null) { // answered at once without reading: best effort, the socket buffer takes it
-                count(over, remote);
-                try (ch) {
-                    ch.write(encode(over.status(), "text/plain; charset=utf-8", refusalText(over), Map.of(), false));
+            try {
+                admit(accepted);
+            } catch (IOException e) { // gone already (reset before we looked): nothing to serve, nothing to count
+                if (accepted.keyFor(selector) == null) {
+                    accepted.close();
                 }
-                continue;
             }
-            connections++;
-            perSource.put(source, fromSource + 1);
-            Conn c = new Conn(ch, source, remote, System.nanoTime() + limits.requestDeadline().toNanos());
-            ch.register(selector, SelectionKey.OP_READ, c);
         }
+    }
+
+    private void admit(SocketChannel ch) throws IOException {
+        SocketAddress remote = ch.getRemoteAddress();
+        Object source = remote instanceof InetSocketAddress i ? i.getAddress() : UNIX_SOURCE;
+        int fromSource = perSource.getOrDefault(source, 0);
+        Refusal over = connections >= limits.maxConnections() ? Refusal.CONNECTION_LIMIT
+                : fromSource >= limits.maxConnectionsPerSource() ? Refusal.PER_SOURCE_LIMIT : null;
+        ch.configureBlocking(false);
+        if (over != null) { // answered at once without reading: best effort, the socket buffer takes it
+            count(over, remote);
+            try (ch) {
+                ch.write(encode(over.status(), "text/plain; charset=utf-8", refusalText(over), Map.of(), false));
+            }
+            return;
+        }
+        ch.register(selector, SelectionKey.OP_READ,
+                new Conn(ch, source, remote, System.nanoTime() + limits.requestDeadline().toNanos()));
+        connections++;
+        perSource.put(source, fromSource + 1);
     }
 
     private void read(SelectionKey k, Conn c) throws IOException {
@@ -494,7 +505,7 @@ public final class BoundedHttpServer implements AutoCloseable {
         try {
             a = handler.handle(r);
         } catch (Exception | Error e) {
-            log.accept(name + " HTTP server: " + r.method() + " " + r.path() + " failed: " + e);
+            logError(name + " HTTP server: " + r.method() + " " + r.path() + " failed: " + e);
             a = Response.of(500, "text/plain; charset=utf-8", "internal error\n");
         }
         c.refusal = a.refusal();
@@ -555,6 +566,15 @@ public final class BoundedHttpServer implements AutoCloseable {
         }
         connections--;
         perSource.computeIfPresent(c.source, (s, n) -> n > 1 ? n - 1 : null);
+    }
+
+    /** Logs an unexpected failure, at most one line per {@value #LOG_EVERY_SECONDS} seconds (from any thread). */
+    private void logError(String line) {
+        long next = nextErrorLog.get();
+        long now = System.nanoTime();
+        if (now - next >= 0 && nextErrorLog.compareAndSet(next, now + TimeUnit.SECONDS.toNanos(LOG_EVERY_SECONDS))) {
+            log.accept(line + " (at most one such line per " + LOG_EVERY_SECONDS + " s)");
+        }
     }
 
     private void count(Refusal why, SocketAddress remote) {
