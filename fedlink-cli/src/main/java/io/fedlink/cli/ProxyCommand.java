@@ -99,9 +99,10 @@ final class ProxyCommand implements Callable<Integer> {
             description = "serve Prometheus /metrics, /healthz and /readyz on this address (IP 127.0.0.1 when only"
                     + " a port is given), e.g. 9464 or 10.0.0.5:9464")
     String metrics;
-    @Option(names = "--admin", arity = "0..1", fallbackValue = "", paramLabel = "",
+    @Option(names = "--admin", arity = "0..1", fallbackValue = "", paramLabel = "SOCKET",
             description = "serve the admin endpoint (POST /tunnels/close, used by 'fedlink proxy close-tunnels') on"
-                    + " a Unix socket only the proxy's user can reach (see --admin-socket)")
+                    + " a Unix socket only the proxy's user can reach: SOCKET, else --admin-socket's, else the"
+                    + " default one")
     String admin;
     @Option(names = "--admin-socket", paramLabel = "PATH",
             description = "the admin endpoint's Unix socket (implies --admin), made 0600 in a folder that must be"
@@ -274,10 +275,13 @@ final class ProxyCommand implements Callable<Integer> {
 
     /** The admin socket's path, or null when not asked for; refuses the old {@code --admin [IP:]PORT}. */
     private Path adminSocketPath() {
-        if (admin != null && !admin.isEmpty()) {
+        if (admin != null && admin.matches("\\d+|[0-9A-Fa-f.:\\[\\]]+:\\d+")) { // [IP:]PORT, as before
             throw new CommandLine.ParameterException(spec.commandLine(), "--admin takes no address any more: the"
                     + " admin endpoint is a Unix socket only the proxy's user can reach (--admin, or --admin-socket"
                     + " PATH); for TCP give --admin-tcp " + admin + " --admin-token-file FILE");
+        }
+        if (admin != null && !admin.isEmpty()) {
+            return Path.of(admin);
         }
         if (adminTokenFile != null && adminTcp == null) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--admin-token-file is for --admin-tcp:"

@@ -265,7 +265,7 @@ class ProxyOperationsIT {
         int port = ProxyProcess.freePort();
         Path socket = dir.resolve("run").resolve("admin.sock");
         ProxyProcess proxy = closeLater(ProxyProcess.startSplit("proxy", "--listen", "127.0.0.1:" + port, "--routes",
-                routes.toString(), "--access-log-format", "JSON", "--admin-socket", socket.toString()));
+                routes.toString(), "--access-log-format", "JSON", "--admin=" + socket));
         proxy.awaitLog("fedlink proxy listening on /127.0.0.1:" + port); // on standard error now
         Socket s = tunnel(port, "10000.fate.org");
         int clientPort = s.getLocalPort();
