@@ -1,28 +1,33 @@
 package io.fedlink.cli;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import io.fedlink.api.BoundedHttpServer;
+import io.fedlink.api.BoundedHttpServer.Limits;
+import io.fedlink.api.BoundedHttpServer.Refusal;
+import io.fedlink.api.BoundedHttpServer.Request;
+import io.fedlink.api.BoundedHttpServer.Response;
 import io.fedlink.api.Endpoint;
 import io.fedlink.api.HostNames;
 import io.fedlink.api.PartyRoute;
 import io.fedlink.api.Tunnel;
 import io.fedlink.api.TunnelServer;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
+import java.net.UnixDomainSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The admin port of {@code fedlink proxy --admin}: actions on the running proxy, separate from the read-only
+ * The admin endpoint of {@code fedlink proxy}: actions on the running proxy, separate from the read-only
  * {@code --metrics} port. One action so far:
  * <pre>
  * POST /tunnels/close?server-name=9999.fate.org   the tunnels whose ClientHello named it
@@ -31,100 +36,112 @@ import org.slf4j.LoggerFactory;
  *   -&gt; 200 {"closed":2,"selector":"server-name=9999.fate.org"}
  * </pre>
  * closing them ({@link TunnelServer#closeTunnels}, reason {@code ROTATED}) so their clients reconnect with new TLS
- * handshakes. There is no authentication: whoever reaches the port can close tunnels, so the CLI binds loopback
- * unless told otherwise. Requests a browser could be tricked into sending are refused: any method but POST (405), a
- * request with an {@code Origin} header (403: every browser sends one with a POST, curl and the CLI do not) and a
- * {@code Host} that is not an IP literal or {@code localhost} (403: DNS rebinding). Served by {@value #THREADS} daemon
- * threads, each client bounded in time by {@code fedlink proxy} ({@link ProxyCommand#boundHttpExchanges}).
+ * handshakes. Served on a Unix socket that only the proxy's user can reach ({@link AdminSocket}), or, when asked,
+ * on TCP with a bearer token ({@code Authorization: Bearer TOKEN}, compared in constant time; 401 otherwise).
+ * Requests a browser could be tricked into sending are refused: any method but POST (405), a request with an
+ * {@code Origin} header (403: every browser sends one with a POST, curl and the CLI do not) and a {@code Host} that
+ * is not an IP literal or {@code localhost} (403: DNS rebinding). Served by a {@link BoundedHttpServer}: refusals
+ * are counted (in {@code fedlink_http_refused_total} with {@code --metrics}) and logged, rate-limited.
  */
 final class AdminServer implements AutoCloseable {
     static final String CLOSE_PATH = "/tunnels/close";
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
     /** Longest query string read. */
     private static final int MAX_QUERY = 1024;
+    private static final String JSON_TYPE = "application/json";
+    /** The limits: the defaults, no request body, at most 16 connections from one address. */
+    static final Limits LIMITS = Limits.DEFAULT.withMaxBodyBytes(0).withMaxConnectionsPerSource(16);
 
-    /**
-     * Threads serving requests: a client that stalls holds one until the JDK's request time limit cuts it
-     * ({@code sun.net.httpserver.maxReqTime}; {@code fedlink proxy} sets 10 s), so a few stalled clients cannot
-     * stop the rest.
-     */
-    static final int THREADS = 4;
+    private final BoundedHttpServer http;
+    private final Path socket;
 
-    private final HttpServer http;
-    private final ExecutorService executor;
-
-    private AdminServer(HttpServer http, ExecutorService executor) {
+    private AdminServer(BoundedHttpServer http, Path socket) {
         this.http = http;
-        this.executor = executor;
+        this.socket = socket;
     }
 
     /**
-     * Binds {@code address} and serves actions on the proxy {@code proxy} gives (503 while it gives none: not
-     * started yet).
+     * Serves on the Unix socket {@code socket} (its folder checked and the file made 0600 by {@link AdminSocket})
+     * the actions on the proxy {@code proxy} gives (503 while it gives none: not started yet).
+     *
+     * @throws IOException when the socket cannot be bound; the message names it
+     * @throws IllegalArgumentException when its folder is not safe or another process serves it
+     */
+    static AdminServer onSocket(Path socket, Supplier<TunnelServer> proxy) throws IOException {
+        UnixDomainSocketAddress at = AdminSocket.prepare(socket);
+        BoundedHttpServer http = BoundedHttpServer.start("admin-socket", at, LIMITS, r -> handle(r, proxy, null),
+                log::info);
+        AdminSocket.restrict(at.getPath());
+        return new AdminServer(http, at.getPath());
+    }
+
+    /**
+     * Serves on TCP {@code address}, each request only with {@code Authorization: Bearer TOKEN} for this
+     * {@code token}.
      *
      * @throws IOException when the address cannot be bound; the message names it
      */
-    static AdminServer start(InetSocketAddress address, Supplier<TunnelServer> proxy) throws IOException {
-        HttpServer http;
-        try {
-            http = HttpServer.create(address, 8);
-        } catch (IOException e) {
-            throw new IOException("cannot serve the admin endpoint on " + address.getHostString() + ":"
-                    + address.getPort() + ": " + e.getMessage() + " (choose another address or port)", e);
-        }
-        ExecutorService executor = Executors.newFixedThreadPool(THREADS, r -> {
-            Thread t = new Thread(r, "fedlink-admin-http-" + http.getAddress().getPort());
-            t.setDaemon(true);
-            return t;
-        });
-        http.setExecutor(executor);
-        http.createContext("/", ex -> {
-            try (ex) {
-                handle(ex, proxy);
-            } catch (RuntimeException e) {
-                log.warn("admin request {} failed", ex.getRequestURI(), e);
-                answer(ex, 500, "{\"error\":" + json("internal error: " + e) + "}");
-            }
-        });
-        http.start();
-        return new AdminServer(http, executor);
+    static AdminServer onTcp(InetSocketAddress address, byte[] token, Supplier<TunnelServer> proxy)
+            throws IOException {
+        byte[] expected = sha256(token);
+        BoundedHttpServer http = BoundedHttpServer.start("admin", address, LIMITS, r -> handle(r, proxy, expected),
+                log::info);
+        return new AdminServer(http, null);
     }
 
-    private static void handle(HttpExchange ex, Supplier<TunnelServer> proxies) throws IOException {
-        if (!ex.getRequestURI().getPath().equals(CLOSE_PATH)) {
-            answer(ex, 404, error("not found: the admin endpoint has POST " + CLOSE_PATH));
-            return;
+    private static byte[] sha256(byte[] b) {
+        try { // digests first: equal lengths, so the comparison's time tells nothing of the token's length either
+            return MessageDigest.getInstance("SHA-256").digest(b);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
         }
-        if (!ex.getRequestMethod().equals("POST")) {
-            ex.getResponseHeaders().set("Allow", "POST");
-            answer(ex, 405, error(ex.getRequestMethod() + " not allowed: use POST " + CLOSE_PATH));
-            return;
+    }
+
+    /** Whether {@code authorization} carries the bearer token whose digest is {@code expected}. */
+    static boolean authorized(String authorization, byte[] expected) {
+        String prefix = "Bearer ";
+        if (authorization == null || !authorization.regionMatches(true, 0, prefix, 0, prefix.length())) {
+            return false;
         }
-        if (ex.getRequestHeaders().containsKey("Origin")) {
-            answer(ex, 403, error("requests from web pages (with an Origin header) are refused"));
-            return;
+        byte[] given = authorization.substring(prefix.length()).strip().getBytes(StandardCharsets.UTF_8);
+        return MessageDigest.isEqual(expected, sha256(given));
+    }
+
+    private static Response handle(Request r, Supplier<TunnelServer> proxies, byte[] token) {
+        if (token != null && !authorized(r.header("Authorization"), token)) {
+            return Response.refusal(Refusal.UNAUTHORIZED, JSON_TYPE, error("give the admin token: Authorization:"
+                    + " Bearer TOKEN (the content of the proxy's --admin-token-file)")).withHeader("WWW-Authenticate",
+                    "Bearer realm=\"fedlink-admin\"");
         }
-        String host = ex.getRequestHeaders().getFirst("Host");
+        if (!r.path().equals(CLOSE_PATH)) {
+            return answer(404, error("not found: the admin endpoint has POST " + CLOSE_PATH));
+        }
+        if (!r.method().equals("POST")) {
+            return answer(405, error(r.method() + " not allowed: use POST " + CLOSE_PATH)).withHeader("Allow", "POST");
+        }
+        if (r.header("Origin") != null) {
+            return Response.refusal(Refusal.FORBIDDEN, JSON_TYPE,
+                    error("requests from web pages (with an Origin header) are refused"));
+        }
+        String host = r.header("Host");
         if (host == null || !localHost(host)) {
-            answer(ex, 403, error("Host " + HostNames.quote(String.valueOf(host)) + " refused: address the admin"
-                    + " endpoint by its IP"));
-            return;
+            return Response.refusal(Refusal.FORBIDDEN, JSON_TYPE, error("Host "
+                    + HostNames.quote(String.valueOf(host)) + " refused: address the admin endpoint by its IP"));
         }
         Selector s;
         try {
-            s = Selector.parse(ex.getRequestURI().getRawQuery());
+            s = Selector.parse(r.rawQuery());
         } catch (IllegalArgumentException e) {
-            answer(ex, 400, error(e.getMessage()));
-            return;
+            return answer(400, error(e.getMessage()));
         }
         TunnelServer proxy = proxies.get();
         if (proxy == null) {
-            answer(ex, 503, error("the proxy has not started yet"));
-            return;
+            return answer(503, error("the proxy has not started yet"));
         }
         int closed = proxy.closeTunnels(s.which());
-        log.info("admin: closed {} tunnels ({}) for {}", closed, s.description(), ex.getRemoteAddress());
-        answer(ex, 200, "{\"closed\":" + closed + ",\"selector\":" + json(s.description()) + "}");
+        log.info("admin: closed {} tunnels ({}) for {}", closed, s.description(),
+                BoundedHttpServer.describe(r.remote()));
+        return answer(200, "{\"closed\":" + closed + ",\"selector\":" + json(s.description()) + "}");
     }
 
     /** Whether a Host header names an IP literal or localhost (with an optional port): not a DNS name. */
@@ -221,24 +238,30 @@ final class AdminServer implements AutoCloseable {
         return b.append('"').toString();
     }
 
-    private static void answer(HttpExchange ex, int status, String body) throws IOException {
-        byte[] b = (body + "\n").getBytes(StandardCharsets.UTF_8);
-        ex.getResponseHeaders().set("Content-Type", "application/json");
-        ex.sendResponseHeaders(status, b.length);
-        try (OutputStream out = ex.getResponseBody()) {
-            out.write(b);
-        }
+    private static Response answer(int status, String body) {
+        return Response.of(status, JSON_TYPE, body + "\n");
     }
 
-    /** The address bound (useful with port 0). */
-    InetSocketAddress address() {
-        return http.getAddress();
+    /** The server, for its refusal counts. */
+    BoundedHttpServer http() {
+        return http;
     }
 
-    /** Stops serving at once. */
+    /** Where it is served: {@code http://IP:PORT/tunnels/close} or the socket's path. */
+    String where() {
+        return socket != null ? socket.toString() : "http://" + BoundedHttpServer.describe(http.address()) + CLOSE_PATH;
+    }
+
+    /** Stops serving at once; removes the socket file. */
     @Override
     public void close() {
-        http.stop(0);
-        executor.shutdownNow();
+        http.close();
+        if (socket != null) {
+            try {
+                Files.deleteIfExists(socket);
+            } catch (IOException e) {
+                log.info("could not remove the admin socket {}: {}", socket, e.toString());
+            }
+        }
     }
 }

@@ -1,18 +1,18 @@
 package io.fedlink.cli;
 
+import io.fedlink.api.BoundedHttpServer;
 import java.io.IOException;
 import java.net.ConnectException;
-import java.net.InetSocketAddress;
-import java.net.URI;
+import java.net.SocketAddress;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.net.UnixDomainSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -22,7 +22,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code fedlink proxy close-tunnels}: asks a running {@code fedlink proxy --admin} to close tunnels (one server
  * name's, one route entry's, or all) so that their clients reconnect with new TLS handshakes, for example once the
- * parties' brokers have re-read rotated certificate files.
+ * parties' brokers have re-read rotated certificate files. Talks to the proxy's admin socket by default, or to its
+ * TCP admin endpoint with the token ({@code --admin-tcp}, {@code --admin-token-file}).
  */
 @Command(name = "close-tunnels", mixinStandardHelpOptions = true,
         description = {"Close tunnels of a running 'fedlink proxy --admin' so that their clients reconnect with new TLS"
@@ -32,9 +33,16 @@ final class CloseTunnelsCommand implements Callable<Integer> {
     private static final Pattern ERROR = Pattern.compile("\"error\":\"((?:[^\"\\\\]|\\\\.)*)\"");
     private static final Pattern SELECTOR = Pattern.compile("\"selector\":\"((?:[^\"\\\\]|\\\\.)*)\"");
 
-    @Option(names = "--admin", required = true, paramLabel = "[IP:]PORT",
-            description = "the proxy's --admin address (IP 127.0.0.1 when only a port is given)")
-    String admin;
+    @Option(names = "--admin-socket", paramLabel = "PATH",
+            description = "the proxy's admin socket (default: the proxy's default, $XDG_RUNTIME_DIR/fedlink/admin.sock"
+                    + " or fedlink-UID/admin.sock in the temporary folder)")
+    Path socket;
+    @Option(names = "--admin-tcp", paramLabel = "[IP:]PORT",
+            description = "the proxy's --admin-tcp address instead (IP 127.0.0.1 when only a port is given)")
+    String tcp;
+    @Option(names = "--admin-token-file", paramLabel = "FILE",
+            description = "with --admin-tcp: the file (mode 0600) holding the proxy's admin token")
+    Path tokenFile;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     Which which;
@@ -67,33 +75,46 @@ final class CloseTunnelsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        InetSocketAddress at = ProxyCommand.ipAndPort("--admin", admin, 9470);
-        String ip = at.getAddress().getHostAddress();
-        String host = ip.contains(":") ? "[" + ip + "]" : ip;
-        URI uri = URI.create("http://" + host + ":" + at.getPort() + AdminServer.CLOSE_PATH + "?" + query());
-        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-        HttpResponse<String> r;
+        CommandLine cl = spec.commandLine();
+        if (tcp != null && tokenFile == null) {
+            throw new CommandLine.ParameterException(cl, "--admin-tcp needs --admin-token-file FILE (the proxy's"
+                    + " admin token)");
+        }
+        if (tcp != null && socket != null) {
+            throw new CommandLine.ParameterException(cl, "give either --admin-socket or --admin-tcp, not both");
+        }
+        SocketAddress at;
+        String auth = "";
+        if (tcp != null) {
+            at = ProxyCommand.ipAndPort("--admin-tcp", tcp, 9470);
+            auth = "Authorization: Bearer " + new String(Secrets.readToken(tokenFile), StandardCharsets.UTF_8)
+                    + "\r\n";
+        } else {
+            at = UnixDomainSocketAddress.of(socket != null ? socket : AdminSocket.defaultPath());
+        }
+        String where = BoundedHttpServer.describe(at);
+        BoundedHttpServer.Answer r;
         try {
-            r = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30))
-                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            r = BoundedHttpServer.exchange(at, "POST " + AdminServer.CLOSE_PATH + "?" + query() + " HTTP/1.1\r\n"
+                    + "Host: localhost\r\nContent-Length: 0\r\n" + auth + "\r\n", Duration.ofSeconds(30), 1 << 16);
         } catch (ConnectException e) {
-            throw new IOException("cannot reach the admin endpoint at " + host + ":" + at.getPort() + " (connection"
-                    + " refused): is the proxy running with --admin " + admin + "?", e);
+            throw new IOException("cannot reach the admin endpoint at " + where + " (" + e.getMessage() + "): is the"
+                    + " proxy running with " + (tcp != null ? "--admin-tcp " + tcp : "--admin (same --admin-socket)")
+                    + ", and may this user reach it?", e);
         } catch (IOException e) {
-            throw new IOException("the admin endpoint at " + host + ":" + at.getPort() + " did not answer: "
-                    + e.getMessage(), e);
+            throw new IOException("the admin endpoint at " + where + " did not answer: " + e.getMessage(), e);
         }
         Matcher closed = CLOSED.matcher(r.body());
-        if (r.statusCode() == 200 && closed.find()) {
+        if (r.status() == 200 && closed.find()) {
             long n = Long.parseLong(closed.group(1));
             Matcher selector = SELECTOR.matcher(r.body());
-            spec.commandLine().getOut().println("closed " + n + " tunnel" + (n == 1 ? "" : "s") + " ("
+            cl.getOut().println("closed " + n + " tunnel" + (n == 1 ? "" : "s") + " ("
                     + (selector.find() ? selector.group(1) : query()) + ")");
-            spec.commandLine().getOut().flush();
+            cl.getOut().flush();
             return 0;
         }
         Matcher error = ERROR.matcher(r.body());
-        spec.commandLine().getErr().println("fedlink: the admin endpoint refused (HTTP " + r.statusCode() + "): "
+        cl.getErr().println("fedlink: the admin endpoint refused (HTTP " + r.status() + "): "
                 + (error.find() ? error.group(1) : r.body().strip()));
         return 1;
     }

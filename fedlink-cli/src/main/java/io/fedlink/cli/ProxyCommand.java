@@ -16,6 +16,7 @@ import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -98,13 +99,27 @@ final class ProxyCommand implements Callable<Integer> {
             description = "serve Prometheus /metrics, /healthz and /readyz on this address (IP 127.0.0.1 when only"
                     + " a port is given), e.g. 9464 or 10.0.0.5:9464")
     String metrics;
-    @Option(names = "--admin", paramLabel = "[IP:]PORT",
+    @Option(names = "--admin", arity = "0..1", fallbackValue = "", paramLabel = "SOCKET",
             description = "serve the admin endpoint (POST /tunnels/close, used by 'fedlink proxy close-tunnels') on"
-                    + " this address, IP 127.0.0.1 when only a port is given; it has no authentication, so an"
-                    + " address other than loopback also needs --admin-allow-remote")
+                    + " a Unix socket only the proxy's user can reach: SOCKET, else --admin-socket's, else the"
+                    + " default one")
     String admin;
+    @Option(names = "--admin-socket", paramLabel = "PATH",
+            description = "the admin endpoint's Unix socket (implies --admin), made 0600 in a folder that must be"
+                    + " the proxy user's own with mode 0700 (created so when missing; default:"
+                    + " $XDG_RUNTIME_DIR/fedlink/admin.sock, else fedlink-UID/admin.sock in the temporary folder)")
+    Path adminSocket;
+    @Option(names = "--admin-tcp", paramLabel = "[IP:]PORT",
+            description = "also serve the admin endpoint on TCP (IP 127.0.0.1 when only a port is given), each"
+                    + " request with the bearer token of --admin-token-file")
+    String adminTcp;
+    @Option(names = "--admin-token-file", paramLabel = "FILE",
+            description = "with --admin-tcp: the file (mode 0600) holding the token clients must send as"
+                    + " 'Authorization: Bearer TOKEN'")
+    Path adminTokenFile;
     @Option(names = "--admin-allow-remote",
-            description = "allow --admin on an address other than loopback: whoever reaches it can close tunnels")
+            description = "allow --admin-tcp on an address other than loopback: whoever has the token and reaches"
+                    + " it can close tunnels")
     boolean adminAllowRemote;
     @Option(names = "--access-log-format", defaultValue = "text", paramLabel = "text|json",
             description = "text: key=value access and refusal lines in the log (standard error); json: one JSON"
@@ -250,37 +265,46 @@ final class ProxyCommand implements Callable<Integer> {
         return a;
     }
 
-    /** The {@code --admin} address: loopback unless {@code --admin-allow-remote} says otherwise. */
-    private InetSocketAddress adminAddress() {
-        InetSocketAddress a = ipAndPort("--admin", admin, 9470);
+    /** The {@code --admin-tcp} address: loopback unless {@code --admin-allow-remote} says otherwise. */
+    private InetSocketAddress adminTcpAddress() {
+        CommandLine cl = spec.commandLine();
+        if (adminTokenFile == null) {
+            throw new CommandLine.ParameterException(cl, "--admin-tcp needs --admin-token-file FILE: the TCP admin"
+                    + " endpoint answers only requests with that token (put a long random one in a file, chmod 600)");
+        }
+        InetSocketAddress a = ipAndPort("--admin-tcp", adminTcp, 9470);
         if (!a.getAddress().isLoopbackAddress() && !adminAllowRemote) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--admin " + admin + " is not a loopback"
-                    + " address: the admin endpoint has no authentication and anyone who reaches it can close"
-                    + " tunnels; bind 127.0.0.1 (e.g. --admin 9470), or add --admin-allow-remote if only trusted"
+            throw new CommandLine.ParameterException(cl, "--admin-tcp " + adminTcp + " is not a loopback address:"
+                    + " anyone who reaches it and has the token can close tunnels, and the token travels in clear"
+                    + " text; bind 127.0.0.1 (e.g. --admin-tcp 9470), or add --admin-allow-remote if only trusted"
                     + " hosts can reach that address");
         }
         return a;
     }
 
-    /** Seconds an HTTP client of {@code --metrics} or {@code --admin} has to send its request or read the answer. */
-    static final String HTTP_EXCHANGE_SECONDS = "10";
-
-    /**
-     * Bounds how long one client may hold a thread of the JDK HTTP server behind {@code --metrics} and
-     * {@code --admin}: without it a client that sends half a request and waits held the thread for ever, and with it
-     * every scrape, health check and admin action. The JDK reads these limits once, from system properties, when its
-     * first HTTP server starts; a value set on the command line ({@code -Dsun.net.httpserver.maxReqTime=...}) wins.
-     */
-    static void boundHttpExchanges() {
-        System.getProperties().putIfAbsent("sun.net.httpserver.maxReqTime", HTTP_EXCHANGE_SECONDS);
-        System.getProperties().putIfAbsent("sun.net.httpserver.maxRspTime", HTTP_EXCHANGE_SECONDS);
+    /** The admin socket's path, or null when not asked for; refuses the old {@code --admin [IP:]PORT}. */
+    private Path adminSocketPath() {
+        if (admin != null && admin.matches("\\d+|[0-9A-Fa-f.:\\[\\]]+:\\d+")) { // [IP:]PORT, as before
+            throw new CommandLine.ParameterException(spec.commandLine(), "--admin takes no address any more: the"
+                    + " admin endpoint is a Unix socket only the proxy's user can reach (--admin, or --admin-socket"
+                    + " PATH); for TCP give --admin-tcp " + admin + " --admin-token-file FILE");
+        }
+        if (admin != null && !admin.isEmpty()) {
+            return Path.of(admin);
+        }
+        if (adminTokenFile != null && adminTcp == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--admin-token-file is for --admin-tcp:"
+                    + " the admin socket needs no token (only the proxy's user can reach it)");
+        }
+        return adminSocket != null ? adminSocket : admin != null ? AdminSocket.defaultPath() : null;
     }
 
     @Override
     public Integer call() throws Exception {
         checkDurations();
         InetSocketAddress metricsAt = metrics == null ? null : metricsAddress();
-        InetSocketAddress adminAt = admin == null ? null : adminAddress();
+        InetSocketAddress adminTcpAt = adminTcp == null ? null : adminTcpAddress();
+        Path adminSocketAt = adminSocketPath();
         checkRouteSource();
         RouteHolder holder;
         AutoCloseable source;
@@ -323,9 +347,6 @@ final class ProxyCommand implements Callable<Integer> {
         } else if (LoggerFactory.getLogger("io.fedlink.sni.access").isInfoEnabled()) { // else: the access log is off
             b.accessLogSink(AccessLogWriter.text(LoggerFactory.getLogger("io.fedlink.sni.refusals").isInfoEnabled()));
         }
-        if (metricsAt != null || adminAt != null) {
-            boundHttpExchanges();
-        }
         ProxyMetrics observed = null;
         if (metricsAt != null) { // bound before the proxy, so a busy port fails before any client is accepted
             observed = ProxyMetrics.watching(holder).reloadFailing(reloadFailing);
@@ -335,10 +356,22 @@ final class ProxyCommand implements Callable<Integer> {
             announce.println("fedlink proxy metrics on http://" + at + "/metrics (/healthz, /readyz)");
         }
         AtomicReference<TunnelServer> started = new AtomicReference<>();
-        if (adminAt != null) { // bound before the proxy too; answers 503 until the proxy runs
-            AdminServer http = AdminServer.start(adminAt, started::get); // serves until the process exits
-            Endpoint at = Endpoint.of(http.address().getAddress().getHostAddress(), http.address().getPort());
-            announce.println("fedlink proxy admin on http://" + at + AdminServer.CLOSE_PATH + " (POST)");
+        List<AdminServer> admins = new ArrayList<>(); // bound before the proxy too; answer 503 until the proxy runs
+        if (adminSocketAt != null) {
+            AdminServer http = AdminServer.onSocket(adminSocketAt, started::get);
+            admins.add(http);
+            announce.println("fedlink proxy admin on " + http.where() + " (POST " + AdminServer.CLOSE_PATH + ")");
+            if (observed != null) {
+                observed.httpServer("admin_socket", http.http());
+            }
+        }
+        if (adminTcpAt != null) {
+            AdminServer http = AdminServer.onTcp(adminTcpAt, Secrets.readToken(adminTokenFile), started::get);
+            admins.add(http);
+            announce.println("fedlink proxy admin on " + http.where() + " (POST, bearer token)");
+            if (observed != null) {
+                observed.httpServer("admin", http.http());
+            }
         }
         TunnelServer proxy = b.start();
         started.set(proxy);
@@ -361,6 +394,7 @@ final class ProxyCommand implements Callable<Integer> {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            admins.forEach(AdminServer::close); // removes the socket file
             stopped.countDown();
         }, "fedlink-proxy-shutdown"));
         announce.println("fedlink proxy listening on " + proxy.localAddress() + " with "

@@ -3,6 +3,7 @@ package io.fedlink.cli;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -14,6 +15,24 @@ import java.util.Set;
  */
 final class Secrets {
     private Secrets() {}
+
+    /**
+     * The admin token in {@code file}: as {@link #read}, but the file must be mode 0600 or stricter (no permission
+     * at all for group or others: a token file others may write lets them choose the token).
+     */
+    static byte[] readToken(Path file) throws IOException {
+        try {
+            Set<PosixFilePermission> mode = Files.getPosixFilePermissions(file);
+            if (!PosixFilePermissions.fromString("rw-------").containsAll(mode)) {
+                throw new IllegalArgumentException("token file '" + file + "' is open to other users (mode "
+                        + PosixFilePermissions.toString(mode) + "): run chmod 600 " + file);
+            }
+        } catch (UnsupportedOperationException | NoSuchFileException e) {
+            // not a POSIX file system, or missing: read() says so
+        }
+        char[] token = read(file);
+        return new String(token).getBytes(StandardCharsets.UTF_8);
+    }
 
     /** The password in {@code file}, or {@code null} when no file was given. */
     static char[] read(Path file) throws IOException {

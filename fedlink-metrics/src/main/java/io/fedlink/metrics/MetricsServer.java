@@ -1,43 +1,44 @@
 package io.fedlink.metrics;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
-import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
+import io.fedlink.api.BoundedHttpServer;
+import io.fedlink.api.BoundedHttpServer.Limits;
+import io.fedlink.api.BoundedHttpServer.Request;
+import io.fedlink.api.BoundedHttpServer.Response;
+import io.prometheus.metrics.expositionformats.ExpositionFormatWriter;
+import io.prometheus.metrics.expositionformats.ExpositionFormats;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP port of a proxy's metrics and health, bound where the operator says (loopback by default in the CLI):
  * <ul>
- *   <li>{@code /metrics}: the Prometheus text exposition (the client library's handler; OpenMetrics and protobuf
- *       when the scraper asks for them);</li>
+ *   <li>{@code /metrics}: the Prometheus text exposition (OpenMetrics and protobuf when the scraper asks for them);</li>
  *   <li>{@code /healthz}: 200 while the process serves HTTP;</li>
  *   <li>{@code /readyz}: 200 when {@link ProxyMetrics#notReady()} is empty, else 503 listing why.</li>
  * </ul>
- * Served by {@value #THREADS} daemon threads; anything else is 404. An embedder should bound how long a client
- * may take (the JDK's {@code -Dsun.net.httpserver.maxReqTime=SECONDS} and {@code maxRspTime}, as {@code fedlink proxy}
- * does): without it each client that sends half a request holds a thread for ever.
+ * Anything else is 404. Served by a {@link BoundedHttpServer} with {@link Limits#DEFAULT} but no request body: a
+ * client that sends half a request holds no thread, at most 64 connections come from one address, and a full
+ * worker pool answers 503 at once, so an orchestrator's {@code /healthz} is answered while others misbehave.
+ * Refusals are counted in {@code fedlink_http_refused_total{server="metrics"}}.
  */
 public final class MetricsServer implements AutoCloseable {
-    /**
-     * Threads serving requests: a client that stalls holds one until the JDK's request time limit cuts it
-     * ({@code sun.net.httpserver.maxReqTime}; {@code fedlink proxy} sets 10 s), so a few stalled clients cannot
-     * stop the rest.
-     */
-    static final int THREADS = 4;
+    /** The limits of the metrics port: the defaults, without a request body. */
+    public static final Limits LIMITS = Limits.DEFAULT.withMaxBodyBytes(0);
+    private static final String NOT_FOUND = "not found: try /metrics, /healthz or /readyz\n";
+    private static final String TEXT = "text/plain; charset=utf-8";
+    private static final Logger log = LoggerFactory.getLogger(MetricsServer.class);
 
-    private final HttpServer http;
-    private final ExecutorService executor;
+    private final BoundedHttpServer http;
 
-    private MetricsServer(HttpServer http, ExecutorService executor) {
+    private MetricsServer(BoundedHttpServer http) {
         this.http = http;
-        this.executor = executor;
     }
 
     /**
@@ -48,58 +49,48 @@ public final class MetricsServer implements AutoCloseable {
     public static MetricsServer start(InetSocketAddress address, ProxyMetrics metrics) throws IOException {
         PrometheusRegistry registry = new PrometheusRegistry();
         metrics.register(registry);
-        HttpServer http;
-        try {
-            http = HttpServer.create(address, 16);
-        } catch (IOException e) {
-            throw new IOException("cannot serve metrics on " + address.getHostString() + ":" + address.getPort() + ": "
-                    + e.getMessage() + " (choose another address or port)", e);
-        }
-        ExecutorService executor = Executors.newFixedThreadPool(THREADS, r -> {
-            Thread t = new Thread(r, "fedlink-metrics-http-" + http.getAddress().getPort());
-            t.setDaemon(true);
-            return t;
-        });
-        http.setExecutor(executor);
-        http.createContext("/metrics", new MetricsHandler(registry));
-        http.createContext("/healthz", ex -> exact(ex, "/healthz", 200, "ok\n"));
-        http.createContext("/readyz", ex -> {
-            List<String> why = metrics.notReady();
-            exact(ex, "/readyz", why.isEmpty() ? 200 : 503, why.isEmpty() ? "ready\n"
-                    : "not ready: " + String.join("; ", why) + "\n");
-        });
-        http.createContext("/", ex -> exact(ex, "", 404, "not found: try /metrics, /healthz or /readyz\n"));
-        http.start();
-        return new MetricsServer(http, executor);
+        ExpositionFormats formats = ExpositionFormats.init();
+        Consumer<String> info = log::info;
+        BoundedHttpServer http = BoundedHttpServer.start("metrics", address, LIMITS,
+                r -> answer(r, registry, formats, metrics), info);
+        metrics.httpServer("metrics", http);
+        return new MetricsServer(http);
     }
 
-    private static void exact(HttpExchange ex, String path, int status, String body) throws IOException {
-        try (ex) {
-            if (!ex.getRequestURI().getPath().equals(path)) {
-                status = 404;
-                body = "not found: try /metrics, /healthz or /readyz\n";
+    private static Response answer(Request r, PrometheusRegistry registry, ExpositionFormats formats,
+                                   ProxyMetrics metrics) throws IOException {
+        if (!r.method().equals("GET") && !r.method().equals("HEAD")) {
+            return Response.of(405, TEXT, r.method() + " not allowed: use GET\n").withHeader("Allow", "GET, HEAD");
+        }
+        switch (r.path()) {
+            case "/healthz" -> {
+                return Response.of(200, TEXT, "ok\n");
             }
-            byte[] b = body.getBytes(StandardCharsets.UTF_8);
-            ex.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
-            boolean head = ex.getRequestMethod().equals("HEAD");
-            ex.sendResponseHeaders(status, head ? -1 : b.length);
-            if (!head) {
-                try (OutputStream out = ex.getResponseBody()) {
-                    out.write(b);
-                }
+            case "/readyz" -> {
+                List<String> why = metrics.notReady();
+                return why.isEmpty() ? Response.of(200, TEXT, "ready\n")
+                        : Response.of(503, TEXT, "not ready: " + String.join("; ", why) + "\n");
+            }
+            case "/metrics" -> {
+                ExpositionFormatWriter writer = formats.findWriter(r.header("Accept"));
+                ByteArrayOutputStream out = new ByteArrayOutputStream(16384);
+                writer.write(out, registry.scrape());
+                return new Response(200, writer.getContentType(), out.toByteArray(), Map.of(), null);
+            }
+            default -> {
+                return Response.of(404, TEXT, NOT_FOUND);
             }
         }
     }
 
     /** The address bound (useful with port 0). */
     public InetSocketAddress address() {
-        return http.getAddress();
+        return (InetSocketAddress) http.address();
     }
 
     /** Stops serving at once. */
     @Override
     public void close() {
-        http.stop(0);
-        executor.shutdownNow();
+        http.close();
     }
 }

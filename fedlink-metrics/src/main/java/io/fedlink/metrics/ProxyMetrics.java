@@ -1,5 +1,6 @@
 package io.fedlink.metrics;
 
+import io.fedlink.api.BoundedHttpServer;
 import io.fedlink.api.CloseReason;
 import io.fedlink.api.RefusalReason;
 import io.fedlink.api.RouteHolder;
@@ -30,6 +31,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -79,6 +81,7 @@ public final class ProxyMetrics implements TunnelListener, MultiCollector {
     private volatile TunnelServer server;
     private volatile BooleanSupplier reloadFailing;
     private volatile BuffersInUse buffers;
+    private final Map<String, BoundedHttpServer> httpServers = new ConcurrentHashMap<>();
 
     private ProxyMetrics(RouteHolder routes) {
         this.routes = routes;
@@ -114,6 +117,16 @@ public final class ProxyMetrics implements TunnelListener, MultiCollector {
      */
     public ProxyMetrics reloadFailing(BooleanSupplier failing) {
         this.reloadFailing = Objects.requireNonNull(failing, "failing");
+        return this;
+    }
+
+    /**
+     * Exposes the refusals of one of the proxy's HTTP servers ({@code metrics}, {@code admin}) as
+     * {@code fedlink_http_refused_total{server=NAME,reason=...}}: per-source and total connection caps, overload,
+     * timeouts, oversized or malformed requests, and the handler's own refusals (401, 403).
+     */
+    public ProxyMetrics httpServer(String name, BoundedHttpServer server) {
+        httpServers.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(server, "server"));
         return this;
     }
 
@@ -230,6 +243,7 @@ public final class ProxyMetrics implements TunnelListener, MultiCollector {
         all.forEach(r -> hello.dataPoint(r.helloBytes.snapshot(r.labels)));
         out.add(hello.build());
         collectRoutes(out);
+        collectHttp(out);
         return new MetricSnapshots(out);
     }
 
@@ -310,6 +324,17 @@ public final class ProxyMetrics implements TunnelListener, MultiCollector {
         }
         out.add(gauge("fedlink_ready", "1 when /readyz answers 200.", List.of(this),
                 (x, b) -> b.accept(Labels.EMPTY, x.notReady().isEmpty() ? 1 : 0)));
+    }
+
+    private void collectHttp(List<MetricSnapshot> out) {
+        List<Map.Entry<String, BoundedHttpServer>> all = new ArrayList<>(new TreeMap<>(httpServers)
+                .entrySet());
+        out.add(counter("fedlink_http_refused", "Connections and requests the proxy's HTTP servers (metrics, admin)"
+                + " refused, by server and reason.", all, (e, b) -> {
+                    for (BoundedHttpServer.Refusal r : BoundedHttpServer.Refusal.values()) {
+                        b.accept(Labels.of("server", e.getKey(), "reason", r.label()), e.getValue().refused(r));
+                    }
+                }));
     }
 
     private static String lower(Enum<?> e) {
