@@ -114,7 +114,7 @@ class PartyRecordsTest {
         EnrollmentRefusedException role = assertThrows(EnrollmentRefusedException.class,
                 () -> upgraded.renew(operator.chain(), EnrollmentClient.csr(KeyType.EC_P256.generate(),
                         "10000.fate.org"), null));
-        assertTrue(role.getMessage().contains("names no party"), role.getMessage());
+        assertTrue(role.getMessage().contains("is not a party certificate"), role.getMessage());
     }
 
     @Test
