@@ -381,10 +381,16 @@ public final class EnrollmentAuthority {
             }
             String profile = policy.profile().name().toLowerCase(java.util.Locale.ROOT);
             if (e.profile() != null && !e.profile().equals(profile)) {
-                throw refuse("certificate " + serial + " was issued as a " + e.profile() + " certificate: only "
-                        + profile + " certificates renew here, into " + profile + " certificates");
+                throw refuse("certificate " + serial + " was issued as a " + e.profile() + " certificate, which is "
+                        + "not a party certificate: only " + profile + " (party) certificates renew here, into "
+                        + profile + " certificates");
             }
-            String party = e.party() != null ? e.party() : partyOf(leaf);
+            // what it names must be a party's exact identity, and the party the index recorded when it was issued
+            String party = partyOf(leaf);
+            if (e.party() != null && !CaIndex.partyKey(e.party()).equals(CaIndex.partyKey(party))) {
+                throw refuse("certificate " + serial + " names party " + party + " but was issued to party "
+                        + e.party() + ": it does not renew; ask the CA operator");
+            }
             String key = CaIndex.partyKey(party);
             if (e.revoked()) {
                 return retried(e, party, key, csrPem, lifetime, now);
