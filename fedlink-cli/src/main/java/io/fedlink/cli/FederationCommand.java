@@ -135,6 +135,11 @@ final class FederationCommand {
             int run(FederationRegistry r, EtcdConnection c, PrintWriter out) throws Exception {
                 r.removeParty(party);
                 out.println("removed party " + party + " from federation " + r.keys().federation());
+                // ISSUE 21 MERGE POINT: revoke the party at the CA here, after the registry removal (which already
+                // cuts it off: every proxy following the registry closes its tunnels and refuses its name within
+                // seconds). Call the CA's `pki party revoke` API (another branch) when a CA is given, and report a
+                // revocation failure as its own error: the party is then out of the routes but its certificates
+                // stay valid until they expire or the revocation is retried.
                 return 0;
             }
         }

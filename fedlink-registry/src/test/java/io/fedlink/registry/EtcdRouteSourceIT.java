@@ -6,11 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
+import io.fedlink.api.CloseReason;
 import io.fedlink.api.RouteHolder;
 import io.fedlink.api.RouteTable;
 import io.fedlink.api.TunnelServer;
 import io.fedlink.sni.SniProxy;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -23,6 +28,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -169,6 +175,82 @@ class EtcdRouteSourceIT {
         }
         for (EtcdRouteSource s : sources) {
             assertTrue(s.stats().connected() && s.stats().swaps() >= 100, s.stats().toString());
+        }
+    }
+
+    /**
+     * Issue 21: a party removed from the registry is cut off on every proxy: its live tunnels close (reason
+     * ROUTE_REMOVED) within 5 s and new hellos are refused, while other parties' tunnels carry on. Several rounds;
+     * the time from the start of the removal to the last of the two tunnels ending is printed (median, max).
+     */
+    @Test
+    void removedPartyIsCutOffOnEveryProxy() throws Exception {
+        FederationRegistry r = init("removal");
+        addParty(r, "10000");
+        EtcdRouteSource[] sources = {source("removal", null, null), source("removal", null, null)};
+        TunnelServer[] proxies = {proxy(sources[0]), proxy(sources[1])};
+        await("10000 on both proxies", 10, () -> routes(sources[0], "10000") && routes(sources[1], "10000"));
+        SSLSocket other = backend.open(proxies[0].localAddress().getPort(), "10000.fate.org");
+        closeAfter.add(other);
+        assertEquals("10000.fate.org", line(other, null));
+        long[] millis = new long[7];
+        for (int round = 0; round < millis.length; round++) {
+            addParty(r, "9999");
+            await("9999 on both proxies", 10, () -> routes(sources[0], "9999") && routes(sources[1], "9999"));
+            List<SSLSocket> live = new ArrayList<>();
+            for (TunnelServer p : proxies) {
+                SSLSocket s = backend.open(p.localAddress().getPort(), "9999.fate.org");
+                closeAfter.add(s);
+                assertEquals("9999.fate.org", line(s, null), "a live tunnel to 9999's broker");
+                live.add(s);
+            }
+            long removed = System.nanoTime(); // from the start of the removal, its etcd write included
+            r.removeParty("9999");
+            long last = 0;
+            for (SSLSocket s : live) {
+                awaitEnded(s, removed + TimeUnit.SECONDS.toNanos(5));
+                last = System.nanoTime();
+            }
+            millis[round] = TimeUnit.NANOSECONDS.toMillis(last - removed);
+            for (TunnelServer p : proxies) {
+                SSLException e = assertThrows(SSLException.class, () -> backend.dial(p.localAddress().getPort(),
+                        "9999.fate.org"));
+                assertTrue(e.getMessage().contains("unrecognized_name"), e.getMessage());
+                assertEquals(round + 1, p.stats().closed(CloseReason.ROUTE_REMOVED), p.stats().toString());
+            }
+        }
+        assertEquals("still here", line(other, "still here"), "the other party's tunnel carries on");
+        Arrays.sort(millis);
+        System.out.printf("removal to both tunnels closed (2 proxies, %d rounds): median %d ms, max %d ms%n",
+                millis.length, millis[millis.length / 2], millis[millis.length - 1]);
+    }
+
+    /** Sends {@code text} (when not null) and reads one line back. */
+    static String line(SSLSocket s, String text) throws IOException {
+        if (text != null) {
+            s.getOutputStream().write((text + "\n").getBytes(StandardCharsets.UTF_8));
+            s.getOutputStream().flush();
+        }
+        StringBuilder b = new StringBuilder();
+        for (int c; (c = s.getInputStream().read()) != '\n'; ) {
+            assertTrue(c >= 0, "the tunnel ended");
+            b.append((char) c);
+        }
+        return b.toString();
+    }
+
+    /** Waits until the proxy ended the connection (EOF or reset), failing at {@code deadline} (nanoTime). */
+    static void awaitEnded(SSLSocket s, long deadline) throws IOException {
+        long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+        assertTrue(left > 0, "still open at the deadline");
+        s.setSoTimeout((int) left);
+        try {
+            int c = s.getInputStream().read();
+            assertEquals(-1, c, "no byte may arrive");
+        } catch (SocketTimeoutException e) {
+            fail("still open at the deadline");
+        } catch (IOException reset) {
+            // a reset ends it too
         }
     }
 
