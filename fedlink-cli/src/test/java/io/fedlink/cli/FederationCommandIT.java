@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.fedlink.api.RouteHolder;
 import io.fedlink.api.RouteTable;
 import io.fedlink.registry.EtcdCluster;
+import io.fedlink.registry.EtcdConnection;
 import io.fedlink.registry.EtcdRouteSource;
+import io.fedlink.registry.RegistryKeys;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
@@ -122,6 +124,25 @@ class FederationCommandIT {
         assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(30), "the deadline holds");
         Cli list = fed("proxy", "bad", "party", "list");
         assertEquals(2, list.out().lines().count(), "nothing half-written: " + list.out());
+    }
+
+    /**
+     * Issue 22: {@code party list} over 6 MiB under the prefix (gRPC's default inbound limit is 4 MiB) reads in pages;
+     * a message limit below one value is refused as "too large" naming the size and the option, not "unreachable".
+     */
+    @Test
+    void partyListReadsSixMibAndNamesATooLargeValue() throws Exception {
+        ok(fed("operator", "big", "init", "--domain", "fate.org", "--proxy", "proxy.fate.org:443"));
+        try (EtcdConnection operator = etcd.connect("operator")) {
+            EtcdCluster.fill(operator, RegistryKeys.of("big"), 100000, 6000, 0, 88, 64 << 10);
+        }
+        Cli list = fed("proxy", "big", "party", "list");
+        ok(list);
+        assertEquals(6001, list.out().lines().count());
+        Cli small = fed("proxy", "big", "party", "list", "--etcd-max-message", "65536");
+        refused(small, "too large");
+        assertTrue(small.err().contains("65536") && small.err().contains("--etcd-max-message"), small.err());
+        assertFalse(small.err().contains("unreachable"), small.err());
     }
 
     @Test

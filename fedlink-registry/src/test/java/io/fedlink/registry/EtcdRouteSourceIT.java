@@ -225,6 +225,65 @@ class EtcdRouteSourceIT {
                 millis.length, millis[millis.length / 2], millis[millis.length - 1]);
     }
 
+    /**
+     * Issue 22: 6 MiB under the prefix (6,000 parties and 5.5 MiB of other values) is more than gRPC's default 4 MiB
+     * inbound message: the reads are paged, consistent at one revision. A proxy starts, routes and follows; the
+     * operator's read sees every party.
+     */
+    @Test
+    void sixMibUnderThePrefixIsReadInPages() throws Exception {
+        FederationRegistry r = init("big");
+        EtcdCluster.fill(operator, r.keys(), 100000, 6000, backend.port(), 88, 64 << 10);
+        long t0 = System.nanoTime();
+        EtcdRouteSource s = source("big", null, null);
+        System.out.printf("start-up read of 6,000 parties and 5.5 MiB of other values, paged: %.0f ms%n",
+                (System.nanoTime() - t0) / 1e6);
+        assertEquals(6000, s.holder().current().size(), s.stats().toString());
+        assertEquals(EtcdRouteSource.State.OK, s.stats().state());
+        TunnelServer p = proxy(s);
+        assertEquals(6000, r.read().parties().size());
+        addParty(r, "9999");
+        await("a change after the paged read", 10, () -> routes(s, "9999"));
+        assertEquals("9999.fate.org", backend.dial(p.localAddress().getPort(), "9999.fate.org"));
+        s.reloadNow();
+        await("a paged read on request", 20, () -> s.stats().resyncs() >= 1 && s.stats().connected());
+        assertEquals(6001, s.holder().current().size());
+    }
+
+    /**
+     * Issue 22: an answer larger than the client accepts even one key at a time is "too large", not "unreachable":
+     * the error names the size, the limit and the fix; a running source keeps its last good table and says why.
+     */
+    @Test
+    void aValueLargerThanTheMessageLimitIsTooLargeNotUnreachable() throws Exception {
+        FederationRegistry r = init("huge");
+        addParty(r, "10000");
+        EtcdConnection small = EtcdConnection.builder().endpoints(etcd.endpoints())
+                .tls(EtcdConnection.readTlsDir(etcd.tlsDir("proxy"))).timeout(Duration.ofSeconds(5))
+                .maxMessageBytes(128 << 10).build();
+        closeAfter.add(small);
+        EtcdRouteSource s = EtcdRouteSource.builder(small, r.keys(), new RouteHolder(RouteTable.empty()))
+                .probeInterval(Duration.ofMillis(300)).maxBackoff(Duration.ofSeconds(1)).start();
+        closeAfter.add(s);
+        assertTrue(routes(s, "10000"));
+        byte[] note = new byte[200 << 10];
+        Arrays.fill(note, (byte) 'x');
+        operator.call("put a note", operator.client().getKVClient().put(
+                RegistryKeys.bytes(r.keys().prefix() + "notes/big"), io.etcd.jetcd.ByteSequence.from(note)));
+        await("the source says why", 20, () -> s.stats().state() == EtcdRouteSource.State.TOO_LARGE);
+        String problem = s.stats().problem();
+        assertTrue(problem.contains("too large") && problem.contains("131072") && problem.contains("maxMessageBytes")
+                && problem.contains("--etcd-max-message"), problem);
+        assertTrue(routes(s, "10000"), "the last good table stays");
+        RegistryTooLargeException e = assertThrows(RegistryTooLargeException.class,
+                () -> new FederationRegistry(small, r.keys()).read());
+        assertTrue(e.getMessage().contains("/fedlink/huge/notes/big") || e.getMessage().contains("/fedlink/huge/"),
+                e.getMessage());
+        operator.call("delete the note", operator.client().getKVClient().delete(
+                RegistryKeys.bytes(r.keys().prefix() + "notes/big")));
+        await("healthy again", 20, () -> s.stats().state() == EtcdRouteSource.State.OK);
+    }
+
     /** Sends {@code text} (when not null) and reads one line back. */
     static String line(SSLSocket s, String text) throws IOException {
         if (text != null) {
@@ -327,6 +386,8 @@ class EtcdRouteSourceIT {
         try {
             await("the source notices", 15, () -> !s.stats().connected());
             assertTrue(s.stats().disconnects() >= 1, s.stats().toString());
+            assertEquals(EtcdRouteSource.State.UNREACHABLE, s.stats().state(), s.stats().toString());
+            assertTrue(s.stats().problem().contains("unreachable"), s.stats().problem());
             assertEquals("10001.fate.org", backend.dial(p.localAddress().getPort(), "10001.fate.org"),
                     "the last good table keeps routing");
         } finally {
@@ -401,6 +462,8 @@ class EtcdRouteSourceIT {
         etcd.ok("root", "role", "revoke-permission", "proxy", "/fedlink/", "--prefix=true");
         try {
             await("the source notices the refusal", 15, () -> !s.stats().connected());
+            assertEquals(EtcdRouteSource.State.REFUSED, s.stats().state(), s.stats().toString());
+            assertTrue(s.stats().problem().contains("permission denied"), s.stats().problem());
             assertTrue(routes(s, "10000"), "the last good table stays");
         } finally {
             etcd.ok("root", "role", "grant-permission", "proxy", "read", "/fedlink/", "--prefix=true");
@@ -412,18 +475,7 @@ class EtcdRouteSourceIT {
     @Test
     void thousandParties() throws Exception {
         FederationRegistry r = init("thousand");
-        var kv = operator.client().getKVClient();
-        var settings = r.read().settings();
-        for (int batch = 0; batch < 10; batch++) {
-            var ops = new ArrayList<io.etcd.jetcd.op.Op>();
-            for (int n = batch * 100; n < batch * 100 + 100; n++) {
-                PartyEntry p = PartyEntry.of(String.valueOf(30000 + n), "10.1." + (n / 250) + "." + (n % 250 + 1),
-                        0, 0, List.of(), settings);
-                ops.add(io.etcd.jetcd.op.Op.put(RegistryKeys.bytes(r.keys().partyKey(p.id())),
-                        io.etcd.jetcd.ByteSequence.from(p.toJson()), io.etcd.jetcd.options.PutOption.DEFAULT));
-            }
-            operator.call("bulk put", kv.txn().Then(ops.toArray(io.etcd.jetcd.op.Op[]::new)).commit());
-        }
+        EtcdCluster.fill(operator, r.keys(), 30000, 1000, 0, 0, 0);
         long t0 = System.nanoTime();
         EtcdRouteSource s = source("thousand", null, null);
         long loadNanos = System.nanoTime() - t0;
