@@ -1,5 +1,6 @@
 package io.fedlink.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,6 +13,7 @@ import io.fedlink.registry.EtcdRouteSource;
 import io.fedlink.registry.RegistryKeys;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -143,6 +145,69 @@ class FederationCommandIT {
         refused(small, "too large");
         assertTrue(small.err().contains("65536") && small.err().contains("--etcd-max-message"), small.err());
         assertFalse(small.err().contains("unreachable"), small.err());
+    }
+
+    /**
+     * Issue 21 as an operator runs it: two {@code fedlink proxy --etcd} processes (the packaged jar) follow one
+     * federation; {@code federation party remove --party 9999} closes the live tunnel through each within 5 s, both
+     * refuse new hellos for 9999, and 10000's tunnel carries on.
+     */
+    @Test
+    void partyRemoveClosesLiveTunnelsOnEveryProxyProcess() throws Exception {
+        try (ProxyProcess.EchoTarget broker = new ProxyProcess.EchoTarget()) {
+            ok(fed("operator", "rm", "init", "--domain", "fate.org", "--proxy", "proxy.fate.org:443"));
+            for (String id : List.of("10000", "9999")) {
+                ok(fed("operator", "rm", "party", "add", "--party", id, "--host", "127.0.0.1", "--tls-port",
+                        String.valueOf(broker.port())));
+            }
+            List<ProxyProcess> proxies = new ArrayList<>();
+            List<Integer> ports = new ArrayList<>();
+            List<Socket> live = new ArrayList<>();
+            try {
+                for (int i = 0; i < 2; i++) {
+                    int port = ProxyProcess.freePort();
+                    ProxyProcess p = ProxyProcess.start("proxy", "--listen", "127.0.0.1:" + port, "--etcd",
+                            etcd.endpoints(), "--etcd-tls", etcd.tlsDir("proxy").toString(), "--federation", "rm");
+                    proxies.add(p);
+                    ports.add(port);
+                    p.awaitLog("fedlink proxy listening on /127.0.0.1:" + port);
+                    live.add(tunnel(port, "9999.fate.org"));
+                }
+                Socket other = tunnel(ports.get(0), "10000.fate.org");
+                live.add(other);
+                long removed = System.nanoTime();
+                ok(fed("operator", "rm", "party", "remove", "--party", "9999"));
+                for (Socket s : live.subList(0, 2)) {
+                    EtcdCluster.awaitEnded(s, removed + TimeUnit.SECONDS.toNanos(5));
+                }
+                System.out.printf("federation party remove to both proxy processes' tunnels closed: %d ms%n",
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - removed));
+                for (int i = 0; i < 2; i++) {
+                    proxies.get(i).awaitLog("(reason ROUTE_REMOVED)");
+                    String answer = ProxyProcess.ask(ports.get(i), "9999.fate.org");
+                    assertTrue(answer.length() == 7 && answer.charAt(0) == 0x15, "a TLS alert, not the broker");
+                }
+                other.getOutputStream().write(7);
+                assertEquals(7, other.getInputStream().read(), "10000's tunnel carries on");
+            } finally {
+                for (Socket s : live) {
+                    s.close();
+                }
+                for (ProxyProcess p : proxies) {
+                    p.close();
+                }
+            }
+        }
+    }
+
+    /** A live tunnel through the proxy at {@code port} to an echo target, proven by its echoed ClientHello. */
+    static Socket tunnel(int port, String name) throws Exception {
+        Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
+        s.setSoTimeout(10_000);
+        byte[] hello = ProxyProcess.hello(name);
+        s.getOutputStream().write(hello);
+        assertArrayEquals(hello, s.getInputStream().readNBytes(hello.length), "echoed through " + name + "'s tunnel");
+        return s;
     }
 
     @Test

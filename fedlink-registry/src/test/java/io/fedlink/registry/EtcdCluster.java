@@ -1,6 +1,8 @@
 package io.fedlink.registry;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.op.Op;
@@ -13,6 +15,8 @@ import java.io.File;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -186,6 +190,23 @@ public final class EtcdCluster implements AutoCloseable {
         for (int n = 0; n < notes; n++) {
             operator.call("put a note", operator.client().getKVClient().put(
                     RegistryKeys.bytes(keys.prefix() + "notes/" + n), ByteSequence.from(note)));
+        }
+    }
+
+    /**
+     * Waits until the peer (a proxy) ended {@code s} (EOF or reset; no byte may arrive), failing at {@code deadline}
+     * ({@link System#nanoTime()}).
+     */
+    public static void awaitEnded(Socket s, long deadline) throws IOException {
+        long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+        assertTrue(left > 0, "still open at the deadline");
+        s.setSoTimeout((int) left);
+        try {
+            assertEquals(-1, s.getInputStream().read(), "no byte may arrive");
+        } catch (SocketTimeoutException e) {
+            fail("still open at the deadline");
+        } catch (IOException reset) {
+            // a reset ends it too
         }
     }
 

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.fedlink.api.CloseReason;
 import io.fedlink.api.RouteHolder;
@@ -14,7 +13,6 @@ import io.fedlink.api.RouteTable;
 import io.fedlink.api.TunnelServer;
 import io.fedlink.sni.SniProxy;
 import java.io.IOException;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -208,7 +206,7 @@ class EtcdRouteSourceIT {
             r.removeParty("9999");
             long last = 0;
             for (SSLSocket s : live) {
-                awaitEnded(s, removed + TimeUnit.SECONDS.toNanos(5));
+                EtcdCluster.awaitEnded(s, removed + TimeUnit.SECONDS.toNanos(5));
                 last = System.nanoTime();
             }
             millis[round] = TimeUnit.NANOSECONDS.toMillis(last - removed);
@@ -296,21 +294,6 @@ class EtcdRouteSourceIT {
             b.append((char) c);
         }
         return b.toString();
-    }
-
-    /** Waits until the proxy ended the connection (EOF or reset), failing at {@code deadline} (nanoTime). */
-    static void awaitEnded(SSLSocket s, long deadline) throws IOException {
-        long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-        assertTrue(left > 0, "still open at the deadline");
-        s.setSoTimeout((int) left);
-        try {
-            int c = s.getInputStream().read();
-            assertEquals(-1, c, "no byte may arrive");
-        } catch (SocketTimeoutException e) {
-            fail("still open at the deadline");
-        } catch (IOException reset) {
-            // a reset ends it too
-        }
     }
 
     @Test
