@@ -72,20 +72,20 @@ class FederationCommandIT {
         assertTrue(again.out().contains("(unchanged)"), again.out());
         ok(fed("operator", "flow", "party", "add", "--party", "10000", "--host", "10.0.0.2"));
         ok(fed("operator", "flow", "party", "add", "--party", "9999", "--host", "broker.party9999.internal",
-                "--port", "16650", "--tls-port", "16651", "--allow", "10.0.0.0/8"));
+                "--port", "16650", "--tls-port", "16651", "--allow", "10.0.0.0/8", "--egress", "10.9.9.0/24"));
         Cli list = fed("proxy", "flow", "party", "list");
         ok(list);
         List<String> lines = list.out().lines().toList();
         assertEquals(3, lines.size(), list.out());
         assertTrue(lines.get(0).startsWith("PARTY"), list.out());
-        assertTrue(lines.get(1).matches("10000\\s+10\\.0\\.0\\.2\\s+6650\\s+6651\\s+10000\\.fate\\.org\\s+any"),
+        assertTrue(lines.get(1).matches("10000\\s+10\\.0\\.0\\.2\\s+6650\\s+6651\\s+10000\\.fate\\.org\\s+any\\s+-"),
                 lines.get(1));
         assertTrue(lines.get(2).matches("9999\\s+broker\\.party9999\\.internal\\s+16650\\s+16651\\s+9999\\.fate\\.org"
-                + "\\s+10\\.0\\.0\\.0/8"), lines.get(2));
+                + "\\s+10\\.0\\.0\\.0/8\\s+10\\.9\\.9\\.0/24"), lines.get(2));
         Cli status = fed("proxy", "flow", "status");
         ok(status);
-        assertTrue(status.out().contains("parties    2 (10000, 9999)") && status.out().contains("domain fate.org"),
-                status.out());
+        assertTrue(status.out().contains("parties    2 (10000, 9999)") && status.out().contains("domain fate.org")
+                && status.out().contains("egress     not enforced (no --egress: 10000)"), status.out());
         Cli fate = fed("proxy", "flow", "export");
         ok(fate);
         assertEquals("broker.party9999.internal", io.fedlink.pulsar.PulsarRouteTable.parse(fate.out()).party("9999")

@@ -83,10 +83,23 @@ public final class FederationRegistry {
      */
     public PartyEntry putParty(String id, String host, int port, int sslPort, List<String> allow, boolean replace)
             throws RegistryUnavailableException {
+        return putParty(id, host, port, sslPort, allow, List.of(), replace);
+    }
+
+    /**
+     * Adds a party with its egress networks (where its own connections come from; see
+     * {@link PartyEntry#of(String, String, int, int, List, List, FederationSettings)}), or replaces it when
+     * {@code replace}.
+     *
+     * @throws IllegalArgumentException naming the bad value, or when the party exists and {@code replace} is false
+     * @throws IllegalStateException    when the federation has no settings, or etcd refuses the write
+     */
+    public PartyEntry putParty(String id, String host, int port, int sslPort, List<String> allow,
+                               List<String> egress, boolean replace) throws RegistryUnavailableException {
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
             Raw raw = readRaw();
             FederationSettings settings = requireSettings(raw);
-            PartyEntry p = PartyEntry.of(id, host, port, sslPort, allow, settings);
+            PartyEntry p = PartyEntry.of(id, host, port, sslPort, allow, egress, settings);
             String key = keys.partyKey(id);
             long seen = raw.modRevisions.getOrDefault(key, 0L);
             if (seen != 0 && !replace) {

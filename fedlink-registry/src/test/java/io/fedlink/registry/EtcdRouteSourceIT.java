@@ -13,6 +13,7 @@ import io.fedlink.api.RouteTable;
 import io.fedlink.api.TunnelServer;
 import io.fedlink.sni.SniProxy;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -280,6 +281,44 @@ class EtcdRouteSourceIT {
         operator.call("delete the note", operator.client().getKVClient().delete(
                 RegistryKeys.bytes(r.keys().prefix() + "notes/big")));
         await("healthy again", 20, () -> s.stats().state() == EtcdRouteSource.State.OK);
+    }
+
+    /**
+     * Issue 21, optional part: with every party's source addresses recorded ({@code egress}), each route admits only
+     * those, so removing a party also closes the tunnels it opened *to other parties* and refuses its new ones; a
+     * party without egress lifts the rule (nothing changes until every party has declared its own).
+     */
+    @Test
+    void removedPartysOwnConnectionsAreClosedWhenEgressIsRecorded() throws Exception {
+        FederationRegistry r = init("egress");
+        InetAddress of10000 = InetAddress.getByName("127.0.0.2");
+        InetAddress of9999 = InetAddress.getByName("127.0.0.3");
+        r.putParty("10000", "127.0.0.1", 0, backend.port(), List.of(), List.of("127.0.0.2/32"), false);
+        r.putParty("9999", "127.0.0.1", 0, backend.port(), List.of(), List.of("127.0.0.3/32"), false);
+        EtcdRouteSource s = source("egress", null, null);
+        TunnelServer p = proxy(s);
+        int port = p.localAddress().getPort();
+        SSLSocket from9999 = backend.open(port, "10000.fate.org", of9999); // 9999's broker dials 10000
+        closeAfter.add(from9999);
+        assertEquals("10000.fate.org", line(from9999, null));
+        SSLSocket from10000 = backend.open(port, "9999.fate.org", of10000);
+        closeAfter.add(from10000);
+        assertEquals("9999.fate.org", line(from10000, null));
+        SSLException stranger = assertThrows(SSLException.class,
+                () -> backend.open(port, "10000.fate.org", InetAddress.getByName("127.0.0.4")).close());
+        assertTrue(stranger.getMessage().contains("access_denied"), stranger.getMessage());
+
+        long removed = System.nanoTime();
+        r.removeParty("9999");
+        EtcdCluster.awaitEnded(from9999, removed + TimeUnit.SECONDS.toNanos(5)); // its tunnel *to* 10000
+        EtcdCluster.awaitEnded(from10000, removed + TimeUnit.SECONDS.toNanos(5)); // the tunnel *to* it
+        SSLException refused = assertThrows(SSLException.class,
+                () -> backend.open(port, "10000.fate.org", of9999).close());
+        assertTrue(refused.getMessage().contains("access_denied"), refused.getMessage());
+
+        addParty(r, "8888"); // no egress: the rule is off for everyone
+        await("8888 routed", 10, () -> routes(s, "8888"));
+        backend.open(port, "10000.fate.org", of9999).close();
     }
 
     /** Sends {@code text} (when not null) and reads one line back. */

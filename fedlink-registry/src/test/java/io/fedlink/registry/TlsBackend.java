@@ -83,7 +83,13 @@ final class TlsBackend implements AutoCloseable {
 
     /** A TLS connection through the proxy at {@code proxyPort} for {@code name}, handshake done (the caller closes it). */
     SSLSocket open(int proxyPort, String name) throws IOException {
+        return open(proxyPort, name, InetAddress.getLoopbackAddress());
+    }
+
+    /** As {@link #open(int, String)}, from the local address {@code from} (a loopback address: 127.0.0.2...). */
+    SSLSocket open(int proxyPort, String name, InetAddress from) throws IOException {
         Socket plain = new Socket();
+        plain.bind(new InetSocketAddress(from, 0));
         plain.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), proxyPort), 5000);
         plain.setSoTimeout(10_000);
         SSLSocket s = (SSLSocket) client.clientContext().getSocketFactory().createSocket(plain, name, 443, true);
