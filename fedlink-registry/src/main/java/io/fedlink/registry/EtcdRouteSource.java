@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  *       reached at start and a {@linkplain Builder#cacheFile cache file} exists, its routes are served and etcd is
  *       retried in the background; with neither, {@link Builder#start} fails naming the endpoints.</li>
  *   <li>Each watch event updates one value; the table is rebuilt and swapped atomically when its routes changed
- *       (live tunnels keep their target: only new connections see the new table).</li>
+ *       (a proxy closes the live tunnels the new table no longer serves, unless built with
+ *       {@code closeUnroutedTunnels(false)}).</li>
  *   <li>A malformed value (bad JSON, unknown field, invalid host...) is skipped with one WARN line naming its key;
  *       every other party is still served. Malformed settings leave the last good settings in force.</li>
  *   <li>When the watch ends (history compacted past the revision it resumes from, a lost stream, a refusal), the
