@@ -76,6 +76,16 @@ public final class CidrBlock {
         return (a[full] & mask) == (network[full] & mask);
     }
 
+    /** Whether every address of {@code other} lies in this block (the same family, a prefix as long or longer). */
+    public boolean contains(CidrBlock other) {
+        try {
+            return other.network.length == network.length && other.prefix >= prefix
+                    && contains(InetAddress.getByAddress(other.network)); // an address literal: no lookup
+        } catch (java.net.UnknownHostException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     private static boolean isV4Mapped(byte[] a) {
         for (int i = 0; i < 10; i++) {
             if (a[i] != 0) {

@@ -20,6 +20,12 @@ public enum CloseReason {
      * re-reads its certificate files only presents the new certificate on new connections.
      */
     ROTATED,
+    /**
+     * The routes were swapped and no longer send this tunnel's server name (from this client) to its target: the
+     * route was removed (a party taken out of the registry or the route file), re-pointed, or its allow list no
+     * longer admits the client. Closed abortively (see {@code TunnelServerConfig.Builder#closeUnroutedTunnels}).
+     */
+    ROUTE_REMOVED,
     /** An unexpected local failure; the log says which. */
     INTERNAL_ERROR
 }

@@ -47,7 +47,11 @@ public interface TunnelServer extends AutoCloseable {
         return List.of();
     }
 
-    /** Replaces the routes for new connections; live tunnels are not touched. */
+    /**
+     * Replaces the routes for new connections. Live tunnels the new table no longer serves are closed when
+     * {@link TunnelServerConfig#closeUnroutedTunnels()} (the default, in fedlink-sni's transport); the others are
+     * not touched.
+     */
     void routes(RouteTable next);
 
     /**

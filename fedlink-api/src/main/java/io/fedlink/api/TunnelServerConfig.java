@@ -17,7 +17,7 @@ import java.util.function.Consumer;
  * 16 KiB (at most 64 KiB); 10,000 live tunnels; 1,000 connections in the hello or connect phase, 100 of them from one
  * client address; one event loop per available processor; 16 KiB copy buffers within half of the JVM's direct-memory
  * limit; refusals answered with a TLS alert; the JDK resolver; a target failing 3 connects in a row skipped for 10 s;
- * no active health check.
+ * no active health check; live tunnels that a route swap no longer serves are closed.
  */
 public final class TunnelServerConfig {
     /** Longest hello or connect timeout accepted. */
@@ -48,6 +48,7 @@ public final class TunnelServerConfig {
     private final int eventLoops;
     private final int bufferSize;
     private final boolean refusalAlerts;
+    private final boolean closeUnroutedTunnels;
     private final TunnelListener listener;
     private final String transport;
     private final NameResolver resolver;
@@ -86,6 +87,7 @@ public final class TunnelServerConfig {
         this.eventLoops = range("eventLoops", b.eventLoops, 1, 1024);
         this.bufferSize = range("bufferSize", b.bufferSize, 1024, 1 << 20);
         this.refusalAlerts = b.refusalAlerts;
+        this.closeUnroutedTunnels = b.closeUnroutedTunnels;
         this.listener = Objects.requireNonNull(b.listener, "listener");
         this.transport = b.transport;
         this.resolver = Objects.requireNonNull(b.resolver, "resolver");
@@ -212,6 +214,14 @@ public final class TunnelServerConfig {
         return refusalAlerts;
     }
 
+    /**
+     * Whether a route swap closes the live tunnels it no longer serves ({@code true} by default): see
+     * {@link Builder#closeUnroutedTunnels}.
+     */
+    public boolean closeUnroutedTunnels() {
+        return closeUnroutedTunnels;
+    }
+
     /** The event listener. */
     public TunnelListener listener() {
         return listener;
@@ -328,6 +338,7 @@ public final class TunnelServerConfig {
         private int eventLoops = Runtime.getRuntime().availableProcessors();
         private int bufferSize = 16 * 1024;
         private boolean refusalAlerts = true;
+        private boolean closeUnroutedTunnels = true;
         private TunnelListener listener = TunnelListener.NONE;
         private String transport;
         private NameResolver resolver = NameResolver.JDK;
@@ -444,6 +455,19 @@ public final class TunnelServerConfig {
         /** {@code true} (default) answers refusals with a TLS alert; {@code false} closes silently. */
         public Builder refusalAlerts(boolean send) {
             this.refusalAlerts = send;
+            return this;
+        }
+
+        /**
+         * {@code true} (default): each time the routes are swapped (by a route source or
+         * {@link TunnelServer#routes}), every live tunnel that the new table would no longer send to its target is
+         * closed abortively with reason {@link CloseReason#ROUTE_REMOVED}: its server name has no route any more,
+         * its route now points to other targets, or its route's allow list no longer admits the client. A removed
+         * party is so cut off within one swap, not when its connections end by themselves. {@code false}: live
+         * tunnels keep their target until they end; only new connections see the new table.
+         */
+        public Builder closeUnroutedTunnels(boolean close) {
+            this.closeUnroutedTunnels = close;
             return this;
         }
 

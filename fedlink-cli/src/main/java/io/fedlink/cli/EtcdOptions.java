@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 /**
  * The options that reach a federation in etcd, shared by {@code fedlink federation ...} and (as a mixin) by
  * {@code fedlink proxy --etcd URLS --federation NAME}: endpoints, the client TLS folder, the federation name, its key
- * prefix and the per-call deadline. A proxy wires it with {@link #startRouteSource}.
+ * prefix, the per-call deadline and the message limit. A proxy wires it with {@link #startRouteSource}.
  */
 final class EtcdOptions {
     @Option(names = "--etcd", paramLabel = "URLS",
@@ -31,6 +31,10 @@ final class EtcdOptions {
     @Option(names = "--etcd-timeout", defaultValue = "5s", converter = Durations.class,
             description = "deadline of each etcd call (default: ${DEFAULT-VALUE})")
     Duration timeout;
+    @Option(names = "--etcd-max-message", paramLabel = "BYTES", defaultValue = "4194304",
+            description = "largest message accepted from etcd (default: ${DEFAULT-VALUE}, gRPC's default; reads are "
+                    + "paged, so this bounds one value or one watch event, not the registry)")
+    int maxMessageBytes = EtcdConnection.DEFAULT_MAX_MESSAGE_BYTES;
 
     /** Whether {@code --etcd} was given. */
     boolean given() {
@@ -51,7 +55,7 @@ final class EtcdOptions {
             throw new IllegalArgumentException("give --etcd URLS: a comma list of http:// or https:// etcd endpoints");
         }
         keys();
-        return EtcdConnection.builder().endpoints(endpoints).timeout(timeout)
+        return EtcdConnection.builder().endpoints(endpoints).timeout(timeout).maxMessageBytes(maxMessageBytes)
                 .tls(tlsDir == null ? null : EtcdConnection.readTlsDir(tlsDir)).build();
     }
 

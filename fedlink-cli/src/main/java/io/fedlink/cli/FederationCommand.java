@@ -114,12 +114,16 @@ final class FederationCommand {
             @Option(names = "--allow", paramLabel = "CIDR", description = "client network allowed to use the "
                     + "route (repeatable; default: every client)")
             List<String> allow = new ArrayList<>();
+            @Option(names = "--egress", paramLabel = "CIDR", description = "network the party's own connections "
+                    + "come from (repeatable); once every party has one, every route admits only these sources, so "
+                    + "removing a party also cuts its connections to the others")
+            List<String> egress = new ArrayList<>();
             @Option(names = "--replace", description = "change an existing party")
             boolean replace;
 
             @Override
             int run(FederationRegistry r, EtcdConnection c, PrintWriter out) throws Exception {
-                PartyEntry p = r.putParty(party, host, port, tlsPort, allow, replace);
+                PartyEntry p = r.putParty(party, host, port, tlsPort, allow, egress, replace);
                 out.println("party " + p + " in federation " + r.keys().federation());
                 return 0;
             }
@@ -135,6 +139,11 @@ final class FederationCommand {
             int run(FederationRegistry r, EtcdConnection c, PrintWriter out) throws Exception {
                 r.removeParty(party);
                 out.println("removed party " + party + " from federation " + r.keys().federation());
+                // ISSUE 21 MERGE POINT: revoke the party at the CA here, after the registry removal (which already
+                // cuts it off: every proxy following the registry closes its tunnels and refuses its name within
+                // seconds). Call the CA's `pki party revoke` API (another branch) when a CA is given, and report a
+                // revocation failure as its own error: the party is then out of the routes but its certificates
+                // stay valid until they expire or the revocation is retried.
                 return 0;
             }
         }
@@ -144,12 +153,13 @@ final class FederationCommand {
             @Override
             int run(FederationRegistry r, EtcdConnection c, PrintWriter out) throws Exception {
                 Federation f = r.read();
-                out.printf("%-16s %-32s %-6s %-8s %-40s %s%n", "PARTY", "HOST", "PORT", "TLS-PORT", "SERVER-NAME",
-                        "ALLOW");
+                out.printf("%-16s %-32s %-6s %-8s %-40s %-20s %s%n", "PARTY", "HOST", "PORT", "TLS-PORT",
+                        "SERVER-NAME", "ALLOW", "EGRESS");
                 for (PartyEntry p : f.parties().values()) {
-                    out.printf("%-16s %-32s %-6d %-8d %-40s %s%n", p.id(), p.host(), p.port(), p.sslPort(),
+                    out.printf("%-16s %-32s %-6d %-8d %-40s %-20s %s%n", p.id(), p.host(), p.port(), p.sslPort(),
                             f.settings() == null ? "-" : p.id() + "." + f.settings().domain(),
-                            p.allow().isEmpty() ? "any" : joined(p.allow()));
+                            p.allow().isEmpty() ? "any" : joined(p.allow()),
+                            p.egress().isEmpty() ? "-" : joined(p.egress()));
                 }
                 printSkipped(out, f);
                 return 0;
@@ -179,6 +189,12 @@ final class FederationCommand {
             out.println("settings   " + (f.settings() == null ? "none: run 'fedlink federation init'" : f.settings()));
             out.println("parties    " + f.parties().size() + (f.parties().isEmpty() ? ""
                     : " (" + String.join(", ", f.parties().values().stream().map(PartyEntry::id).toList()) + ")"));
+            List<String> without = f.parties().values().stream().filter(p -> p.egress().isEmpty())
+                    .map(PartyEntry::id).toList();
+            out.println("egress     " + (f.parties().isEmpty() ? "-" : without.isEmpty()
+                    ? "enforced: every route admits only the parties' egress networks"
+                    : "not enforced (no --egress: " + String.join(", ", without.size() > 10 ? without.subList(0, 10)
+                    : without) + (without.size() > 10 ? ", ..." : "") + ")"));
             out.println("invalid    " + f.skipped().size());
             printSkipped(out, f);
             return f.initialised() ? 0 : 1;

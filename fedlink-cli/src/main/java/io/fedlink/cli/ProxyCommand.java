@@ -88,6 +88,9 @@ final class ProxyCommand implements Callable<Integer> {
     Integer eventLoops;
     @Option(names = "--silent-refusals", description = "close refused connections without a TLS alert")
     boolean silent;
+    @Option(names = "--keep-unrouted-tunnels", description = "on a route reload, let live tunnels whose route was "
+            + "removed or changed run until they end (default: close them at once, reason ROUTE_REMOVED)")
+    boolean keepUnrouted;
     @Option(names = "--reload-interval", defaultValue = "2s", converter = Durations.class,
             description = "how often to check the route file for changes; SIGHUP reads it at once"
                     + " (default: ${DEFAULT-VALUE})")
@@ -330,6 +333,7 @@ final class ProxyCommand implements Callable<Integer> {
                 .connectTimeout(connectTimeout).idleTimeout(idleTimeout).maxTunnels(maxTunnels)
                 .maxPendingHandshakes(maxHandshakes).maxHandshakesPerClient(maxHandshakesPerClient)
                 .maxBufferMemory((long) bufferMemoryMib << 20).bufferSize(bufferKib << 10).maxHelloBytes(maxHelloBytes).refusalAlerts(!silent)
+                .closeUnroutedTunnels(!keepUnrouted)
                 .proxyProtocolFrom(proxyProtocolFrom).proxyHeaderTimeout(proxyHeaderTimeout)
                 .maxConnectionsPerClient(maxConnectionsPerClient).connectionRatePerClient(connectionRatePerClient)
                 .clientIpv6PrefixLength(clientIpv6Prefix)

@@ -1,5 +1,6 @@
 package io.fedlink.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,9 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.fedlink.api.RouteHolder;
 import io.fedlink.api.RouteTable;
 import io.fedlink.registry.EtcdCluster;
+import io.fedlink.registry.EtcdConnection;
 import io.fedlink.registry.EtcdRouteSource;
+import io.fedlink.registry.RegistryKeys;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -68,20 +72,20 @@ class FederationCommandIT {
         assertTrue(again.out().contains("(unchanged)"), again.out());
         ok(fed("operator", "flow", "party", "add", "--party", "10000", "--host", "10.0.0.2"));
         ok(fed("operator", "flow", "party", "add", "--party", "9999", "--host", "broker.party9999.internal",
-                "--port", "16650", "--tls-port", "16651", "--allow", "10.0.0.0/8"));
+                "--port", "16650", "--tls-port", "16651", "--allow", "10.0.0.0/8", "--egress", "10.9.9.0/24"));
         Cli list = fed("proxy", "flow", "party", "list");
         ok(list);
         List<String> lines = list.out().lines().toList();
         assertEquals(3, lines.size(), list.out());
         assertTrue(lines.get(0).startsWith("PARTY"), list.out());
-        assertTrue(lines.get(1).matches("10000\\s+10\\.0\\.0\\.2\\s+6650\\s+6651\\s+10000\\.fate\\.org\\s+any"),
+        assertTrue(lines.get(1).matches("10000\\s+10\\.0\\.0\\.2\\s+6650\\s+6651\\s+10000\\.fate\\.org\\s+any\\s+-"),
                 lines.get(1));
         assertTrue(lines.get(2).matches("9999\\s+broker\\.party9999\\.internal\\s+16650\\s+16651\\s+9999\\.fate\\.org"
-                + "\\s+10\\.0\\.0\\.0/8"), lines.get(2));
+                + "\\s+10\\.0\\.0\\.0/8\\s+10\\.9\\.9\\.0/24"), lines.get(2));
         Cli status = fed("proxy", "flow", "status");
         ok(status);
-        assertTrue(status.out().contains("parties    2 (10000, 9999)") && status.out().contains("domain fate.org"),
-                status.out());
+        assertTrue(status.out().contains("parties    2 (10000, 9999)") && status.out().contains("domain fate.org")
+                && status.out().contains("egress     not enforced (no --egress: 10000)"), status.out());
         Cli fate = fed("proxy", "flow", "export");
         ok(fate);
         assertEquals("broker.party9999.internal", io.fedlink.pulsar.PulsarRouteTable.parse(fate.out()).party("9999")
@@ -122,6 +126,88 @@ class FederationCommandIT {
         assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(30), "the deadline holds");
         Cli list = fed("proxy", "bad", "party", "list");
         assertEquals(2, list.out().lines().count(), "nothing half-written: " + list.out());
+    }
+
+    /**
+     * Issue 22: {@code party list} over 6 MiB under the prefix (gRPC's default inbound limit is 4 MiB) reads in pages;
+     * a message limit below one value is refused as "too large" naming the size and the option, not "unreachable".
+     */
+    @Test
+    void partyListReadsSixMibAndNamesATooLargeValue() throws Exception {
+        ok(fed("operator", "big", "init", "--domain", "fate.org", "--proxy", "proxy.fate.org:443"));
+        try (EtcdConnection operator = etcd.connect("operator")) {
+            EtcdCluster.fill(operator, RegistryKeys.of("big"), 100000, 6000, 0, 88, 64 << 10);
+        }
+        Cli list = fed("proxy", "big", "party", "list");
+        ok(list);
+        assertEquals(6001, list.out().lines().count());
+        Cli small = fed("proxy", "big", "party", "list", "--etcd-max-message", "65536");
+        refused(small, "too large");
+        assertTrue(small.err().contains("65536") && small.err().contains("--etcd-max-message"), small.err());
+        assertFalse(small.err().contains("unreachable"), small.err());
+    }
+
+    /**
+     * Issue 21 as an operator runs it: two {@code fedlink proxy --etcd} processes (the packaged jar) follow one
+     * federation; {@code federation party remove --party 9999} closes the live tunnel through each within 5 s, both
+     * refuse new hellos for 9999, and 10000's tunnel carries on.
+     */
+    @Test
+    void partyRemoveClosesLiveTunnelsOnEveryProxyProcess() throws Exception {
+        try (ProxyProcess.EchoTarget broker = new ProxyProcess.EchoTarget()) {
+            ok(fed("operator", "rm", "init", "--domain", "fate.org", "--proxy", "proxy.fate.org:443"));
+            for (String id : List.of("10000", "9999")) {
+                ok(fed("operator", "rm", "party", "add", "--party", id, "--host", "127.0.0.1", "--tls-port",
+                        String.valueOf(broker.port())));
+            }
+            List<ProxyProcess> proxies = new ArrayList<>();
+            List<Integer> ports = new ArrayList<>();
+            List<Socket> live = new ArrayList<>();
+            try {
+                for (int i = 0; i < 2; i++) {
+                    int port = ProxyProcess.freePort();
+                    ProxyProcess p = ProxyProcess.start("proxy", "--listen", "127.0.0.1:" + port, "--etcd",
+                            etcd.endpoints(), "--etcd-tls", etcd.tlsDir("proxy").toString(), "--federation", "rm");
+                    proxies.add(p);
+                    ports.add(port);
+                    p.awaitLog("fedlink proxy listening on /127.0.0.1:" + port);
+                    live.add(tunnel(port, "9999.fate.org"));
+                }
+                Socket other = tunnel(ports.get(0), "10000.fate.org");
+                live.add(other);
+                long removed = System.nanoTime();
+                ok(fed("operator", "rm", "party", "remove", "--party", "9999"));
+                for (Socket s : live.subList(0, 2)) {
+                    EtcdCluster.awaitEnded(s, removed + TimeUnit.SECONDS.toNanos(5));
+                }
+                System.out.printf("federation party remove to both proxy processes' tunnels closed: %d ms%n",
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - removed));
+                for (int i = 0; i < 2; i++) {
+                    proxies.get(i).awaitLog("(reason ROUTE_REMOVED)");
+                    String answer = ProxyProcess.ask(ports.get(i), "9999.fate.org");
+                    assertTrue(answer.length() == 7 && answer.charAt(0) == 0x15, "a TLS alert, not the broker");
+                }
+                other.getOutputStream().write(7);
+                assertEquals(7, other.getInputStream().read(), "10000's tunnel carries on");
+            } finally {
+                for (Socket s : live) {
+                    s.close();
+                }
+                for (ProxyProcess p : proxies) {
+                    p.close();
+                }
+            }
+        }
+    }
+
+    /** A live tunnel through the proxy at {@code port} to an echo target, proven by its echoed ClientHello. */
+    static Socket tunnel(int port, String name) throws Exception {
+        Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
+        s.setSoTimeout(10_000);
+        byte[] hello = ProxyProcess.hello(name);
+        s.getOutputStream().write(hello);
+        assertArrayEquals(hello, s.getInputStream().readNBytes(hello.length), "echoed through " + name + "'s tunnel");
+        return s;
     }
 
     @Test

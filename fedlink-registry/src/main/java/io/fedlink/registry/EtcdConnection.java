@@ -1,9 +1,14 @@
 package io.fedlink.registry;
 
+import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.ClientBuilder;
+import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.common.exception.ErrorCode;
 import io.etcd.jetcd.common.exception.EtcdException;
+import io.etcd.jetcd.kv.GetResponse;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.OptionsUtil;
 import io.fedlink.api.HostNames;
 import io.fedlink.api.TlsMaterial;
 import io.fedlink.pki.Pem;
@@ -18,11 +23,14 @@ import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.net.ssl.SSLException;
 
 /**
@@ -46,14 +54,23 @@ public final class EtcdConnection implements AutoCloseable {
     /** File names {@link #readTlsDir} reads first: the CA, the client certificate chain and its key. */
     public static final List<String> TLS_FILES = List.of("ca.pem", "cert.pem", "key.pem");
 
+    /** gRPC's default inbound message limit, and this connection's default. */
+    public static final int DEFAULT_MAX_MESSAGE_BYTES = 4 << 20;
+    /** Keys asked for in one page of a {@linkplain #readPrefix paged read}, at most. */
+    static final int PAGE_KEYS = 1000;
+    private static final int READ_ATTEMPTS = 3;
+    private static final Pattern GRPC_SIZE = Pattern.compile("exceeds maximum size (\\d+): (\\d+)");
+
     private final Client client;
     private final String endpoints;
     private final Duration timeout;
+    private final int maxMessageBytes;
 
     private EtcdConnection(Builder b, List<URI> uris) throws SSLException {
         this.endpoints = b.endpoints;
         this.timeout = b.timeout;
-        ClientBuilder cb = Client.builder().endpoints(uris.toArray(URI[]::new))
+        this.maxMessageBytes = b.maxMessageBytes;
+        ClientBuilder cb = Client.builder().endpoints(uris.toArray(URI[]::new)).maxInboundMessageSize(maxMessageBytes)
                 .connectTimeout(b.timeout).keepaliveTime(Duration.ofSeconds(10)).keepaliveTimeout(Duration.ofSeconds(2))
                 .retryMaxDuration(b.timeout).waitForReady(false);
         if (b.tls != null) {
@@ -138,12 +155,91 @@ public final class EtcdConnection implements AutoCloseable {
         return timeout;
     }
 
+    /** The largest message accepted from etcd, in bytes. */
+    public int maxMessageBytes() {
+        return maxMessageBytes;
+    }
+
+    /**
+     * The keys and values under {@code prefix}, all as of one revision, read in pages (at most {@value #PAGE_KEYS}
+     * keys each, fewer while a page is over {@link #maxMessageBytes()}), so a prefix of any total size can be read.
+     * The first page fixes the revision and the others are read at it; when etcd compacts that revision away
+     * meanwhile, the read starts again (a few times).
+     *
+     * @param what   names the operation in errors ("read federation 'fl'")
+     * @param prefix the key prefix
+     * @throws RegistryUnavailableException when etcd does not answer in time or cannot be reached
+     * @throws RegistryRefusedException     when etcd refuses this identity
+     * @throws RegistryTooLargeException    when one value alone is larger than {@link #maxMessageBytes()}
+     * @throws IllegalStateException        when etcd fails the read otherwise
+     */
+    public PrefixRead readPrefix(String what, String prefix) throws RegistryUnavailableException {
+        ByteSequence start = RegistryKeys.bytes(prefix);
+        ByteSequence end = OptionsUtil.prefixEndOf(start);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return readPages(what, start, end);
+            } catch (IllegalStateException e) {
+                if (attempt == READ_ATTEMPTS || !code(e.getCause()).equals(Status.Code.OUT_OF_RANGE.name())) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private PrefixRead readPages(String what, ByteSequence start, ByteSequence end)
+            throws RegistryUnavailableException {
+        List<KeyValue> all = new ArrayList<>();
+        long revision = 0;
+        int limit = PAGE_KEYS;
+        ByteSequence from = start;
+        while (true) {
+            GetOption.Builder o = GetOption.builder().withRange(end).withLimit(limit);
+            if (revision != 0) {
+                o.withRevision(revision);
+            }
+            GetResponse page;
+            try {
+                page = call(what, client.getKVClient().get(from, o.build()));
+            } catch (RegistryTooLargeException e) {
+                if (limit == 1) {
+                    throw tooLarge(what + " (one value alone: the first key " + (all.isEmpty() ? "under "
+                            + HostNames.quote(RegistryKeys.string(start)) : "after " + HostNames.quote(RegistryKeys
+                            .string(all.get(all.size() - 1).getKey()))) + ")", e.getCause());
+                }
+                limit = Math.max(1, limit / 2);
+                continue;
+            }
+            if (revision == 0) {
+                revision = page.getHeader().getRevision();
+            }
+            List<KeyValue> kvs = page.getKvs();
+            all.addAll(kvs);
+            if (!page.isMore() || kvs.isEmpty()) {
+                return new PrefixRead(List.copyOf(all), revision);
+            }
+            byte[] last = kvs.get(kvs.size() - 1).getKey().getBytes();
+            from = ByteSequence.from(Arrays.copyOf(last, last.length + 1)); // the next key after the last one
+            limit = Math.min(PAGE_KEYS, limit * 2);
+        }
+    }
+
+    /**
+     * The result of a {@linkplain #readPrefix paged read}.
+     *
+     * @param kvs      every key and value under the prefix, in key order
+     * @param revision the etcd revision they were all read at
+     */
+    public record PrefixRead(List<KeyValue> kvs, long revision) {}
+
     /**
      * Waits for an etcd call with this connection's deadline.
      *
      * @param what names the operation in errors ("read federation 'fl'")
      * @throws RegistryUnavailableException when etcd does not answer in time or cannot be reached
-     * @throws IllegalStateException        when etcd refuses the call (permission denied, auth failure...)
+     * @throws RegistryRefusedException     when etcd refuses the call for this identity
+     * @throws RegistryTooLargeException    when etcd's answer is larger than {@link #maxMessageBytes()}
+     * @throws IllegalStateException        when etcd fails the call otherwise
      */
     public <T> T call(String what, CompletableFuture<T> future) throws RegistryUnavailableException {
         try {
@@ -157,18 +253,41 @@ public final class EtcdConnection implements AutoCloseable {
             throw unavailable(what, "interrupted", e);
         } catch (ExecutionException e) {
             Throwable c = e.getCause() == null ? e : e.getCause();
-            String code = c instanceof EtcdException ee ? ee.getErrorCode().name()
-                    : Status.fromThrowable(c).getCode().name();
-            if (code.equals(ErrorCode.PERMISSION_DENIED.name())) {
-                throw new IllegalStateException("etcd refused to " + what + ": permission denied for this "
-                        + "identity (the etcd user is the client certificate's common name)", c);
+            String code = code(c);
+            if (code.equals(ErrorCode.PERMISSION_DENIED.name()) || code.equals(ErrorCode.UNAUTHENTICATED.name())) {
+                throw new RegistryRefusedException("etcd refused to " + what + ": "
+                        + (code.equals(ErrorCode.PERMISSION_DENIED.name()) ? "permission denied" : "not authenticated")
+                        + " for this identity (the etcd user is the client certificate's common name; check its "
+                        + "roles with 'etcdctl user get')", c);
+            }
+            if (code.equals(ErrorCode.RESOURCE_EXHAUSTED.name()) && c.getMessage() != null
+                    && c.getMessage().contains("exceeds maximum size")) {
+                throw tooLarge(what, c);
             }
             if (code.equals(ErrorCode.UNAVAILABLE.name()) || code.equals(ErrorCode.DEADLINE_EXCEEDED.name())
-                    || code.equals(ErrorCode.CANCELLED.name())) {
+                    || code.equals(ErrorCode.CANCELLED.name()) || code.equals(ErrorCode.UNKNOWN.name())) {
+                // UNKNOWN: no gRPC answer at all (a member shutting down answers plain HTTP), so not etcd's refusal
                 throw unavailable(what, c.getMessage(), c);
             }
             throw new IllegalStateException("etcd could not " + what + ": " + c.getMessage(), c);
         }
+    }
+
+    /** The gRPC or etcd status code name of a failure ("" when there is none). */
+    private static String code(Throwable c) {
+        if (c == null) {
+            return "";
+        }
+        return c instanceof EtcdException ee ? ee.getErrorCode().name() : Status.fromThrowable(c).getCode().name();
+    }
+
+    private RegistryTooLargeException tooLarge(String what, Throwable c) {
+        Matcher m = GRPC_SIZE.matcher(c.getMessage());
+        long size = m.find() ? Long.parseLong(m.group(2)) : -1;
+        return new RegistryTooLargeException("etcd's answer to " + what + " is too large: "
+                + (size < 0 ? "more than" : size + " bytes, over") + " the " + maxMessageBytes + " bytes this client "
+                + "accepts in one message; raise the limit (EtcdConnection.Builder.maxMessageBytes, fedlink "
+                + "--etcd-max-message BYTES) or store smaller values", size, maxMessageBytes, c);
     }
 
     private RegistryUnavailableException unavailable(String what, String why, Throwable cause) {
@@ -186,8 +305,22 @@ public final class EtcdConnection implements AutoCloseable {
         private String endpoints;
         private TlsMaterial tls;
         private Duration timeout = Duration.ofSeconds(5);
+        private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
 
         private Builder() {}
+
+        /**
+         * The largest message accepted from etcd (default 4 MiB, gRPC's default; 64 KiB to 256 MiB). Full reads are
+         * paged, so this bounds one value or one watch event, not the registry.
+         */
+        public Builder maxMessageBytes(int bytes) {
+            if (bytes < (64 << 10) || bytes > (256 << 20)) {
+                throw new IllegalArgumentException("invalid etcd message limit " + bytes + " bytes: must be 65536.."
+                        + (256 << 20));
+            }
+            this.maxMessageBytes = bytes;
+            return this;
+        }
 
         /** Comma list of {@code http://} or {@code https://} URLs (required). */
         public Builder endpoints(String commaList) {

@@ -3,7 +3,6 @@ package io.fedlink.registry;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.common.exception.CompactedException;
-import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
@@ -37,14 +36,19 @@ import org.slf4j.LoggerFactory;
  *       reached at start and a {@linkplain Builder#cacheFile cache file} exists, its routes are served and etcd is
  *       retried in the background; with neither, {@link Builder#start} fails naming the endpoints.</li>
  *   <li>Each watch event updates one value; the table is rebuilt and swapped atomically when its routes changed
- *       (live tunnels keep their target: only new connections see the new table).</li>
+ *       (a proxy closes the live tunnels the new table no longer serves, unless built with
+ *       {@code closeUnroutedTunnels(false)}).</li>
  *   <li>A malformed value (bad JSON, unknown field, invalid host...) is skipped with one WARN line naming its key;
  *       every other party is still served. Malformed settings leave the last good settings in force.</li>
  *   <li>When the watch ends (history compacted past the revision it resumes from, a lost stream, a refusal), the
  *       prefix is read again and watched from that read's revision + 1, so no change is lost.</li>
  *   <li>A probe reads one key every {@linkplain Builder#probeInterval probe interval} with the call deadline: while
- *       etcd is unreachable the last good table stays in force, the first failure is logged at WARN, then at most one
- *       line a minute, and {@link Stats#disconnects()} counts outages; on return, a full re-read catches up.</li>
+ *       etcd cannot be read the last good table stays in force, the first failure is logged at WARN, then at most one
+ *       line a minute, and {@link Stats#disconnects()} counts outages; on return, a full re-read catches up.
+ *       {@link Stats#state()} tells why a read fails: {@linkplain State#UNREACHABLE unreachable},
+ *       {@linkplain State#REFUSED refused} (the identity's etcd permissions) or {@linkplain State#TOO_LARGE too
+ *       large} (one value over the connection's message limit), and {@link Stats#problem()} says what to do.</li>
+ *   <li>Full reads are paged ({@link EtcdConnection#readPrefix}), so the prefix may hold any amount of data.</li>
  *   <li>Retries back off exponentially from 200 ms up to {@linkplain Builder#maxBackoff a cap}.</li>
  * </ul>
  *
@@ -87,6 +91,8 @@ public final class EtcdRouteSource implements AutoCloseable {
 
     private volatile Federation current;
     private volatile boolean connected;
+    private volatile State state = State.OK;
+    private volatile String problem;
     private final AtomicLong swaps = new AtomicLong();
     private final AtomicLong events = new AtomicLong();
     private final AtomicLong resyncs = new AtomicLong();
@@ -140,7 +146,34 @@ public final class EtcdRouteSource implements AutoCloseable {
         Federation f = current;
         return new Stats(connected, servedFromCache, f.revision(), holder.current().size(), f.skipped().size(),
                 swaps.get(), events.get(), resyncs.get(), watchFailures.get(), disconnects.get(), failedCalls.get(),
-                cacheFailures.get());
+                cacheFailures.get(), state, problem);
+    }
+
+    /** Whether the registry can be read, and if not, why. */
+    public enum State {
+        /** The last call succeeded. */
+        OK,
+        /** etcd did not answer in time or could not be reached ({@link RegistryUnavailableException}). */
+        UNREACHABLE,
+        /** etcd refused this identity ({@link RegistryRefusedException}): fix its etcd user and roles. */
+        REFUSED,
+        /**
+         * One value or watch event is larger than the connection's message limit ({@link RegistryTooLargeException}):
+         * raise the limit or shrink the value.
+         */
+        TOO_LARGE,
+        /** Any other failure; {@link Stats#problem()} says which. */
+        FAILED;
+
+        static State of(Exception e) {
+            if (e instanceof RegistryUnavailableException) {
+                return UNREACHABLE;
+            }
+            if (e instanceof RegistryRefusedException) {
+                return REFUSED;
+            }
+            return e instanceof RegistryTooLargeException ? TOO_LARGE : FAILED;
+        }
     }
 
     /**
@@ -158,36 +191,41 @@ public final class EtcdRouteSource implements AutoCloseable {
      * @param disconnects    times etcd became unreachable
      * @param failedCalls    etcd calls that failed (reads and probes)
      * @param cacheFailures  cache file writes that failed
+     * @param state          whether the registry can be read, or why not
+     * @param problem        the last failure's message while {@code state} is not {@link State#OK}, else {@code null}
      */
     public record Stats(boolean connected, boolean servedFromCache, long revision, int routes, int skippedValues,
                         long swaps, long events, long resyncs, long watchFailures, long disconnects,
-                        long failedCalls, long cacheFailures) {}
+                        long failedCalls, long cacheFailures, State state, String problem) {}
 
     private void startOnLoop() throws IOException {
         try {
             load(read());
             connected = true;
-        } catch (RegistryUnavailableException e) {
+        } catch (RegistryUnavailableException | RuntimeException e) {
             if (cache == null || !Files.exists(cache.path())) {
-                throw new RegistryUnavailableException(e.getMessage() + (cache == null ? "" : "; no route cache file "
-                        + cache.path() + " to start from either"), e);
+                String more = cache == null ? "" : "; no route cache file " + cache.path() + " to start from either";
+                if (e instanceof RegistryUnavailableException) {
+                    throw new RegistryUnavailableException(e.getMessage() + more, e);
+                }
+                throw e;
             }
             Federation cached = cache.read(keys);
             replace(cached);
             servedFromCache = true;
             disconnected(e);
-            log.warn("federation {}: etcd unreachable at start; serving {} routes from {} (revision {}) until it "
-                    + "answers", keys.federation(), holder.current().size(), cache.path(), cached.revision());
+            log.warn("federation {}: etcd cannot be read at start ({}); serving {} routes from {} (revision {}) "
+                    + "until it can", keys.federation(), state, holder.current().size(), cache.path(),
+                    cached.revision());
             scheduleResync();
         }
         long probe = probeInterval.toMillis();
         loop.scheduleWithFixedDelay(this::probe, probe, probe, TimeUnit.MILLISECONDS);
     }
 
-    private GetResponse read() throws RegistryUnavailableException {
+    private EtcdConnection.PrefixRead read() throws RegistryUnavailableException {
         try {
-            return etcd.call("read federation " + keys.federation(), etcd.client().getKVClient()
-                    .get(RegistryKeys.bytes(keys.prefix()), GetOption.builder().isPrefix(true).build()));
+            return etcd.readPrefix("read federation " + keys.federation(), keys.prefix());
         } catch (RegistryUnavailableException | RuntimeException e) {
             failedCalls.incrementAndGet();
             throw e;
@@ -195,12 +233,12 @@ public final class EtcdRouteSource implements AutoCloseable {
     }
 
     /** Replaces the whole state with a full read and watches from the revision after it. */
-    private void load(GetResponse r) {
+    private void load(EtcdConnection.PrefixRead r) {
         values.clear();
-        for (KeyValue kv : r.getKvs()) {
+        for (KeyValue kv : r.kvs()) {
             values.put(RegistryKeys.string(kv.getKey()), kv.getValue().getBytes());
         }
-        long revision = r.getHeader().getRevision();
+        long revision = r.revision();
         servedFromCache = false;
         replace(decoder.decode(values, revision, settings));
         watch(revision + 1);
@@ -391,10 +429,11 @@ public final class EtcdRouteSource implements AutoCloseable {
         try {
             etcd.call("probe federation " + keys.federation(), etcd.client().getKVClient().get(
                     RegistryKeys.bytes(keys.settingsKey()), GetOption.builder().withKeysOnly(true).build()));
-            if (!connected || servedFromCache) {
-                connected("probe");
+            if (state == State.UNREACHABLE) {
                 closeWatcher();
-                resync();
+                resync(); // etcd is back: catch up now
+            } else if (state != State.OK) {
+                scheduleResync(); // refused or too large: retry with the backoff, not at every probe
             }
         } catch (RegistryUnavailableException | RuntimeException e) {
             failedCalls.incrementAndGet();
@@ -405,25 +444,42 @@ public final class EtcdRouteSource implements AutoCloseable {
     private void connected(String how) {
         backoffMs = MIN_BACKOFF_MS;
         if (!connected && how != null) {
-            log.info("federation {}: etcd answers again ({}); {} routes in force at revision {}", keys.federation(),
+            log.info("federation {}: etcd read again ({}); {} routes in force at revision {}", keys.federation(),
                     how, holder.current().size(), current.revision());
         }
         connected = true;
+        state = State.OK;
+        problem = null;
     }
 
+    /** A read failed: keep the table, say why (WARN on a change of cause, then at most once a minute). */
     private void disconnected(Exception e) {
         long now = System.nanoTime();
-        if (connected || disconnects.get() == 0) {
-            disconnects.incrementAndGet();
+        State why = State.of(e);
+        if (connected || disconnects.get() == 0 || why != state) {
+            if (connected || disconnects.get() == 0) {
+                disconnects.incrementAndGet();
+            }
             lastQuietLog = now;
-            log.warn("federation {}: etcd unreachable, keeping the last good table ({} routes, revision {}): {}",
-                    keys.federation(), holder.current().size(), current.revision(), e.getMessage());
+            log.warn("federation {}: etcd {}, keeping the last good table ({} routes, revision {}): {}",
+                    keys.federation(), describe(why), holder.current().size(), current.revision(), e.getMessage());
         } else if (now - lastQuietLog > QUIET_LOG_NANOS) {
             lastQuietLog = now;
-            log.warn("federation {}: etcd still unreachable, serving {} routes of revision {}", keys.federation(),
-                    holder.current().size(), current.revision());
+            log.warn("federation {}: etcd still {}, serving {} routes of revision {}", keys.federation(),
+                    describe(why), holder.current().size(), current.revision());
         }
         connected = false;
+        state = why;
+        problem = e.getMessage();
+    }
+
+    private static String describe(State s) {
+        return switch (s) {
+            case UNREACHABLE -> "unreachable";
+            case REFUSED -> "refuses this identity";
+            case TOO_LARGE -> "answer too large";
+            default -> "read failed";
+        };
     }
 
     private void scheduleCacheWrite() {

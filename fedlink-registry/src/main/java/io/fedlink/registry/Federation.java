@@ -1,9 +1,13 @@
 package io.fedlink.registry;
 
+import io.fedlink.api.CidrBlock;
 import io.fedlink.api.HostNames;
 import io.fedlink.api.RouteTable;
 import io.fedlink.pulsar.PulsarRouteTable;
 import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
@@ -37,7 +41,12 @@ public record Federation(RegistryKeys keys, FederationSettings settings, SortedM
         return parties.get(id.toLowerCase(java.util.Locale.ROOT));
     }
 
-    /** The proxy's routes: {@code <id>.<domain> -> host:sslPort} for every valid party. */
+    /**
+     * The proxy's routes: {@code <id>.<domain> -> host:sslPort} for every valid party. When every party has its
+     * {@linkplain PartyEntry#egress() egress} networks recorded, each route admits only clients from those networks
+     * (within the route's own allow list, if any): a party removed from the registry then loses its routes and its
+     * sources at once, so the proxies refuse and close its connections to the others too.
+     */
     public RouteTable routeTable() {
         return routes(settings, parties.values());
     }
@@ -65,10 +74,23 @@ public record Federation(RegistryKeys keys, FederationSettings settings, SortedM
         if (settings == null) {
             return RouteTable.empty();
         }
+        List<CidrBlock> sources = egressRule(parties);
         RouteTable.Builder b = RouteTable.builder();
         for (PartyEntry p : parties) {
-            b.add(p.route(settings));
+            b.add(p.route(settings, sources));
         }
         return b.build();
+    }
+
+    /** Every party's egress networks, or {@code null} (the rule is off) when a party has none or there is none. */
+    static List<CidrBlock> egressRule(Iterable<PartyEntry> parties) {
+        Set<CidrBlock> all = new LinkedHashSet<>();
+        for (PartyEntry p : parties) {
+            if (p.egress().isEmpty()) {
+                return null;
+            }
+            all.addAll(p.egress());
+        }
+        return all.isEmpty() ? null : List.copyOf(all);
     }
 }

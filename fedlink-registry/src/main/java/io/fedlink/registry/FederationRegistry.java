@@ -2,13 +2,11 @@ package io.fedlink.registry;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
-import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.DeleteOption;
-import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
 import io.fedlink.api.HostNames;
 import java.util.ArrayList;
@@ -44,7 +42,7 @@ public final class FederationRegistry {
         return keys;
     }
 
-    /** Reads the whole federation (one range read of its prefix). */
+    /** Reads the whole federation (a {@linkplain EtcdConnection#readPrefix paged read} of its prefix, at one revision). */
     public Federation read() throws RegistryUnavailableException {
         return readRaw().federation;
     }
@@ -85,10 +83,23 @@ public final class FederationRegistry {
      */
     public PartyEntry putParty(String id, String host, int port, int sslPort, List<String> allow, boolean replace)
             throws RegistryUnavailableException {
+        return putParty(id, host, port, sslPort, allow, List.of(), replace);
+    }
+
+    /**
+     * Adds a party with its egress networks (where its own connections come from; see
+     * {@link PartyEntry#of(String, String, int, int, List, List, FederationSettings)}), or replaces it when
+     * {@code replace}.
+     *
+     * @throws IllegalArgumentException naming the bad value, or when the party exists and {@code replace} is false
+     * @throws IllegalStateException    when the federation has no settings, or etcd refuses the write
+     */
+    public PartyEntry putParty(String id, String host, int port, int sslPort, List<String> allow,
+                               List<String> egress, boolean replace) throws RegistryUnavailableException {
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
             Raw raw = readRaw();
             FederationSettings settings = requireSettings(raw);
-            PartyEntry p = PartyEntry.of(id, host, port, sslPort, allow, settings);
+            PartyEntry p = PartyEntry.of(id, host, port, sslPort, allow, egress, settings);
             String key = keys.partyKey(id);
             long seen = raw.modRevisions.getOrDefault(key, 0L);
             if (seen != 0 && !replace) {
@@ -159,21 +170,15 @@ public final class FederationRegistry {
     }
 
     private Raw readRaw() throws RegistryUnavailableException {
-        ByteSequence prefix = RegistryKeys.bytes(keys.prefix());
-        GetResponse r = etcd.call("read federation " + keys.federation(), etcd.client().getKVClient()
-                .get(prefix, GetOption.builder().isPrefix(true).build()));
-        return raw(r);
-    }
-
-    private Raw raw(GetResponse r) {
+        EtcdConnection.PrefixRead r = etcd.readPrefix("read federation " + keys.federation(), keys.prefix());
         Map<String, byte[]> values = new HashMap<>();
         Map<String, Long> mods = new HashMap<>();
-        for (KeyValue kv : r.getKvs()) {
+        for (KeyValue kv : r.kvs()) {
             String k = RegistryKeys.string(kv.getKey());
             values.put(k, kv.getValue().getBytes());
             mods.put(k, kv.getModRevision());
         }
-        return new Raw(decoder.decode(values, r.getHeader().getRevision()), mods,
+        return new Raw(decoder.decode(values, r.revision()), mods,
                 mods.getOrDefault(keys.settingsKey(), 0L));
     }
 

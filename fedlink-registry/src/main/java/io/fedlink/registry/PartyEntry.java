@@ -18,7 +18,8 @@ import java.util.Set;
 
 /**
  * One party of a federation as the registry stores it: its id, where its broker is (host, plain and TLS ports) and
- * an optional allow list of client networks for its route on the proxy. Validated against the federation's
+ * an optional allow list of client networks for its route on the proxy, and optionally the party's own source
+ * networks ({@code egress}: where its broker's connections come from). Validated against the federation's
  * {@link FederationSettings} with the rules of FATE's route table ({@link PulsarRouteTable}) and of the proxy's
  * {@link PartyRoute}; a bad value is refused naming it.
  *
@@ -26,20 +27,24 @@ import java.util.Set;
  * "allow":["10.0.0.0/8"]}} under {@code <prefix>parties/<id in lower case>}. Immutable.
  */
 public final class PartyEntry {
-    private static final Set<String> FIELDS = Set.of("id", "host", "port", "sslPort", "allow");
+    private static final Set<String> FIELDS = Set.of("id", "host", "port", "sslPort", "allow", "egress");
+    /** An allow list no client matches: what a route admits when its allow list and the egress rule do not meet. */
+    private static final List<CidrBlock> NOBODY = List.of(CidrBlock.parse("0.0.0.0/32"), CidrBlock.parse("::/128"));
 
     private final String id;
     private final String host;
     private final int port;
     private final int sslPort;
     private final List<CidrBlock> allow;
+    private final List<CidrBlock> egress;
 
-    private PartyEntry(String id, String host, int port, int sslPort, List<CidrBlock> allow) {
+    private PartyEntry(String id, String host, int port, int sslPort, List<CidrBlock> allow, List<CidrBlock> egress) {
         this.id = id;
         this.host = host;
         this.port = port;
         this.sslPort = sslPort;
         this.allow = List.copyOf(allow);
+        this.egress = List.copyOf(egress);
     }
 
     /**
@@ -55,12 +60,25 @@ public final class PartyEntry {
      */
     public static PartyEntry of(String id, String host, int port, int sslPort, List<String> allow,
                                 FederationSettings settings) {
-        return checked(List.of(unchecked(id, host, port, sslPort, allow, settings)), settings).get(0);
+        return of(id, host, port, sslPort, allow, List.of(), settings);
     }
 
-    /** The cheap checks only (id not 'default', a host given, allow list CIDRs); see {@link #checked}. */
+    /**
+     * A party with its source networks, validated against the federation's settings.
+     *
+     * @param egress networks the party's own connections come from (CIDR), empty when not recorded; once every
+     *               party of the federation has them, every route admits only these sources (see
+     *               {@link Federation#routeTable()})
+     * @see #of(String, String, int, int, List, FederationSettings)
+     */
+    public static PartyEntry of(String id, String host, int port, int sslPort, List<String> allow,
+                                List<String> egress, FederationSettings settings) {
+        return checked(List.of(unchecked(id, host, port, sslPort, allow, egress, settings)), settings).get(0);
+    }
+
+    /** The cheap checks only (id not 'default', a host given, allow and egress CIDRs); see {@link #checked}. */
     static PartyEntry unchecked(String id, String host, int port, int sslPort, List<String> allow,
-                                FederationSettings settings) {
+                                List<String> egress, FederationSettings settings) {
         if (id == null || id.equalsIgnoreCase("default")) {
             throw new IllegalArgumentException("invalid party id " + HostNames.quote(id)
                     + ": 'default' names FATE's default entry");
@@ -68,17 +86,22 @@ public final class PartyEntry {
         if (host == null || host.isBlank()) {
             throw new IllegalArgumentException("party " + HostNames.quote(id) + ": no broker host");
         }
+        return new PartyEntry(id, host.strip(), port == 0 ? settings.brokerPort() : port,
+                sslPort == 0 ? settings.brokerSslPort() : sslPort, blocks(id, "allow list", allow),
+                blocks(id, "egress", egress));
+    }
+
+    private static List<CidrBlock> blocks(String id, String what, List<String> cidrs) {
         List<CidrBlock> blocks = new ArrayList<>();
-        for (String a : allow) {
+        for (String a : cidrs) {
             try {
                 blocks.add(CidrBlock.parse(a));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("party " + HostNames.quote(id) + ": allow list: " + e.getMessage(),
-                        e);
+                throw new IllegalArgumentException("party " + HostNames.quote(id) + ": " + what + ": "
+                        + e.getMessage(), e);
             }
         }
-        return new PartyEntry(id, host.strip(), port == 0 ? settings.brokerPort() : port,
-                sslPort == 0 ? settings.brokerSslPort() : sslPort, blocks);
+        return blocks;
     }
 
     /**
@@ -90,7 +113,7 @@ public final class PartyEntry {
         List<PartyEntry> out = new ArrayList<>(raw.size());
         for (PartyEntry r : raw) {
             PulsarRouteTable.Party c = fate.get(r.id);
-            PartyEntry p = new PartyEntry(r.id, c.host(), c.port(), c.sslPort(), r.allow);
+            PartyEntry p = new PartyEntry(r.id, c.host(), c.port(), c.sslPort(), r.allow, r.egress);
             p.route(settings); // the proxy's rules for the server name and target
             out.add(p);
         }
@@ -110,22 +133,29 @@ public final class PartyEntry {
         String host = RegistryJson.text(what, o, "host");
         int port = RegistryJson.port(what, o, "port", settings.brokerPort());
         int sslPort = RegistryJson.port(what, o, "sslPort", settings.brokerSslPort());
-        List<String> allow = new ArrayList<>();
-        JsonNode a = o.get("allow");
+        List<String> allow = cidrs(what, o, "allow");
+        List<String> egress = cidrs(what, o, "egress");
+        return RegistryJson.in(what, () -> unchecked(id, host, port, sslPort, allow, egress, settings));
+    }
+
+    /** An optional list of CIDR strings. */
+    private static List<String> cidrs(String what, ObjectNode o, String field) {
+        List<String> out = new ArrayList<>();
+        JsonNode a = o.get(field);
         if (a != null) {
             if (!a.isArray()) {
-                throw new IllegalArgumentException(what + ": field 'allow' must be a list of CIDR blocks, found "
-                        + HostNames.quote(a.toString()));
+                throw new IllegalArgumentException(what + ": field '" + field + "' must be a list of CIDR blocks, "
+                        + "found " + HostNames.quote(a.toString()));
             }
             for (JsonNode n : a) {
                 if (!n.isTextual()) {
-                    throw new IllegalArgumentException(what + ": 'allow' entry " + HostNames.quote(n.toString())
-                            + " is not a string");
+                    throw new IllegalArgumentException(what + ": '" + field + "' entry "
+                            + HostNames.quote(n.toString()) + " is not a string");
                 }
-                allow.add(n.textValue());
+                out.add(n.textValue());
             }
         }
-        return RegistryJson.in(what, () -> unchecked(id, host, port, sslPort, allow, settings));
+        return out;
     }
 
     /** The stored form. */
@@ -135,13 +165,44 @@ public final class PartyEntry {
             ArrayNode a = o.putArray("allow");
             allow.forEach(b -> a.add(b.toString()));
         }
+        if (!egress.isEmpty()) { // written only when given, so values without it stay readable by older proxies
+            ArrayNode a = o.putArray("egress");
+            egress.forEach(b -> a.add(b.toString()));
+        }
         return RegistryJson.bytes(o);
     }
 
     /** The proxy route: {@code <id>.<domain> -> host:sslPort}, with the allow list. */
     public PartyRoute route(FederationSettings settings) {
+        return route(settings, null);
+    }
+
+    /**
+     * The proxy route under the federation's egress rule: with {@code sources} (every party's egress networks, or
+     * {@code null} when the rule is off) the route admits only clients from them, and within its own allow list
+     * when it has one (the blocks both lists contain).
+     */
+    PartyRoute route(FederationSettings settings, List<CidrBlock> sources) {
+        List<CidrBlock> admitted = allow;
+        if (sources != null) {
+            admitted = allow.isEmpty() ? sources : intersection(allow, sources);
+        }
         return PartyRoute.builder(id + "." + settings.domain()).target(Endpoint.of(host, sslPort))
-                .allowClients(allow).build();
+                .allowClients(admitted).build();
+    }
+
+    /** The blocks in both lists (two CIDR blocks meet only when one contains the other); never empty. */
+    private static List<CidrBlock> intersection(List<CidrBlock> a, List<CidrBlock> b) {
+        List<CidrBlock> out = new ArrayList<>();
+        for (CidrBlock x : a) {
+            for (CidrBlock y : b) {
+                CidrBlock both = x.contains(y) ? y : y.contains(x) ? x : null;
+                if (both != null && !out.contains(both)) {
+                    out.add(both);
+                }
+            }
+        }
+        return out.isEmpty() ? NOBODY : out;
     }
 
     /** The key part ids are compared by: ids differing only in case name the same server and clash. */
@@ -174,19 +235,25 @@ public final class PartyEntry {
         return allow;
     }
 
+    /** Networks the party's own connections come from; empty when not recorded. */
+    public List<CidrBlock> egress() {
+        return egress;
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof PartyEntry p && p.id.equals(id) && p.host.equals(host) && p.port == port
-                && p.sslPort == sslPort && p.allow.equals(allow);
+                && p.sslPort == sslPort && p.allow.equals(allow) && p.egress.equals(egress);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(id, host, port, sslPort, allow);
+        return Objects.hash(id, host, port, sslPort, allow, egress);
     }
 
     @Override
     public String toString() {
-        return id + " " + host + ":" + port + "/" + sslPort + (allow.isEmpty() ? "" : " allow " + allow);
+        return id + " " + host + ":" + port + "/" + sslPort + (allow.isEmpty() ? "" : " allow " + allow)
+                + (egress.isEmpty() ? "" : " egress " + egress);
     }
 }

@@ -1,7 +1,12 @@
 package io.fedlink.registry;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.PutOption;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pki.Pem;
@@ -10,11 +15,14 @@ import java.io.File;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -163,6 +171,50 @@ public final class EtcdCluster implements AutoCloseable {
         String rev = r.out().lines().filter(l -> l.startsWith("\"Revision\"")).findFirst().orElseThrow()
                 .replaceAll("\\D", "");
         ok("root", "compaction", rev, "--physical");
+    }
+
+    /**
+     * Writes {@code parties} valid parties (ids from {@code firstId}, hosts 10.x.y.z, TLS port {@code tlsPort}) and
+     * {@code notes} other values of {@code noteBytes} each (under {@code <prefix>notes/}, which readers ignore) into an
+     * initialised federation, in transactions of 100 puts.
+     */
+    public static void fill(EtcdConnection operator, RegistryKeys keys, int firstId, int parties, int tlsPort,
+                            int notes, int noteBytes) throws Exception {
+        FederationSettings settings = new FederationRegistry(operator, keys).read().settings();
+        List<Op> ops = new ArrayList<>();
+        for (int n = 0; n < parties; n++) {
+            PartyEntry p = PartyEntry.of(String.valueOf(firstId + n), "10." + (n / 62500) + "." + (n / 250 % 250)
+                    + "." + (n % 250 + 1), 0, tlsPort, List.of(), settings);
+            ops.add(Op.put(RegistryKeys.bytes(keys.partyKey(p.id())), ByteSequence.from(p.toJson()),
+                    PutOption.DEFAULT));
+            if (ops.size() == 100 || n == parties - 1) {
+                operator.call("bulk put", operator.client().getKVClient().txn().Then(ops.toArray(Op[]::new)).commit());
+                ops.clear();
+            }
+        }
+        byte[] note = new byte[noteBytes];
+        Arrays.fill(note, (byte) 'x');
+        for (int n = 0; n < notes; n++) {
+            operator.call("put a note", operator.client().getKVClient().put(
+                    RegistryKeys.bytes(keys.prefix() + "notes/" + n), ByteSequence.from(note)));
+        }
+    }
+
+    /**
+     * Waits until the peer (a proxy) ended {@code s} (EOF or reset; no byte may arrive), failing at {@code deadline}
+     * ({@link System#nanoTime()}).
+     */
+    public static void awaitEnded(Socket s, long deadline) throws IOException {
+        long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+        assertTrue(left > 0, "still open at the deadline");
+        s.setSoTimeout((int) left);
+        try {
+            assertEquals(-1, s.getInputStream().read(), "no byte may arrive");
+        } catch (SocketTimeoutException e) {
+            fail("still open at the deadline");
+        } catch (IOException reset) {
+            // a reset ends it too
+        }
     }
 
     /** Runs etcdctl as {@code user} against every member. */

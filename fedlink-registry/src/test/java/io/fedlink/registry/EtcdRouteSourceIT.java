@@ -7,10 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fedlink.api.CloseReason;
 import io.fedlink.api.RouteHolder;
 import io.fedlink.api.RouteTable;
 import io.fedlink.api.TunnelServer;
 import io.fedlink.sni.SniProxy;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -23,6 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -172,6 +177,164 @@ class EtcdRouteSourceIT {
         }
     }
 
+    /**
+     * Issue 21: a party removed from the registry is cut off on every proxy: its live tunnels close (reason
+     * ROUTE_REMOVED) within 5 s and new hellos are refused, while other parties' tunnels carry on. Several rounds;
+     * the time from the start of the removal to the last of the two tunnels ending is printed (median, max).
+     */
+    @Test
+    void removedPartyIsCutOffOnEveryProxy() throws Exception {
+        FederationRegistry r = init("removal");
+        addParty(r, "10000");
+        EtcdRouteSource[] sources = {source("removal", null, null), source("removal", null, null)};
+        TunnelServer[] proxies = {proxy(sources[0]), proxy(sources[1])};
+        await("10000 on both proxies", 10, () -> routes(sources[0], "10000") && routes(sources[1], "10000"));
+        SSLSocket other = backend.open(proxies[0].localAddress().getPort(), "10000.fate.org");
+        closeAfter.add(other);
+        assertEquals("10000.fate.org", line(other, null));
+        long[] millis = new long[7];
+        for (int round = 0; round < millis.length; round++) {
+            addParty(r, "9999");
+            await("9999 on both proxies", 10, () -> routes(sources[0], "9999") && routes(sources[1], "9999"));
+            List<SSLSocket> live = new ArrayList<>();
+            for (TunnelServer p : proxies) {
+                SSLSocket s = backend.open(p.localAddress().getPort(), "9999.fate.org");
+                closeAfter.add(s);
+                assertEquals("9999.fate.org", line(s, null), "a live tunnel to 9999's broker");
+                live.add(s);
+            }
+            long removed = System.nanoTime(); // from the start of the removal, its etcd write included
+            r.removeParty("9999");
+            long last = 0;
+            for (SSLSocket s : live) {
+                EtcdCluster.awaitEnded(s, removed + TimeUnit.SECONDS.toNanos(5));
+                last = System.nanoTime();
+            }
+            millis[round] = TimeUnit.NANOSECONDS.toMillis(last - removed);
+            for (TunnelServer p : proxies) {
+                SSLException e = assertThrows(SSLException.class, () -> backend.dial(p.localAddress().getPort(),
+                        "9999.fate.org"));
+                assertTrue(e.getMessage().contains("unrecognized_name"), e.getMessage());
+                assertEquals(round + 1, p.stats().closed(CloseReason.ROUTE_REMOVED), p.stats().toString());
+            }
+        }
+        assertEquals("still here", line(other, "still here"), "the other party's tunnel carries on");
+        Arrays.sort(millis);
+        System.out.printf("removal to both tunnels closed (2 proxies, %d rounds): median %d ms, max %d ms%n",
+                millis.length, millis[millis.length / 2], millis[millis.length - 1]);
+    }
+
+    /**
+     * Issue 22: 6 MiB under the prefix (6,000 parties and 5.5 MiB of other values) is more than gRPC's default 4 MiB
+     * inbound message: the reads are paged, consistent at one revision. A proxy starts, routes and follows; the
+     * operator's read sees every party.
+     */
+    @Test
+    void sixMibUnderThePrefixIsReadInPages() throws Exception {
+        FederationRegistry r = init("big");
+        EtcdCluster.fill(operator, r.keys(), 100000, 6000, backend.port(), 88, 64 << 10);
+        long t0 = System.nanoTime();
+        EtcdRouteSource s = source("big", null, null);
+        System.out.printf("start-up read of 6,000 parties and 5.5 MiB of other values, paged: %.0f ms%n",
+                (System.nanoTime() - t0) / 1e6);
+        assertEquals(6000, s.holder().current().size(), s.stats().toString());
+        assertEquals(EtcdRouteSource.State.OK, s.stats().state());
+        TunnelServer p = proxy(s);
+        assertEquals(6000, r.read().parties().size());
+        addParty(r, "9999");
+        await("a change after the paged read", 10, () -> routes(s, "9999"));
+        assertEquals("9999.fate.org", backend.dial(p.localAddress().getPort(), "9999.fate.org"));
+        s.reloadNow();
+        await("a paged read on request", 20, () -> s.stats().resyncs() >= 1 && s.stats().connected());
+        assertEquals(6001, s.holder().current().size());
+    }
+
+    /**
+     * Issue 22: an answer larger than the client accepts even one key at a time is "too large", not "unreachable":
+     * the error names the size, the limit and the fix; a running source keeps its last good table and says why.
+     */
+    @Test
+    void aValueLargerThanTheMessageLimitIsTooLargeNotUnreachable() throws Exception {
+        FederationRegistry r = init("huge");
+        addParty(r, "10000");
+        EtcdConnection small = EtcdConnection.builder().endpoints(etcd.endpoints())
+                .tls(EtcdConnection.readTlsDir(etcd.tlsDir("proxy"))).timeout(Duration.ofSeconds(5))
+                .maxMessageBytes(128 << 10).build();
+        closeAfter.add(small);
+        EtcdRouteSource s = EtcdRouteSource.builder(small, r.keys(), new RouteHolder(RouteTable.empty()))
+                .probeInterval(Duration.ofMillis(300)).maxBackoff(Duration.ofSeconds(1)).start();
+        closeAfter.add(s);
+        assertTrue(routes(s, "10000"));
+        byte[] note = new byte[200 << 10];
+        Arrays.fill(note, (byte) 'x');
+        operator.call("put a note", operator.client().getKVClient().put(
+                RegistryKeys.bytes(r.keys().prefix() + "notes/big"), io.etcd.jetcd.ByteSequence.from(note)));
+        await("the source says why", 20, () -> s.stats().state() == EtcdRouteSource.State.TOO_LARGE);
+        String problem = s.stats().problem();
+        assertTrue(problem.contains("too large") && problem.contains("131072") && problem.contains("maxMessageBytes")
+                && problem.contains("--etcd-max-message"), problem);
+        assertTrue(routes(s, "10000"), "the last good table stays");
+        RegistryTooLargeException e = assertThrows(RegistryTooLargeException.class,
+                () -> new FederationRegistry(small, r.keys()).read());
+        assertTrue(e.getMessage().contains("/fedlink/huge/notes/big") || e.getMessage().contains("/fedlink/huge/"),
+                e.getMessage());
+        operator.call("delete the note", operator.client().getKVClient().delete(
+                RegistryKeys.bytes(r.keys().prefix() + "notes/big")));
+        await("healthy again", 20, () -> s.stats().state() == EtcdRouteSource.State.OK);
+    }
+
+    /**
+     * Issue 21, optional part: with every party's source addresses recorded ({@code egress}), each route admits only
+     * those, so removing a party also closes the tunnels it opened *to other parties* and refuses its new ones; a
+     * party without egress lifts the rule (nothing changes until every party has declared its own).
+     */
+    @Test
+    void removedPartysOwnConnectionsAreClosedWhenEgressIsRecorded() throws Exception {
+        FederationRegistry r = init("egress");
+        InetAddress of10000 = InetAddress.getByName("127.0.0.2");
+        InetAddress of9999 = InetAddress.getByName("127.0.0.3");
+        r.putParty("10000", "127.0.0.1", 0, backend.port(), List.of(), List.of("127.0.0.2/32"), false);
+        r.putParty("9999", "127.0.0.1", 0, backend.port(), List.of(), List.of("127.0.0.3/32"), false);
+        EtcdRouteSource s = source("egress", null, null);
+        TunnelServer p = proxy(s);
+        int port = p.localAddress().getPort();
+        SSLSocket from9999 = backend.open(port, "10000.fate.org", of9999); // 9999's broker dials 10000
+        closeAfter.add(from9999);
+        assertEquals("10000.fate.org", line(from9999, null));
+        SSLSocket from10000 = backend.open(port, "9999.fate.org", of10000);
+        closeAfter.add(from10000);
+        assertEquals("9999.fate.org", line(from10000, null));
+        SSLException stranger = assertThrows(SSLException.class,
+                () -> backend.open(port, "10000.fate.org", InetAddress.getByName("127.0.0.4")).close());
+        assertTrue(stranger.getMessage().contains("access_denied"), stranger.getMessage());
+
+        long removed = System.nanoTime();
+        r.removeParty("9999");
+        EtcdCluster.awaitEnded(from9999, removed + TimeUnit.SECONDS.toNanos(5)); // its tunnel *to* 10000
+        EtcdCluster.awaitEnded(from10000, removed + TimeUnit.SECONDS.toNanos(5)); // the tunnel *to* it
+        SSLException refused = assertThrows(SSLException.class,
+                () -> backend.open(port, "10000.fate.org", of9999).close());
+        assertTrue(refused.getMessage().contains("access_denied"), refused.getMessage());
+
+        addParty(r, "8888"); // no egress: the rule is off for everyone
+        await("8888 routed", 10, () -> routes(s, "8888"));
+        backend.open(port, "10000.fate.org", of9999).close();
+    }
+
+    /** Sends {@code text} (when not null) and reads one line back. */
+    static String line(SSLSocket s, String text) throws IOException {
+        if (text != null) {
+            s.getOutputStream().write((text + "\n").getBytes(StandardCharsets.UTF_8));
+            s.getOutputStream().flush();
+        }
+        StringBuilder b = new StringBuilder();
+        for (int c; (c = s.getInputStream().read()) != '\n'; ) {
+            assertTrue(c >= 0, "the tunnel ended");
+            b.append((char) c);
+        }
+        return b.toString();
+    }
+
     @Test
     void reloadNowReadsThePrefixAgainAndKeepsTheTableWhenEtcdIsAway() throws Exception {
         FederationRegistry r = init("reload");
@@ -245,6 +408,8 @@ class EtcdRouteSourceIT {
         try {
             await("the source notices", 15, () -> !s.stats().connected());
             assertTrue(s.stats().disconnects() >= 1, s.stats().toString());
+            assertEquals(EtcdRouteSource.State.UNREACHABLE, s.stats().state(), s.stats().toString());
+            assertTrue(s.stats().problem().contains("unreachable"), s.stats().problem());
             assertEquals("10001.fate.org", backend.dial(p.localAddress().getPort(), "10001.fate.org"),
                     "the last good table keeps routing");
         } finally {
@@ -319,6 +484,8 @@ class EtcdRouteSourceIT {
         etcd.ok("root", "role", "revoke-permission", "proxy", "/fedlink/", "--prefix=true");
         try {
             await("the source notices the refusal", 15, () -> !s.stats().connected());
+            assertEquals(EtcdRouteSource.State.REFUSED, s.stats().state(), s.stats().toString());
+            assertTrue(s.stats().problem().contains("permission denied"), s.stats().problem());
             assertTrue(routes(s, "10000"), "the last good table stays");
         } finally {
             etcd.ok("root", "role", "grant-permission", "proxy", "read", "/fedlink/", "--prefix=true");
@@ -330,18 +497,7 @@ class EtcdRouteSourceIT {
     @Test
     void thousandParties() throws Exception {
         FederationRegistry r = init("thousand");
-        var kv = operator.client().getKVClient();
-        var settings = r.read().settings();
-        for (int batch = 0; batch < 10; batch++) {
-            var ops = new ArrayList<io.etcd.jetcd.op.Op>();
-            for (int n = batch * 100; n < batch * 100 + 100; n++) {
-                PartyEntry p = PartyEntry.of(String.valueOf(30000 + n), "10.1." + (n / 250) + "." + (n % 250 + 1),
-                        0, 0, List.of(), settings);
-                ops.add(io.etcd.jetcd.op.Op.put(RegistryKeys.bytes(r.keys().partyKey(p.id())),
-                        io.etcd.jetcd.ByteSequence.from(p.toJson()), io.etcd.jetcd.options.PutOption.DEFAULT));
-            }
-            operator.call("bulk put", kv.txn().Then(ops.toArray(io.etcd.jetcd.op.Op[]::new)).commit());
-        }
+        EtcdCluster.fill(operator, r.keys(), 30000, 1000, 0, 0, 0);
         long t0 = System.nanoTime();
         EtcdRouteSource s = source("thousand", null, null);
         long loadNanos = System.nanoTime() - t0;

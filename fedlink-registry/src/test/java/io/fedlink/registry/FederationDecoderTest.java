@@ -42,6 +42,8 @@ class FederationDecoderTest {
         "{\"version\":1,\"id\":\"8888\",\"host\":\"h.org\"}                 | does not match its key",
         "{\"version\":1,\"id\":\"9999\",\"host\":\"h.org\",\"allow\":\"x\"} | must be a list of CIDR blocks",
         "{\"version\":1,\"id\":\"9999\",\"host\":\"h.org\",\"allow\":[\"1.2.3.4/40\"]} | 1.2.3.4/40",
+        "{\"version\":1,\"id\":\"9999\",\"host\":\"h.org\",\"egress\":\"x\"} | field 'egress' must be a list",
+        "{\"version\":1,\"id\":\"9999\",\"host\":\"h.org\",\"egress\":[\"10.0.0.1/8\"]} | egress: invalid CIDR",
     })
     void badPartyValueIsSkippedNamingItsKeyAndTheRestIsKept(String value, String reason) {
         Federation f = decode(KEYS.partyKey("9999"), value);
@@ -50,6 +52,38 @@ class FederationDecoderTest {
         assertTrue(why != null && why.contains(reason) && why.contains("/fedlink/fl/parties/9999"), why);
         assertTrue(f.routeTable().resolve("10000.fate.org") != null);
         assertNull(f.routeTable().resolve("9999.fate.org"));
+    }
+
+    /**
+     * The egress rule: off until every party has egress networks; then each route admits only those sources, within
+     * its own allow list (an empty meeting admits nobody), and the stored value round-trips.
+     */
+    @Test
+    void egressRestrictsEveryRouteOnceEveryPartyHasIt() throws Exception {
+        FederationSettings settings = FederationSettings.of("fate.org", "proxy.fate.org:443", 0, 0);
+        PartyEntry a = PartyEntry.of("10000", "10.0.0.2", 0, 0, List.of(), List.of("192.0.2.0/24"), settings);
+        PartyEntry b = PartyEntry.of("9999", "10.0.0.3", 0, 0, List.of("198.51.100.0/24"),
+                List.of("198.51.100.7"), settings);
+        PartyEntry c = PartyEntry.of("8888", "10.0.0.4", 0, 0, List.of("203.0.113.0/24"), List.of("192.0.2.9"),
+                settings);
+        assertEquals(b, PartyEntry.fromJson("b", b.toJson(), settings));
+        java.net.InetAddress fromA = java.net.InetAddress.getByName("192.0.2.5");
+        java.net.InetAddress fromB = java.net.InetAddress.getByName("198.51.100.7");
+        java.net.InetAddress stranger = java.net.InetAddress.getByName("198.51.100.8");
+
+        io.fedlink.api.RouteTable all = Federation.routes(settings, List.of(a, b, c));
+        assertTrue(all.resolve("10000.fate.org").allows(fromA) && all.resolve("10000.fate.org").allows(fromB));
+        assertTrue(!all.resolve("10000.fate.org").allows(stranger), "not a party's source");
+        assertTrue(all.resolve("9999.fate.org").allows(fromB) && !all.resolve("9999.fate.org").allows(fromA),
+                "within its own allow list");
+        assertTrue(!all.resolve("8888.fate.org").allows(fromA) && !all.resolve("8888.fate.org").allows(fromB)
+                && !all.resolve("8888.fate.org").allows(java.net.InetAddress.getByName("203.0.113.1")),
+                "its allow list and the parties' sources do not meet: nobody");
+
+        PartyEntry d = PartyEntry.of("7777", "10.0.0.5", 0, 0, List.of(), settings);
+        io.fedlink.api.RouteTable off = Federation.routes(settings, List.of(a, b, d));
+        assertTrue(off.resolve("10000.fate.org").allows(stranger), "a party without egress: the rule is off");
+        assertTrue(!off.resolve("9999.fate.org").allows(fromA), "allow lists still hold");
     }
 
     @Test

@@ -21,7 +21,8 @@ import javax.net.ssl.SSLSocket;
 
 /**
  * Every party's broker in one TLS server for tests: a {@code *.fate.org} certificate, and each connection answered
- * with the server name the client asked for, so a client learns which route the proxy took.
+ * with the server name the client asked for, so a client learns which route the proxy took; then every line the
+ * client sends is echoed until it closes (a live tunnel).
  */
 final class TlsBackend implements AutoCloseable {
     private final SSLServerSocket server;
@@ -62,7 +63,12 @@ final class TlsBackend implements AutoCloseable {
             s.startHandshake();
             String name = ((ExtendedSSLSession) s.getSession()).getRequestedServerNames().stream()
                     .map(n -> ((SNIHostName) n).getAsciiName()).findFirst().orElse("none");
-            new PrintWriter(s.getOutputStream(), true, StandardCharsets.UTF_8).println(name);
+            PrintWriter out = new PrintWriter(s.getOutputStream(), true, StandardCharsets.UTF_8);
+            out.println(name);
+            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+            for (String line; (line = in.readLine()) != null; ) {
+                out.println(line);
+            }
         } catch (IOException e) {
             // a refused or aborted handshake: nothing to answer
         }
@@ -70,12 +76,29 @@ final class TlsBackend implements AutoCloseable {
 
     /** Dials the proxy at {@code proxyPort} asking for {@code name}; returns the backend's answer. */
     String dial(int proxyPort, String name) throws IOException {
+        try (SSLSocket s = open(proxyPort, name)) {
+            return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8)).readLine();
+        }
+    }
+
+    /** A TLS connection through the proxy at {@code proxyPort} for {@code name}, handshake done (the caller closes it). */
+    SSLSocket open(int proxyPort, String name) throws IOException {
+        return open(proxyPort, name, InetAddress.getLoopbackAddress());
+    }
+
+    /** As {@link #open(int, String)}, from the local address {@code from} (a loopback address: 127.0.0.2...). */
+    SSLSocket open(int proxyPort, String name, InetAddress from) throws IOException {
         Socket plain = new Socket();
+        plain.bind(new InetSocketAddress(from, 0));
         plain.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), proxyPort), 5000);
         plain.setSoTimeout(10_000);
-        try (SSLSocket s = (SSLSocket) client.clientContext().getSocketFactory().createSocket(plain, name, 443, true)) {
+        SSLSocket s = (SSLSocket) client.clientContext().getSocketFactory().createSocket(plain, name, 443, true);
+        try {
             s.startHandshake();
-            return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8)).readLine();
+            return s;
+        } catch (IOException e) {
+            s.close();
+            throw e;
         }
     }
 

@@ -58,6 +58,7 @@ final class Connection implements Tunnel {
     private volatile String serverName;
     private volatile Endpoint targetEndpoint;
     private volatile PartyRoute route;
+    private RouteTable routedBy;               // the table the route came from, or a later one that still serves it
     private volatile int helloBytes = -1;
     private long connectStartNanos;
     private volatile long connectNanos = -1;
@@ -308,6 +309,7 @@ final class Connection implements Tunnel {
         serverName = parser.serverName();
         helloBytes = parser.helloBytes();
         RouteTable table = ctx.routes();
+        routedBy = table;
         route = table.resolve(serverName);
         if (route == null) {
             refuse(serverName == null ? RefusalReason.NO_SERVER_NAME : RefusalReason.UNKNOWN_SERVER_NAME,
@@ -501,6 +503,10 @@ final class Connection implements Tunnel {
     }
 
     private void connected() {
+        if (!stillRouted()) { // the routes were swapped while connecting and no longer serve this connection
+            refuse(RefusalReason.UNKNOWN_SERVER_NAME, "the route was removed or changed while connecting");
+            return;
+        }
         state = State.TUNNEL;
         lastActivity = System.nanoTime();
         connectNanos = lastActivity - connectStartNanos;
@@ -581,6 +587,44 @@ final class Connection implements Tunnel {
     }
 
     // ---- endings ---------------------------------------------------------------------------------------------------
+
+    /**
+     * After a route swap, on the loop: closes this tunnel abortively (reason {@link CloseReason#ROUTE_REMOVED}) when
+     * the routes in force no longer serve it; returns whether it did.
+     */
+    boolean closeIfUnrouted() {
+        if (state != State.TUNNEL || stillRouted()) {
+            return false;
+        }
+        closeTunnel(CloseReason.ROUTE_REMOVED, true);
+        return true;
+    }
+
+    /**
+     * Whether the routes in force would still send this connection where it goes: its name resolves to a route that
+     * admits the client and lists its target. Always {@code true} when the server keeps unrouted tunnels.
+     */
+    private boolean stillRouted() {
+        RouteTable now = ctx.routes();
+        if (now == routedBy || !config.closeUnroutedTunnels()) {
+            return true;
+        }
+        PartyRoute r = now.resolve(serverName);
+        if (r == null || !r.allows(clientAddress.getAddress())) {
+            return false;
+        }
+        for (int i = 0; i < r.targetCount(); i++) {
+            try {
+                if (r.targetFor(i, serverName).equals(targetEndpoint)) {
+                    routedBy = now; // checked once per table
+                    return true;
+                }
+            } catch (IllegalArgumentException e) {
+                // a template this name cannot fill: not this target
+            }
+        }
+        return false;
+    }
 
     /** Refuses a connection that never became a tunnel: optional alert, then close. Never connects anywhere. */
     private void refuse(RefusalReason reason, String detail) {

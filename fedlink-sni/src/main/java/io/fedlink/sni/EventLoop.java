@@ -360,6 +360,26 @@ final class EventLoop implements Runnable {
         });
     }
 
+    /**
+     * After a route swap: closes the tunnels of this loop that the routes in force no longer serve, and logs one
+     * line when there were any.
+     */
+    void closeUnrouted() {
+        execute(() -> {
+            int n = 0;
+            for (Connection c : new ArrayList<>(connections)) {
+                if (c.closeIfUnrouted()) {
+                    n++;
+                }
+            }
+            if (n > 0) {
+                int closed = n;
+                ctx.events.post(() -> log.info("closed {} tunnel{} on {} whose route was removed or changed (reason"
+                        + " ROUTE_REMOVED)", closed, closed == 1 ? "" : "s", thread.getName()));
+            }
+        });
+    }
+
     /** Refuses every connection still in its hello or connect phase. */
     void refusePending() {
         execute(() -> {

@@ -1,5 +1,6 @@
 package io.fedlink.sni;
 
+import io.fedlink.api.RouteHolder;
 import io.fedlink.api.RouteTable;
 import io.fedlink.api.TargetStatus;
 import io.fedlink.api.Tunnel;
@@ -38,6 +39,7 @@ final class NioTunnelServer implements TunnelServer {
     private final AtomicBoolean closing = new AtomicBoolean();
     private final ObjectName mbeanName;
     private final HealthChecker checker;
+    private final RouteHolder.Listener closeUnrouted;
     private volatile Throwable failure;
     private volatile boolean closed;
 
@@ -62,6 +64,14 @@ final class NioTunnelServer implements TunnelServer {
                 config.connectTimeout(), "fedlink-sni-check-" + localAddress.getPort());
         for (EventLoop l : loops) {
             l.start();
+        }
+        this.closeUnrouted = config.closeUnroutedTunnels() ? (previous, next) -> {
+            for (EventLoop l : loops) {
+                l.closeUnrouted(); // queued on each loop: the swapping thread never waits
+            }
+        } : null;
+        if (closeUnrouted != null) {
+            config.routes().addListener(closeUnrouted);
         }
         if (checker != null) {
             checker.start();
@@ -207,6 +217,9 @@ final class NioTunnelServer implements TunnelServer {
     }
 
     private void shutdownLoops() throws InterruptedException {
+        if (closeUnrouted != null) {
+            ctx.config.routes().removeListener(closeUnrouted);
+        }
         if (checker != null) {
             checker.stop();
         }

@@ -369,11 +369,13 @@ class SniProxyBehaviourIT extends ProxyFixture {
         }
     }
 
+    /** With {@code closeUnroutedTunnels(false)}; the default closes it (RouteRemovalIT). */
     @Test
-    void routeSwapLeavesLiveTunnelsAlone() throws Exception {
+    void routeSwapLeavesLiveTunnelsAloneWhenAskedTo() throws Exception {
         Loopback.Target first = keep(new Loopback.Target(s -> answerLines(s, "first")));
         Loopback.Target second = keep(new Loopback.Target(s -> answerLines(s, "second")));
-        TunnelServer p = proxy(RouteTable.builder().add("a.example", first.endpoint()).build());
+        TunnelServer p = proxy(RouteTable.builder().add("a.example", first.endpoint()).build(),
+                b -> b.closeUnroutedTunnels(false));
         byte[] h = hello("a.example");
         try (Socket live = Loopback.connect(p.localAddress())) {
             live.getOutputStream().write(h);
