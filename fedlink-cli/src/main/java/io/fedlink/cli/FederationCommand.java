@@ -1,11 +1,14 @@
 package io.fedlink.cli;
 
+import io.fedlink.pki.EnrollmentAuthority;
 import io.fedlink.registry.EtcdConnection;
 import io.fedlink.registry.Federation;
 import io.fedlink.registry.FederationRegistry;
 import io.fedlink.registry.FederationSettings;
 import io.fedlink.registry.PartyEntry;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -134,16 +137,32 @@ final class FederationCommand {
         static final class Remove extends RegistryCommand {
             @Option(names = "--party", required = true, description = "party id")
             String party;
+            @Option(names = "--ca-dir", paramLabel = "DIR", description = "the federation's CA folder: also revoke "
+                    + "every certificate of the party there and write its CRL, as 'pki party revoke' does")
+            Path caDir;
+            @Option(names = "--ca-password-file", paramLabel = "FILE", description = "file holding the CA key's "
+                    + "password, if encrypted")
+            Path caPasswordFile;
 
             @Override
             int run(FederationRegistry r, EtcdConnection c, PrintWriter out) throws Exception {
+                // The registry first: every proxy following it closes the party's tunnels and refuses its name
+                // within seconds. Then the CA, so its certificates stop renewing and appear in the CRL.
                 r.removeParty(party);
                 out.println("removed party " + party + " from federation " + r.keys().federation());
-                // ISSUE 21 MERGE POINT: revoke the party at the CA here, after the registry removal (which already
-                // cuts it off: every proxy following the registry closes its tunnels and refuses its name within
-                // seconds). Call the CA's `pki party revoke` API (another branch) when a CA is given, and report a
-                // revocation failure as its own error: the party is then out of the routes but its certificates
-                // stay valid until they expire or the revocation is retried.
+                if (caDir != null) {
+                    int n;
+                    try {
+                        n = EnrollmentAuthority.revokeParty(caDir, Secrets.read(caPasswordFile), party);
+                    } catch (IOException | RuntimeException e) {
+                        throw new IllegalStateException("party " + party + " is out of the registry, but revoking "
+                                + "its certificates at " + caDir + " failed (" + (Errors.message(e) != null ? Errors.message(e) : e.toString())
+                                + "): finish with "
+                                + "'fedlink pki party revoke --ca-dir " + caDir + " " + party + "'", e);
+                    }
+                    out.println("revoked " + n + " certificate(s) of party " + party + " at " + caDir + "; publish "
+                            + caDir.resolve("crl.pem") + " to every relying party");
+                }
                 return 0;
             }
         }

@@ -98,6 +98,37 @@ class FederationCommandIT {
         assertFalse(fed("proxy", "flow", "party", "list").out().contains("10000"));
     }
 
+    /** Removal as one act: out of the registry, and with the CA folder every certificate of the party revoked. */
+    @Test
+    void partyRemoveWithTheCaRevokesEveryCertificateOfTheParty() throws Exception {
+        String ca = dir.resolve("remove-ca").toString();
+        ok(Cli.run("pki", "ca", "create", "--ca-dir", ca, "--permit-dns", "fate.org"));
+        List<java.math.BigInteger> serials = new ArrayList<>();
+        for (String party : List.of("9999", "9999", "10000")) {
+            Cli c = Cli.run("pki", "cert", "create", "--ca-dir", ca, "--party", party, "--out", dir.toString(),
+                    "--file", "remove-" + serials.size());
+            ok(c);
+            serials.add(new java.math.BigInteger(c.out().lines().filter(l -> l.startsWith("serial ")).findFirst()
+                    .orElseThrow().substring(7), 16));
+        }
+        ok(fed("operator", "gone", "init", "--domain", "fate.org", "--proxy", "proxy.fate.org:443"));
+        ok(fed("operator", "gone", "party", "add", "--party", "9999", "--host", "10.0.0.3"));
+        Cli removed = fed("operator", "gone", "party", "remove", "--party", "9999", "--ca-dir", ca);
+        ok(removed);
+        assertTrue(removed.out().contains("removed party 9999 from federation gone")
+                && removed.out().contains("revoked 2 certificate(s) of party 9999"), removed.out());
+        java.security.cert.X509CRL crl = io.fedlink.pki.Pem.crl(java.nio.file.Files.readString(Path.of(ca, "crl.pem")));
+        assertTrue(crl.getRevokedCertificate(serials.get(0)) != null && crl.getRevokedCertificate(serials.get(1))
+                != null, "both of 9999's certificates in the CRL");
+        assertEquals(null, crl.getRevokedCertificate(serials.get(2)), "another party's untouched");
+
+        // a CA that cannot be used: the registry removal stands, the refusal says how to finish
+        ok(fed("operator", "gone", "party", "add", "--party", "9999", "--host", "10.0.0.3"));
+        refused(fed("operator", "gone", "party", "remove", "--party", "9999", "--ca-dir",
+                dir.resolve("no-such-ca").toString()), "fedlink pki party revoke");
+        assertFalse(fed("proxy", "gone", "party", "list").out().contains("9999"), "out of the registry all the same");
+    }
+
     @Test
     void refusalsAreOneLineNamingTheValue() throws Exception {
         ok(fed("operator", "bad", "init", "--domain", "fate.org", "--proxy", "proxy.fate.org:443"));
