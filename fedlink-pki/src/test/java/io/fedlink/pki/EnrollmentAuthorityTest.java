@@ -26,24 +26,10 @@ import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The CA side's enrollment policy: what it signs, and each refusal leaving the index and tokens unchanged. */
-class EnrollmentAuthorityTest {
-    @TempDir
-    Path dir;
-    CertificateAuthority ca;
-    EnrollmentAuthority authority;
-
-    @BeforeEach
-    void makeCa() throws IOException {
-        ca = CertificateAuthority.builder().commonName("fate.org CA").permitDns("fate.org").create();
-        ca.saveNew(dir, null);
-        authority = new EnrollmentAuthority(ca, dir, EnrollmentPolicy.of("fate.org").withMaxLifetime(Duration.ofHours(1)));
-    }
-
+class EnrollmentAuthorityTest extends EnrollmentFixture {
     private static String csr(String name) {
         return EnrollmentClient.csr(KeyType.EC_P256.generate(), name);
     }

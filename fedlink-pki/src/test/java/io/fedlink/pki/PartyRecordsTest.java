@@ -16,28 +16,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What the CA records about each certificate (the party and profile, from what it knows, never from the subject),
  * and the operations that select by those records: supersede, {@link EnrollmentAuthority#revokeParty} and
  * {@code ca retire --revoke-superseded}.
  */
-class PartyRecordsTest {
-    @TempDir
-    Path dir;
-    CertificateAuthority ca;
-    EnrollmentAuthority authority;
-
-    @BeforeEach
-    void makeCa() throws IOException {
-        ca = CertificateAuthority.builder().commonName("fate.org CA").permitDns("fate.org").create();
-        ca.saveNew(dir, null);
-        authority = new EnrollmentAuthority(ca, dir, EnrollmentPolicy.of("fate.org").withMaxLifetime(Duration.ofHours(1)));
-    }
-
+class PartyRecordsTest extends EnrollmentFixture {
     private IssuedCertificate enroll(EnrollmentAuthority a, String party, String cn) throws IOException {
         String token = EnrollmentAuthority.createToken(a.caDir(), party, Duration.ofHours(1));
         return a.enroll(token, EnrollmentClient.csr(KeyType.EC_P256.generate(), cn), null);

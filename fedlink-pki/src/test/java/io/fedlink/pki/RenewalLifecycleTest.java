@@ -11,28 +11,14 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.KeyPair;
 import java.time.Duration;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Renewal as a lifecycle: only from the party's newest certificate, which it supersedes; a lost response retried
  * with the same key gets the same certificate; a per-party rate limit; and an index file whose last append was cut
  * short still loads.
  */
-class RenewalLifecycleTest {
-    @TempDir
-    Path dir;
-    CertificateAuthority ca;
-    EnrollmentAuthority authority;
-
-    @BeforeEach
-    void makeCa() throws IOException {
-        ca = CertificateAuthority.builder().commonName("fate.org CA").permitDns("fate.org").create();
-        ca.saveNew(dir, null);
-        authority = new EnrollmentAuthority(ca, dir, EnrollmentPolicy.of("fate.org").withMaxLifetime(Duration.ofHours(1)));
-    }
-
+class RenewalLifecycleTest extends EnrollmentFixture {
     private IssuedCertificate enroll(String party) throws IOException {
         String token = EnrollmentAuthority.createToken(dir, party, Duration.ofHours(1));
         return authority.enroll(token, EnrollmentClient.csr(KeyType.EC_P256.generate(), party + ".fate.org"), null);
