@@ -7,8 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * The CA a bundle issues from: the CA saved in a folder, or a new one that is saved there only once the bundle is
- * written ({@link #saveIfNew}), so a refused bundle leaves no CA behind.
+ * The CA a bundle issues from: the CA saved in a folder (what the bundle issues is recorded in its index), or a new
+ * one that is saved there only once the bundle is written ({@link #saveIfNew}), so a refused bundle leaves no CA
+ * behind.
  *
  * <pre>{@code
  * BundleCa ca = BundleCa.open(Path.of("flink/ca"), "Flink REST CA", KeyType.RSA_2048, null);
@@ -36,10 +37,16 @@ public record BundleCa(CertificateAuthority authority, Path dir, boolean isNew) 
                 .permitDns(permitDns).create(), dir, true);
     }
 
-    /** Saves a created CA into its folder (mode 0700, key 0600, encrypted with {@code password} if given). */
+    /**
+     * Saves a created CA into its folder (mode 0700, key 0600, encrypted with {@code password} if given); for a CA
+     * loaded from its folder, appends what the bundle issued to its {@code index.tsv}, so the certificates are the
+     * CA's like any other: listed, revocable, in its CRL.
+     */
     public void saveIfNew(char[] password) throws IOException {
         if (isNew) {
             authority.save(dir, password);
+        } else {
+            authority.saveIndex(dir);
         }
     }
 }

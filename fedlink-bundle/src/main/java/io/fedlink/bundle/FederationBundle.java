@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -74,14 +75,55 @@ public final class FederationBundle implements Bundle {
         }
     }
 
+    /** Validity of the party certificates unless {@link #days} says otherwise. */
+    public static final int DEFAULT_DAYS = 397;
+    /** The {@link #rekey} word for every party. */
+    public static final String ALL = "all";
+
     private final CertificateAuthority ca;
     private final Description description;
     private final Path installDir;
+    private final int days;
+    private final Set<String> rekey;
 
-    private FederationBundle(CertificateAuthority ca, Description description, Path installDir) {
+    private FederationBundle(CertificateAuthority ca, Description description, Path installDir, int days,
+                             Set<String> rekey) {
         this.ca = Objects.requireNonNull(ca, "ca");
         this.description = Objects.requireNonNull(description, "description");
         this.installDir = installDir;
+        if (days < 1 || days > 3650) {
+            throw new IllegalArgumentException("invalid --days " + days + ": 1..3650");
+        }
+        this.days = days;
+        this.rekey = Set.copyOf(rekey);
+    }
+
+    /** This bundle with party certificates valid {@code days} (1..3650; default {@value #DEFAULT_DAYS}). */
+    public FederationBundle days(int days) {
+        return new FederationBundle(ca, description, installDir, days, rekey);
+    }
+
+    /**
+     * This bundle issuing new keys for {@code parties} (ids, or {@value #ALL}) even where a party's folder already
+     * holds a valid certificate of this CA; every other such party keeps its key and certificate on a re-run.
+     *
+     * @throws IllegalArgumentException naming an id the description does not list
+     */
+    public FederationBundle rekey(Collection<String> parties) {
+        Set<String> ids = new java.util.HashSet<>();
+        for (String id : parties) {
+            if (id.equals(ALL)) {
+                ids.add(ALL);
+                continue;
+            }
+            String canonical = PartyIds.canonical(id);
+            if (description.parties().stream().noneMatch(p -> p.id().equals(canonical))) {
+                throw new IllegalArgumentException("--rekey " + HostNames.quote(id) + ": no such party in the "
+                        + "description (parties: " + description.parties().stream().map(Party::id).toList() + ")");
+            }
+            ids.add(canonical);
+        }
+        return new FederationBundle(ca, description, installDir, days, ids);
     }
 
     /**
@@ -91,7 +133,7 @@ public final class FederationBundle implements Bundle {
      *                   written folders themselves
      */
     public static FederationBundle of(CertificateAuthority ca, Description description, Path installDir) {
-        return new FederationBundle(ca, description, installDir);
+        return new FederationBundle(ca, description, installDir, DEFAULT_DAYS, Set.of());
     }
 
     /** Reads a description file; errors name the file. */
@@ -178,6 +220,34 @@ public final class FederationBundle implements Bundle {
     }
 
     /**
+     * Whether {@code partyDir} already holds the party's identity from this CA: a certificate this CA issued (its
+     * signature verifies), naming exactly the party's canonical name, valid for at least another day, and the key it
+     * was issued for. A damaged or foreign set is replaced, never trusted.
+     */
+    private boolean holdsValidIdentity(Path partyDir, Party p) {
+        Path cert = partyDir.resolve("cert.pem");
+        Path key = partyDir.resolve("key.pem");
+        if (!Files.isRegularFile(cert, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                || !Files.isRegularFile(key, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return false;
+        }
+        try {
+            java.security.cert.X509Certificate c = io.fedlink.pki.Pem.certificate(Files.readString(cert));
+            c.verify(ca.certificate().getPublicKey());
+            c.checkValidity(java.util.Date.from(java.time.Instant.now().plus(java.time.Duration.ofDays(1))));
+            String name = p.id() + "." + description.domain();
+            if (!c.getSubjectX500Principal().getName().equals("CN=" + name)) {
+                return false;
+            }
+            // the key must be the certificate's: a mismatch is refused by the TLS material builder
+            io.fedlink.api.TlsMaterial.builder().identity(io.fedlink.pki.Pem.privateKey(Files.readString(key), null), c);
+            return true;
+        } catch (IOException | java.security.GeneralSecurityException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /**
      * FATE's side of a party: the parts of {@code conf/service_conf.yaml} that must agree with the broker fedlink
      * configured. FATE names the broker's cluster in tenant and namespace calls ({@code fate_on_spark.pulsar.cluster},
      * shipped as {@code standalone}); the bundle names each broker after its party, so the two must say the same.
@@ -228,8 +298,11 @@ public final class FederationBundle implements Bundle {
         files.addAll(proxy.written());
         for (Party p : description.parties()) {
             Path partyDir = dir.resolve("party-" + p.id());
-            TlsFiles written = TlsFiles.write(ca.issue(CertificateRequest.party(p.id(), description.domain()))
-                    .tlsMaterial(), partyDir);
+            if (rekey.contains(ALL) || rekey.contains(p.id()) || !holdsValidIdentity(partyDir, p)) {
+                TlsFiles written = TlsFiles.write(ca.issue(CertificateRequest.party(p.id(), description.domain())
+                        .days(days), p.id()).tlsMaterial(), partyDir);
+                files.addAll(List.of(written.cert(), written.key(), written.ca()));
+            } // else a re-run: the party keeps its key and certificate, so adding a party rotates nobody else
             Path at = installDir != null ? installDir : partyDir.toAbsolutePath();
             TlsFiles installed = new TlsFiles(at, at.resolve("ca.pem"), at.resolve("cert.pem"), at.resolve("key.pem"));
             BundleWriter w = new BundleWriter(partyDir);
@@ -243,7 +316,6 @@ public final class FederationBundle implements Bundle {
                     + partyEntry(p, true) + "default:\n  proxy: \"" + description.proxy() + "\"\n  domain: \""
                     + description.domain() + "\"\n");
             w.plain("service_conf.yaml", serviceConf(p, at.resolve("pulsar_route_table.yaml")));
-            files.addAll(List.of(written.cert(), written.key(), written.ca()));
             files.addAll(w.written());
         }
         return new WrittenBundle(dir, files);

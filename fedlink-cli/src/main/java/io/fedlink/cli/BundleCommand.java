@@ -225,12 +225,19 @@ final class BundleCommand {
         @Option(names = "--install-dir", description = "where each host keeps its folder's files, for the paths in "
                 + "the config lines (default: the written folders)")
         Path installDir;
+        @Option(names = "--days", defaultValue = "397", description = "validity of new party certificates (default: "
+                + "${DEFAULT-VALUE})")
+        int days;
+        @Option(names = "--rekey", paramLabel = "PARTY|all", description = "issue a new key and certificate for this "
+                + "party (repeatable), or 'all'; on a re-run every other party keeps its own")
+        List<String> rekey = new ArrayList<>();
 
         @Override
         public Integer call() throws Exception {
             FederationBundle.Description d = FederationBundle.read(file);
+            // a bad --days or --rekey is refused before anything is written (a new CA is saved only after)
             printSaved(spec.commandLine().getOut(), ca.write(out, d.domain() + " federation CA", KeyType.EC_P256,
-                    authority -> FederationBundle.of(authority, d, installDir), d.domain()));
+                    authority -> FederationBundle.of(authority, d, installDir).days(days).rekey(rekey), d.domain()));
             return 0;
         }
     }

@@ -126,4 +126,49 @@ class BundleCommandTest {
         assertEquals("fedlink: " + description + ": parties: expected a list of { id, address } entries\n", bad.err());
         assertFalse(Files.exists(dir.resolve("none")));
     }
+
+    /**
+     * Bundles issue through the CA: recorded in its index with their party (so 'pki party revoke' and the CRL see
+     * them), and a re-run keeps every party's key unless told to re-key: adding a party rotates nobody else.
+     */
+    @Test
+    void federationIssuesThroughTheCaAndKeepsKeysOnReRuns() throws Exception {
+        Path ca = dir.resolve("fate-ca");
+        ok("pki", "ca", "create", "--ca-dir", ca.toString(), "--permit-dns", "fate.org");
+        Path description = dir.resolve("federation.yaml");
+        String two = "domain: fate.org\nproxy: { host: proxy.fate.org }\nparties:\n"
+                + "  - { id: \"10000\", address: 192.168.0.2 }\n  - { id: \"9999\", address: 192.168.0.3 }\n";
+        Files.writeString(description, two);
+        Path out = dir.resolve("fed");
+        ok("bundle", "federation", description.toString(), "--out", out.toString(), "--ca-dir", ca.toString(),
+                "--days", "30");
+        String key10000 = Files.readString(out.resolve("party-10000/key.pem"));
+        java.security.cert.X509Certificate cert = io.fedlink.pki.Pem.certificate(
+                Files.readString(out.resolve("party-10000/cert.pem")));
+        long days = java.time.Duration.between(cert.getNotBefore().toInstant(), cert.getNotAfter().toInstant())
+                .toDays();
+        assertTrue(days >= 29 && days <= 31, "--days 30, was " + days);
+        String index = Files.readString(ca.resolve("index.tsv"));
+        assertTrue(index.contains(cert.getSerialNumber().toString(16)), "recorded in the CA's index\n" + index);
+
+        // a third party joins: only its files and the tables are written, the others keep their keys
+        Files.writeString(description, two + "  - { id: \"8888\", address: 192.168.0.4 }\n");
+        Cli again = ok("bundle", "federation", description.toString(), "--out", out.toString(), "--ca-dir",
+                ca.toString(), "--days", "30");
+        assertEquals(key10000, Files.readString(out.resolve("party-10000/key.pem")), "10000 keeps its key");
+        assertFalse(again.out().contains(out.resolve("party-10000/key.pem").toString()), again.out());
+        assertTrue(again.out().contains("==> Saved " + out.resolve("party-8888/key.pem") + "\n"), again.out());
+        assertTrue(again.out().contains("==> Saved " + out.resolve("party-10000/pulsar_route_table.yaml") + "\n"),
+                "every party's route table names the new party\n" + again.out());
+        assertTrue(Files.readString(out.resolve("proxy/sni.yaml")).contains("8888.fate.org"));
+
+        // --rekey PARTY re-issues that party only
+        ok("bundle", "federation", description.toString(), "--out", out.toString(), "--ca-dir", ca.toString(),
+                "--rekey", "10000");
+        assertFalse(key10000.equals(Files.readString(out.resolve("party-10000/key.pem"))), "re-keyed");
+
+        // the CA knows every certificate the bundle issued: removing a party revokes them all
+        Cli revoked = ok("pki", "party", "revoke", "--ca-dir", ca.toString(), "10000");
+        assertTrue(revoked.out().contains("Revoked 2 certificate(s) of party 10000"), revoked.out());
+    }
 }
