@@ -284,6 +284,10 @@ class FullMeshIT {
             });
         }
         report("leave: party remove -> every sync and both proxies done: %d ms", millis(t0));
+        // The proxies also cut the live tunnels to it: the test's own client of the departed party (through proxy B)
+        // lost its connection. From here the test watches that broker through a proxy of its own that still routes it.
+        await("proxy B closed the live tunnels to " + JOINER, () -> closedRouteRemoved() > 0);
+        watchDepartedDirectly();
         round("r3", FIRST, List.of(JOINER));
 
 
@@ -606,6 +610,34 @@ class FullMeshIT {
                         + " routes from federation mesh in etcd"));
             }
         });
+    }
+
+    /** Proxy B's count of tunnels closed because their route went away. */
+    static double closedRouteRemoved() throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + metricsB + "/metrics")).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        Matcher x = Pattern.compile("(?m)^fedlink_tunnels_closed_total\\{reason=\"route_removed\"} (\\S+)$")
+                .matcher(r.body());
+        return x.find() ? Double.parseDouble(x.group(1)) : 0;
+    }
+
+    /**
+     * Replaces the departed party's test client by one through a test-only proxy that still routes its name to its
+     * broker (the federation's proxies refuse it now): the observer of what the departed broker receives and sends.
+     */
+    static void watchDepartedDirectly() throws Exception {
+        TunnelServer observer = SniProxy.builder().bindLoopback(0).eventLoops(1).routes(RouteTable.builder()
+                .add(JOINER + ".fate.org", io.fedlink.api.Endpoint.of(ADDRESS.get(JOINER), 6651)).build()).start();
+        closeAfter.add(observer);
+        Path f = fed.resolve("party-" + JOINER);
+        PulsarRouteTable via = PulsarRouteTable.parse("default:\n  proxy: \"127.0.0.1:" + observer.localAddress()
+                .getPort() + "\"\n  domain: fate.org\n");
+        PulsarClient old = clients.put(JOINER, PartyClients.throughProxy(via, JOINER, new TlsFiles(f,
+                f.resolve("ca.pem"), f.resolve("cert.pem"), f.resolve("key.pem"))).operationTimeout(30,
+                TimeUnit.SECONDS).build());
+        if (old != null) {
+            old.close();
+        }
     }
 
     /** Proxy B's Prometheus counters of opened tunnels, by route. */
