@@ -39,7 +39,8 @@ import picocli.CommandLine;
  * file changes ({@link RouteFileSource}: bounded, debounced; a bad or missing file is logged and refused, the previous
  * routes stay in force), or from a federation in etcd ({@code --etcd URLS --federation NAME}: the registry's
  * {@code EtcdRouteSource}, the last good table kept while etcd is unreachable). SIGHUP re-reads the route file (or
- * the federation's prefix) at once. Exits non-zero if the proxy stops serving after an internal failure.
+ * the federation's prefix) at once. With {@code --metrics}, the registry's state shows in {@code /readyz} and
+ * {@code fedlink_registry_state}. Exits non-zero if the proxy stops serving after an internal failure.
  */
 @Command(name = "proxy", mixinStandardHelpOptions = true, subcommands = CloseTunnelsCommand.class,
         description = "Run the SNI tunnel proxy: route each TLS connection by its server name, bytes untouched.")

@@ -303,7 +303,7 @@ class FederationCommandIT {
             int metrics = ProxyProcess.freePort();
             List<String> args = new ArrayList<>(List.of("proxy", "--listen", "127.0.0.1:" + port, "--etcd",
                     etcd.endpoints(), "--etcd-tls", etcd.tlsDir("proxy").toString(), "--federation", federation,
-                    "--etcd-timeout", "2s", "--metrics", String.valueOf(metrics)));
+                    "--etcd-timeout", "5s", "--metrics", String.valueOf(metrics)));
             args.addAll(List.of(more));
             RegistryProxy p = new RegistryProxy(ProxyProcess.start(args.toArray(String[]::new)), port, metrics);
             p.process.awaitLog("fedlink proxy listening on /127.0.0.1:" + port);
@@ -311,11 +311,11 @@ class FederationCommandIT {
         }
 
         /**
-         * Waits (30 s at most) until {@code /readyz} answers 200 naming {@code state} and the gauge says the same
+         * Waits (60 s at most) until {@code /readyz} answers 200 naming {@code state} and the gauge says the same
          * (1 for it, 0 for every other), promtool accepting the exposition; returns the {@code /readyz} body.
          */
         String awaitState(String state) throws Exception {
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             String line = "fedlink_registry_state{state=\"" + state + "\"} 1.0";
             while (true) {
                 var ready = ProxyCommandIT.get(metrics, "/readyz");

@@ -149,7 +149,7 @@ public final class ProxyMetrics implements TunnelListener, MultiCollector {
     }
 
     /** Entries of the route table in force. */
-    public int routesInForce() {
+    int routesInForce() {
         return routes.current().size();
     }
 
