@@ -9,6 +9,7 @@ import io.fedlink.api.TunnelServer;
 import io.fedlink.api.TunnelServerConfig;
 import io.fedlink.metrics.MetricsServer;
 import io.fedlink.metrics.ProxyMetrics;
+import io.fedlink.metrics.RegistryHealth;
 import io.fedlink.registry.EtcdRouteSource;
 import io.fedlink.sni.RouteFileSource;
 import io.fedlink.sni.SniProxy;
@@ -18,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -37,7 +39,8 @@ import picocli.CommandLine;
  * file changes ({@link RouteFileSource}: bounded, debounced; a bad or missing file is logged and refused, the previous
  * routes stay in force), or from a federation in etcd ({@code --etcd URLS --federation NAME}: the registry's
  * {@code EtcdRouteSource}, the last good table kept while etcd is unreachable). SIGHUP re-reads the route file (or
- * the federation's prefix) at once. Exits non-zero if the proxy stops serving after an internal failure.
+ * the federation's prefix) at once. With {@code --metrics}, the registry's state shows in {@code /readyz} and
+ * {@code fedlink_registry_state}. Exits non-zero if the proxy stops serving after an internal failure.
  */
 @Command(name = "proxy", mixinStandardHelpOptions = true, subcommands = CloseTunnelsCommand.class,
         description = "Run the SNI tunnel proxy: route each TLS connection by its server name, bytes untouched.")
@@ -302,6 +305,18 @@ final class ProxyCommand implements Callable<Integer> {
         return adminSocket != null ? adminSocket : admin != null ? AdminSocket.defaultPath() : null;
     }
 
+    /** Shows the registry's state ({@code EtcdRouteSource.State} in lower case) and problem in the metrics. */
+    static void watchRegistry(ProxyMetrics metrics, EtcdRouteSource registry) {
+        List<String> states = new ArrayList<>();
+        for (EtcdRouteSource.State s : EtcdRouteSource.State.values()) {
+            states.add(s.name().toLowerCase(Locale.ROOT));
+        }
+        metrics.registry(states, () -> {
+            EtcdRouteSource.Stats s = registry.stats();
+            return new RegistryHealth(s.state().name().toLowerCase(Locale.ROOT), s.problem());
+        });
+    }
+
     @Override
     public Integer call() throws Exception {
         checkDurations();
@@ -312,14 +327,16 @@ final class ProxyCommand implements Callable<Integer> {
         RouteHolder holder;
         AutoCloseable source;
         BooleanSupplier reloadFailing; // for the metrics: the source cannot refresh the routes right now
+        EtcdRouteSource registry = null; // for the metrics and /readyz: the registry's state
         Runnable reloadNow; // on SIGHUP
         String from;
         if (etcd.given()) {
             holder = new RouteHolder(RouteTable.empty());
-            EtcdRouteSource registry = etcd.startRouteSource(holder, routesCache);
-            source = registry;
-            reloadFailing = () -> !registry.stats().connected();
-            reloadNow = registry::reloadNow;
+            EtcdRouteSource started = etcd.startRouteSource(holder, routesCache);
+            registry = started;
+            source = started;
+            reloadFailing = () -> !started.stats().connected();
+            reloadNow = started::reloadNow;
             from = "federation " + etcd.federation + " in etcd";
         } else {
             RouteFileSource file = new RouteFileSource(routes, reloadInterval, this::withDefault);
@@ -355,6 +372,9 @@ final class ProxyCommand implements Callable<Integer> {
         if (metricsAt != null) { // bound before the proxy, so a busy port fails before any client is accepted
             observed = ProxyMetrics.watching(holder).reloadFailing(reloadFailing);
             b.listener(observed);
+            if (registry != null) {
+                watchRegistry(observed, registry);
+            }
             MetricsServer http = MetricsServer.start(metricsAt, observed); // serves until the process exits
             Endpoint at = Endpoint.of(http.address().getAddress().getHostAddress(), http.address().getPort());
             announce.println("fedlink proxy metrics on http://" + at + "/metrics (/healthz, /readyz)");

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.etcd.jetcd.ByteSequence;
 import io.fedlink.api.RouteHolder;
 import io.fedlink.api.RouteTable;
 import io.fedlink.registry.EtcdCluster;
@@ -14,6 +15,7 @@ import io.fedlink.registry.RegistryKeys;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -229,6 +231,124 @@ class FederationCommandIT {
                 }
             }
         }
+    }
+
+    /**
+     * Issue 22: a proxy process following the registry says the registry's state in {@code /readyz} and in
+     * {@code fedlink_registry_state}: ok, then unreachable once the whole cluster is stopped, while it still routes
+     * its last good table and stays ready (200, degraded).
+     */
+    @Test
+    void proxyHealthSaysUnreachableWhileRoutingTheLastTable() throws Exception {
+        try (ProxyProcess.EchoTarget broker = new ProxyProcess.EchoTarget();
+             RegistryProxy proxy = RegistryProxy.start("down", broker.port())) {
+            proxy.awaitState("ok");
+            for (int i = 0; i < 3; i++) {
+                etcd.stopMember(i);
+            }
+            try {
+                String body = proxy.awaitState("unreachable");
+                assertTrue(body.startsWith("ready, degraded: serving the last good table (1 routes)\n")
+                        && body.contains("\nproblem: ") && body.contains("unreachable"), body);
+                tunnel(proxy.port, "10000.fate.org").close(); // still routed
+            } finally {
+                for (int i = 0; i < 3; i++) {
+                    etcd.startMember(i);
+                }
+                etcd.awaitHealthy();
+            }
+            proxy.awaitState("ok");
+        }
+    }
+
+    /**
+     * Issue 22: a value over the proxy's {@code --etcd-max-message} shows as too_large (naming the option), not
+     * unreachable; the last good table keeps routing, and the state is ok again once the value is gone.
+     */
+    @Test
+    void proxyHealthSaysTooLargeForAValueOverTheMessageLimit() throws Exception {
+        try (ProxyProcess.EchoTarget broker = new ProxyProcess.EchoTarget();
+             RegistryProxy proxy = RegistryProxy.start("large", broker.port(), "--etcd-max-message", "65536");
+             EtcdConnection operator = etcd.connect("operator")) {
+            proxy.awaitState("ok");
+            ByteSequence key = ByteSequence.from("/fedlink/large/notes/big", StandardCharsets.UTF_8);
+            operator.call("put a note", operator.client().getKVClient().put(key,
+                    ByteSequence.from(new byte[100 << 10])));
+            String body = proxy.awaitState("too_large");
+            assertTrue(body.startsWith("ready, degraded") && body.contains("--etcd-max-message")
+                    && !body.contains("unreachable"), body);
+            tunnel(proxy.port, "10000.fate.org").close(); // still routed
+            operator.call("delete the note", operator.client().getKVClient().delete(key));
+            proxy.awaitState("ok");
+        }
+    }
+
+    /** A {@code fedlink proxy --etcd ... --metrics ...} process following a federation with party 10000. */
+    static final class RegistryProxy implements AutoCloseable {
+        final ProxyProcess process;
+        final int port;
+        final int metrics;
+
+        private RegistryProxy(ProxyProcess process, int port, int metrics) {
+            this.process = process;
+            this.port = port;
+            this.metrics = metrics;
+        }
+
+        static RegistryProxy start(String federation, int brokerPort, String... more) throws Exception {
+            ok(fed("operator", federation, "init", "--domain", "fate.org", "--proxy", "proxy.fate.org:443"));
+            ok(fed("operator", federation, "party", "add", "--party", "10000", "--host", "127.0.0.1", "--tls-port",
+                    String.valueOf(brokerPort)));
+            int port = ProxyProcess.freePort();
+            int metrics = ProxyProcess.freePort();
+            List<String> args = new ArrayList<>(List.of("proxy", "--listen", "127.0.0.1:" + port, "--etcd",
+                    etcd.endpoints(), "--etcd-tls", etcd.tlsDir("proxy").toString(), "--federation", federation,
+                    "--etcd-timeout", "5s", "--metrics", String.valueOf(metrics)));
+            args.addAll(List.of(more));
+            RegistryProxy p = new RegistryProxy(ProxyProcess.start(args.toArray(String[]::new)), port, metrics);
+            p.process.awaitLog("fedlink proxy listening on /127.0.0.1:" + port);
+            return p;
+        }
+
+        /**
+         * Waits (60 s at most) until {@code /readyz} answers 200 naming {@code state} and the gauge says the same
+         * (1 for it, 0 for every other), promtool accepting the exposition; returns the {@code /readyz} body.
+         */
+        String awaitState(String state) throws Exception {
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            String line = "fedlink_registry_state{state=\"" + state + "\"} 1.0";
+            while (true) {
+                var ready = ProxyCommandIT.get(metrics, "/readyz");
+                String scrape = ProxyCommandIT.get(metrics, "/metrics").body();
+                if (ready.statusCode() == 200 && ready.body().contains("\nregistry: " + state + "\n")
+                        && scrape.lines().anyMatch(line::equals)) {
+                    assertEquals(List.of(line), scrape.lines().filter(l -> l.startsWith("fedlink_registry_state{")
+                            && !l.endsWith(" 0.0")).toList(), "one state at a time");
+                    promtoolAccepts(scrape);
+                    return ready.body();
+                }
+                assertTrue(System.nanoTime() - end < 0, "no state " + state + ": /readyz " + ready.statusCode()
+                        + " " + ready.body() + "\n" + scrape.lines().filter(l -> l.contains("registry"))
+                        .toList() + "\n" + process.log);
+                Thread.sleep(100);
+            }
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            process.close();
+        }
+    }
+
+    /** Runs {@code promtool check metrics} on an exposition; fails with promtool's output unless it passes. */
+    static void promtoolAccepts(String exposition) throws Exception {
+        Process p = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
+        try (var in = p.getOutputStream()) {
+            in.write(exposition.getBytes(StandardCharsets.UTF_8));
+        }
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS), "promtool did not finish");
+        assertEquals(0, p.exitValue(), "promtool check metrics:\n" + out);
     }
 
     /** A live tunnel through the proxy at {@code port} to an echo target, proven by its echoed ClientHello. */

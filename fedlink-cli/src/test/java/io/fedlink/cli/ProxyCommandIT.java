@@ -43,7 +43,8 @@ class ProxyCommandIT {
         }
     }
 
-    private static HttpResponse<String> get(int port, String path) throws Exception {
+    /** GETs {@code path} from the metrics port on 127.0.0.1 ({@code port}): status and body. */
+    static HttpResponse<String> get(int port, String path) throws Exception {
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
     }

@@ -21,7 +21,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code /metrics}: the Prometheus text exposition (OpenMetrics and protobuf when the scraper asks for them);</li>
  *   <li>{@code /healthz}: 200 while the process serves HTTP;</li>
- *   <li>{@code /readyz}: 200 when {@link ProxyMetrics#notReady()} is empty, else 503 listing why.</li>
+ *   <li>{@code /readyz}: 200 when {@link ProxyMetrics#notReady()} is empty, else 503 listing why; with a
+ *       {@linkplain ProxyMetrics#registry registry}, its state and problem too (a proxy serving its last good table
+ *       while the registry cannot be read stays 200, "degraded").</li>
  * </ul>
  * Anything else is 404. Served by a {@link BoundedHttpServer} with {@link Limits#DEFAULT} but no request body: a
  * client that sends half a request holds no thread, at most 64 connections come from one address, and a full
@@ -33,6 +35,7 @@ public final class MetricsServer implements AutoCloseable {
     public static final Limits LIMITS = Limits.DEFAULT.withMaxBodyBytes(0);
     private static final String NOT_FOUND = "not found: try /metrics, /healthz or /readyz\n";
     private static final String TEXT = "text/plain; charset=utf-8";
+    private static final int MAX_PROBLEM_CHARS = 1000;
     private static final Logger log = LoggerFactory.getLogger(MetricsServer.class);
 
     private final BoundedHttpServer http;
@@ -68,8 +71,7 @@ public final class MetricsServer implements AutoCloseable {
             }
             case "/readyz" -> {
                 List<String> why = metrics.notReady();
-                return why.isEmpty() ? Response.of(200, TEXT, "ready\n")
-                        : Response.of(503, TEXT, "not ready: " + String.join("; ", why) + "\n");
+                return Response.of(why.isEmpty() ? 200 : 503, TEXT, readiness(why, metrics));
             }
             case "/metrics" -> {
                 ExpositionFormatWriter writer = formats.findWriter(r.header("Accept"));
@@ -81,6 +83,29 @@ public final class MetricsServer implements AutoCloseable {
                 return Response.of(404, TEXT, NOT_FOUND);
             }
         }
+    }
+
+    /**
+     * The {@code /readyz} body: {@code ready} or {@code not ready: REASONS}; with a registry, its state on a line of
+     * its own and, unless ok, {@code ready, degraded: serving the last good table (N routes)} and the problem on one
+     * line of at most {@value #MAX_PROBLEM_CHARS} characters.
+     */
+    static String readiness(List<String> notReady, ProxyMetrics metrics) {
+        RegistryHealth registry = metrics.registryHealth();
+        StringBuilder b = new StringBuilder(notReady.isEmpty() ? "ready" : "not ready: " + String.join("; ", notReady));
+        if (registry == null) {
+            return b.append('\n').toString();
+        }
+        if (notReady.isEmpty() && !registry.ok()) {
+            b.append(", degraded: serving the last good table (").append(metrics.routesInForce()).append(" routes)");
+        }
+        b.append("\nregistry: ").append(registry.state()).append('\n');
+        if (!registry.ok() && registry.problem() != null) {
+            String p = registry.problem().replaceAll("\\p{Cntrl}", " ");
+            b.append("problem: ").append(p.length() > MAX_PROBLEM_CHARS ? p.substring(0, MAX_PROBLEM_CHARS) + "..." : p)
+                    .append('\n');
+        }
+        return b.toString();
     }
 
     /** The address bound (useful with port 0). */

@@ -38,6 +38,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Prometheus metrics of one running proxy, observed through fedlink-api only: a {@link TunnelListener} for the
@@ -80,6 +81,8 @@ public final class ProxyMetrics implements TunnelListener, MultiCollector {
     private volatile RouteLabels labels;
     private volatile TunnelServer server;
     private volatile BooleanSupplier reloadFailing;
+    private volatile List<String> registryStates = List.of();
+    private volatile Supplier<RegistryHealth> registry;
     private volatile BuffersInUse buffers;
     private final Map<String, BoundedHttpServer> httpServers = new ConcurrentHashMap<>();
 
@@ -118,6 +121,36 @@ public final class ProxyMetrics implements TunnelListener, MultiCollector {
     public ProxyMetrics reloadFailing(BooleanSupplier failing) {
         this.reloadFailing = Objects.requireNonNull(failing, "failing");
         return this;
+    }
+
+    /**
+     * Exposes the registry's state as {@code fedlink_registry_state{state=...}} (1 for the current state, 0 for every
+     * other of {@code states}) and in {@code /readyz}: a proxy serving its last good table while the registry cannot
+     * be read stays ready, its body saying it is degraded and why. For {@code fedlink proxy --etcd} the states are
+     * {@code EtcdRouteSource.State}'s in lower case and {@code health} reads its {@code stats()}.
+     *
+     * @param states every state {@code health} may report, {@value RegistryHealth#OK} among them (one series each)
+     * @param health the registry's current state, read at each scrape and each {@code /readyz}
+     */
+    public ProxyMetrics registry(List<String> states, Supplier<RegistryHealth> health) {
+        if (!states.contains(RegistryHealth.OK)) {
+            throw new IllegalArgumentException("the registry states " + states + " must include '"
+                    + RegistryHealth.OK + "'");
+        }
+        this.registryStates = List.copyOf(states);
+        this.registry = Objects.requireNonNull(health, "health");
+        return this;
+    }
+
+    /** The registry's state when {@link #registry} was given, else {@code null}. */
+    public RegistryHealth registryHealth() {
+        Supplier<RegistryHealth> r = registry;
+        return r == null ? null : r.get();
+    }
+
+    /** Entries of the route table in force. */
+    int routesInForce() {
+        return routes.current().size();
     }
 
     /**
@@ -321,6 +354,12 @@ public final class ProxyMetrics implements TunnelListener, MultiCollector {
         if (failing != null) {
             out.add(gauge("fedlink_route_reload_failing", "1 while the route source refuses its latest change.",
                     List.of(failing), (x, b) -> b.accept(Labels.EMPTY, x.getAsBoolean() ? 1 : 0)));
+        }
+        RegistryHealth registry = registryHealth();
+        if (registry != null) {
+            out.add(gauge("fedlink_registry_state", "1 for the registry's current state (ok, or why it cannot be"
+                    + " read: unreachable, refused, too_large, failed), 0 for the others.", registryStates,
+                    (x, b) -> b.accept(Labels.of("state", x), x.equals(registry.state()) ? 1 : 0)));
         }
         out.add(gauge("fedlink_ready", "1 when /readyz answers 200.", List.of(this),
                 (x, b) -> b.accept(Labels.EMPTY, x.notReady().isEmpty() ? 1 : 0)));

@@ -31,6 +31,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
@@ -376,5 +377,56 @@ class ProxyMetricsIT {
         }
         assertEquals(-1, served.get(30, TimeUnit.SECONDS));
         assertEquals(404, Scrape.get(http, "/other").statusCode());
+    }
+
+    /**
+     * Issue 22: the registry's state in {@code /readyz} and {@code fedlink_registry_state}. Without a table a failing
+     * registry leaves the proxy not ready; with its last good table the proxy is ready (it serves) and says it is
+     * degraded and why, on one line whatever the problem's text holds.
+     */
+    @Test
+    void registryStateShowsInReadyzAndItsGauge() throws Exception {
+        RouteHolder routes = new RouteHolder(RouteTable.empty());
+        AtomicReference<RegistryHealth> health = new AtomicReference<>(
+                new RegistryHealth("unreachable", "etcd at https://127.0.0.1:1 is unreachable\r\nsecond line"));
+        List<String> states = List.of("ok", "unreachable", "refused", "too_large", "failed");
+        ProxyMetrics metrics = ProxyMetrics.watching(routes).registry(states, health::get);
+        TunnelServer proxy = closing(Tunnels.server().bind(new InetSocketAddress(LOOPBACK, 0)).routes(routes)
+                .listener(metrics).eventLoops(1).start());
+        metrics.observe(proxy);
+        MetricsServer http = closing(MetricsServer.start(new InetSocketAddress(LOOPBACK, 0), metrics));
+
+        var none = Scrape.get(http, "/readyz");
+        assertEquals(503, none.statusCode(), none.body());
+        assertEquals("not ready: no routes loaded\nregistry: unreachable\n"
+                + "problem: etcd at https://127.0.0.1:1 is unreachable  second line\n", none.body());
+
+        routes.swap(RouteTable.of(PartyRoute.of("10000.fate.org", Endpoint.of("127.0.0.1", 1))));
+        var degraded = Scrape.get(http, "/readyz");
+        assertEquals(200, degraded.statusCode(), degraded.body());
+        assertEquals("ready, degraded: serving the last good table (1 routes)\nregistry: unreachable\n"
+                + "problem: etcd at https://127.0.0.1:1 is unreachable  second line\n", degraded.body());
+        Scrape s = Scrape.of(http);
+        assertEquals(new java.util.TreeSet<>(states), new java.util.TreeSet<>(s.labelValues("fedlink_registry_state",
+                "state")), "every state has its series");
+        assertEquals(1, s.value("fedlink_registry_state", "state", "unreachable"));
+        assertEquals(0, s.value("fedlink_registry_state", "state", "ok"));
+        assertEquals(1, s.value("fedlink_ready"), "serving the last good table is ready");
+        s.assertPromtoolAccepts();
+
+        health.set(new RegistryHealth("too_large", "x".repeat(5000)));
+        var large = Scrape.get(http, "/readyz");
+        assertEquals(200, large.statusCode());
+        assertTrue(large.body().contains("registry: too_large\nproblem: xxx") && large.body().length() < 1200,
+                "the problem is bounded: " + large.body().length());
+        assertEquals(1, Scrape.of(http).value("fedlink_registry_state", "state", "too_large"));
+
+        health.set(new RegistryHealth("ok", null));
+        var ok = Scrape.get(http, "/readyz");
+        assertEquals(200, ok.statusCode());
+        assertEquals("ready\nregistry: ok\n", ok.body());
+        Scrape after = Scrape.of(http);
+        assertEquals(1, after.value("fedlink_registry_state", "state", "ok"));
+        assertEquals(0, after.value("fedlink_registry_state", "state", "too_large"));
     }
 }
