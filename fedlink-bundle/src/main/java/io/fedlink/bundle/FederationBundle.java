@@ -373,6 +373,9 @@ public final class FederationBundle implements Bundle {
 
     @Override
     public WrittenBundle write(Path dir) throws IOException {
+        for (Party p : description.parties()) {
+            BrokerTlsConfig.lines(installed(dir, p), true, pulsarVersion); // refused before any file is written
+        }
         List<Path> files = new ArrayList<>();
         BundleWriter proxy = new BundleWriter(dir.resolve("proxy"));
         StringBuilder sni = new StringBuilder("# Routes of the fedlink proxy for " + description.domain()
@@ -391,9 +394,8 @@ public final class FederationBundle implements Bundle {
                         .days(days), p.id()).tlsMaterial(), partyDir);
                 files.addAll(List.of(written.cert(), written.key(), written.ca()));
             } // else a re-run: the party keeps its key and certificate, so adding a party rotates nobody else
-            Path at = p.installDir() != null ? p.installDir() : installDir != null ? installDir
-                    : partyDir.toAbsolutePath();
-            TlsFiles installed = new TlsFiles(at, at.resolve("ca.pem"), at.resolve("cert.pem"), at.resolve("key.pem"));
+            TlsFiles installed = installed(dir, p);
+            Path at = installed.dir();
             BundleWriter w = new BundleWriter(partyDir);
             Map<String, String> tls = new LinkedHashMap<>(BrokerTlsConfig.lines(installed, true, pulsarVersion));
             tls.put("brokerServicePort", Integer.toString(p.port()));      // the ports the route tables and the
@@ -408,6 +410,13 @@ public final class FederationBundle implements Bundle {
             files.addAll(w.written());
         }
         return new WrittenBundle(dir, files);
+    }
+
+    /** Where party {@code p}'s files live on its host: its install_dir, else --install-dir, else its folder. */
+    private TlsFiles installed(Path dir, Party p) {
+        Path at = p.installDir() != null ? p.installDir() : installDir != null ? installDir
+                : dir.resolve("party-" + p.id()).toAbsolutePath();
+        return new TlsFiles(at, at.resolve("ca.pem"), at.resolve("cert.pem"), at.resolve("key.pem"));
     }
 
     /** The proxy's unit; {@code at}, where sni.yaml is installed, is outside what its hardening hides. */

@@ -192,5 +192,10 @@ class FederationBundleTest {
         assertTrue(current.startsWith("# Broker TLS and cluster name of party 9999, for Pulsar 4.0"), current);
         assertTrue(assertThrows(IllegalArgumentException.class, () -> FederationBundle.of(ca,
                 FederationBundle.parse(FATE), null).pulsarVersion("2.6")).getMessage().contains("'2.6'"));
+        Path comma = dir.resolve("a,b");
+        String m = assertThrows(IllegalArgumentException.class, () -> FederationBundle.of(ca,
+                FederationBundle.parse(FATE), null).pulsarVersion("2.10").write(comma)).getMessage();
+        assertTrue(m.contains("comma"), m);
+        assertTrue(!Files.exists(comma), "refused before any file is written");
     }
 }
