@@ -46,32 +46,58 @@ import org.yaml.snakeyaml.Yaml;
 public final class FederationBundle implements Bundle {
     /** The broker's admin port (Pulsar's {@code webServicePort} default), FATE's {@code mng_port}. */
     static final int PULSAR_WEB_PORT = 8080;
+    /** The description key of a host's install folder ({@code proxy.install_dir}, {@code parties[i].install_dir}). */
+    public static final String INSTALL_DIR = "install_dir";
     private static final Set<String> TOP_KEYS = Set.of("domain", "proxy", "parties");
-    private static final Set<String> PROXY_KEYS = Set.of("host", "port", "listen");
-    private static final Set<String> PARTY_KEYS = Set.of("id", "address", "port", "sslPort");
+    private static final Set<String> PROXY_KEYS = Set.of("host", "port", "listen", INSTALL_DIR);
+    private static final Set<String> PARTY_KEYS = Set.of("id", "address", "port", "sslPort", INSTALL_DIR);
+    /** Where the proxy's files go on its host when neither the description nor the caller says. */
+    public static final Path DEFAULT_PROXY_INSTALL_DIR = Path.of("/etc/fedlink/proxy");
+    /**
+     * The folders the proxy's systemd unit cannot read: {@code ProtectHome=yes} hides {@code /home}, {@code /root}
+     * and {@code /run/user}; {@code PrivateTmp=yes} gives the service an empty {@code /tmp} and {@code /var/tmp}.
+     */
+    private static final Map<Path, String> HIDDEN_FROM_UNIT = Map.of(Path.of("/home"), "ProtectHome=yes",
+            Path.of("/root"), "ProtectHome=yes", Path.of("/run/user"), "ProtectHome=yes", Path.of("/tmp"),
+            "PrivateTmp=yes", Path.of("/var/tmp"), "PrivateTmp=yes");
 
     /**
      * One party.
      *
-     * @param id      the party id, e.g. {@code 10000}
-     * @param address where its broker runs (DNS name or IP)
-     * @param port    its plain broker port
-     * @param sslPort its TLS broker port, which the proxy routes to
+     * @param id         the party id, e.g. {@code 10000}
+     * @param address    where its broker runs (DNS name or IP)
+     * @param port       its plain broker port
+     * @param sslPort    its TLS broker port, which the proxy routes to
+     * @param installDir where its host keeps the party folder's files ({@code install_dir}); {@code null}: the
+     *                   bundle's default
      */
-    public record Party(String id, String address, int port, int sslPort) {}
+    public record Party(String id, String address, int port, int sslPort, Path installDir) {
+        /** A party installed where the bundle's default says. */
+        public Party(String id, String address, int port, int sslPort) {
+            this(id, address, port, sslPort, null);
+        }
+    }
 
     /**
      * The federation.
      *
-     * @param domain  the parties' domain: party {@code 10000} is {@code 10000.fate.org}
-     * @param proxy   the proxy as parties dial it
-     * @param listen  where the proxy listens
-     * @param parties the parties, in order
+     * @param domain          the parties' domain: party {@code 10000} is {@code 10000.fate.org}
+     * @param proxy           the proxy as parties dial it
+     * @param listen          where the proxy listens
+     * @param parties         the parties, in order
+     * @param proxyInstallDir where the proxy's host keeps its files ({@code proxy.install_dir}); {@code null}: the
+     *                        bundle's default
      */
-    public record Description(String domain, Endpoint proxy, Endpoint listen, List<Party> parties) {
+    public record Description(String domain, Endpoint proxy, Endpoint listen, List<Party> parties,
+                              Path proxyInstallDir) {
         /** Copies the list. */
         public Description {
             parties = List.copyOf(parties);
+        }
+
+        /** A federation whose proxy is installed where the bundle's default says. */
+        public Description(String domain, Endpoint proxy, Endpoint listen, List<Party> parties) {
+            this(domain, proxy, listen, parties, null);
         }
     }
 
@@ -85,9 +111,11 @@ public final class FederationBundle implements Bundle {
     private final Path installDir;
     private final int days;
     private final Set<String> rekey;
+    private final String pulsarVersion;
+    private final Path proxyAt;
 
     private FederationBundle(CertificateAuthority ca, Description description, Path installDir, int days,
-                             Set<String> rekey) {
+                             Set<String> rekey, String pulsarVersion) {
         this.ca = Objects.requireNonNull(ca, "ca");
         this.description = Objects.requireNonNull(description, "description");
         this.installDir = installDir;
@@ -96,11 +124,33 @@ public final class FederationBundle implements Bundle {
         }
         this.days = days;
         this.rekey = Set.copyOf(rekey);
+        BrokerTlsConfig.readsBrokerClientFilePaths(pulsarVersion); // refuses an unknown version
+        this.pulsarVersion = pulsarVersion;
+        if (description.proxyInstallDir() != null) {
+            this.proxyAt = requireVisibleToUnit("proxy." + INSTALL_DIR, description.proxyInstallDir(),
+                    ": install the proxy's files elsewhere, e.g. " + DEFAULT_PROXY_INSTALL_DIR);
+        } else if (installDir != null) {
+            this.proxyAt = requireVisibleToUnit("--install-dir", installDir.toAbsolutePath().normalize(),
+                    ": give the proxy its own proxy.install_dir in the description, or another --install-dir");
+        } else {
+            this.proxyAt = DEFAULT_PROXY_INSTALL_DIR;
+        }
     }
 
     /** This bundle with party certificates valid {@code days} (1..3650; default {@value #DEFAULT_DAYS}). */
     public FederationBundle days(int days) {
-        return new FederationBundle(ca, description, installDir, days, rekey);
+        return new FederationBundle(ca, description, installDir, days, rekey, pulsarVersion);
+    }
+
+    /**
+     * This bundle for brokers of Pulsar {@code version} (default {@value BrokerTlsConfig#DEFAULT_PULSAR_VERSION}):
+     * it decides where the broker client's TLS files are named ({@link BrokerTlsConfig#lines(TlsFiles, boolean,
+     * String)}).
+     *
+     * @throws IllegalArgumentException naming a version that is not {@code major.minor[.patch]} or is before 2.7
+     */
+    public FederationBundle pulsarVersion(String version) {
+        return new FederationBundle(ca, description, installDir, days, rekey, version);
     }
 
     /**
@@ -123,17 +173,20 @@ public final class FederationBundle implements Bundle {
             }
             ids.add(canonical);
         }
-        return new FederationBundle(ca, description, installDir, days, ids);
+        return new FederationBundle(ca, description, installDir, days, ids, pulsarVersion);
     }
 
     /**
      * A bundle for {@code description} issued by {@code ca}.
      *
-     * @param installDir where each host keeps its folder's files (the paths in the config lines); {@code null}: the
-     *                   written folders themselves
+     * @param installDir where a host keeps its folder's files (the paths in the config lines) unless the description
+     *                   gives its own {@code install_dir}; {@code null}: each party's written folder itself, and
+     *                   {@link #DEFAULT_PROXY_INSTALL_DIR} for the proxy
+     * @throws IllegalArgumentException if the proxy would be installed where its systemd unit cannot read
      */
     public static FederationBundle of(CertificateAuthority ca, Description description, Path installDir) {
-        return new FederationBundle(ca, description, installDir, DEFAULT_DAYS, Set.of());
+        return new FederationBundle(ca, description, installDir, DEFAULT_DAYS, Set.of(),
+                BrokerTlsConfig.DEFAULT_PULSAR_VERSION);
     }
 
     /** Reads a description file; errors name the file. */
@@ -155,6 +208,11 @@ public final class FederationBundle implements Bundle {
         Endpoint dialled = Endpoint.parse(hostPort(text("proxy.host", proxy.get("host")), proxyPort));
         Endpoint listen = proxy.get("listen") == null ? Endpoint.parse("0.0.0.0:" + proxyPort)
                 : Endpoint.parse(text("proxy.listen", proxy.get("listen")));
+        Path proxyInstallDir = installDir("proxy." + INSTALL_DIR, proxy.get(INSTALL_DIR));
+        if (proxyInstallDir != null) {
+            requireVisibleToUnit("proxy." + INSTALL_DIR, proxyInstallDir, ": install the proxy's files elsewhere, "
+                    + "e.g. " + DEFAULT_PROXY_INSTALL_DIR);
+        }
         if (!(top.get("parties") instanceof List<?> list) || list.isEmpty()) {
             throw new IllegalArgumentException("parties: expected a list of { id, address } entries");
         }
@@ -168,9 +226,10 @@ public final class FederationBundle implements Bundle {
             }
             parties.add(new Party(id, text(where + ".address", p.get("address")),
                     port(where + ".port", p.get("port"), PulsarRouteTable.DEFAULT_BROKER_PORT),
-                    port(where + ".sslPort", p.get("sslPort"), PulsarRouteTable.DEFAULT_BROKER_SSL_PORT)));
+                    port(where + ".sslPort", p.get("sslPort"), PulsarRouteTable.DEFAULT_BROKER_SSL_PORT),
+                    installDir(where + "." + INSTALL_DIR, p.get(INSTALL_DIR))));
         }
-        Description d = new Description(domain, dialled, listen, parties);
+        Description d = new Description(domain, dialled, listen, parties, proxyInstallDir);
         operatorTable(d); // validates every address as the route table reader does
         return d;
     }
@@ -204,6 +263,36 @@ public final class FederationBundle implements Bundle {
                     + ": 1..65535");
         }
         return p;
+    }
+
+    /** An {@code install_dir}: an absolute, normalized path without spaces or control characters; or null. */
+    private static Path installDir(String where, Object o) {
+        if (o == null) {
+            return null;
+        }
+        String s = text(where, o);
+        String why = !s.startsWith("/") ? "is not an absolute path"
+                : s.chars().anyMatch(c -> c <= ' ' || c == 0x7f) ? "has a space or a control character"
+                : !Path.of(s).normalize().toString().equals(s.length() > 1 && s.endsWith("/")
+                        ? s.substring(0, s.length() - 1) : s) ? "is not normalized ('.', '..' or '//')"
+                : null;
+        if (why != null) {
+            throw new IllegalArgumentException(where + ": " + HostNames.quote(s) + " " + why + ": give the folder "
+                    + "on that host as an absolute path, e.g. /opt/fedlink");
+        }
+        return Path.of(s);
+    }
+
+    /** Returns {@code dir} unless the proxy's systemd unit's hardening hides it; {@code what} says what to do. */
+    private static Path requireVisibleToUnit(String where, Path dir, String what) {
+        for (Map.Entry<Path, String> hidden : HIDDEN_FROM_UNIT.entrySet()) {
+            if (dir.startsWith(hidden.getKey())) {
+                throw new IllegalArgumentException(where + ": " + HostNames.quote(dir.toString()) + " is hidden "
+                        + "from the proxy's systemd unit (" + hidden.getValue() + ": " + hidden.getKey() + " is not "
+                        + "readable there)" + what);
+            }
+        }
+        return dir;
     }
 
     private static String hostPort(String host, int port) {
@@ -284,9 +373,11 @@ public final class FederationBundle implements Bundle {
 
     @Override
     public WrittenBundle write(Path dir) throws IOException {
+        for (Party p : description.parties()) {
+            BrokerTlsConfig.lines(installed(dir, p), true, pulsarVersion); // refused before any file is written
+        }
         List<Path> files = new ArrayList<>();
         BundleWriter proxy = new BundleWriter(dir.resolve("proxy"));
-        Path proxyAt = installDir != null ? installDir : proxy.dir().toAbsolutePath();
         StringBuilder sni = new StringBuilder("# Routes of the fedlink proxy for " + description.domain()
                 + ", written by fedlink: Traffic Server's sni.yaml.\nsni:\n");
         for (PartyRoute r : operatorTable(description).proxyRoutes().routes()) {
@@ -294,7 +385,7 @@ public final class FederationBundle implements Bundle {
                     .append('\n');
         }
         proxy.plain("sni.yaml", sni.toString());
-        proxy.plain("fedlink-proxy.service", systemdUnit(proxyAt.resolve("sni.yaml")));
+        proxy.plain("fedlink-proxy.service", systemdUnit(proxyAt));
         files.addAll(proxy.written());
         for (Party p : description.parties()) {
             Path partyDir = dir.resolve("party-" + p.id());
@@ -303,14 +394,14 @@ public final class FederationBundle implements Bundle {
                         .days(days), p.id()).tlsMaterial(), partyDir);
                 files.addAll(List.of(written.cert(), written.key(), written.ca()));
             } // else a re-run: the party keeps its key and certificate, so adding a party rotates nobody else
-            Path at = installDir != null ? installDir : partyDir.toAbsolutePath();
-            TlsFiles installed = new TlsFiles(at, at.resolve("ca.pem"), at.resolve("cert.pem"), at.resolve("key.pem"));
+            TlsFiles installed = installed(dir, p);
+            Path at = installed.dir();
             BundleWriter w = new BundleWriter(partyDir);
-            Map<String, String> tls = new LinkedHashMap<>(BrokerTlsConfig.lines(installed, true));
+            Map<String, String> tls = new LinkedHashMap<>(BrokerTlsConfig.lines(installed, true, pulsarVersion));
             tls.put("brokerServicePort", Integer.toString(p.port()));      // the ports the route tables and the
             tls.put("brokerServicePortTls", Integer.toString(p.sslPort())); // proxy's routes name
-            w.plain("standalone-tls.conf", "# Broker TLS and cluster name of party " + p.id() + ", written by fedlink:"
-                    + " append to conf/standalone.conf (clusterName = party id: no replicator name collision).\n"
+            w.plain("standalone-tls.conf", "# Broker TLS and cluster name of party " + p.id() + ", for Pulsar "
+                    + pulsarVersion + ", written by fedlink: append to conf/standalone.conf (clusterName = party id: no replicator name collision).\n"
                     + BrokerTlsConfig.text(BrokerTlsConfig.clusterLines(p.id())) + BrokerTlsConfig.text(tls));
             w.plain("pulsar_route_table.yaml", "# Party " + p.id() + "'s FATE route table, written by fedlink.\n"
                     + partyEntry(p, true) + "default:\n  proxy: \"" + description.proxy() + "\"\n  domain: \""
@@ -321,11 +412,24 @@ public final class FederationBundle implements Bundle {
         return new WrittenBundle(dir, files);
     }
 
-    private String systemdUnit(Path routes) {
+    /** Where party {@code p}'s files live on its host: its install_dir, else --install-dir, else its folder. */
+    private TlsFiles installed(Path dir, Party p) {
+        Path at = p.installDir() != null ? p.installDir() : installDir != null ? installDir
+                : dir.resolve("party-" + p.id()).toAbsolutePath();
+        return new TlsFiles(at, at.resolve("ca.pem"), at.resolve("cert.pem"), at.resolve("key.pem"));
+    }
+
+    /** The proxy's unit; {@code at}, where sni.yaml is installed, is outside what its hardening hides. */
+    private String systemdUnit(Path at) {
+        Path routes = at.resolve("sni.yaml");
         return String.join("\n",
                 "# fedlink SNI proxy for " + description.domain() + ", written by fedlink: an example unit.",
-                "# Install the proxy jar (fedlink-cli/target/fedlink-proxy.jar) at /opt/fedlink/fedlink-proxy.jar and",
-                "# this file as /etc/systemd/system/fedlink-proxy.service, then: systemctl enable --now fedlink-proxy",
+                "# Install the proxy jar (fedlink-cli/target/fedlink-proxy.jar) at /opt/fedlink/fedlink-proxy.jar,",
+                "# the routes with: install -D -m 0644 sni.yaml " + routes + " (readable by the unit's dynamic user)",
+                "# and this file as /etc/systemd/system/fedlink-proxy.service, then: systemctl enable --now "
+                        + "fedlink-proxy",
+                "# ProtectHome=yes and PrivateTmp=yes hide /home, /root, /run/user and /tmp from the service: its files",
+                "# live under " + at + " (the proxy's install_dir in the federation file, or --install-dir).",
                 "[Unit]",
                 "Description=fedlink SNI proxy (" + description.domain() + ")",
                 "After=network-online.target",

@@ -1,5 +1,6 @@
 package io.fedlink.bundle;
 
+import io.fedlink.api.FileSet;
 import io.fedlink.api.HostNames;
 import io.fedlink.api.HostnameVerification;
 import io.fedlink.api.SecureFiles;
@@ -37,12 +38,14 @@ import org.bouncycastle.asn1.x509.KeyUsage;
  * Flink's SSL setup of the Flink deployment guide: the internal key store and trust store (one self-signed
  * certificate shared by every JobManager and TaskManager, as the guide does), the REST key store and trust store
  * from a fedlink CA,
- * a REST client certificate in PEM for {@code curl} and the like, and the exact {@code security.ssl.*} lines.
+ * a REST client certificate for {@code curl} and the Flink CLI (PEM, and a PKCS#12 store under its own password),
+ * and the exact {@code security.ssl.*} lines. Written all or nothing: a refused bundle leaves no file behind.
  *
  * <pre>{@code
  * WrittenBundle b = FlinkBundle.builder(ca).restNames("flink-jm.example", "10.0.0.5").build().write(dir);
  * // dir: internal.keystore.p12  internal.truststore.p12  internal.password
- * //      rest.keystore.p12  rest.truststore.p12  rest.password  rest-client.pem  rest-client-key.pem  ca.pem
+ * //      rest.keystore.p12  rest.truststore.p12  rest.password  rest-client.pem  rest-client-key.pem
+ * //      rest-client.keystore.p12  rest-client.password  ca.pem
  * //      flink-ssl.yaml   (append to conf/config.yaml; mode 0600: it holds the passwords)
  * }</pre>
  *
@@ -69,6 +72,8 @@ public final class FlinkBundle implements Bundle {
 
     /** The file marking a CA folder as a dedicated Flink REST CA: written when the bundle creates the CA there. */
     public static final String REST_CA_MARK = "flink-rest-ca";
+    /** The REST client certificate's CN and its alias in {@code rest-client.keystore.p12}. */
+    public static final String REST_CLIENT_ALIAS = "flink-rest-client";
     private static final String ENROLLMENT_TOKENS = "enrollment-tokens.tsv"; // what 'pki token create' writes
 
     private final Builder b;
@@ -84,11 +89,22 @@ public final class FlinkBundle implements Bundle {
 
     /**
      * Issues the certificates and writes the files into {@code dir} (created with mode 0700). Passwords not given
-     * to the builder are generated. Nothing secret is returned or logged.
+     * to the builder are generated. Nothing secret is returned or logged. All or nothing, as {@link #write(Path,
+     * FileSet.Step)}.
      */
     @Override
     public WrittenBundle write(Path dir) throws IOException {
-        BundleWriter w = new BundleWriter(dir);
+        return write(dir, FileSet.NOTHING);
+    }
+
+    /**
+     * Issues the certificates and makes every file in memory, then writes them beside their targets, runs
+     * {@code whenStaged} (saving the CA that issued them) and moves them into place. A refusal at any point (a name
+     * that cannot be certified, a target that is not a regular file, a failing {@code whenStaged}) leaves no new
+     * file and no new folder behind.
+     */
+    public WrittenBundle write(Path dir, FileSet.Step whenStaged) throws IOException {
+        BundleWriter w = BundleWriter.staged(dir);
         Path at = b.installDir != null ? b.installDir : w.dir().toAbsolutePath();
         ConfigLines conf = new ConfigLines();
         if (b.internal) {
@@ -107,10 +123,13 @@ public final class FlinkBundle implements Bundle {
             w.secret("rest.keystore.p12", endpoint.keyStore("PKCS12", "flink-rest", pw), pw);
             w.secret("rest.truststore.p12", endpoint.tlsMaterial().trustStore("PKCS12"), pw);
             w.password("rest.password", pw);
-            IssuedCertificate client = b.ca.issue(CertificateRequest.client("flink-rest-client").keyType(b.keyType)
+            IssuedCertificate client = b.ca.issue(CertificateRequest.client(REST_CLIENT_ALIAS).keyType(b.keyType)
                     .days(b.days));
             w.plain("rest-client.pem", client.chainPem());
             w.secret("rest-client-key.pem", client.privateKeyPem());
+            char[] clientPw = Passwords.generate(); // the client store travels to other hosts: its own password
+            w.secret("rest-client.keystore.p12", client.keyStore("PKCS12", REST_CLIENT_ALIAS, clientPw), clientPw);
+            w.password("rest-client.password", clientPw);
             w.plain("ca.pem", Pem.encode(List.of(b.ca.root())));
             stores(conf, "rest", at, pw);
             conf.put("security.ssl.rest.authentication-enabled", true);
@@ -119,6 +138,7 @@ public final class FlinkBundle implements Bundle {
         conf.put("security.ssl.algorithms", String.join(",", ALGORITHMS));
         w.secret(CONFIG_FILE, conf.yaml("# Flink SSL, written by fedlink: append to conf/config.yaml.\n"
                 + "# Holds the key store passwords: keep this file mode 0600.\n"));
+        w.commit(whenStaged);
         return new WrittenBundle(w.dir(), w.written());
     }
 

@@ -65,6 +65,11 @@ public final class Passwords {
 
     /** Writes {@code password} and a newline to {@code file} with mode 0600. */
     public static void write(Path file, char[] password) throws IOException {
-        SecureFiles.writePrivate(file, (new String(password) + "\n").getBytes(StandardCharsets.UTF_8));
+        SecureFiles.writePrivate(file, line(password));
+    }
+
+    /** {@code password} and a newline, as a password file holds them. */
+    static byte[] line(char[] password) {
+        return (new String(password) + "\n").getBytes(StandardCharsets.UTF_8);
     }
 }

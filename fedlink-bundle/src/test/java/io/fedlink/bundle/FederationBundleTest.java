@@ -47,8 +47,9 @@ class FederationBundleTest {
         assertEquals(Endpoint.parse("192.168.0.2:6651"), routes.resolve("10000.fate.org").targetFor("10000.fate.org"));
         assertEquals(Endpoint.parse("192.168.0.3:16651"), routes.resolve("9999.fate.org").targetFor("9999.fate.org"));
         String unit = Files.readString(dir.resolve("proxy/fedlink-proxy.service"));
-        assertTrue(unit.contains("proxy --listen 0.0.0.0:443 --routes " + dir.toAbsolutePath().resolve("proxy/sni.yaml")
-                + "\n"), unit);
+        // no install dir given: the unit names a path its hardening leaves readable, and says where to copy
+        assertTrue(unit.contains("proxy --listen 0.0.0.0:443 --routes /etc/fedlink/proxy/sni.yaml\n"), unit);
+        assertTrue(unit.contains("install -D -m 0644 sni.yaml /etc/fedlink/proxy/sni.yaml"), unit);
         assertTrue(unit.contains(" -jar /opt/fedlink/fedlink-proxy.jar proxy "), unit); // the proxy's own jar
         assertTrue(unit.contains("-XX:+UseSerialGC -Xms8m"), unit); // and the JVM settings run.sh uses
 
@@ -108,5 +109,93 @@ class FederationBundleTest {
         assertEquals("parties: expected a list of { id, address } entries", assertThrows(
                 IllegalArgumentException.class, () -> FederationBundle.parse("domain: fate.org\nproxy: {host: p}\n"))
                 .getMessage());
+    }
+
+    static final String HOSTS = """
+            domain: fate.org
+            proxy: { host: proxy.fate.org, port: 443, install_dir: /etc/fedlink-proxy }
+            parties:
+              - { id: "10000", address: 192.168.0.2, install_dir: /opt/pulsar/fedlink }
+              - { id: "9999", address: 192.168.0.3 }
+            """;
+
+    @Test
+    void eachHostHasItsInstallDirAndTheUnitRunsUnderItsHardening() throws Exception {
+        CertificateAuthority ca = CertificateAuthority.builder().permitDns("fate.org").create();
+        FederationBundle.Description d = FederationBundle.parse(HOSTS);
+        assertEquals(Path.of("/etc/fedlink-proxy"), d.proxyInstallDir());
+        assertEquals(Path.of("/opt/pulsar/fedlink"), d.parties().get(0).installDir());
+        assertEquals(null, d.parties().get(1).installDir());
+        FederationBundle.of(ca, d, Path.of("/srv/fedlink")).write(dir); // --install-dir: the default for the others
+        String own = Files.readString(dir.resolve("party-10000/standalone-tls.conf"));
+        assertTrue(own.contains("\ntlsKeyFilePath=/opt/pulsar/fedlink/key.pem\n"), own);
+        assertTrue(Files.readString(dir.resolve("party-10000/service_conf.yaml"))
+                .contains("route_table: \"/opt/pulsar/fedlink/pulsar_route_table.yaml\""));
+        String other = Files.readString(dir.resolve("party-9999/standalone-tls.conf"));
+        assertTrue(other.contains("\ntlsKeyFilePath=/srv/fedlink/key.pem\n"), other);
+        Path unit = dir.resolve("proxy/fedlink-proxy.service");
+        String text = Files.readString(unit);
+        assertTrue(text.contains(" --routes /etc/fedlink-proxy/sni.yaml\n"), text);
+        assertTrue(text.contains("\nProtectHome=yes\n") && text.contains("\nPrivateTmp=yes\n"), text);
+        assertTrue(text.contains("# ProtectHome=yes and PrivateTmp=yes hide /home, /root, /run/user and /tmp"), text);
+        systemdAnalyzeVerify(unit);
+
+        for (String[] bad : new String[][] {
+                {"install_dir: /etc/fedlink-proxy", "install_dir: /home/op/fedlink", "proxy.install_dir: '/home/op/"
+                        + "fedlink' is hidden from the proxy's systemd unit (ProtectHome=yes"},
+                {"install_dir: /etc/fedlink-proxy", "install_dir: /tmp/fedlink", "(PrivateTmp=yes"},
+                {"install_dir: /opt/pulsar/fedlink", "install_dir: opt/fedlink", "parties[0].install_dir: 'opt/fedlink'"
+                        + " is not an absolute path"},
+                {"install_dir: /opt/pulsar/fedlink", "install_dir: '/opt/a b'", "parties[0].install_dir: '/opt/a b'"},
+                {"install_dir: /opt/pulsar/fedlink", "install_dir: /opt/../home/x", "'/opt/../home/x'"}}) {
+            String m = assertThrows(IllegalArgumentException.class,
+                    () -> FederationBundle.parse(HOSTS.replace(bad[0], bad[1]))).getMessage();
+            assertTrue(m.contains(bad[2]), m);
+        }
+        String root = assertThrows(IllegalArgumentException.class, () -> FederationBundle.of(ca,
+                FederationBundle.parse(FATE), Path.of("/root/fedlink"))).getMessage();
+        assertTrue(root.contains("--install-dir: '/root/fedlink'") && root.contains("ProtectHome=yes")
+                && root.contains("proxy.install_dir"), root);
+    }
+
+    /** {@code systemd-analyze verify} on the unit, where this machine has it. */
+    static void systemdAnalyzeVerify(Path unit) throws Exception {
+        Process p;
+        try {
+            p = new ProcessBuilder("systemd-analyze", "verify", unit.toString()).redirectErrorStream(true).start();
+        } catch (java.io.IOException absent) {
+            org.junit.jupiter.api.Assumptions.abort("systemd-analyze is not installed: " + absent.getMessage());
+            return;
+        }
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "systemd-analyze hung");
+        assertEquals(0, p.exitValue(), out);
+        assertEquals("", out.strip(), "systemd-analyze verify complains");
+    }
+
+    @Test
+    void theBrokerClientLinesFollowThePulsarVersion() throws Exception {
+        CertificateAuthority ca = CertificateAuthority.builder().permitDns("fate.org").create();
+        FederationBundle.of(ca, FederationBundle.parse(FATE), null).pulsarVersion("2.10.6").write(dir.resolve("old"));
+        String old = Files.readString(dir.resolve("old/party-9999/standalone-tls.conf"));
+        Path p = dir.resolve("old/party-9999").toAbsolutePath();
+        assertTrue(old.contains("\nbrokerClientAuthenticationPlugin=org.apache.pulsar.client.impl.auth.AuthenticationTls"
+                + "\nbrokerClientAuthenticationParameters=tlsCertFile:" + p.resolve("cert.pem") + ",tlsKeyFile:"
+                + p.resolve("key.pem") + "\n"), old);
+        assertTrue(!old.contains("brokerClientCertificateFilePath"), old);
+        assertTrue(old.startsWith("# Broker TLS and cluster name of party 9999, for Pulsar 2.10.6"), old);
+        FederationBundle.of(ca, FederationBundle.parse(FATE), null).write(dir.resolve("new"));
+        String current = Files.readString(dir.resolve("new/party-9999/standalone-tls.conf"));
+        assertTrue(current.contains("\nbrokerClientCertificateFilePath=") && !current.contains("AuthenticationTls"),
+                current);
+        assertTrue(current.startsWith("# Broker TLS and cluster name of party 9999, for Pulsar 4.0"), current);
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> FederationBundle.of(ca,
+                FederationBundle.parse(FATE), null).pulsarVersion("2.6")).getMessage().contains("'2.6'"));
+        Path comma = dir.resolve("a,b");
+        String m = assertThrows(IllegalArgumentException.class, () -> FederationBundle.of(ca,
+                FederationBundle.parse(FATE), null).pulsarVersion("2.10").write(comma)).getMessage();
+        assertTrue(m.contains("comma"), m);
+        assertTrue(!Files.exists(comma), "refused before any file is written");
     }
 }

@@ -1,11 +1,13 @@
 package io.fedlink.bundle;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.KeyType;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -40,10 +42,10 @@ class FlinkBundleTest {
         WrittenBundle b = FlinkBundle.builder(CA).build().write(dir.resolve("flink"));
         assertEquals(List.of("internal.keystore.p12", "internal.truststore.p12", "internal.password",
                 "rest.keystore.p12", "rest.truststore.p12", "rest.password", "rest-client.pem", "rest-client-key.pem",
-                "ca.pem", "flink-ssl.yaml"), b.files().stream().map(f -> f.getFileName().toString()).toList());
+                "rest-client.keystore.p12", "rest-client.password", "ca.pem", "flink-ssl.yaml"), b.files().stream().map(f -> f.getFileName().toString()).toList());
         assertEquals("rwx------", mode(b.dir()));
         for (String secret : List.of("internal.keystore.p12", "internal.password", "rest.password",
-                "rest-client-key.pem", "flink-ssl.yaml")) {
+                "rest-client-key.pem", "rest-client.keystore.p12", "rest-client.password", "flink-ssl.yaml")) {
             assertEquals("rw-------", mode(b.file(secret)), secret);
         }
         char[] pw = Passwords.read(b.file("internal.password"));
@@ -102,5 +104,43 @@ class FlinkBundleTest {
                 + "' first", shared.getMessage());
         Files.setPosixFilePermissions(pw, PosixFilePermissions.fromString("rw-------"));
         assertEquals("secret", new String(Passwords.read(pw)));
+    }
+
+    @Test
+    void theRestClientKeyStoreHoldsAClientOnlyCertificateOfTheRestCaUnderItsOwnPassword() throws Exception {
+        WrittenBundle b = FlinkBundle.builder(CA).internal(false).build().write(dir);
+        char[] pw = Passwords.read(b.file("rest-client.password"));
+        assertTrue(!java.util.Arrays.equals(pw, Passwords.read(b.file("rest.password"))),
+                "the client's store goes to other hosts: it must not carry the endpoint's password");
+        KeyStore ks = load(b.file("rest-client.keystore.p12"), pw);
+        X509Certificate client = (X509Certificate) ks.getCertificate(FlinkBundle.REST_CLIENT_ALIAS);
+        client.verify(CA.root().getPublicKey());
+        assertEquals(List.of("1.3.6.1.5.5.7.3.2"), client.getExtendedKeyUsage(), "clientAuth only");
+        assertTrue(ks.isKeyEntry(FlinkBundle.REST_CLIENT_ALIAS));
+        assertEquals(client, io.fedlink.pki.Pem.certificate(Files.readString(b.file("rest-client.pem"))));
+    }
+
+    @Test
+    void aRefusedBundleLeavesNothingBehind() throws Exception {
+        Path out = dir.resolve("flink");
+        // a REST name that cannot be certified: refused after the internal stores were made
+        assertThrows(IllegalArgumentException.class,
+                () -> FlinkBundle.builder(CA).restNames("not a name!").build().write(out));
+        assertFalse(Files.exists(out), "nothing written for a refused REST name");
+
+        // the step after staging (saving the CA) fails: no file of the bundle is left, nor its folder
+        IOException full = assertThrows(IOException.class, () -> FlinkBundle.builder(CA).build().write(out, () -> {
+            throw new IOException("disk full");
+        }));
+        assertEquals("disk full", full.getMessage());
+        assertFalse(Files.exists(out), "nothing written when the CA cannot be saved");
+
+        // a target that is not a regular file: refused before any file is placed
+        Files.createDirectories(out);
+        Files.createSymbolicLink(out.resolve("rest.password"), dir.resolve("elsewhere"));
+        assertThrows(IllegalArgumentException.class, () -> FlinkBundle.builder(CA).build().write(out));
+        try (var files = Files.list(out)) {
+            assertEquals(List.of(out.resolve("rest.password")), files.toList(), "only what was there before");
+        }
     }
 }

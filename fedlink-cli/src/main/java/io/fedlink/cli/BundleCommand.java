@@ -1,5 +1,6 @@
 package io.fedlink.cli;
 
+import io.fedlink.api.FileSet;
 import io.fedlink.bundle.Bundle;
 import io.fedlink.bundle.BundleCa;
 import io.fedlink.bundle.ConsulBundle;
@@ -10,6 +11,7 @@ import io.fedlink.bundle.Passwords;
 import io.fedlink.bundle.WrittenBundle;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.KeyType;
+import io.fedlink.pulsar.BrokerTlsConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -47,10 +49,22 @@ final class BundleCommand {
          */
         WrittenBundle write(Path out, String name, KeyType keyType, Function<CertificateAuthority, Bundle> bundle,
                 String... permitDns) throws IOException {
+            return write(out, name, keyType, (authority, saveCa) -> {
+                WrittenBundle written = bundle.apply(authority).write(out);
+                saveCa.run();
+                return written;
+            }, permitDns);
+        }
+
+        /**
+         * Writes what {@code writer} makes with the CA, handing it the step that saves the CA (a new one, or the
+         * index of a loaded one) to run once its files are ready. Returns the bundle's files, then the new CA's.
+         */
+        WrittenBundle write(Path out, String name, KeyType keyType, Writer writer, String... permitDns)
+                throws IOException {
             char[] pw = passwordFile == null ? null : Passwords.read(passwordFile);
             BundleCa ca = BundleCa.open(dir != null ? dir : out.resolve("ca"), name, keyType, pw, permitDns);
-            WrittenBundle written = bundle.apply(ca.authority()).write(out);
-            ca.saveIfNew(pw);
+            WrittenBundle written = writer.write(ca.authority(), () -> ca.saveIfNew(pw));
             if (!ca.isNew()) {
                 return written;
             }
@@ -59,6 +73,12 @@ final class BundleCommand {
             files.add(ca.dir().resolve("ca-key.pem"));
             return new WrittenBundle(written.dir(), files);
         }
+    }
+
+    /** Writes a bundle with {@code authority}, running {@code saveCa} before its files are final. */
+    @FunctionalInterface
+    interface Writer {
+        WrittenBundle write(CertificateAuthority authority, FileSet.Step saveCa) throws IOException;
     }
 
     static void printSaved(PrintWriter out, WrittenBundle b) {
@@ -114,18 +134,21 @@ final class BundleCommand {
             }
             char[] internalPassword = internalPasswordFile == null ? null : Passwords.read(internalPasswordFile);
             char[] restPassword = restPasswordFile == null ? null : Passwords.read(restPasswordFile);
-            WrittenBundle written = ca.write(out, "Flink REST CA", keyType, authority -> {
+            // all or nothing: the files are placed only once the CA (new, or its index) and its mark are saved
+            WrittenBundle written = ca.write(out, "Flink REST CA", keyType, (authority, saveCa) -> {
                 FlinkBundle.Builder b = FlinkBundle.builder(authority).internal(!noInternal).rest(!noRest)
                         .keyType(keyType).days(days).installDir(installDir).internalPassword(internalPassword)
                         .restPassword(restPassword);
                 if (!restNames.isEmpty()) {
                     b.restNames(restNames.toArray(String[]::new));
                 }
-                return b.build();
+                return b.build().write(out, () -> {
+                    saveCa.run();
+                    if (!noRest) {
+                        FlinkBundle.markRestCa(caDir);
+                    }
+                });
             });
-            if (!noRest) {
-                FlinkBundle.markRestCa(caDir);
-            }
             PrintWriter o = spec.commandLine().getOut();
             printSaved(o, written);
             o.println("==> Append " + written.file(FlinkBundle.CONFIG_FILE).getFileName()
@@ -222,9 +245,16 @@ final class BundleCommand {
         Path file;
         @Option(names = "--out", required = true, description = "folder to write (one sub-folder per host)")
         Path out;
-        @Option(names = "--install-dir", description = "where each host keeps its folder's files, for the paths in "
-                + "the config lines (default: the written folders)")
+        @Option(names = "--install-dir", description = "where a host keeps its folder's files, for the paths in "
+                + "the config lines, unless the description gives the host's own install_dir (default: each party's "
+                + "written folder; /etc/fedlink/proxy for the proxy, whose systemd unit cannot read /home, /root, "
+                + "/tmp)")
         Path installDir;
+        @Option(names = "--pulsar-version", defaultValue = BrokerTlsConfig.DEFAULT_PULSAR_VERSION,
+                description = "the brokers' Pulsar version, major.minor[.patch], 2.7 or later: before 2.11 the "
+                        + "broker client's TLS files go in brokerClientAuthenticationParameters (default: "
+                        + "${DEFAULT-VALUE})")
+        String pulsarVersion;
         @Option(names = "--days", defaultValue = "397", description = "validity of new party certificates (default: "
                 + "${DEFAULT-VALUE})")
         int days;
@@ -237,7 +267,8 @@ final class BundleCommand {
             FederationBundle.Description d = FederationBundle.read(file);
             // a bad --days or --rekey is refused before anything is written (a new CA is saved only after)
             printSaved(spec.commandLine().getOut(), ca.write(out, d.domain() + " federation CA", KeyType.EC_P256,
-                    authority -> FederationBundle.of(authority, d, installDir).days(days).rekey(rekey), d.domain()));
+                    authority -> FederationBundle.of(authority, d, installDir).days(days).rekey(rekey)
+                            .pulsarVersion(pulsarVersion), d.domain()));
             return 0;
         }
     }

@@ -127,6 +127,28 @@ class BundleCommandTest {
         assertFalse(Files.exists(dir.resolve("none")));
     }
 
+    @Test
+    void federationPulsarVersionAndInstallDirPerHost() throws Exception {
+        Path description = dir.resolve("federation.yaml");
+        Files.writeString(description, "domain: fate.org\nproxy: { host: proxy.fate.org, install_dir: /etc/fl }\n"
+                + "parties:\n  - { id: \"10000\", address: 192.168.0.2, install_dir: /opt/pulsar/fl }\n"
+                + "  - { id: \"9999\", address: 192.168.0.3 }\n");
+        Path out = dir.resolve("fed");
+        ok("bundle", "federation", description.toString(), "--out", out.toString(), "--pulsar-version", "2.10.6",
+                "--install-dir", "/srv/fl");
+        String own = Files.readString(out.resolve("party-10000/standalone-tls.conf"));
+        assertTrue(own.contains("\nbrokerClientAuthenticationParameters=tlsCertFile:/opt/pulsar/fl/cert.pem,"
+                + "tlsKeyFile:/opt/pulsar/fl/key.pem\n"), own);
+        assertTrue(Files.readString(out.resolve("party-9999/standalone-tls.conf")).contains("tlsCertFile:/srv/fl/"));
+        assertTrue(Files.readString(out.resolve("proxy/fedlink-proxy.service")).contains(" --routes /etc/fl/sni.yaml"));
+
+        Cli bad = Cli.run("bundle", "federation", description.toString(), "--out", dir.resolve("none").toString(),
+                "--pulsar-version", "2.10.x");
+        assertEquals(1, bad.code());
+        assertTrue(bad.err().startsWith("fedlink: invalid Pulsar version '2.10.x'"), bad.err());
+        assertFalse(Files.exists(dir.resolve("none")), "a refusal writes nothing, not even a CA");
+    }
+
     /**
      * Bundles issue through the CA: recorded in its index with their party (so 'pki party revoke' and the CRL see
      * them), and a re-run keeps every party's key unless told to re-key: adding a party rotates nobody else.

@@ -56,4 +56,22 @@ class FlinkRestCaIT {
                 dir.resolve("flink-own").toString()));
         assertTrue(Files.exists(dir.resolve("empty/flink-rest-ca")));
     }
+
+    @Test
+    void aRefusedBundleLeavesNothingBehind() throws Exception {
+        Path out = dir.resolve("flink");
+        Cli badName = fedlink("bundle", "flink", "--out", out.toString(), "--rest-name", "not a name!");
+        assertNotEquals(0, badName.code(), badName.out());
+        assertTrue(badName.out().contains("not a name!"), badName.out());
+        assertFalse(Files.exists(out), "a refused REST name leaves no internal store behind");
+
+        Files.writeString(dir.resolve("a-file"), "x");
+        Cli noCa = fedlink("bundle", "flink", "--out", out.toString(), "--ca-dir", dir.resolve("a-file/ca").toString());
+        assertNotEquals(0, noCa.code(), noCa.out());
+        assertFalse(Files.exists(out), "certificates of a CA that could not be saved are not left behind");
+
+        ok(fedlink("bundle", "flink", "--out", out.toString()));
+        assertTrue(Files.isRegularFile(out.resolve("rest-client.keystore.p12")));
+        assertTrue(Files.isRegularFile(out.resolve("ca/flink-rest-ca")));
+    }
 }

@@ -23,15 +23,35 @@ import java.util.stream.Collectors;
  */
 public final class BrokerTlsConfig {
     private static final java.util.regex.Pattern CLUSTER_NAME = java.util.regex.Pattern.compile("[-=:.\\w]{1,128}");
+    private static final java.util.regex.Pattern VERSION = java.util.regex.Pattern.compile(
+            "(\\d{1,3})\\.(\\d{1,3})(\\.\\d{1,3})?");
+    /** The Pulsar version the lines are for unless told otherwise (what the tests run: 4.0.7). */
+    public static final String DEFAULT_PULSAR_VERSION = "4.0";
+    /** The broker client's TLS authentication plugin that Pulsar before 2.11 reads the client's files from. */
+    public static final String AUTHENTICATION_TLS = "org.apache.pulsar.client.impl.auth.AuthenticationTls";
+
     private BrokerTlsConfig() {}
 
+    /** The settings for Pulsar {@value #DEFAULT_PULSAR_VERSION}: {@link #lines(TlsFiles, boolean, String)}. */
+    public static Map<String, String> lines(TlsFiles files, boolean requireClientCert) {
+        return lines(files, requireClientCert, DEFAULT_PULSAR_VERSION);
+    }
+
     /**
-     * The settings, in the guide's order.
+     * The settings, in the guide's order, for the broker of Pulsar {@code pulsarVersion} ({@code major.minor} or
+     * {@code major.minor.patch}, 2.7 or later). The broker's own client (replication, admin calls between brokers)
+     * presents the party's certificate: from 2.11 on in {@code brokerClientCertificateFilePath} and
+     * {@code brokerClientKeyFilePath}; before 2.11 (FATE 1.x ran 2.7 to 2.10) Pulsar has no such keys and reads
+     * the files from {@code brokerClientAuthenticationPlugin=}{@value #AUTHENTICATION_TLS} with
+     * {@code brokerClientAuthenticationParameters=tlsCertFile:...,tlsKeyFile:...}.
      *
      * @param files             the broker's PEM files (identity required)
      * @param requireClientCert whether clients must present a certificate from the federation CA (mutual TLS)
+     * @throws IllegalArgumentException naming a version that is not {@code major.minor[.patch]} or is before 2.7,
+     *                                  or a file path the legacy parameters cannot carry (a comma)
      */
-    public static Map<String, String> lines(TlsFiles files, boolean requireClientCert) {
+    public static Map<String, String> lines(TlsFiles files, boolean requireClientCert, String pulsarVersion) {
+        boolean filePathKeys = readsBrokerClientFilePaths(pulsarVersion);
         if (files.cert() == null) {
             throw new IllegalArgumentException("a broker needs an identity: " + files.dir() + " holds trust only");
         }
@@ -47,10 +67,40 @@ public final class BrokerTlsConfig {
         m.put("bookkeeperTLSTrustCertsFilePath", files.ca().toString());
         m.put("brokerClientTlsEnabled", "true");
         m.put("brokerClientTrustCertsFilePath", files.ca().toString());
-        m.put("brokerClientCertificateFilePath", files.cert().toString());
-        m.put("brokerClientKeyFilePath", files.key().toString());
+        if (filePathKeys) {
+            m.put("brokerClientCertificateFilePath", files.cert().toString());
+            m.put("brokerClientKeyFilePath", files.key().toString());
+        } else {
+            for (Path p : new Path[] {files.cert(), files.key()}) {
+                if (p.toString().contains(",")) { // the parameters are comma-separated key:value pairs
+                    throw new IllegalArgumentException("path '" + p + "' has a comma, which Pulsar " + pulsarVersion
+                            + "'s brokerClientAuthenticationParameters cannot carry: install the files in a folder "
+                            + "without one");
+                }
+            }
+            m.put("brokerClientAuthenticationPlugin", AUTHENTICATION_TLS);
+            m.put("brokerClientAuthenticationParameters", "tlsCertFile:" + files.cert() + ",tlsKeyFile:"
+                    + files.key());
+        }
         m.put("tlsHostnameVerificationEnabled", "true");
         return m;
+    }
+
+    /**
+     * Whether Pulsar {@code version} reads the broker client's TLS files from {@code brokerClientCertificateFilePath}
+     * and {@code brokerClientKeyFilePath} (2.11 and later) rather than from its authentication parameters.
+     *
+     * @throws IllegalArgumentException naming a version that is not {@code major.minor[.patch]} or is before 2.7
+     */
+    public static boolean readsBrokerClientFilePaths(String version) {
+        java.util.regex.Matcher v = VERSION.matcher(version == null ? "" : version);
+        int major = v.matches() ? Integer.parseInt(v.group(1)) : -1;
+        int minor = v.matches() ? Integer.parseInt(v.group(2)) : -1;
+        if (major < 2 || major == 2 && minor < 7) {
+            throw new IllegalArgumentException("invalid Pulsar version '" + version + "': give the brokers' "
+                    + "version as major.minor or major.minor.patch, 2.7 or later (e.g. 2.10.6 or 4.0.7)");
+        }
+        return major > 2 || minor >= 11;
     }
 
     /**

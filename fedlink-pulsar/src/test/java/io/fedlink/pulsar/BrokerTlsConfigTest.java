@@ -75,4 +75,36 @@ class BrokerTlsConfigTest {
         BrokerTlsConfig.appendTo(conf, BrokerTlsConfig.clusterLines("10000"));
         assertTrue(Files.readString(conf).endsWith("\nclusterName=10000\n"), "the later key wins in Pulsar's loader");
     }
+
+    @Test
+    void theBrokerClientsTlsFilesGoWhereThePulsarVersionReadsThem(@TempDir Path dir) throws Exception {
+        TlsFiles files = TlsFiles.write(CA.issue(CertificateRequest.party("9999", "fate.org")).tlsMaterial(), dir);
+        for (String modern : new String[] {"4.0", "4.0.7", "2.11.0", "3.3"}) {
+            Map<String, String> lines = BrokerTlsConfig.lines(files, true, modern);
+            assertEquals(files.cert().toString(), lines.get("brokerClientCertificateFilePath"), modern);
+            assertEquals(files.key().toString(), lines.get("brokerClientKeyFilePath"), modern);
+            assertNull(lines.get("brokerClientAuthenticationPlugin"), modern);
+        }
+        assertEquals(BrokerTlsConfig.lines(files, true, "4.0"), BrokerTlsConfig.lines(files, true));
+        for (String legacy : new String[] {"2.10", "2.10.6", "2.7.0"}) {
+            Map<String, String> lines = BrokerTlsConfig.lines(files, true, legacy);
+            assertNull(lines.get("brokerClientCertificateFilePath"), legacy + " does not read it");
+            assertNull(lines.get("brokerClientKeyFilePath"), legacy);
+            assertEquals("org.apache.pulsar.client.impl.auth.AuthenticationTls",
+                    lines.get("brokerClientAuthenticationPlugin"), legacy);
+            assertEquals("tlsCertFile:" + files.cert() + ",tlsKeyFile:" + files.key(),
+                    lines.get("brokerClientAuthenticationParameters"), legacy);
+            assertEquals("true", lines.get("brokerClientTlsEnabled"), legacy);
+            assertEquals(files.ca().toString(), lines.get("brokerClientTrustCertsFilePath"), legacy);
+        }
+        for (String bad : new String[] {"", "2", "two.ten", "2.6", "1.22", "2.10.x", "4.0\nclusterName=x"}) {
+            String m = assertThrows(IllegalArgumentException.class, () -> BrokerTlsConfig.lines(files, true, bad))
+                    .getMessage();
+            assertTrue(m.contains("'" + bad + "'") && m.contains("2.7"), m);
+        }
+        TlsFiles comma = new TlsFiles(dir, files.ca(), dir.resolve("a,b/cert.pem"), files.key());
+        String m = assertThrows(IllegalArgumentException.class, () -> BrokerTlsConfig.lines(comma, true, "2.10"))
+                .getMessage();
+        assertTrue(m.contains("a,b/cert.pem") && m.contains("comma"), m);
+    }
 }
