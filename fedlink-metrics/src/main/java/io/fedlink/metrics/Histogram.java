@@ -7,39 +7,57 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One classic histogram series whose {@link #observe} takes no lock and allocates nothing: one {@link LongAdder} per
- * bucket and one for the sum (in microseconds). The client library's own histogram briefly locks observers while a
- * scrape reads the series; this one never does, at the cost of a scrape that is not atomic across buckets (a bucket
- * may count an observation the sum does not have yet).
+ * bucket and one for the sum, counted in whole units ({@linkplain #seconds microseconds} for durations,
+ * {@linkplain #bytes bytes} for sizes) and exported in the metric's unit. The client library's own histogram briefly
+ * locks observers while a scrape reads the series; this one never does, at the cost of a scrape that is not atomic
+ * across buckets (a bucket may count an observation the sum does not have yet).
  */
-final class LatencyHistogram {
-    private final double[] bounds; // upper bounds in seconds, ascending, +Inf last
-    private final long[] boundMicros;
+final class Histogram {
+    private final double[] bounds; // exported upper bounds, ascending, +Inf last
+    private final long[] limits; // the same bounds in observed units, without +Inf
+    private final double unitsPerExported;
     private final LongAdder[] counts;
-    private final LongAdder sumMicros = new LongAdder();
+    private final LongAdder sum = new LongAdder();
 
-    LatencyHistogram(double[] upperBoundsSeconds) {
-        this.bounds = new double[upperBoundsSeconds.length + 1];
-        System.arraycopy(upperBoundsSeconds, 0, bounds, 0, upperBoundsSeconds.length);
-        bounds[upperBoundsSeconds.length] = Double.POSITIVE_INFINITY;
-        this.boundMicros = new long[upperBoundsSeconds.length];
-        for (int i = 0; i < boundMicros.length; i++) {
-            boundMicros[i] = Math.round(upperBoundsSeconds[i] * 1e6);
-        }
+    private Histogram(double[] upperBounds, long[] limits, double unitsPerExported) {
+        this.bounds = new double[upperBounds.length + 1];
+        System.arraycopy(upperBounds, 0, bounds, 0, upperBounds.length);
+        bounds[upperBounds.length] = Double.POSITIVE_INFINITY;
+        this.limits = limits;
+        this.unitsPerExported = unitsPerExported;
         this.counts = new LongAdder[bounds.length];
         for (int i = 0; i < counts.length; i++) {
             counts[i] = new LongAdder();
         }
     }
 
-    /** Counts one observation of {@code micros} microseconds (negative values count as zero). */
-    void observe(long micros) {
-        long v = Math.max(0, micros);
+    /** Durations observed in microseconds and exported in seconds; {@code upperBoundsSeconds} ascending. */
+    static Histogram seconds(double[] upperBoundsSeconds) {
+        long[] micros = new long[upperBoundsSeconds.length];
+        for (int i = 0; i < micros.length; i++) {
+            micros[i] = Math.round(upperBoundsSeconds[i] * 1e6);
+        }
+        return new Histogram(upperBoundsSeconds, micros, 1e6);
+    }
+
+    /** Sizes observed and exported in bytes; {@code upperBounds} ascending. */
+    static Histogram bytes(long[] upperBounds) {
+        double[] exported = new double[upperBounds.length];
+        for (int i = 0; i < exported.length; i++) {
+            exported[i] = upperBounds[i];
+        }
+        return new Histogram(exported, upperBounds.clone(), 1);
+    }
+
+    /** Counts one observation in whole units (negative values count as zero); a bucket includes its upper bound. */
+    void observe(long units) {
+        long v = Math.max(0, units);
         int i = 0;
-        while (i < boundMicros.length && v > boundMicros[i]) {
+        while (i < limits.length && v > limits[i]) {
             i++;
         }
         counts[i].increment();
-        sumMicros.add(v);
+        sum.add(v);
     }
 
     /** The series as the client library exposes it. */
@@ -49,6 +67,6 @@ final class LatencyHistogram {
             c[i] = counts[i].sum();
         }
         return HistogramDataPointSnapshot.builder().classicHistogramBuckets(ClassicHistogramBuckets.of(bounds, c))
-                .sum(sumMicros.sum() / 1e6).labels(labels).build();
+                .sum(sum.sum() / unitsPerExported).labels(labels).build();
     }
 }
