@@ -34,21 +34,7 @@ public final class RouteHolder {
     /** Replaces the snapshot and notifies listeners; returns the previous one. */
     public RouteTable swap(RouteTable next) {
         RouteTable previous = current.getAndSet(Objects.requireNonNull(next, "next"));
-        RuntimeException failure = null;
-        for (Listener l : listeners) {
-            try {
-                l.routesChanged(previous, next);
-            } catch (RuntimeException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-        }
-        if (failure != null) {
-            throw failure;
-        }
+        Listeners.tellEach(listeners, l -> l.routesChanged(previous, next));
         return previous;
     }
 

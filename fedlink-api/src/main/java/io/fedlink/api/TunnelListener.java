@@ -3,9 +3,9 @@ package io.fedlink.api;
 import java.net.InetSocketAddress;
 
 /**
- * Told about tunnel lifecycle events. Methods run on the proxy's own threads (its event loops, and its acceptor for
- * refusals at accept time): they must return quickly and must not block; an exception they throw is logged and
- * otherwise ignored.
+ * Told about tunnel lifecycle events. Methods run on the proxy's own threads (its event loops, which also accept
+ * connections and refuse those over a limit at accept time): they must return quickly and must not block; an
+ * exception they throw is logged and otherwise ignored.
  */
 public interface TunnelListener {
     /** A listener that ignores every event. */

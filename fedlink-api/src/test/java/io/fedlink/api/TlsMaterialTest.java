@@ -212,6 +212,10 @@ class TlsMaterialTest {
         assertEquals(serverCert, parsed);
         assertTrue(server.privateKeyPem().startsWith("-----BEGIN PRIVATE KEY-----\n"));
         assertTrue(server.privateKeyPem().lines().allMatch(l -> l.length() <= 64));
+        assertEquals(serverCert, PemCodec.readCertificate(chain));
+        assertEquals(List.of(clientCert, serverCert), PemCodec.readCertificates(
+                PemCodec.certificates(List.of(clientCert)) + "text between blocks\n" + chain));
+        assertArrayEquals(server.privateKey().getEncoded(), PemCodec.readPrivateKey(server.privateKeyPem()).getEncoded());
         assertNotNull(client.trustAnchorsPem());
     }
 

@@ -109,20 +109,20 @@ public final class ConsulBundle implements Bundle {
         X509Certificate ca;
         PrivateKey caKey;
         if (Files.exists(w.dir().resolve(caFile)) && Files.exists(w.dir().resolve(caKeyFile))) {
-            ca = Pem.certificate(Files.readString(w.dir().resolve(caFile)));
+            ca = PemCodec.readCertificate(Files.readString(w.dir().resolve(caFile)));
             caKey = Pem.privateKey(Files.readString(w.dir().resolve(caKeyFile)), null);
         } else {
             KeyPair pair = KeyType.EC_P256.generate();
             ca = caCertificate(pair, b.caDays);
             caKey = pair.getPrivate();
-            w.plain(caFile, Pem.encode(List.of(ca)));
+            w.plain(caFile, PemCodec.certificates(List.of(ca)));
             w.secret(caKeyFile, sec1(pair));
         }
         for (Role role : Role.values()) {
             for (int i = 0; i < b.counts[role.ordinal()]; i++) {
                 String name = nextFree(w.dir(), b.datacenter + "-" + role.word() + "-" + b.domain);
                 KeyPair pair = KeyType.EC_P256.generate();
-                w.plain(name + ".pem", Pem.encode(List.of(certificate(role, pair.getPublic(), ca, caKey))));
+                w.plain(name + ".pem", PemCodec.certificates(List.of(certificate(role, pair.getPublic(), ca, caKey))));
                 w.secret(name + "-key.pem", sec1(pair));
                 if (role == Role.CLI) {
                     w.plain(name + ".env", cliEnvironment(at, caFile, name));

@@ -4,7 +4,7 @@ import io.fedlink.api.HostNames;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pki.IssuedCertificate;
-import io.fedlink.pki.Pem;
+import io.fedlink.api.PemCodec;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -82,7 +82,7 @@ public final class EtcdBundle implements Bundle {
     public WrittenBundle write(Path dir) throws IOException {
         BundleWriter w = new BundleWriter(dir);
         Path at = b.installDir != null ? b.installDir : w.dir().toAbsolutePath();
-        w.plain("ca.pem", Pem.encode(List.of(b.ca.root())));
+        w.plain("ca.pem", PemCodec.certificates(List.of(b.ca.root())));
         String cluster = b.members.stream().map(m -> m.name() + "=" + m.url(m.peerPort()))
                 .collect(Collectors.joining(","));
         for (Member m : b.members) {

@@ -1,5 +1,6 @@
 package io.fedlink.bundle;
 
+import io.fedlink.api.PemCodec;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -51,7 +52,7 @@ class ConsulBundleTest {
     Path dir;
 
     static X509Certificate cert(Path p) throws IOException {
-        return Pem.certificate(Files.readString(p));
+        return PemCodec.readCertificate(Files.readString(p));
     }
 
     static String sans(X509Certificate c) throws Exception {
@@ -166,8 +167,8 @@ class ConsulBundleTest {
     static TlsMaterial agent(WrittenBundle b, String name, String caFile) throws IOException {
         return TlsMaterial.builder()
                 .identity(Pem.privateKey(Files.readString(b.file(name + "-key.pem")), null),
-                        Pem.certificates(Files.readString(b.file(name + ".pem"))))
-                .trust(Pem.certificates(Files.readString(b.dir().resolve(caFile)))).build();
+                        PemCodec.readCertificates(Files.readString(b.file(name + ".pem"))))
+                .trust(PemCodec.readCertificates(Files.readString(b.dir().resolve(caFile)))).build();
     }
 
     /**

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.fedlink.pki.CertificateAuthority;
-import io.fedlink.pki.Pem;
+import io.fedlink.api.PemCodec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -26,10 +26,10 @@ class EtcdBundleTest {
         assertEquals(List.of("ca.pem", "etcd-0.pem", "etcd-0-key.pem", "etcd-0.flags", "etcd-1.pem",
                 "etcd-1-key.pem", "etcd-1.flags", "etcd-2.pem", "etcd-2-key.pem", "etcd-2.flags", "client.pem",
                 "client-key.pem", "etcdctl.flags"), b.files().stream().map(f -> f.getFileName().toString()).toList());
-        X509Certificate m0 = Pem.certificate(Files.readString(b.file("etcd-0.pem")));
+        X509Certificate m0 = PemCodec.readCertificate(Files.readString(b.file("etcd-0.pem")));
         assertEquals("[etcd-0, 10.0.0.1]", m0.getSubjectAlternativeNames().stream().map(l -> l.get(1)).toList()
                 .toString());
-        assertEquals("[etcd-2, etcd.example]", Pem.certificate(Files.readString(b.file("etcd-2.pem")))
+        assertEquals("[etcd-2, etcd.example]", PemCodec.readCertificate(Files.readString(b.file("etcd-2.pem")))
                 .getSubjectAlternativeNames().stream().map(l -> l.get(1)).toList().toString());
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(
                 b.file("etcd-1-key.pem"))));

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedlink.pki.CertificateAuthority;
-import io.fedlink.pki.Pem;
+import io.fedlink.api.PemCodec;
 import java.io.File;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -132,7 +132,7 @@ class EtcdClusterIT {
     void everyMemberHasItsOwnCertificate() throws Exception {
         List<X509Certificate> certs = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            X509Certificate c = Pem.certificate(Files.readString(bundle.file("etcd-" + i + ".pem")));
+            X509Certificate c = PemCodec.readCertificate(Files.readString(bundle.file("etcd-" + i + ".pem")));
             assertEquals("CN=etcd-" + i, c.getSubjectX500Principal().getName());
             certs.add(c);
         }

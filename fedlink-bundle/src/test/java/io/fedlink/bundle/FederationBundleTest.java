@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.fedlink.api.Endpoint;
 import io.fedlink.api.RouteTable;
 import io.fedlink.pki.CertificateAuthority;
-import io.fedlink.pki.Pem;
+import io.fedlink.api.PemCodec;
 import io.fedlink.pulsar.ClusterMetadata;
 import io.fedlink.pulsar.PulsarRouteTable;
 import io.fedlink.sni.SniYaml;
@@ -54,7 +54,7 @@ class FederationBundleTest {
         assertTrue(unit.contains("-XX:+UseSerialGC -Xms8m"), unit); // and the JVM settings run.sh uses
 
         Path p = dir.resolve("party-9999");
-        assertEquals("CN=9999.fate.org", Pem.certificate(Files.readString(p.resolve("cert.pem")))
+        assertEquals("CN=9999.fate.org", PemCodec.readCertificate(Files.readString(p.resolve("cert.pem")))
                 .getSubjectX500Principal().getName());
         assertTrue(Files.readString(p.resolve("key.pem")).startsWith("-----BEGIN PRIVATE KEY-----"));
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(p.resolve("key.pem"))));

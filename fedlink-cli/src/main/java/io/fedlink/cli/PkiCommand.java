@@ -8,7 +8,7 @@ import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pki.IssuedCertificate;
 import io.fedlink.pki.KeyType;
-import io.fedlink.pki.Pem;
+import io.fedlink.api.PemCodec;
 import io.fedlink.pki.Profile;
 import io.fedlink.pki.RevocationReason;
 import java.io.ByteArrayOutputStream;
@@ -132,7 +132,7 @@ final class PkiCommand {
         }
         BigInteger serial;
         try {
-            serial = Pem.certificate(Files.readString(file, StandardCharsets.US_ASCII)).getSerialNumber();
+            serial = PemCodec.readCertificate(Files.readString(file, StandardCharsets.US_ASCII)).getSerialNumber();
         } catch (IOException | IllegalArgumentException e) {
             return "==> Replaced " + file + " (it held no certificate)";
         }
@@ -605,12 +605,12 @@ final class PkiCommand {
             var crl = authority.crl(Duration.ofDays(days));
             if (stdout) {
                 authority.saveIndex(ca.dir); // the CRL number advanced
-                spec.commandLine().getOut().print(Pem.encode(crl));
+                spec.commandLine().getOut().print(PemCodec.crl(crl));
                 spec.commandLine().getOut().flush();
                 return 0;
             }
             FileSet files = der ? new FileSet().add(file, crl.getEncoded(), false)
-                    : new FileSet().add(file, Pem.encode(crl), false);
+                    : new FileSet().add(file, PemCodec.crl(crl), false);
             files.commit(() -> authority.saveIndex(ca.dir));
             saved(spec.commandLine().getOut(), file);
             return 0;

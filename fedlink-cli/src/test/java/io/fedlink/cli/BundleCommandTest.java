@@ -165,7 +165,7 @@ class BundleCommandTest {
         ok("bundle", "federation", description.toString(), "--out", out.toString(), "--ca-dir", ca.toString(),
                 "--days", "30");
         String key10000 = Files.readString(out.resolve("party-10000/key.pem"));
-        java.security.cert.X509Certificate cert = io.fedlink.pki.Pem.certificate(
+        java.security.cert.X509Certificate cert = io.fedlink.api.PemCodec.readCertificate(
                 Files.readString(out.resolve("party-10000/cert.pem")));
         long days = java.time.Duration.between(cert.getNotBefore().toInstant(), cert.getNotAfter().toInstant())
                 .toDays();

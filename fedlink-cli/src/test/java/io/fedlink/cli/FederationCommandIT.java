@@ -119,7 +119,8 @@ class FederationCommandIT {
         ok(removed);
         assertTrue(removed.out().contains("removed party 9999 from federation gone")
                 && removed.out().contains("revoked 2 certificate(s) of party 9999"), removed.out());
-        java.security.cert.X509CRL crl = io.fedlink.pki.Pem.crl(java.nio.file.Files.readString(Path.of(ca, "crl.pem")));
+        java.security.cert.X509CRL crl = io.fedlink.api.PemCodec.readCrl(
+                java.nio.file.Files.readString(Path.of(ca, "crl.pem")));
         assertTrue(crl.getRevokedCertificate(serials.get(0)) != null && crl.getRevokedCertificate(serials.get(1))
                 != null, "both of 9999's certificates in the CRL");
         assertEquals(null, crl.getRevokedCertificate(serials.get(2)), "another party's untouched");

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedlink.pki.CertificateAuthority;
-import io.fedlink.pki.Pem;
+import io.fedlink.api.PemCodec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -33,7 +33,7 @@ class PkiCommandTest {
 
         Cli party = ok("pki", "cert", "create", "--ca-dir", ca.toString(), "--party", "9999", "--role", "peer");
         assertTrue(party.out().contains("==> Saved " + ca.resolve("9999.fate.org.pem")), party.out());
-        X509Certificate cert = Pem.certificate(Files.readString(ca.resolve("9999.fate.org.pem")));
+        X509Certificate cert = PemCodec.readCertificate(Files.readString(ca.resolve("9999.fate.org.pem")));
         assertEquals("CN=9999.fate.org", cert.getSubjectX500Principal().getName());
 
         Files.writeString(dir.resolve("pw"), "store-secret\n");
@@ -59,7 +59,7 @@ class PkiCommandTest {
         ok("pki", "revoke", "--ca-dir", ca.toString(), "--serial", serial, "--reason", "key-compromise");
         Cli crl = ok("pki", "crl", "--ca-dir", ca.toString());
         assertTrue(crl.out().contains("crl.pem"), crl.out());
-        assertTrue(Pem.crl(Files.readString(ca.resolve("crl.pem"))).isRevoked(cert));
+        assertTrue(PemCodec.readCrl(Files.readString(ca.resolve("crl.pem"))).isRevoked(cert));
         assertEquals(2, CertificateAuthority.load(ca).issued().size(), "the refused request left no trace");
         ok("pki", "crl", "--ca-dir", ca.toString(), "--der");
         byte[] der = Files.readAllBytes(ca.resolve("crl.der"));
@@ -84,7 +84,7 @@ class PkiCommandTest {
         Cli signed = ok("pki", "sign-csr", "--ca-dir", ca.toString(), "--csr", dir.resolve("broker.csr.pem").toString(),
                 "--out", dir.resolve("broker.cert.pem").toString());
         assertTrue(signed.out().contains("broker.cert.pem"), signed.out());
-        X509Certificate c = Pem.certificate(Files.readString(dir.resolve("broker.cert.pem")));
+        X509Certificate c = PemCodec.readCertificate(Files.readString(dir.resolve("broker.cert.pem")));
         assertTrue(c.getSubjectAlternativeNames().toString().contains("10000.fate.org"));
     }
 
@@ -104,7 +104,7 @@ class PkiCommandTest {
         ok("pki", "ca", "create", "--ca-dir", ca.toString(), "--permit-dns", "fate.org");
         Cli upper = ok("pki", "cert", "create", "--ca-dir", ca.toString(), "--party", "ABC", "--role", "peer");
         assertTrue(upper.out().contains("==> Saved " + ca.resolve("abc.fate.org.pem")), upper.out());
-        assertEquals("CN=abc.fate.org", Pem.certificate(Files.readString(ca.resolve("abc.fate.org.pem")))
+        assertEquals("CN=abc.fate.org", PemCodec.readCertificate(Files.readString(ca.resolve("abc.fate.org.pem")))
                 .getSubjectX500Principal().getName());
         Cli token = ok("pki", "token", "create", "--ca-dir", ca.toString(), "--party", "XYZ");
         assertTrue(token.err().contains("Token for party xyz,"), token.err());

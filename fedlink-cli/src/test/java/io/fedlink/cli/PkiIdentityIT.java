@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedlink.pki.KeyType;
-import io.fedlink.pki.Pem;
+import io.fedlink.api.PemCodec;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -111,8 +111,8 @@ class PkiIdentityIT {
     private X509Certificate issued(Path csr, String token, String presented, String stem) throws Exception {
         Cli r = post(csr, token, presented);
         assertTrue(r.out().endsWith("HTTP 200"), r.out());
-        X509Certificate leaf = Pem.certificates(r.out()).get(0);
-        Files.writeString(dir.resolve(stem + ".pem"), Pem.encode(List.of(leaf)));
+        X509Certificate leaf = PemCodec.readCertificates(r.out()).get(0);
+        Files.writeString(dir.resolve(stem + ".pem"), PemCodec.certificates(List.of(leaf)));
         Files.copy(dir.resolve(csr.getFileName().toString().replace(".csr", "-key.pem")),
                 dir.resolve(stem + "-key.pem"));
         return leaf;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedlink.pki.CertificateAuthority;
-import io.fedlink.pki.Pem;
+import io.fedlink.api.PemCodec;
 import io.fedlink.pki.RevocationReason;
 import java.math.BigInteger;
 import java.nio.file.Files;
@@ -46,7 +46,7 @@ class PkiPartyRevokeIT {
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("==> Revoked 2 certificate(s) of party 10000 (cessation-of-operation)"), r.out());
         assertTrue(r.out().contains("==> Saved " + ca + "/crl.pem"), r.out());
-        X509CRL crl = Pem.crl(Files.readString(Path.of(ca, "crl.pem")));
+        X509CRL crl = PemCodec.readCrl(Files.readString(Path.of(ca, "crl.pem")));
         CertificateAuthority loaded = CertificateAuthority.load(Path.of(ca));
         crl.verify(loaded.certificate().getPublicKey());
         assertTrue(crl.getRevokedCertificate(first) != null && crl.getRevokedCertificate(second) != null);

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedlink.pki.CertificateAuthority;
-import io.fedlink.pki.Pem;
+import io.fedlink.api.PemCodec;
 import io.fedlink.pki.RevocationReason;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -139,7 +139,7 @@ class PkiSafetyTest {
         Cli crl = ok("pki", "crl", "--ca-dir", ca.toString(), "--out", "-");
         assertTrue(crl.out().startsWith("-----BEGIN X509 CRL-----"), crl.out());
         assertFalse(Files.exists(Path.of("-")), "no file named '-'");
-        Pem.crl(crl.out());
+        PemCodec.readCrl(crl.out());
 
         Path link = Files.createSymbolicLink(dir.resolve("stdout-link"), Path.of("/dev/null"));
         Cli special = refused("pki", "crl", "--ca-dir", ca.toString(), "--out", link.toString());
@@ -222,7 +222,7 @@ class PkiSafetyTest {
         String name = "a".repeat(60) + "." + "b".repeat(60) + "." + "c".repeat(60) + "." + "d".repeat(27) + ".fate.org";
         assertTrue(name.length() > 200);
         ok("pki", "cert", "create", "--ca-dir", ca.toString(), "--name", name, "--file", "long");
-        X509Certificate c = Pem.certificate(Files.readString(ca.resolve("long.pem")));
+        X509Certificate c = PemCodec.readCertificate(Files.readString(ca.resolve("long.pem")));
         assertEquals("", c.getSubjectX500Principal().getName());
         assertEquals(name, c.getSubjectAlternativeNames().iterator().next().get(1));
     }

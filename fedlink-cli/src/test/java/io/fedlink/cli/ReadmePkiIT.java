@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedlink.pki.CertificateAuthority;
-import io.fedlink.pki.Pem;
+import io.fedlink.api.PemCodec;
 import io.fedlink.pki.RevocationReason;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -87,9 +87,9 @@ class ReadmePkiIT {
         try (var in = Files.newInputStream(ca.resolve("proxy.fate.org.p12"))) {
             p12.load(in, "store secret".toCharArray());
         }
-        var broker = Pem.certificate(Files.readString(cwd.resolve("broker.cert.pem")));
+        var broker = PemCodec.readCertificate(Files.readString(cwd.resolve("broker.cert.pem")));
         broker.verify(authority.certificate().getPublicKey());
-        var crl = Pem.crl(outputs.get(outputs.size() - 1));
+        var crl = PemCodec.readCrl(outputs.get(outputs.size() - 1));
         assertTrue(crl.getRevokedCertificate(new BigInteger(partySerial, 16)) != null, "the CRL printed to stdout");
         assertFalse(Files.exists(cwd.resolve("-")));
         assertIgnoredByGit();

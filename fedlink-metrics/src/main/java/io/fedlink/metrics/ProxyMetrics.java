@@ -401,7 +401,7 @@ public final class ProxyMetrics implements TunnelListener, MultiCollector {
     }
 
     private static HistogramSnapshot histogram(String name, String help, List<RouteSeries> all,
-                                               Function<RouteSeries, LatencyHistogram> h) {
+                                               Function<RouteSeries, Histogram> h) {
         HistogramSnapshot.Builder b = HistogramSnapshot.builder().name(name).help(help).unit(Unit.SECONDS);
         all.forEach(r -> b.dataPoint(h.apply(r).snapshot(r.labels)));
         return b.build();

@@ -26,10 +26,10 @@ final class RouteSeries {
     final LongAdder connectFailures = new LongAdder();
     final LongAdder bytesFromClient = new LongAdder();
     final LongAdder bytesToClient = new LongAdder();
-    final LatencyHistogram duration = new LatencyHistogram(DURATION_BOUNDS);
-    final LatencyHistogram setup = new LatencyHistogram(SETUP_BOUNDS);
-    final LatencyHistogram connect = new LatencyHistogram(SETUP_BOUNDS);
-    final SizeHistogram helloBytes = new SizeHistogram(HELLO_BOUNDS);
+    final Histogram duration = Histogram.seconds(DURATION_BOUNDS);
+    final Histogram setup = Histogram.seconds(SETUP_BOUNDS);
+    final Histogram connect = Histogram.seconds(SETUP_BOUNDS);
+    final Histogram helloBytes = Histogram.bytes(HELLO_BOUNDS);
 
     RouteSeries(String route) {
         this.route = route;

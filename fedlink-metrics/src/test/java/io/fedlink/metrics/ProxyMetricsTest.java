@@ -152,7 +152,7 @@ class ProxyMetricsTest {
 
     @Test
     void histogramBucketsAreUpperInclusive() {
-        LatencyHistogram h = new LatencyHistogram(new double[] {0.001, 0.01});
+        Histogram h = Histogram.seconds(new double[] {0.001, 0.01});
         h.observe(1_000);
         h.observe(1_001);
         h.observe(20_000);
@@ -166,7 +166,7 @@ class ProxyMetricsTest {
 
     @Test
     void sizeBucketsAreUpperInclusiveAndBounded() {
-        SizeHistogram h = new SizeHistogram(RouteSeries.HELLO_BOUNDS);
+        Histogram h = Histogram.bytes(RouteSeries.HELLO_BOUNDS);
         h.observe(256);
         h.observe(257);
         h.observe(65_536);

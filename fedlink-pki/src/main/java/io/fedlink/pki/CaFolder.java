@@ -1,5 +1,6 @@
 package io.fedlink.pki;
 
+import io.fedlink.api.PemCodec;
 import io.fedlink.api.FileSet;
 import io.fedlink.api.SecureFiles;
 import java.io.IOException;
@@ -27,9 +28,9 @@ final class CaFolder {
 
     /** The three files of a CA, ready to commit. */
     static FileSet files(Path dir, List<X509Certificate> chain, PrivateKey key, char[] password, CaIndex index) {
-        return new FileSet().add(dir.resolve(CERT_FILE), Pem.encode(chain), false)
+        return new FileSet().add(dir.resolve(CERT_FILE), PemCodec.certificates(chain), false)
                 .add(dir.resolve(KEY_FILE), password == null || password.length == 0
-                        ? Pem.pkcs8(key) : Pem.encryptedPkcs8(key, password), true)
+                        ? PemCodec.privateKey(key) : Pem.encryptedPkcs8(key, password), true)
                 .add(dir.resolve(INDEX_FILE), index.text(), false);
     }
 
@@ -67,7 +68,7 @@ final class CaFolder {
         }
         Path cross = dir.resolve(CaRollover.PREVIOUS).resolve(CaRollover.CROSS);
         if (Files.isRegularFile(cross)) { // a rollover's overlap: leaves carry the new root signed by the old one
-            X509Certificate signed = Pem.certificate(read(cross));
+            X509Certificate signed = PemCodec.readCertificate(read(cross));
             if (!signed.getPublicKey().equals(ca.certificate().getPublicKey())) {
                 throw new IllegalArgumentException(cross + ": not a certificate of the CA in " + dir + "'s key");
             }

@@ -1,5 +1,6 @@
 package io.fedlink.pki;
 
+import io.fedlink.api.PemCodec;
 import io.fedlink.api.FileSet;
 import io.fedlink.api.SecureFiles;
 import io.fedlink.pki.CertificateAuthority.IndexEntry;
@@ -108,13 +109,13 @@ public final class CaRollover {
             Path prev = dir.resolve(PREVIOUS);
             byte[] oldKey = Files.readAllBytes(dir.resolve(CaFolder.KEY_FILE)); // kept as it was (encrypted or not)
             FileSet files = new FileSet()
-                    .add(prev.resolve(CaFolder.CERT_FILE), Pem.encode(old.chain()), false)
+                    .add(prev.resolve(CaFolder.CERT_FILE), PemCodec.certificates(old.chain()), false)
                     .add(prev.resolve(CaFolder.KEY_FILE), oldKey, true)
                     .add(prev.resolve(CaFolder.INDEX_FILE), old.indexText(), false)
-                    .add(prev.resolve(CROSS), Pem.encode(List.of(s.crossSigned())), false)
-                    .add(dir.resolve(BUNDLE), Pem.encode(List.of(next.root(), oldRoot)), false)
+                    .add(prev.resolve(CROSS), PemCodec.certificates(List.of(s.crossSigned())), false)
+                    .add(dir.resolve(BUNDLE), PemCodec.certificates(List.of(next.root(), oldRoot)), false)
                     .add(dir.resolve(CaFolder.KEY_FILE), next.keyPem(password), true)
-                    .add(dir.resolve(CaFolder.CERT_FILE), Pem.encode(next.chain()), false)
+                    .add(dir.resolve(CaFolder.CERT_FILE), PemCodec.certificates(next.chain()), false)
                     .add(dir.resolve(CaFolder.INDEX_FILE), next.indexText(), false);
             files.commit(FileSet.NOTHING);
             return new Started(next.root(), oldRoot, s.crossSigned());
@@ -133,7 +134,7 @@ public final class CaRollover {
         CaIndex index = new CaIndex();
         index.read(prev.resolve(CaFolder.INDEX_FILE));
         BigInteger cross = Files.isRegularFile(prev.resolve(CROSS))
-                ? Pem.certificate(CaFolder.read(prev.resolve(CROSS))).getSerialNumber() : null;
+                ? PemCodec.readCertificate(CaFolder.read(prev.resolve(CROSS))).getSerialNumber() : null;
         // a superseded certificate in its overlap is still in use: outstanding until its revocation takes effect
         return index.entries().stream().filter(e -> !e.revokedAt(now) && e.notAfter().isAfter(now)
                 && !e.serial().equals(cross)).toList();
@@ -158,7 +159,7 @@ public final class CaRollover {
                         + "/ folder): nothing to retire; start one with 'fedlink pki ca rollover'");
             }
             Path prev = dir.resolve(PREVIOUS);
-            X509Certificate oldRoot = Pem.certificates(CaFolder.read(prev.resolve(CaFolder.CERT_FILE))).get(0);
+            X509Certificate oldRoot = PemCodec.readCertificates(CaFolder.read(prev.resolve(CaFolder.CERT_FILE))).get(0);
             List<IndexEntry> outstanding = outstanding(dir, now);
             Set<String> renewed = renewedParties(dir);
             List<IndexEntry> superseded = outstanding.stream().filter(e -> renewed.contains(renewalKey(e))).toList();
@@ -178,7 +179,7 @@ public final class CaRollover {
             SecureFiles.privateDirectory(retiredDir);
             Path kept = retiredDir.resolve(STAMP.format(now) + "-" + oldRoot.getSerialNumber().toString(16));
             Files.move(prev, kept, StandardCopyOption.ATOMIC_MOVE); // the overlap ends here, in one rename
-            new FileSet().add(dir.resolve(BUNDLE), Pem.encode(bundle(dir)), false).commit(FileSet.NOTHING);
+            new FileSet().add(dir.resolve(BUNDLE), PemCodec.certificates(bundle(dir)), false).commit(FileSet.NOTHING);
             Files.deleteIfExists(kept.resolve(CaFolder.KEY_FILE)); // a retired root signs nothing again
             return new Retired(oldRoot, kept, revoked, force ? outstanding : List.of());
         }
@@ -187,10 +188,10 @@ public final class CaRollover {
     /** The trust bundle of {@code dir}: its root, then the previous root during an overlap. */
     public static List<X509Certificate> bundle(Path dir) throws IOException {
         List<X509Certificate> out = new ArrayList<>();
-        List<X509Certificate> chain = Pem.certificates(CaFolder.read(dir.resolve(CaFolder.CERT_FILE)));
+        List<X509Certificate> chain = PemCodec.readCertificates(CaFolder.read(dir.resolve(CaFolder.CERT_FILE)));
         out.add(chain.get(chain.size() - 1));
         if (inProgress(dir)) {
-            List<X509Certificate> prev = Pem.certificates(CaFolder.read(dir.resolve(PREVIOUS)
+            List<X509Certificate> prev = PemCodec.readCertificates(CaFolder.read(dir.resolve(PREVIOUS)
                     .resolve(CaFolder.CERT_FILE)));
             out.add(prev.get(prev.size() - 1));
         }

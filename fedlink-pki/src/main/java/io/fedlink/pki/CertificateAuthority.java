@@ -1,5 +1,6 @@
 package io.fedlink.pki;
 
+import io.fedlink.api.PemCodec;
 import io.fedlink.api.CidrBlock;
 import io.fedlink.api.TlsMaterial;
 import java.io.IOException;
@@ -336,7 +337,7 @@ public final class CertificateAuthority {
     private void requireSameCa(Path dir) throws IOException {
         Path f = dir.resolve(CaFolder.CERT_FILE);
         if (java.nio.file.Files.isRegularFile(f)) {
-            X509Certificate there = Pem.certificate(java.nio.file.Files.readString(f,
+            X509Certificate there = PemCodec.readCertificate(java.nio.file.Files.readString(f,
                     java.nio.charset.StandardCharsets.US_ASCII));
             if (!there.equals(certificate())) {
                 throw new IllegalArgumentException("the CA folder " + dir + " now holds CA "
@@ -375,7 +376,7 @@ public final class CertificateAuthority {
      * @throws IllegalArgumentException if the certificate is not a CA, or the key does not belong to it
      */
     public static CertificateAuthority fromPem(String certificateChainPem, String keyPem, char[] password) {
-        List<X509Certificate> chain = Pem.certificates(certificateChainPem);
+        List<X509Certificate> chain = PemCodec.readCertificates(certificateChainPem);
         X509Certificate cert = chain.get(0);
         if (cert.getBasicConstraints() < 0) {
             throw new IllegalArgumentException("certificate " + cert.getSubjectX500Principal().getName()
@@ -432,7 +433,7 @@ public final class CertificateAuthority {
 
     /** The private key PEM of this CA as saved ({@code password}: encrypted). */
     String keyPem(char[] password) {
-        return password == null || password.length == 0 ? Pem.pkcs8(key) : Pem.encryptedPkcs8(key, password);
+        return password == null || password.length == 0 ? PemCodec.privateKey(key) : Pem.encryptedPkcs8(key, password);
     }
 
     private static void requireMatch(PrivateKey key, PublicKey pub, X509Certificate cert) {

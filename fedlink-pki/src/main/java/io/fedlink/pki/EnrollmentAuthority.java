@@ -1,5 +1,6 @@
 package io.fedlink.pki;
 
+import io.fedlink.api.PemCodec;
 import io.fedlink.api.FileSet;
 import io.fedlink.api.PartyIds;
 import io.fedlink.pki.CertificateAuthority.IndexEntry;
@@ -203,7 +204,7 @@ public final class EnrollmentAuthority {
         if (!Files.isRegularFile(f)) {
             return null;
         }
-        List<X509Certificate> chain = Pem.certificates(CaFolder.read(f));
+        List<X509Certificate> chain = PemCodec.readCertificates(CaFolder.read(f));
         return chain.get(chain.size() - 1);
     }
 
@@ -296,7 +297,7 @@ public final class EnrollmentAuthority {
                 n++;
             }
         }
-        new FileSet().add(dir.resolve("crl.pem"), Pem.encode(ca.crl()), false).commit(() -> ca.saveIndex(dir));
+        new FileSet().add(dir.resolve("crl.pem"), PemCodec.crl(ca.crl()), false).commit(() -> ca.saveIndex(dir));
         return n;
     }
 

@@ -1,5 +1,6 @@
 package io.fedlink.pki;
 
+import io.fedlink.api.PemCodec;
 import io.fedlink.api.TlsMaterial;
 import java.io.IOException;
 import java.net.URI;
@@ -121,7 +122,7 @@ public final class EnrollmentClient {
         }
         List<X509Certificate> chain = new ArrayList<>();
         List<X509Certificate> roots = new ArrayList<>();
-        for (X509Certificate c : Pem.certificates(body)) {
+        for (X509Certificate c : PemCodec.readCertificates(body)) {
             boolean root = c.getBasicConstraints() >= 0 && c.getSubjectX500Principal().equals(c.getIssuerX500Principal());
             (root ? roots : chain).add(c);
         }

@@ -1,5 +1,6 @@
 package io.fedlink.pki;
 
+import io.fedlink.api.PemCodec;
 import io.fedlink.api.SecureFiles;
 import io.fedlink.api.TlsMaterial;
 import java.io.IOException;
@@ -66,17 +67,17 @@ public final class IssuedCertificate {
 
     /** The chain as PEM, leaf first. */
     public String chainPem() {
-        return Pem.encode(chain);
+        return PemCodec.certificates(chain);
     }
 
     /** The leaf alone as PEM. */
     public String certificatePem() {
-        return Pem.encode(List.of(certificate()));
+        return PemCodec.certificates(List.of(certificate()));
     }
 
     /** The private key as unencrypted PKCS#8 PEM. Write it with {@link SecureFiles#writePrivate}. */
     public String privateKeyPem() {
-        return Pem.pkcs8(requireKey());
+        return PemCodec.privateKey(requireKey());
     }
 
     /** The private key as encrypted PKCS#8 PEM. */

@@ -1,5 +1,6 @@
 package io.fedlink.pki;
 
+import io.fedlink.api.PemCodec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -137,7 +138,7 @@ class CertificateAuthorityTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CertificateAuthority.load(dir));
         assertTrue(e.getMessage().startsWith(index + ":4: "), e.getMessage());
         Files.writeString(index, good);
-        Files.writeString(dir.resolve("ca-key.pem"), Pem.pkcs8(KeyType.EC_P256.generate().getPrivate()));
+        Files.writeString(dir.resolve("ca-key.pem"), PemCodec.privateKey(KeyType.EC_P256.generate().getPrivate()));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> CertificateAuthority.load(dir)).getMessage()
                 .contains("does not belong to certificate"));
         Files.delete(dir.resolve("ca-key.pem"));
@@ -156,7 +157,7 @@ class CertificateAuthorityTest {
         crl.verify(ca.certificate().getPublicKey());
         assertTrue(crl.isRevoked(a.certificate()));
         assertFalse(crl.isRevoked(b.certificate()));
-        assertEquals(crl, Pem.crl(Pem.encode(crl)));
+        assertEquals(crl, PemCodec.readCrl(PemCodec.crl(crl)));
         assertThrows(IllegalArgumentException.class, () -> ca.revoke(java.math.BigInteger.TEN,
                 RevocationReason.UNSPECIFIED));
         assertTrue(ca.issued().get(0).revoked());

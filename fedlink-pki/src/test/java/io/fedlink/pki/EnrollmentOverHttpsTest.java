@@ -1,5 +1,6 @@
 package io.fedlink.pki;
 
+import io.fedlink.api.PemCodec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -109,7 +110,7 @@ class EnrollmentOverHttpsTest {
         EnrollmentRefusedException removed = assertThrows(EnrollmentRefusedException.class,
                 () -> client.renew(second, null));
         assertTrue(removed.getMessage().contains("was revoked"), removed.getMessage());
-        assertTrue(Pem.crl(Files.readString(caDir.resolve("crl.pem"))).isRevoked(second.certificate()));
+        assertTrue(PemCodec.readCrl(Files.readString(caDir.resolve("crl.pem"))).isRevoked(second.certificate()));
 
         TlsMaterial back = enroll("10000", null); // the operator's new token lets the party back
         assertNotEquals(second.certificate(), client.renew(back, null).certificate());

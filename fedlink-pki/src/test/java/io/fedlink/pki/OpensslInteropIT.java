@@ -1,5 +1,6 @@
 package io.fedlink.pki;
 
+import io.fedlink.api.PemCodec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -28,8 +29,8 @@ class OpensslInteropIT {
         CertificateAuthority root = CertificateAuthority.builder().commonName("fate.org root").permitDns("fate.org")
                 .permitIp("127.0.0.0/8").create();
         CertificateAuthority mid = root.intermediate().commonName("fate.org issuing").create();
-        write("root.pem", Pem.encode(root.chain()));
-        write("mid.pem", Pem.encode(mid.chain().subList(0, 1)));
+        write("root.pem", PemCodec.certificates(root.chain()));
+        write("mid.pem", PemCodec.certificates(mid.chain().subList(0, 1)));
         IssuedCertificate direct = root.issue(CertificateRequest.party("10000", "fate.org"));
         IssuedCertificate viaMid = mid.issue(CertificateRequest.server("9999.fate.org").ip("127.0.0.3")
                 .keyType(KeyType.RSA_2048));
@@ -99,7 +100,7 @@ class OpensslInteropIT {
     @Test
     void opensslCsrSignedByFedlink() throws Exception {
         CertificateAuthority ca = CertificateAuthority.builder().permitDns("fate.org").create();
-        write("ca.pem", Pem.encode(ca.chain()));
+        write("ca.pem", PemCodec.certificates(ca.chain()));
         // The FATE guide's broker key and CSR, with the host name only in the CN.
         Tools.ok(dir, "openssl", "genrsa", "-out", "broker.key.pem", "2048");
         Tools.ok(dir, "openssl", "req", "-new", "-key", "broker.key.pem", "-sha256", "-subj", "/CN=10000.fate.org",
@@ -132,7 +133,7 @@ class OpensslInteropIT {
     @Test
     void opensslMadeEcAndEd25519CsrsAreSigned() throws Exception {
         CertificateAuthority ca = CertificateAuthority.builder().permitDns("fate.org").create();
-        write("ca.pem", Pem.encode(ca.chain()));
+        write("ca.pem", PemCodec.certificates(ca.chain()));
         String[][] keys = {{"ec", "-pkeyopt", "ec_paramgen_curve:P-256"}, {"ec", "-pkeyopt", "ec_paramgen_curve:P-384"},
             {"ed25519"}};
         for (String[] k : keys) {
@@ -159,16 +160,16 @@ class OpensslInteropIT {
         CertificateAuthority ca = CertificateAuthority.builder().permitDns("fate.org").create();
         ca.save(dir.resolve("ca"));
         java.security.PrivateKey caKey = Pem.privateKey(Files.readString(dir.resolve("ca/ca-key.pem")), null);
-        write("ca.pem", Pem.encode(ca.chain()));
+        write("ca.pem", PemCodec.certificates(ca.chain()));
         String[][] forged = {{"ip", "10.1.2.3"}, {"ip", "::1"}, {"dns", "evil.com"}};
         for (String[] f : forged) {
-            write("forged.pem", Pem.encode(java.util.List.of(forge(ca, caKey, f[0], f[1]))));
+            write("forged.pem", PemCodec.certificates(java.util.List.of(forge(ca, caKey, f[0], f[1]))));
             Tools.Result r = Tools.run(dir, "openssl", "verify", "-CAfile", "ca.pem", "forged.pem");
             assertNotEquals(0, r.code(), f[1] + ": " + r.out());
             assertTrue(r.out().contains("subtree violation") || r.out().contains("name constraint"), r.out());
         }
         // The control: the same forgery inside the constraints verifies, so the rejection is the constraint's.
-        write("fine.pem", Pem.encode(java.util.List.of(forge(ca, caKey, "dns", "ok.fate.org"))));
+        write("fine.pem", PemCodec.certificates(java.util.List.of(forge(ca, caKey, "dns", "ok.fate.org"))));
         Tools.ok(dir, "openssl", "verify", "-CAfile", "ca.pem", "fine.pem");
         // A SAN-only certificate for a name too long for a CN verifies too.
         String label = "b".repeat(60);
@@ -200,8 +201,8 @@ class OpensslInteropIT {
         CertificateAuthority ca = CertificateAuthority.builder().create();
         IssuedCertificate c = ca.issue(CertificateRequest.server("a.example"));
         ca.revoke(c.serial(), RevocationReason.KEY_COMPROMISE);
-        write("ca.pem", Pem.encode(ca.chain()));
-        write("crl.pem", Pem.encode(ca.crl(Duration.ofDays(1))));
+        write("ca.pem", PemCodec.certificates(ca.chain()));
+        write("crl.pem", PemCodec.crl(ca.crl(Duration.ofDays(1))));
         write("leaf.pem", c.certificatePem());
         String text = Tools.ok(dir, "openssl", "crl", "-in", "crl.pem", "-noout", "-text", "-CAfile", "ca.pem");
         assertTrue(text.contains(c.serial().toString(16).toUpperCase()) && text.contains("Key Compromise"), text);

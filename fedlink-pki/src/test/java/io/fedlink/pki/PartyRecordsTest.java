@@ -1,5 +1,6 @@
 package io.fedlink.pki;
 
+import io.fedlink.api.PemCodec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -111,7 +112,7 @@ class PartyRecordsTest extends EnrollmentFixture {
         String unused = EnrollmentAuthority.createToken(dir, "10000", Duration.ofHours(1));
 
         assertEquals(2, EnrollmentAuthority.revokeParty(dir, null, "10000"));
-        X509CRL crl = Pem.crl(Files.readString(dir.resolve("crl.pem")));
+        X509CRL crl = PemCodec.readCrl(Files.readString(dir.resolve("crl.pem")));
         crl.verify(ca.certificate().getPublicKey());
         assertTrue(listed(crl).containsAll(List.of(first.serial(), second.serial())), listed(crl).toString());
         assertFalse(listed(crl).contains(other.serial()));

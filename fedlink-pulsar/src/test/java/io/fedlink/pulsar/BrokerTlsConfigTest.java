@@ -1,5 +1,6 @@
 package io.fedlink.pulsar;
 
+import io.fedlink.api.PemCodec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -26,8 +27,8 @@ class BrokerTlsConfigTest {
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(files.key())));
         assertTrue(Files.readString(files.key()).startsWith("-----BEGIN PRIVATE KEY-----"), "PKCS#8, as brokers need");
         assertEquals(party.privateKey(), Pem.privateKey(Files.readString(files.key()), null));
-        assertEquals(party.certificate(), Pem.certificate(Files.readString(files.cert())));
-        assertEquals(CA.root(), Pem.certificate(Files.readString(files.ca())));
+        assertEquals(party.certificate(), PemCodec.readCertificate(Files.readString(files.cert())));
+        assertEquals(CA.root(), PemCodec.readCertificate(Files.readString(files.ca())));
         try (var s = Files.list(files.dir())) {
             assertEquals(3, s.count(), "no temporary files left behind");
         }

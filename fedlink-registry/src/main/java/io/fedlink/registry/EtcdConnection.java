@@ -1,5 +1,6 @@
 package io.fedlink.registry;
 
+import io.fedlink.api.PemCodec;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.ClientBuilder;
@@ -105,8 +106,8 @@ public final class EtcdConnection implements AutoCloseable {
         String cert = readTlsFile(dir, name + ".pem");
         String key = readTlsFile(dir, name.equals("cert") ? TLS_FILES.get(2) : name + "-key.pem");
         try {
-            return TlsMaterial.builder().trust(Pem.certificates(ca)).identity(Pem.privateKey(key, null),
-                    Pem.certificates(cert)).build();
+            return TlsMaterial.builder().trust(PemCodec.readCertificates(ca)).identity(Pem.privateKey(key, null),
+                    PemCodec.readCertificates(cert)).build();
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("etcd TLS files in " + dir + ": " + e.getMessage(), e);
         }

@@ -9,7 +9,7 @@ import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.PutOption;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
-import io.fedlink.pki.Pem;
+import io.fedlink.api.PemCodec;
 import io.fedlink.pulsar.TlsFiles;
 import java.io.File;
 import java.io.IOException;
@@ -62,7 +62,7 @@ public final class EtcdCluster implements AutoCloseable {
         EtcdCluster c = new EtcdCluster(dir, size);
         CertificateAuthority ca = CertificateAuthority.builder().commonName("etcd CA").create();
         c.ca = ca;
-        Files.writeString(dir.resolve("ca.pem"), Pem.encode(List.of(ca.root())));
+        Files.writeString(dir.resolve("ca.pem"), PemCodec.certificates(List.of(ca.root())));
         ca.issue(CertificateRequest.peer("localhost").ip("127.0.0.1")).writePem(dir, "member");
         for (String user : USERS) {
             TlsFiles.write(ca.issue(CertificateRequest.client(user)).tlsMaterial(), dir.resolve(user));

@@ -8,7 +8,7 @@ import io.fedlink.api.TlsMaterial;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pki.IssuedCertificate;
-import io.fedlink.pki.Pem;
+import io.fedlink.api.PemCodec;
 import io.fedlink.pulsar.TlsFiles;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -53,7 +53,7 @@ class EtcdConnectionTest {
                 .getSubjectX500Principal().getName());
         Files.createDirectories(dir.resolve("b"));
         ca.issue(CertificateRequest.client("proxy-1")).writePem(dir.resolve("b"), "proxy-1");
-        Files.writeString(dir.resolve("b/ca.pem"), Pem.encode(List.of(ca.root())));
+        Files.writeString(dir.resolve("b/ca.pem"), PemCodec.certificates(List.of(ca.root())));
         TlsMaterial b = EtcdConnection.readTlsDir(dir.resolve("b"));
         assertEquals("CN=proxy-1", b.certificate().getSubjectX500Principal().getName());
         assertEquals(ca.root(), b.trustAnchors().get(0));

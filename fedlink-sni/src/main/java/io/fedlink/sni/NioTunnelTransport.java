@@ -11,7 +11,9 @@ import java.io.IOException;
  * name, connects to the target and copies bytes blindly both ways. TLS is never terminated; the client verifies the
  * target's own certificate end to end.
  *
- * <p>Design: one acceptor thread hands sockets round robin to {@code eventLoops} selector threads. A connection is
+ * <p>Design: {@code eventLoops} selector threads, each accepting on its own listening socket bound to the same
+ * address with {@code SO_REUSEPORT}, so the kernel spreads new connections over the loops (where the option is
+ * missing, the loops share one socket); a connection never leaves the loop that accepted it. A connection is
  * a small state machine (hello, resolving, connecting, tunnel, closed) owned by one loop, which also checks its
  * deadlines; no thread per connection, no lock on the data path. Copy buffers are direct, pooled per loop, and held
  * only while bytes wait to be written, so idle tunnels hold none and a slow reader stalls its writer (at most one

@@ -14,7 +14,7 @@ import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
- * What the acceptor, the loops and each connection share, and all they may touch of the server: the config and
+ * What the event loops (which also accept) and each connection share, and all they may touch of the server: the config and
  * routes, counters, events, the resolver, the buffer budget, and the admission limits (hello-phase connections in
  * total and per client address, tunnel slots). Thread-safe.
  */

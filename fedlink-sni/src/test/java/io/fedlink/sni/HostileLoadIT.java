@@ -87,7 +87,7 @@ class HostileLoadIT extends ProxyFixture {
             // reset by the proxy: the failed tunnel is closed abortively
         }
         Loopback.await("the failure counted", 10, () -> p.stats().liveTunnels() == 0);
-        for (int i = 0; i < 4; i++) { // round robin: both loops must still serve
+        for (int i = 0; i < 4; i++) { // the kernel spreads them over both loops' sockets: both must still serve
             Loopback.freshTunnel(p.localAddress(), "a.example");
         }
         assertTrue(p.ready());
@@ -140,7 +140,7 @@ class HostileLoadIT extends ProxyFixture {
 
     // ---- finding 2: EMFILE --------------------------------------------------------------------------------------
 
-    /** Out of descriptors in a forked JVM: the acceptor backs off (low CPU, few log lines) and recovers. */
+    /** Out of descriptors in a forked JVM: each loop's accept backs off (low CPU, few log lines) and recovers. */
     @Test
     void outOfDescriptorsBacksOffAndRecovers() throws Exception {
         Loopback.Target echo = keep(Loopback.Target.echo());
@@ -165,7 +165,7 @@ class HostileLoadIT extends ProxyFixture {
             closeAll(attack);
             Loopback.await("recovery: a fresh 1 MiB tunnel passes", 30, () -> passes(f.address()));
             assertTrue(lines <= 10, lines + " accept log lines in 2 s");
-            assertTrue(cpu < wall / 2, "the acceptor spins: " + cpu + " ms CPU in " + wall + " ms");
+            assertTrue(cpu < wall / 2, "a loop spins on accept: " + cpu + " ms CPU in " + wall + " ms");
         }
     }
 

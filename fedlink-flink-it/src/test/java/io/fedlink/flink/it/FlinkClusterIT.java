@@ -1,5 +1,6 @@
 package io.fedlink.flink.it;
 
+import io.fedlink.api.PemCodec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -167,8 +168,8 @@ class FlinkClusterIT {
     static TlsMaterial trustedClient() throws IOException {
         return TlsMaterial.builder()
                 .identity(Pem.privateKey(Files.readString(bundle.file("rest-client-key.pem")), null),
-                        Pem.certificates(Files.readString(bundle.file("rest-client.pem"))))
-                .trust(Pem.certificates(Files.readString(bundle.file("ca.pem")))).build();
+                        PemCodec.readCertificates(Files.readString(bundle.file("rest-client.pem"))))
+                .trust(PemCodec.readCertificates(Files.readString(bundle.file("ca.pem")))).build();
     }
 
     static SSLContext clientContext(TlsMaterial m) {
