@@ -321,7 +321,7 @@ public final class FederationBundle implements Bundle {
             return false;
         }
         try {
-            java.security.cert.X509Certificate c = io.fedlink.pki.Pem.certificate(Files.readString(cert));
+            java.security.cert.X509Certificate c = io.fedlink.api.PemCodec.readCertificate(Files.readString(cert));
             c.verify(ca.certificate().getPublicKey());
             c.checkValidity(java.util.Date.from(java.time.Instant.now().plus(java.time.Duration.ofDays(1))));
             String name = p.id() + "." + description.domain();

@@ -9,7 +9,7 @@ import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pki.IssuedCertificate;
 import io.fedlink.pki.KeyType;
-import io.fedlink.pki.Pem;
+import io.fedlink.api.PemCodec;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Files;
@@ -130,7 +130,7 @@ public final class FlinkBundle implements Bundle {
             char[] clientPw = Passwords.generate(); // the client store travels to other hosts: its own password
             w.secret("rest-client.keystore.p12", client.keyStore("PKCS12", REST_CLIENT_ALIAS, clientPw), clientPw);
             w.password("rest-client.password", clientPw);
-            w.plain("ca.pem", Pem.encode(List.of(b.ca.root())));
+            w.plain("ca.pem", PemCodec.certificates(List.of(b.ca.root())));
             stores(conf, "rest", at, pw);
             conf.put("security.ssl.rest.authentication-enabled", true);
         }

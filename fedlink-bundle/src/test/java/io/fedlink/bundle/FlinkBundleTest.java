@@ -117,7 +117,7 @@ class FlinkBundleTest {
         client.verify(CA.root().getPublicKey());
         assertEquals(List.of("1.3.6.1.5.5.7.3.2"), client.getExtendedKeyUsage(), "clientAuth only");
         assertTrue(ks.isKeyEntry(FlinkBundle.REST_CLIENT_ALIAS));
-        assertEquals(client, io.fedlink.pki.Pem.certificate(Files.readString(b.file("rest-client.pem"))));
+        assertEquals(client, io.fedlink.api.PemCodec.readCertificate(Files.readString(b.file("rest-client.pem"))));
     }
 
     @Test
