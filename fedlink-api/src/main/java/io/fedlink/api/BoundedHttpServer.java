@@ -12,6 +12,8 @@ import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -25,14 +27,22 @@ import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLEngineResult.HandshakeStatus;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLPeerUnverifiedException;
 
 /**
- * The one HTTP/1.1 server of fedlink's control plane (admin, metrics and health): small, JDK only, and bounded in
+ * The one HTTP/1.1 server of fedlink's control plane (admin, metrics, health, and HTTPS enrollment with an optional
+ * {@link Tls} stage): small, JDK only, and bounded in
  * every way a hostile or broken client could use against it. One selector thread accepts connections and reads
  * requests without blocking, so a client that sends half a request holds no thread, only its connection (counted
  * against a per-source cap) until the deadline to the end of its request. A complete request goes to a fixed pool
@@ -43,12 +53,19 @@ import java.util.function.Consumer;
  *   <li>request line at most {@link Limits#maxRequestLineBytes} (else 414), request line and headers at most
  *       {@link Limits#maxHeaderBytes} (else 431), body at most {@link Limits#maxBodyBytes} by its
  *       {@code Content-Length} (else 413; chunked bodies are refused 411);</li>
- *   <li>the whole request within {@link Limits#requestDeadline} of the connection's accept (else 408 and
- *       closed);</li>
+ *   <li>with TLS, the handshake within {@link Tls#handshakeDeadline} of the accept (else closed); the request
+ *       line and headers within {@link Limits#requestDeadline} of the accept (else 408 and closed), the body
+ *       within {@link Limits#bodyDeadline} of the end of the headers, and the answer read within that again;</li>
  *   <li>at most {@link Limits#maxConnections} connections, and {@link Limits#maxConnectionsPerSource} from one IP
- *       address (a Unix socket's clients count as one source), else 503 and closed;</li>
- *   <li>one request per connection ({@code Connection: close}).</li>
+ *       address (a Unix socket's clients count as one source), else 503 and closed (with TLS: closed, nothing can
+ *       be said before the handshake);</li>
+ *   <li>one request per connection ({@code Connection: close}); after the answer the server shuts its output and
+ *       reads what the client still sends until its EOF (at most {@value #LINGER_SECONDS} s), so unread bytes (a
+ *       refused body) do not turn the close into a reset that eats the answer.</li>
  * </ul>
+ * A connection costs a socket and its small request buffer until it sends bytes; with TLS, the engine and its two
+ * network buffers are made at its first byte. The handshake's delegated tasks run on the selector thread (one
+ * signature per handshake; the per-source cap bounds one client's share).
  * Every refusal is counted ({@link #refused(Refusal)}) and reported through the log callback at most once per
  * {@value #LOG_EVERY_SECONDS} seconds per reason, with the number left out since. Handlers mark their own refusals
  * (401, 403) with {@link Response#refusal}, so they are counted and logged the same way.
@@ -56,7 +73,10 @@ import java.util.function.Consumer;
 public final class BoundedHttpServer implements AutoCloseable {
     /** Seconds between two log lines about refusals of one reason. */
     public static final int LOG_EVERY_SECONDS = 10;
+    /** Seconds the server reads to the client's EOF after its answer, before closing anyway. */
+    public static final int LINGER_SECONDS = 2;
     private static final long SWEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
     private static final Object UNIX_SOURCE = "unix";
 
     /** Why a connection or request was refused, with the status it is answered. */
@@ -67,8 +87,12 @@ public final class BoundedHttpServer implements AutoCloseable {
         CONNECTION_LIMIT(503),
         /** Every worker busy and the queue full. */
         OVERLOADED(503),
-        /** The request was not complete within the deadline. */
+        /** The request was not complete (or its answer not read) within the deadline. */
         REQUEST_TIMEOUT(408),
+        /** No complete TLS handshake within the deadline (closed without an answer). */
+        HANDSHAKE_TIMEOUT(408),
+        /** The TLS handshake failed, e.g. plain HTTP to a TLS port (closed after a TLS alert, if it goes out). */
+        HANDSHAKE_FAILED(400),
         /** The request line is too long. */
         REQUEST_LINE_TOO_LONG(414),
         /** The request line and headers are too long. */
@@ -107,45 +131,81 @@ public final class BoundedHttpServer implements AutoCloseable {
      * @param maxRequestLineBytes     longest request line (method, target, version)
      * @param maxHeaderBytes          longest request line and headers together, the blank line included
      * @param maxBodyBytes            longest body ({@code Content-Length}); 0 refuses every body
-     * @param requestDeadline         time from accept to the end of the request, and again to write the answer
+     * @param requestDeadline         time from accept to the end of the request line and headers
+     * @param bodyDeadline            time from the end of the headers to the end of the body, and again for the
+     *                                answer to be read
      * @param maxConnections          connections open at once
      * @param maxConnectionsPerSource connections open at once from one IP address
      * @param workers                 threads running handlers
-     * @param queue                   complete requests waiting for a worker
+     * @param queue                   complete requests waiting for a worker (0: none wait)
      */
     public record Limits(int maxRequestLineBytes, int maxHeaderBytes, int maxBodyBytes, Duration requestDeadline,
-                         int maxConnections, int maxConnectionsPerSource, int workers, int queue) {
+                         Duration bodyDeadline, int maxConnections, int maxConnectionsPerSource, int workers,
+                         int queue) {
         /** 8 KiB request line, 16 KiB headers, 64 KiB body, 10 s, 4,096 connections, 64 per source, 4 workers, 64. */
         public static final Limits DEFAULT = new Limits(8192, 16384, 65536, Duration.ofSeconds(10), 4096, 64, 4, 64);
 
-        /** Checks every limit is positive (the body may be 0) and the header limit holds the request line. */
+        /** Checks every limit is positive (the body and queue may be 0) and the header limit holds the line. */
         public Limits {
             if (maxRequestLineBytes < 16 || maxHeaderBytes < maxRequestLineBytes || maxBodyBytes < 0
-                    || requestDeadline.isNegative() || requestDeadline.isZero() || maxConnections < 1
-                    || maxConnectionsPerSource < 1 || workers < 1 || queue < 1) {
+                    || !positive(requestDeadline) || !positive(bodyDeadline) || maxConnections < 1
+                    || maxConnectionsPerSource < 1 || workers < 1 || queue < 0) {
                 throw new IllegalArgumentException("invalid HTTP limits " + "(request line " + maxRequestLineBytes
-                        + ", headers " + maxHeaderBytes + ", body " + maxBodyBytes + ", deadline " + requestDeadline
-                        + ", connections " + maxConnections + ", per source " + maxConnectionsPerSource + ", workers "
-                        + workers + ", queue " + queue + "): each must be positive");
+                        + ", headers " + maxHeaderBytes + ", body " + maxBodyBytes + ", deadlines " + requestDeadline
+                        + " and " + bodyDeadline + ", connections " + maxConnections + ", per source "
+                        + maxConnectionsPerSource + ", workers " + workers + ", queue " + queue
+                        + "): each must be positive");
             }
+        }
+
+        /** The limits with one deadline for the headers and again for the body ({@code requestDeadline}). */
+        public Limits(int maxRequestLineBytes, int maxHeaderBytes, int maxBodyBytes, Duration requestDeadline,
+                      int maxConnections, int maxConnectionsPerSource, int workers, int queue) {
+            this(maxRequestLineBytes, maxHeaderBytes, maxBodyBytes, requestDeadline, requestDeadline, maxConnections,
+                    maxConnectionsPerSource, workers, queue);
+        }
+
+        private static boolean positive(Duration d) {
+            return d != null && !d.isNegative() && !d.isZero();
         }
 
         /** These limits with another body limit. */
         public Limits withMaxBodyBytes(int bytes) {
-            return new Limits(maxRequestLineBytes, maxHeaderBytes, bytes, requestDeadline, maxConnections,
-                    maxConnectionsPerSource, workers, queue);
+            return new Limits(maxRequestLineBytes, maxHeaderBytes, bytes, requestDeadline, bodyDeadline,
+                    maxConnections, maxConnectionsPerSource, workers, queue);
         }
 
         /** These limits with another per-source connection cap. */
         public Limits withMaxConnectionsPerSource(int connections) {
-            return new Limits(maxRequestLineBytes, maxHeaderBytes, maxBodyBytes, requestDeadline, maxConnections,
-                    connections, workers, queue);
+            return new Limits(maxRequestLineBytes, maxHeaderBytes, maxBodyBytes, requestDeadline, bodyDeadline,
+                    maxConnections, connections, workers, queue);
         }
 
-        /** These limits with another request deadline. */
+        /** These limits with {@code deadline} for the headers and again for the body. */
         public Limits withRequestDeadline(Duration deadline) {
-            return new Limits(maxRequestLineBytes, maxHeaderBytes, maxBodyBytes, deadline, maxConnections,
+            return new Limits(maxRequestLineBytes, maxHeaderBytes, maxBodyBytes, deadline, deadline, maxConnections,
                     maxConnectionsPerSource, workers, queue);
+        }
+    }
+
+    /**
+     * The TLS stage: each connection runs a server-side {@link SSLEngine} from {@code context} before its request
+     * is read, within {@code handshakeDeadline} of its accept (and never beyond {@link Limits#requestDeadline}).
+     *
+     * @param context           the server context (its protocols and trust: fedlink's strict contexts)
+     * @param clientAuth        whether clients are asked for a certificate; a verified chain reaches the handler
+     *                          as {@link Request#clientCertificates}
+     * @param handshakeDeadline time from accept to the end of the handshake
+     */
+    public record Tls(SSLContext context, ClientAuth clientAuth, Duration handshakeDeadline) {
+        /** Checks the values; an error names the bad one. */
+        public Tls {
+            Objects.requireNonNull(context, "context");
+            Objects.requireNonNull(clientAuth, "clientAuth");
+            if (!Limits.positive(handshakeDeadline)) {
+                throw new IllegalArgumentException("the TLS handshake deadline must be positive, was "
+                        + handshakeDeadline);
+            }
         }
     }
 
@@ -158,9 +218,16 @@ public final class BoundedHttpServer implements AutoCloseable {
      * @param headers  header names in lower case to their first value
      * @param body     the body ({@code Content-Length} bytes), empty without one
      * @param remote   the client's address ({@link InetSocketAddress}, or a {@link UnixDomainSocketAddress})
+     * @param clientCertificates the client's verified certificate chain over TLS, leaf first; empty without one
      */
     public record Request(String method, String path, String rawQuery, Map<String, String> headers, byte[] body,
-                          SocketAddress remote) {
+                          SocketAddress remote, List<X509Certificate> clientCertificates) {
+        /** A request without a client certificate. */
+        public Request(String method, String path, String rawQuery, Map<String, String> headers, byte[] body,
+                       SocketAddress remote) {
+            this(method, path, rawQuery, headers, body, remote, List.of());
+        }
+
         /** The first value of a header (any case), or {@code null}. */
         public String header(String name) {
             return headers.get(name.toLowerCase(Locale.ROOT));
@@ -208,6 +275,7 @@ public final class BoundedHttpServer implements AutoCloseable {
         final SocketChannel channel;
         final Object source;
         final SocketAddress remote;
+        final long accepted;
         long deadline;
         ByteBuffer in = ByteBuffer.allocate(1024);
         int headerEnd = -1;
@@ -218,17 +286,24 @@ public final class BoundedHttpServer implements AutoCloseable {
         volatile ByteBuffer answer;
         Refusal refusal;
         boolean working;
+        boolean handshaking; // with TLS: until the handshake is done
+        boolean lingering; // the answer is out and the output shut: reading to the client's EOF
+        SSLEngine engine; // with TLS, from the first byte
+        ByteBuffer netIn;
+        ByteBuffer netOut; // TLS bytes not written yet, in write mode
 
-        Conn(SocketChannel channel, Object source, SocketAddress remote, long deadline) {
+        Conn(SocketChannel channel, Object source, SocketAddress remote, long accepted, long deadline) {
             this.channel = channel;
             this.source = source;
             this.remote = remote;
+            this.accepted = accepted;
             this.deadline = deadline;
         }
     }
 
     private final String name;
     private final Limits limits;
+    private final Tls tls;
     private final Handler handler;
     private final Consumer<String> log;
     private final ServerSocketChannel server;
@@ -239,14 +314,17 @@ public final class BoundedHttpServer implements AutoCloseable {
     private final Map<Refusal, long[]> logState = new EnumMap<>(Refusal.class); // {next log nanos, left out}
     private final ConcurrentLinkedQueue<Conn> answered = new ConcurrentLinkedQueue<>();
     private final Map<Object, Integer> perSource = new HashMap<>();
-    private int connections;
+    private final ByteBuffer discard = ByteBuffer.allocate(4096); // what a lingering client still sends
+    private volatile int connections; // written by the selector thread only
+    private long acceptPausedUntil;
     private final AtomicLong nextErrorLog = new AtomicLong(System.nanoTime());
     private volatile boolean open = true;
 
-    private BoundedHttpServer(String name, ServerSocketChannel server, Limits limits, Handler handler,
+    private BoundedHttpServer(String name, ServerSocketChannel server, Limits limits, Tls tls, Handler handler,
                               Consumer<String> log) throws IOException {
         this.name = name;
         this.limits = limits;
+        this.tls = tls;
         this.handler = handler;
         this.log = log;
         this.server = server;
@@ -258,7 +336,8 @@ public final class BoundedHttpServer implements AutoCloseable {
         server.configureBlocking(false);
         server.register(selector, SelectionKey.OP_ACCEPT);
         this.workers = new ThreadPoolExecutor(limits.workers(), limits.workers(), 0, TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(limits.queue()), r -> daemon(r, "fedlink-" + name + "-http-worker"));
+                limits.queue() == 0 ? new SynchronousQueue<>() : new ArrayBlockingQueue<>(limits.queue()),
+                r -> daemon(r, "fedlink-" + name + "-http-worker"));
         this.loop = daemon(this::run, "fedlink-" + name + "-http");
     }
 
@@ -270,7 +349,7 @@ public final class BoundedHttpServer implements AutoCloseable {
 
     /**
      * Binds {@code address} (an {@link InetSocketAddress}, or a {@link UnixDomainSocketAddress} whose file must not
-     * exist yet) and serves {@code handler} within {@code limits}.
+     * exist yet) and serves {@code handler} within {@code limits}, in plain HTTP.
      *
      * @param name    a short name for threads and log lines, e.g. {@code admin}
      * @param log     receives the rate-limited INFO lines about refusals and handler failures
@@ -278,6 +357,17 @@ public final class BoundedHttpServer implements AutoCloseable {
      */
     public static BoundedHttpServer start(String name, SocketAddress address, Limits limits, Handler handler,
                                           Consumer<String> log) throws IOException {
+        return start(name, address, limits, null, handler, log);
+    }
+
+    /**
+     * Like {@link #start(String, SocketAddress, Limits, Handler, Consumer)}, over TLS when {@code tls} is given
+     * (HTTPS), in plain HTTP when it is {@code null}.
+     *
+     * @throws IOException when the address cannot be bound; the message names it
+     */
+    public static BoundedHttpServer start(String name, SocketAddress address, Limits limits, Tls tls,
+                                          Handler handler, Consumer<String> log) throws IOException {
         Objects.requireNonNull(handler, "handler");
         Objects.requireNonNull(log, "log");
         ServerSocketChannel ch = address instanceof UnixDomainSocketAddress
@@ -289,7 +379,7 @@ public final class BoundedHttpServer implements AutoCloseable {
             throw new IOException("cannot serve " + name + " on " + describe(address) + ": " + e.getMessage()
                     + " (choose another address)", e);
         }
-        BoundedHttpServer s = new BoundedHttpServer(name, ch, limits, handler, log);
+        BoundedHttpServer s = new BoundedHttpServer(name, ch, limits, tls, handler, log);
         s.loop.start();
         return s;
     }
@@ -320,6 +410,16 @@ public final class BoundedHttpServer implements AutoCloseable {
         return refused.get(why).sum();
     }
 
+    /** Connections open now (accepted and not closed yet). */
+    public int openConnections() {
+        return connections;
+    }
+
+    /** Requests being handled or waiting for a worker now. */
+    public int busyWorkers() {
+        return workers.getActiveCount() + workers.getQueue().size();
+    }
+
     private void run() {
         long nextSweep = System.nanoTime() + SWEEP_NANOS;
         while (open) {
@@ -330,7 +430,7 @@ public final class BoundedHttpServer implements AutoCloseable {
                         continue;
                     }
                     if (k.isAcceptable()) {
-                        accept();
+                        accept(k);
                     } else if (k.isReadable()) {
                         read(k, (Conn) k.attachment());
                     } else if (k.isWritable()) {
@@ -355,13 +455,25 @@ public final class BoundedHttpServer implements AutoCloseable {
         }
     }
 
-    private void accept() throws IOException {
-        for (SocketChannel accepted; (accepted = server.accept()) != null; ) {
+    private void accept(SelectionKey serverKey) {
+        while (true) {
+            SocketChannel accepted;
+            try {
+                accepted = server.accept();
+            } catch (IOException e) { // e.g. out of file descriptors: pause accepting rather than spin
+                logError(name + " HTTP server: accept failed: " + e + "; pausing accepts for 100 ms");
+                serverKey.interestOps(0);
+                acceptPausedUntil = System.nanoTime() + SWEEP_NANOS;
+                return;
+            }
+            if (accepted == null) {
+                return;
+            }
             try {
                 admit(accepted);
             } catch (IOException e) { // gone already (reset before we looked): nothing to serve, nothing to count
                 if (accepted.keyFor(selector) == null) {
-                    accepted.close();
+                    closeQuietly(accepted);
                 }
             }
         }
@@ -377,25 +489,47 @@ public final class BoundedHttpServer implements AutoCloseable {
         if (over != null) { // answered at once without reading: best effort, the socket buffer takes it
             count(over, remote);
             try (ch) {
-                ch.write(encode(over.status(), "text/plain; charset=utf-8", refusalText(over), Map.of(), false));
+                if (tls == null) { // over TLS nothing can be said before a handshake: closed
+                    ch.write(refusalAnswer(over));
+                }
             }
             return;
         }
-        ch.register(selector, SelectionKey.OP_READ,
-                new Conn(ch, source, remote, System.nanoTime() + limits.requestDeadline().toNanos()));
+        long now = System.nanoTime();
+        long first = tls == null ? limits.requestDeadline().toNanos()
+                : Math.min(tls.handshakeDeadline().toNanos(), limits.requestDeadline().toNanos());
+        Conn c = new Conn(ch, source, remote, now, now + first);
+        c.handshaking = tls != null;
+        ch.register(selector, SelectionKey.OP_READ, c);
         connections++;
         perSource.put(source, fromSource + 1);
     }
 
-    private void read(SelectionKey k, Conn c) throws IOException {
+    private void read(SelectionKey k, Conn c) {
         int n;
         try {
-            n = c.channel.read(c.in);
+            if (c.lingering) { // the answer is out: what the client still sends is dropped until its EOF
+                discard.clear();
+                n = c.channel.read(discard);
+            } else {
+                n = tls == null ? c.channel.read(c.in) : readTls(k, c);
+            }
+        } catch (SSLException e) { // not TLS (plain HTTP to a TLS port), or a handshake refused
+            handshakeFailed(k, c);
+            return;
         } catch (IOException e) {
             n = -1;
         }
         if (n < 0) {
             close(k, c);
+        } else if (!c.lingering) {
+            received(k, c);
+        }
+    }
+
+    /** Acts on the request bytes so far: refuses, dispatches once complete, or makes room for more. */
+    private void received(SelectionKey k, Conn c) {
+        if (c.handshaking) {
             return;
         }
         Refusal bad = c.headerEnd < 0 ? parseHead(c) : null;
@@ -403,12 +537,104 @@ public final class BoundedHttpServer implements AutoCloseable {
             dispatch(k, c);
         } else if (bad != null) {
             k.interestOps(0);
-            startWriting(c, encode(bad.status(), "text/plain; charset=utf-8", refusalText(bad), Map.of(), false), bad);
-        } else if (!c.in.hasRemaining()) {
+            startWriting(c, refusalAnswer(bad), bad);
+        } else if (tls == null && !c.in.hasRemaining()) { // with TLS, room is made before each record
             int want = c.headerEnd >= 0 ? c.headerEnd + c.bodyLength : limits.maxHeaderBytes();
             c.in = ByteBuffer.allocate(Math.min(Math.max(c.in.capacity() * 2, 1024), want))
                     .put(c.in.flip());
         }
+    }
+
+    /** Reads TLS bytes and runs them through the engine; -1 at the client's EOF or TLS close. */
+    private int readTls(SelectionKey k, Conn c) throws IOException {
+        if (c.engine == null) { // the engine and its buffers only for a client that sends something
+            c.engine = tls.context().createSSLEngine();
+            c.engine.setUseClientMode(false);
+            switch (tls.clientAuth()) {
+                case REQUIRED -> c.engine.setNeedClientAuth(true);
+                case OPTIONAL -> c.engine.setWantClientAuth(true);
+                default -> c.engine.setWantClientAuth(false);
+            }
+            c.engine.beginHandshake();
+            c.netIn = ByteBuffer.allocate(c.engine.getSession().getPacketBufferSize());
+            c.netOut = ByteBuffer.allocate(c.engine.getSession().getPacketBufferSize());
+        }
+        int n = c.channel.read(c.netIn);
+        return n < 0 || !pump(k, c) ? -1 : n;
+    }
+
+    /**
+     * Runs the handshake and unwraps the complete records received into the request buffer (each record is at
+     * most one application buffer, and one read brings at most one network buffer of them, so the request buffer
+     * stays bounded by the limits plus a record); false when the client closed TLS.
+     */
+    private boolean pump(SelectionKey k, Conn c) throws IOException {
+        c.netIn.flip();
+        try {
+            while (true) {
+                HandshakeStatus hs = c.engine.getHandshakeStatus();
+                if (hs == HandshakeStatus.NEED_TASK) {
+                    for (Runnable t; (t = c.engine.getDelegatedTask()) != null; ) {
+                        t.run();
+                    }
+                } else if (hs == HandshakeStatus.NEED_WRAP) {
+                    if (!flushTls(c)) {
+                        k.interestOps(SelectionKey.OP_WRITE); // the client does not read: wait until it does
+                        return true;
+                    }
+                    c.engine.wrap(EMPTY, c.netOut);
+                } else if (!c.netIn.hasRemaining()) {
+                    break;
+                } else {
+                    int room = c.engine.getSession().getApplicationBufferSize();
+                    if (c.in.remaining() < room) {
+                        c.in = ByteBuffer.allocate(c.in.position() + room).put(c.in.flip());
+                    }
+                    SSLEngineResult r = c.engine.unwrap(c.netIn, c.in);
+                    if (r.getStatus() == SSLEngineResult.Status.CLOSED
+                            || r.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
+                        return false;
+                    }
+                    if (r.getStatus() == SSLEngineResult.Status.BUFFER_UNDERFLOW) {
+                        break; // a partial record: more to read
+                    }
+                }
+            }
+        } finally {
+            c.netIn.compact();
+        }
+        if (c.handshaking && c.engine.getHandshakeStatus() == HandshakeStatus.NOT_HANDSHAKING) {
+            c.handshaking = false;
+            c.deadline = c.accepted + limits.requestDeadline().toNanos();
+        }
+        if (!flushTls(c)) {
+            k.interestOps(SelectionKey.OP_WRITE);
+        }
+        return true;
+    }
+
+    /** Writes the pending TLS bytes; whether all of them went. */
+    private static boolean flushTls(Conn c) throws IOException {
+        c.netOut.flip();
+        try {
+            c.channel.write(c.netOut);
+            return !c.netOut.hasRemaining();
+        } finally {
+            c.netOut.compact();
+        }
+    }
+
+    /** A failed handshake: counted, the engine's alert sent if the socket takes it, closed. */
+    private void handshakeFailed(SelectionKey k, Conn c) {
+        count(Refusal.HANDSHAKE_FAILED, c.remote);
+        try {
+            c.engine.closeOutbound();
+            c.engine.wrap(EMPTY, c.netOut);
+            flushTls(c);
+        } catch (IOException | RuntimeException e) {
+            // closed below anyway
+        }
+        close(k, c);
     }
 
     /** Looks for the end of the headers and parses them: a refusal, or null (complete or not yet). */
@@ -463,6 +689,7 @@ public final class BoundedHttpServer implements AutoCloseable {
         }
         c.headerEnd = end + 4;
         c.bodyLength = (int) body;
+        c.deadline = System.nanoTime() + limits.bodyDeadline().toNanos();
         String target = first[1];
         int q = target.indexOf('?');
         c.request = new Request(first[0], q < 0 ? target : target.substring(0, q), q < 0 ? null
@@ -488,16 +715,28 @@ public final class BoundedHttpServer implements AutoCloseable {
         byte[] body = new byte[c.bodyLength];
         System.arraycopy(c.in.array(), c.headerEnd, body, 0, body.length);
         Request r = c.request;
-        Request full = new Request(r.method(), r.path(), r.rawQuery(), r.headers(), body, r.remote());
+        Request full = new Request(r.method(), r.path(), r.rawQuery(), r.headers(), body, r.remote(),
+                c.engine == null ? List.of() : clientCertificates(c.engine));
         c.in = null;
         c.working = true;
         try {
             workers.execute(() -> work(c, full));
         } catch (RejectedExecutionException e) {
             c.working = false;
-            startWriting(c, encode(503, "text/plain; charset=utf-8", refusalText(Refusal.OVERLOADED), Map.of(),
-                    false), Refusal.OVERLOADED);
+            startWriting(c, refusalAnswer(Refusal.OVERLOADED), Refusal.OVERLOADED);
         }
+    }
+
+    private static List<X509Certificate> clientCertificates(SSLEngine engine) {
+        List<X509Certificate> chain = new ArrayList<>();
+        try {
+            for (Certificate cert : engine.getSession().getPeerCertificates()) {
+                chain.add((X509Certificate) cert);
+            }
+        } catch (SSLPeerUnverifiedException none) {
+            // no client certificate
+        }
+        return List.copyOf(chain);
     }
 
     private void work(Conn c, Request r) {
@@ -519,7 +758,7 @@ public final class BoundedHttpServer implements AutoCloseable {
             count(why, c.remote);
         }
         c.answer = answer;
-        c.deadline = System.nanoTime() + limits.requestDeadline().toNanos();
+        c.deadline = System.nanoTime() + limits.bodyDeadline().toNanos();
         SelectionKey k = c.channel.keyFor(selector);
         if (k != null && k.isValid()) {
             k.interestOps(SelectionKey.OP_WRITE);
@@ -529,27 +768,70 @@ public final class BoundedHttpServer implements AutoCloseable {
 
     private void write(SelectionKey k, Conn c) {
         try {
-            c.channel.write(c.answer);
-            if (c.answer.hasRemaining()) {
+            if (c.answer == null) { // TLS handshake bytes the client had not taken: go on with the handshake
+                if (flushTls(c)) {
+                    k.interestOps(SelectionKey.OP_READ);
+                    if (!pump(k, c)) {
+                        close(k, c);
+                        return;
+                    }
+                    received(k, c);
+                }
+                return;
+            }
+            if (!(tls == null ? writePlain(c) : writeTls(c))) {
                 return;
             }
             c.channel.shutdownOutput();
+            c.lingering = true;
+            c.deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(LINGER_SECONDS);
+            k.interestOps(SelectionKey.OP_READ);
+            return;
+        } catch (SSLException e) {
+            handshakeFailed(k, c);
+            return;
         } catch (IOException e) {
             // the client left: nothing more to say
         }
         close(k, c);
     }
 
+    private static boolean writePlain(Conn c) throws IOException {
+        c.channel.write(c.answer);
+        return !c.answer.hasRemaining();
+    }
+
+    /** Wraps and writes the answer, then the TLS close; whether all of it went. */
+    private static boolean writeTls(Conn c) throws IOException {
+        while (flushTls(c)) {
+            if (c.engine.isOutboundDone()) {
+                return true;
+            }
+            if (!c.answer.hasRemaining()) {
+                c.engine.closeOutbound();
+            }
+            c.engine.wrap(c.answer, c.netOut);
+        }
+        return false;
+    }
+
     private void sweep(long now) {
+        if (acceptPausedUntil != 0 && now - acceptPausedUntil >= 0) {
+            acceptPausedUntil = 0;
+            server.keyFor(selector).interestOps(SelectionKey.OP_ACCEPT);
+        }
         for (SelectionKey k : selector.keys()) {
             if (k.attachment() instanceof Conn c && k.isValid() && !c.working && now - c.deadline >= 0) {
-                if (c.answer == null) { // still reading: answered 408 (best effort) and closed
+                if (c.handshaking) {
+                    count(Refusal.HANDSHAKE_TIMEOUT, c.remote);
+                } else if (!c.lingering) { // request or answer late: counted; answered 408 in plain HTTP
                     count(Refusal.REQUEST_TIMEOUT, c.remote);
-                    try {
-                        c.channel.write(encode(408, "text/plain; charset=utf-8",
-                                refusalText(Refusal.REQUEST_TIMEOUT), Map.of(), false));
-                    } catch (IOException e) {
-                        // closed below anyway
+                    if (c.answer == null && tls == null) {
+                        try {
+                            c.channel.write(refusalAnswer(Refusal.REQUEST_TIMEOUT));
+                        } catch (IOException e) {
+                            // closed below anyway
+                        }
                     }
                 }
                 close(k, c);
@@ -558,14 +840,21 @@ public final class BoundedHttpServer implements AutoCloseable {
     }
 
     private void close(SelectionKey k, Conn c) {
+        if (!k.isValid()) {
+            return; // closed already
+        }
         k.cancel();
+        closeQuietly(c.channel);
+        connections--;
+        perSource.computeIfPresent(c.source, (s, n) -> n > 1 ? n - 1 : null);
+    }
+
+    private static void closeQuietly(SocketChannel ch) {
         try {
-            c.channel.close();
+            ch.close();
         } catch (IOException e) {
             // closed anyway
         }
-        connections--;
-        perSource.computeIfPresent(c.source, (s, n) -> n > 1 ? n - 1 : null);
     }
 
     /** Logs an unexpected failure, at most one line per {@value #LOG_EVERY_SECONDS} seconds (from any thread). */
@@ -592,6 +881,12 @@ public final class BoundedHttpServer implements AutoCloseable {
         }
     }
 
+    /** The server's own answer to a refusal; a 503 says when to come back. */
+    private ByteBuffer refusalAnswer(Refusal why) {
+        return encode(why.status(), "text/plain; charset=utf-8", refusalText(why),
+                why.status() == 503 ? Map.of("Retry-After", "5") : Map.of(), false);
+    }
+
     private String refusalText(Refusal why) {
         return switch (why) {
             case PER_SOURCE_LIMIT -> "too many connections from your address (at most "
@@ -599,9 +894,9 @@ public final class BoundedHttpServer implements AutoCloseable {
             case CONNECTION_LIMIT -> "too many connections: try again later\n";
             case OVERLOADED -> "overloaded: try again later\n";
             case REQUEST_TIMEOUT -> "request not complete within " + limits.requestDeadline().toSeconds() + " s\n";
-            case REQUEST_LINE_TOO_LONG -> "request line longer than " + limits.maxRequestLineBytes() + " bytes\n";
-            case HEADERS_TOO_LARGE -> "headers longer than " + limits.maxHeaderBytes() + " bytes\n";
-            case BODY_TOO_LARGE -> "body longer than " + limits.maxBodyBytes() + " bytes\n";
+            case REQUEST_LINE_TOO_LONG -> "the request line is over " + limits.maxRequestLineBytes() + " bytes\n";
+            case HEADERS_TOO_LARGE -> "the request line and headers are over " + limits.maxHeaderBytes() + " bytes\n";
+            case BODY_TOO_LARGE -> "the request body is over " + limits.maxBodyBytes() + " bytes\n";
             case LENGTH_REQUIRED -> "send the body with a Content-Length\n";
             default -> "malformed request\n";
         };

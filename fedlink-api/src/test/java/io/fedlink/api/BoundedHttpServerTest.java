@@ -107,6 +107,21 @@ class BoundedHttpServerTest {
     }
 
     @Test
+    void a413IsReadByAClientThatGoesOnSendingItsBody() throws Exception {
+        BoundedHttpServer s = serve(Limits.DEFAULT.withMaxBodyBytes(10), ok());
+        byte[] more = new byte[256 * 1024];
+        Socket c = half(s, "127.0.0.1", "POST / HTTP/1.1\r\nContent-Length: 1000000\r\n\r\n");
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (s.refused(Refusal.BODY_TOO_LARGE) < 1) { // the server answered and shut its side
+            assertTrue(System.nanoTime() < end, "no 413");
+            Thread.sleep(10);
+        }
+        c.getOutputStream().write(more); // unread by the server: must not turn its close into a reset
+        c.shutdownOutput();
+        assertTrue(readToEnd(c).startsWith("HTTP/1.1 413 "));
+    }
+
+    @Test
     void aHalfRequestIsCutAtTheDeadlineWith408() throws Exception {
         BoundedHttpServer s = serve(Limits.DEFAULT.withRequestDeadline(Duration.ofSeconds(1)), ok());
         Socket c = half(s, "127.0.0.1", "GET /x HTTP/1.1\r\nHost: 1");

@@ -44,18 +44,20 @@ class TlsMaterialTest {
 
     @BeforeAll
     static void makeCertificates() throws Exception {
-        KeyStore s = keytool("server", "10000.fate.org", "EC");
-        KeyStore c = keytool("client", "9999.fate.org", "RSA");
+        KeyStore s = keytool(dir, "server", "10000.fate.org", "EC");
+        KeyStore c = keytool(dir, "client", "9999.fate.org", "RSA");
         serverCert = (X509Certificate) s.getCertificate("server");
         clientCert = (X509Certificate) c.getCertificate("client");
         server = TlsMaterial.builder().identity((PrivateKey) s.getKey("server", PW), serverCert).trust(clientCert).build();
         client = TlsMaterial.builder().identity((PrivateKey) c.getKey("client", PW), clientCert).trust(serverCert).build();
     }
 
-    private static final char[] PW = "changeit".toCharArray();
+    /** The password of the key stores {@link #keytool} makes. */
+    static final char[] PW = "changeit".toCharArray();
 
-    private static KeyStore keytool(String alias, String dns, String alg) throws Exception {
-        Path file = dir.resolve(alias + ".p12");
+    /** A PKCS#12 key store in {@code folder} with a self-signed {@code alg} key pair for {@code dns}, by keytool. */
+    static KeyStore keytool(Path folder, String alias, String dns, String alg) throws Exception {
+        Path file = folder.resolve(alias + ".p12");
         Process p = new ProcessBuilder("keytool", "-genkeypair", "-alias", alias, "-keyalg", alg,
                 "-dname", "CN=" + dns, "-ext", "san=dns:" + dns, "-validity", "2", "-keystore", file.toString(),
                 "-storetype", "PKCS12", "-storepass", "changeit", "-keypass", "changeit")
@@ -117,7 +119,7 @@ class TlsMaterialTest {
     @Test
     void everyKeyTypeServes() throws Exception {
         for (String alg : List.of("RSA", "Ed25519")) {
-            KeyStore ks = keytool("srv-" + alg.toLowerCase(), "10000.fate.org", alg);
+            KeyStore ks = keytool(dir, "srv-" + alg.toLowerCase(), "10000.fate.org", alg);
             X509Certificate cert = (X509Certificate) ks.getCertificate("srv-" + alg.toLowerCase());
             TlsMaterial srv = TlsMaterial.builder().identity((PrivateKey) ks.getKey("srv-" + alg.toLowerCase(), PW),
                     cert).trust(clientCert).build();

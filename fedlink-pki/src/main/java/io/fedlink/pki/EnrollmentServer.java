@@ -1,5 +1,9 @@
 package io.fedlink.pki;
 
+import io.fedlink.api.BoundedHttpServer;
+import io.fedlink.api.BoundedHttpServer.Refusal;
+import io.fedlink.api.BoundedHttpServer.Request;
+import io.fedlink.api.BoundedHttpServer.Response;
 import io.fedlink.api.ClientAuth;
 import io.fedlink.api.ReloadableTlsMaterial;
 import io.fedlink.api.TlsMaterial;
@@ -11,7 +15,6 @@ import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -29,9 +32,9 @@ import org.slf4j.LoggerFactory;
  * TLS comes from fedlink's strict contexts (TLS 1.2+, client certificates requested and verified against the CA
  * root when presented).
  *
- * <p>It is a small non-blocking HTTP/1.1 server of its own ({@code HttpsListener}: one NIO thread for TLS and
- * request reading, a small worker pool for the CA's work), so a client that sends nothing, or its hello or headers
- * one byte at a time, holds a socket but never a thread. Its {@link Limits}: connections per source address
+ * <p>It runs on fedlink's one control-plane HTTP server ({@link BoundedHttpServer} with its TLS stage: one NIO
+ * thread for TLS and request reading, a small worker pool for the CA's work), so a client that sends nothing, or
+ * its hello or headers one byte at a time, holds a socket but never a thread. Its {@link Limits}: connections per source address
  * (default 8) and in all, deadlines for the handshake, the end of the headers and the body, request line, header
  * and body sizes (414/431/413), and the worker queue (full: 503). Every refusal is closed cleanly, counted
  * ({@link #refusals()}) and logged at INFO, at most one line a second.
@@ -47,7 +50,9 @@ public final class EnrollmentServer implements AutoCloseable {
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
     private static final Logger LOG = LoggerFactory.getLogger(EnrollmentServer.class);
 
-    private final HttpsListener listener;
+    private static final String TEXT = "text/plain; charset=utf-8";
+
+    private final BoundedHttpServer listener;
     private final EnrollmentAuthority authority;
     private final Endpoint endpoint; // null: a fixed identity given by the caller
     private volatile boolean closed;
@@ -170,7 +175,16 @@ public final class EnrollmentServer implements AutoCloseable {
                              InetSocketAddress bind, Limits limits) throws IOException {
         this.authority = authority;
         this.endpoint = endpoint;
-        this.listener = new HttpsListener(bind, tls, limits, this::answer);
+        this.listener = BoundedHttpServer.start("enrollment", bind, httpLimits(limits),
+                new BoundedHttpServer.Tls(tls, ClientAuth.OPTIONAL, limits.handshakeTimeout()), this::answer,
+                LOG::info);
+    }
+
+    /** The shared server's limits for these: the headers' deadline from the accept, the body's from the headers. */
+    private static BoundedHttpServer.Limits httpLimits(Limits l) {
+        return new BoundedHttpServer.Limits(l.maxRequestLine(), Math.max(l.maxHeaders(), l.maxRequestLine()),
+                l.maxBody(), l.headerTimeout(), l.bodyTimeout(), l.maxConnections(), l.maxPerAddress(), l.workers(),
+                l.queue());
     }
 
     /**
@@ -287,26 +301,25 @@ public final class EnrollmentServer implements AutoCloseable {
 
     /** The bound address. */
     public InetSocketAddress address() {
-        try {
-            return listener.address();
-        } catch (IOException e) {
-            throw new IllegalStateException("the enrollment server is closed", e);
-        }
+        return (InetSocketAddress) listener.address();
     }
 
     /** Connections refused or cut so far, by reason (what {@code fedlink pki serve} reports). */
     public Refusals refusals() {
-        return listener.refusals();
+        return new Refusals(listener.refused(Refusal.PER_SOURCE_LIMIT), listener.refused(Refusal.CONNECTION_LIMIT),
+                listener.refused(Refusal.OVERLOADED), listener.refused(Refusal.REQUEST_LINE_TOO_LONG)
+                + listener.refused(Refusal.HEADERS_TOO_LARGE) + listener.refused(Refusal.BODY_TOO_LARGE),
+                listener.refused(Refusal.REQUEST_TIMEOUT) + listener.refused(Refusal.HANDSHAKE_TIMEOUT));
     }
 
     /** Connections closed at a deadline (handshake, headers, body, answer not read). */
     public long timeouts() {
-        return listener.refusals().timeouts();
+        return refusals().timeouts();
     }
 
     /** Connections closed at accept because {@link Limits#maxConnections()} were open. */
     public long refusedBusy() {
-        return listener.refusals().busy();
+        return refusals().busy();
     }
 
     int openConnections() {
@@ -318,40 +331,45 @@ public final class EnrollmentServer implements AutoCloseable {
     }
 
     /** The answer to a complete request (on a worker). */
-    private HttpsListener.Response answer(HttpsListener.Request r) {
-        String path = r.path().contains("?") ? r.path().substring(0, r.path().indexOf('?')) : r.path();
+    private Response answer(Request r) {
+        String path = r.path();
         if (!path.equals(ENROLL) && !path.equals(RENEW)) {
-            return HttpsListener.Response.text(404, "unknown path '" + path + "': use " + ENROLL + " or " + RENEW);
+            return text(404, "unknown path '" + path + "': use " + ENROLL + " or " + RENEW);
         }
         if (!"POST".equals(r.method())) {
-            return HttpsListener.Response.text(405, "use POST with a CSR (PEM) as the body");
+            return text(405, "use POST with a CSR (PEM) as the body");
         }
-        if (!r.headers().containsKey("content-length")) {
-            return HttpsListener.Response.text(411, "send the CSR with a Content-Length");
+        if (r.header("content-length") == null) {
+            return text(411, "send the CSR with a Content-Length");
         }
+        String remote = BoundedHttpServer.describe(r.remote());
         boolean enroll = path.equals(ENROLL);
         String csr = new String(r.body(), StandardCharsets.US_ASCII);
         try {
-            Duration lifetime = lifetime(r.headers().get(LIFETIME_HEADER.toLowerCase(Locale.ROOT)));
+            Duration lifetime = lifetime(r.header(LIFETIME_HEADER));
             IssuedCertificate issued = enroll
-                    ? authority.enroll(bearer(r.headers().get("authorization")), csr, lifetime)
-                    : authority.renew(r.peer(), csr, lifetime);
+                    ? authority.enroll(bearer(r.header("authorization")), csr, lifetime)
+                    : authority.renew(r.clientCertificates(), csr, lifetime);
             X509Certificate leaf = issued.certificate();
             LOG.info("{} {} for {}: serial {}, key {}, until {}", enroll ? "enrolled" : "renewed",
-                    leaf.getSubjectX500Principal().getName(), r.remote(), leaf.getSerialNumber().toString(16),
+                    leaf.getSubjectX500Principal().getName(), remote, leaf.getSerialNumber().toString(16),
                     KeyType.describe(leaf.getPublicKey()), leaf.getNotAfter().toInstant());
             List<X509Certificate> all = new ArrayList<>(issued.chain());
             all.addAll(authority.trustBundle()); // during a rollover both roots: parties trust the new one in time
-            return new HttpsListener.Response(200, "application/pem-certificate-chain", Pem.encode(all));
+            return Response.of(200, "application/pem-certificate-chain", Pem.encode(all));
         } catch (EnrollmentRefusedException e) {
-            LOG.info("{} refused for {}: {}", enroll ? "enrollment" : "renewal", r.remote(), e.getMessage());
-            return HttpsListener.Response.text(403, e.getMessage());
+            LOG.info("{} refused for {}: {}", enroll ? "enrollment" : "renewal", remote, e.getMessage());
+            return text(403, e.getMessage());
         } catch (IllegalArgumentException e) {
-            return HttpsListener.Response.text(400, e.getMessage());
+            return text(400, e.getMessage());
         } catch (IOException | RuntimeException e) {
             LOG.warn("enrollment request failed", e);
-            return HttpsListener.Response.text(500, "the CA side failed to handle the request; see its log");
+            return text(500, "the CA side failed to handle the request; see its log");
         }
+    }
+
+    private static Response text(int status, String message) {
+        return Response.of(status, TEXT, message + "\n");
     }
 
     private static Duration lifetime(String header) {
