@@ -5,6 +5,7 @@ import io.fedlink.api.BoundedHttpServer.Refusal;
 import io.fedlink.api.BoundedHttpServer.Request;
 import io.fedlink.api.BoundedHttpServer.Response;
 import io.fedlink.api.ClientAuth;
+import io.fedlink.api.PemCodec;
 import io.fedlink.api.ReloadableTlsMaterial;
 import io.fedlink.api.TlsMaterial;
 import java.io.IOException;
@@ -356,7 +357,7 @@ public final class EnrollmentServer implements AutoCloseable {
                     KeyType.describe(leaf.getPublicKey()), leaf.getNotAfter().toInstant());
             List<X509Certificate> all = new ArrayList<>(issued.chain());
             all.addAll(authority.trustBundle()); // during a rollover both roots: parties trust the new one in time
-            return Response.of(200, "application/pem-certificate-chain", Pem.encode(all));
+            return Response.of(200, "application/pem-certificate-chain", PemCodec.certificates(all));
         } catch (EnrollmentRefusedException e) {
             LOG.info("{} refused for {}: {}", enroll ? "enrollment" : "renewal", remote, e.getMessage());
             return text(403, e.getMessage());

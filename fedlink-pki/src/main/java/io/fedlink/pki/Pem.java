@@ -3,7 +3,6 @@ package io.fedlink.pki;
 import io.fedlink.api.PemCodec;
 import java.io.IOException;
 import java.security.PrivateKey;
-import java.security.cert.X509Certificate;
 import java.util.Arrays;
 import java.util.List;
 import org.bouncycastle.asn1.ASN1Encodable;
@@ -42,28 +41,6 @@ public final class Pem {
     private static final int PBKDF2_ITERATIONS = 100_000;
 
     private Pem() {}
-
-    /**
-     * The first certificate in the text.
-     *
-     * @deprecated use {@link PemCodec#readCertificate}; kept only until the callers in FederationBundle and
-     *             EnrollmentServer, changed on other branches, are moved over when they merge
-     */
-    @Deprecated(forRemoval = true)
-    public static X509Certificate certificate(String pem) {
-        return PemCodec.readCertificate(pem);
-    }
-
-    /**
-     * Certificates as PEM.
-     *
-     * @deprecated use {@link PemCodec#certificates}; kept only until the callers in FlinkBundle and EnrollmentServer,
-     *             changed on other branches, are moved over when they merge
-     */
-    @Deprecated(forRemoval = true)
-    public static String encode(List<X509Certificate> certs) {
-        return PemCodec.certificates(certs);
-    }
 
     /**
      * Reads the first private key in the text, in any of the forms in the class comment; other blocks (certificates,
