@@ -106,7 +106,6 @@ class PulsarRolesIT {
         }
         proxy = SniProxy.builder().bindLoopback(proxyPort).eventLoops(1).routes(SniYaml.parse("sni:\n  - fqdn: "
                 + name(HOST) + "\n    tunnel_route: " + ADDRESS + ":6651\n")).start();
-        closeAfter.add(proxy);
         Path conf = Files.createDirectories(dir.resolve("conf"));
         String operatorAuth = "tlsCertFile:" + operator.cert() + ",tlsKeyFile:" + operator.key();
         Files.writeString(conf.resolve("standalone-tls.conf"), BrokerTlsConfig.text(BrokerTlsConfig.lines(brokerTls,
@@ -148,12 +147,15 @@ class PulsarRolesIT {
     @AfterAll
     static void stop() throws Exception {
         System.out.printf("MEASURE PulsarRolesIT tests done after %.1fs%n", seconds());
+        for (AutoCloseable c : closeAfter) { // the clients first, while the broker answers; the proxy last
+            c.close();
+        }
         if (broker != null) {
             broker.kill(); // nothing to keep: no graceful shutdown (~15 s)
             broker.close();
         }
-        for (AutoCloseable c : closeAfter) {
-            c.close();
+        if (proxy != null) {
+            proxy.close();
         }
         System.out.printf("MEASURE PulsarRolesIT wall time %.1fs%n", seconds());
     }
