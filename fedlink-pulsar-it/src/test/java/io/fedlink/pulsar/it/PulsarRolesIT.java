@@ -283,6 +283,10 @@ class PulsarRolesIT {
                     namespace("9999"), name("10000"), EnumSet.of(AuthAction.produce, AuthAction.consume)));
             notAuthorized("reading 9999's permissions", () -> party.namespaces().getPermissions(namespace("9999")));
             assertFalse(op.tenants().getTenants().contains("taken"));
+            try (PulsarAdmin anonymous = PulsarAdmin.builder().serviceHttpUrl(broker.adminUrl()).build()) {
+                notAuthorized("the plain port without a certificate", () -> anonymous.namespaces()
+                        .getTopics(namespace("10000")));
+            }
             // the operator's certificate is the super-user
             assertTrue(op.tenants().getTenants().contains(TENANT));
             assertTrue(op.clusters().getClusters().contains(HOST));
