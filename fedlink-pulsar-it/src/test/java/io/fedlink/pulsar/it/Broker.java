@@ -100,12 +100,19 @@ final class Broker implements AutoCloseable {
 
     /** Waits until the standalone has created its default tenants (its last start-up step). */
     void awaitReady(Duration timeout) throws Exception {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        awaitReady(timeout, HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build(), adminUrl());
+    }
+
+    /**
+     * As {@link #awaitReady(Duration)}, asking {@code baseUrl} with {@code http}: for a broker that authenticates
+     * every call, HTTPS presenting a super-user's certificate.
+     */
+    void awaitReady(Duration timeout, HttpClient http, String baseUrl) throws Exception {
         long end = System.nanoTime() + timeout.toNanos();
         while (true) {
             assertTrue(process.isAlive(), "broker " + party + " exited:\n" + tail());
             try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(adminUrl()
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(baseUrl
                         + "/admin/v2/namespaces/public")).timeout(Duration.ofSeconds(5)).build(),
                         HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() == 200 && r.body().contains("public/default")) {
