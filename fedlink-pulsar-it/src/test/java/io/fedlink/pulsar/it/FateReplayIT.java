@@ -60,11 +60,13 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  *   <li>The operator writes a federation file (three parties, the proxy on a free loopback port) and runs
  *       {@code fedlink bundle federation FILE --ca-dir CA --out OUT} as on the command line.</li>
  *   <li>One {@code fedlink proxy} process (the packaged proxy jar) with the arguments of the bundle's
- *       {@code proxy/fedlink-proxy.service} {@code ExecStart} line, routes from the bundle's {@code proxy/sni.yaml}.</li>
+ *       {@code proxy/fedlink-proxy.service} {@code ExecStart} line, routes from the bundle's
+ *       {@code proxy/sni.yaml}.</li>
  *   <li>Per party a real Pulsar 4.0.7 standalone ({@link Broker}) with the party folder's {@code standalone-tls.conf}
- *       appended unchanged (it sets the cluster name, every TLS setting and the broker ports; appended last, it wins
- *       over the harness's defaults). The harness adds only process settings: {@code bindAddress} (the party's
- *       loopback address), {@code advertisedAddress=<id>.fate.org}, {@code webServicePort=8080} (Pulsar's default,
+ *       appended unchanged (it sets the cluster name, the advertised name {@code <id>.fate.org}, every TLS setting
+ *       and the broker ports; appended last, it wins over the harness's defaults, and the harness's {@code -a} names
+ *       the same). The harness adds only process settings: {@code bindAddress} (the party's loopback address),
+ *       {@code webServicePort=8080} (Pulsar's default,
  *       FATE's {@code mng_port}), thread counts, a one-bookie ledger quorum and cache size, system topics, topic
  *       policies, functions and load balancer off, {@code allowLoopback}/{@code listeningInterface=lo}/
  *       {@code allowEphemeralPorts}, {@code brokerClient_proxyServiceUrl}/{@code brokerClient_proxyProtocol=SNI}
@@ -373,13 +375,15 @@ class FateReplayIT {
                     && blank(existing.getBrokerServiceUrlTls()))) {
                 Map<?, ?> remote = (Map<?, ?>) routeTable.get(Integer.parseInt(peer.partyId));
                 Map<?, ?> d = (Map<?, ?>) routeTable.get("default");
-                String host = remote == null ? peer.partyId + "." + d.get("domain") : String.valueOf(remote.get("host"));
+                String host = remote == null ? peer.partyId + "." + d.get("domain")
+                        : String.valueOf(remote.get("host"));
                 Object port = remote == null ? or(d.get("brokerPort"), "6650") : or(remote.get("port"), "6650");
                 Object ssl = remote == null ? or(d.get("brokerSslPort"), "6651") : or(remote.get("sslPort"), "6651");
                 String proxy = String.valueOf(or((remote == null ? d : remote).get("proxy"), ""));
                 ClusterData data = ClusterData.builder().serviceUrl("").serviceUrlTls("")
                         .brokerServiceUrl("pulsar://" + host + ":" + port)
-                        .brokerServiceUrlTls("pulsar+ssl://" + host + ":" + ssl).peerClusterNames(new java.util.LinkedHashSet<>())
+                        .brokerServiceUrlTls("pulsar+ssl://" + host + ":" + ssl)
+                        .peerClusterNames(new java.util.LinkedHashSet<>())
                         .proxyServiceUrl(proxy.isEmpty() ? "" : "pulsar+ssl://" + proxy)
                         .proxyProtocol(ProxyProtocol.SNI).build();
                 try {
@@ -528,6 +532,13 @@ class FateReplayIT {
     }
 
     static void startBroker(String p) throws IOException {
+        // the bundle names the broker, its ports and its advertised name (the harness's -a agrees: <id>.fate.org)
+        List<String> conf = Files.readAllLines(out.resolve("party-" + p).resolve("standalone-tls.conf"));
+        for (String line : List.of("clusterName=" + p, "advertisedAddress=" + p + ".fate.org",
+                "brokerServicePort=6650", "brokerServicePortTls=6651", "tlsRequireTrustedClientCertOnConnect=true",
+                "brokerClientTlsEnabled=true")) {
+            assertTrue(conf.contains(line), line + " missing from party " + p + "'s standalone-tls.conf");
+        }
         brokers.put(p, Broker.start(p, ADDRESS.get(p), dir.resolve("broker-" + p), out.resolve("party-" + p),
                 proxyPort, hosts));
     }
