@@ -86,9 +86,9 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  *       properties.</li>
  * </ul>
  *
- * <p>A FATE host resolves its broker's advertised name from {@code /etc/hosts}; here {@link LoopbackDns} stands in
- * for those lines (Pulsar's client resolves names with Netty's resolver, which a JVM hosts file does not reach).
- * Jobs: a two-party job (guest 9999, host 10000), then a three-party job (plus arbiter 8888, which makes the
+ * <p>The FATE clients need no name resolution: Pulsar's client stays on the connection to
+ * {@code pulsar://host:port} for the topics that broker serves (no lookup answered with {@code <id>.fate.org} is
+ * dialled; nothing here resolves it). Jobs: a two-party job (guest 9999, host 10000), then a three-party job (plus arbiter 8888, which makes the
  * parties already in a namespace add a cluster). Then a fourth party (7777) is added to the federation file and the
  * bundle re-run into the same folder: the three parties' keys and certificates are byte-identical, the running
  * proxy reloads the new sni.yaml, the new broker starts from its new folder, and a four-party job runs with the
@@ -117,7 +117,6 @@ class FateReplayIT {
     static int proxyPort;
     static Process proxy;
     static final List<String> proxyLog = Collections.synchronizedList(new ArrayList<>());
-    static LoopbackDns dns;
     static final Map<String, Broker> brokers = new LinkedHashMap<>();
     static final long started = System.nanoTime();
 
@@ -133,13 +132,8 @@ class FateReplayIT {
         bundle();
         startProxy();
         StringBuilder h = new StringBuilder("127.0.0.1 localhost " + StarNetworkIT.localHostName() + "\n");
-        Map<String, InetAddress> names = new LinkedHashMap<>();
-        for (var e : ADDRESS.entrySet()) {
-            h.append(e.getValue()).append(' ').append(e.getKey()).append(".fate.org\n");
-            names.put(e.getKey() + ".fate.org", InetAddress.getByName(e.getValue()));
-        }
-        hosts = Files.writeString(dir.resolve("hosts"), h.toString());
-        dns = LoopbackDns.start(names);
+        ADDRESS.forEach((p, a) -> h.append(a).append(' ').append(p).append(".fate.org\n"));
+        hosts = Files.writeString(dir.resolve("hosts"), h.toString()); // the brokers' JDK resolver (Broker)
         for (String p : FIRST) { // in parallel: each a JVM of its own
             startBroker(p);
         }
@@ -162,9 +156,6 @@ class FateReplayIT {
             if (!proxy.waitFor(20, TimeUnit.SECONDS)) {
                 proxy.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
-        }
-        if (dns != null) {
-            dns.close();
         }
         report("whole test %d s", seconds(started));
     }
@@ -257,6 +248,7 @@ class FateReplayIT {
             for (var e : roles.entrySet()) {
                 parties.add(FateParty.fromConf(e.getKey(), e.getValue()));
             }
+            long t0 = System.nanoTime();
             String name = "model_weights";
             String tag = session + ".iter-0";
             for (FateParty p : parties) {
@@ -267,6 +259,7 @@ class FateReplayIT {
                     }
                 }
             }
+            long topics = millis(t0);
             for (FateParty p : parties) {
                 assertEquals(new HashSet<>(roles.keySet()), new HashSet<>(p.admin.namespaces()
                         .getNamespaceReplicationClusters(p.tenant + "/" + session)), p.partyId + "'s namespace");
@@ -282,6 +275,7 @@ class FateReplayIT {
                     }
                 }
             }
+            long sent = millis(t0);
             for (FateParty p : parties) {
                 for (FateParty peer : parties) {
                     if (peer != p) {
@@ -292,6 +286,8 @@ class FateReplayIT {
                     }
                 }
             }
+            report("%s: topics, clusters, tenant, namespaces %d ms; sent %d ms; all received %d ms", session, topics,
+                    sent, millis(t0));
         } finally {
             for (FateParty p : parties) {
                 p.close();
@@ -330,7 +326,7 @@ class FateReplayIT {
                     .connectionTimeout(5, TimeUnit.SECONDS).readTimeout(30, TimeUnit.SECONDS)
                     .requestTimeout(30, TimeUnit.SECONDS).build();
             this.client = PulsarClient.builder().serviceUrl("pulsar://" + host + ":" + port)
-                    .operationTimeout(30, TimeUnit.SECONDS).dnsServerAddresses(List.of(dns.address())).build();
+                    .operationTimeout(30, TimeUnit.SECONDS).build();
         }
 
         static Map<?, ?> yaml(Path file) throws IOException {
