@@ -39,9 +39,10 @@ import org.yaml.snakeyaml.Yaml;
  * (a systemd unit example), and per party {@code party-<id>/}: {@code cert.pem} (CN and DNS
  * {@code <id>.<domain>}, server and client), {@code key.pem} (PKCS#8, mode 0600), {@code ca.pem},
  * {@code standalone-tls.conf} (the broker's cluster name and TLS lines, {@link BrokerTlsConfig}, mutual TLS
- * required, and the party's ports), {@code pulsar_route_table.yaml} (itself, marked {@code local: true}, and every
- * other party through the proxy) and {@code service_conf.yaml} (FATE's pulsar section: the same cluster name, host,
- * ports and route table). Keys are never printed.
+ * required, the party's ports and its advertised name {@code <id>.<domain>}), {@code pulsar_route_table.yaml}
+ * (itself, marked {@code local: true}, and the {@code default} entry that reaches every other party through the
+ * proxy) and {@code service_conf.yaml} (FATE's pulsar section: the same cluster name, host, ports and route table).
+ * Keys are never printed.
  */
 public final class FederationBundle implements Bundle {
     /** The broker's admin port (Pulsar's {@code webServicePort} default), FATE's {@code mng_port}. */
@@ -400,8 +401,12 @@ public final class FederationBundle implements Bundle {
             Map<String, String> tls = new LinkedHashMap<>(BrokerTlsConfig.lines(installed, true, pulsarVersion));
             tls.put("brokerServicePort", Integer.toString(p.port()));      // the ports the route tables and the
             tls.put("brokerServicePortTls", Integer.toString(p.sslPort())); // proxy's routes name
+            // A lookup answers with the broker's advertised name; through the proxy it must be the SNI name the
+            // proxy routes and the certificate carries (Pulsar's default is the host's own name).
+            tls.put("advertisedAddress", p.id() + "." + description.domain());
             w.plain("standalone-tls.conf", "# Broker TLS and cluster name of party " + p.id() + ", for Pulsar "
-                    + pulsarVersion + ", written by fedlink: append to conf/standalone.conf (clusterName = party id: no replicator name collision).\n"
+                    + pulsarVersion + ", written by fedlink: append to conf/standalone.conf (clusterName = party id: "
+                    + "no replicator name collision).\n"
                     + BrokerTlsConfig.text(BrokerTlsConfig.clusterLines(p.id())) + BrokerTlsConfig.text(tls));
             w.plain("pulsar_route_table.yaml", "# Party " + p.id() + "'s FATE route table, written by fedlink.\n"
                     + partyEntry(p, true) + "default:\n  proxy: \"" + description.proxy() + "\"\n  domain: \""

@@ -69,6 +69,8 @@ class FederationBundleTest {
         // the party's own ports reach its broker: the proxy dials 16651, so the broker must listen there
         assertTrue(conf.lines().anyMatch("brokerServicePortTls=16651"::equals), conf);
         assertTrue(conf.lines().anyMatch("brokerServicePort=6650"::equals), conf);
+        // lookups answer with the name the proxy routes and the certificate carries, whatever the host is called
+        assertTrue(conf.lines().anyMatch("advertisedAddress=9999.fate.org"::equals), conf);
         // FATE's side: service_conf.yaml names the broker's cluster and this party's route table
         Map<?, ?> service = new org.yaml.snakeyaml.Yaml().load(Files.readString(p.resolve("service_conf.yaml")));
         assertEquals("pulsar", ((Map<?, ?>) service.get("default_engines")).get("federation"));

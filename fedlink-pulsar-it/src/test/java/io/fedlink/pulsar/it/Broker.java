@@ -136,6 +136,11 @@ final class Broker implements AutoCloseable {
         }
     }
 
+    /** The broker JVM's process id, and whether it still runs: a restart would change the one or end the other. */
+    ProcessHandle handle() {
+        return process.toHandle();
+    }
+
     /** Kills the broker at once (no graceful shutdown, which takes ~15 s); {@link #close} then only reaps it. */
     void kill() {
         process.destroyForcibly();
