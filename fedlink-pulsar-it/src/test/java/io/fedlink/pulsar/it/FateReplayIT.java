@@ -503,8 +503,11 @@ class FateReplayIT {
                 "-Xmx96m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", jar));
         cmd.addAll(Arrays.asList(exec.substring(exec.indexOf("fedlink-proxy.jar ") + "fedlink-proxy.jar ".length())
                 .trim().split("\\s+")));
+        // The unit names the proxy's install folder (the default, /etc/fedlink/proxy: a test folder under /tmp is
+        // refused, its PrivateTmp would hide it); the test runs the proxy as if the folder were installed there.
         assertEquals(List.of("proxy", "--listen", "127.0.0.1:" + proxyPort, "--routes",
-                out.resolve("proxy/sni.yaml").toAbsolutePath().toString()), cmd.subList(6, cmd.size()));
+                "/etc/fedlink/proxy/sni.yaml"), cmd.subList(6, cmd.size()));
+        cmd.set(cmd.size() - 1, out.resolve("proxy/sni.yaml").toAbsolutePath().toString());
         proxy = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         Thread reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(proxy.getInputStream(),
