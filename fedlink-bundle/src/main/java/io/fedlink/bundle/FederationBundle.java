@@ -410,7 +410,8 @@ public final class FederationBundle implements Bundle {
                     + BrokerTlsConfig.text(BrokerTlsConfig.clusterLines(p.id())) + BrokerTlsConfig.text(tls));
             w.plain("pulsar_route_table.yaml", "# Party " + p.id() + "'s FATE route table, written by fedlink.\n"
                     + partyEntry(p, true) + "default:\n  proxy: \"" + description.proxy() + "\"\n  domain: \""
-                    + description.domain() + "\"\n");
+                    + description.domain() + "\"\n  brokerPort: " + PulsarRouteTable.DEFAULT_BROKER_PORT
+                    + "\n  brokerSslPort: " + PulsarRouteTable.DEFAULT_BROKER_SSL_PORT + "\n");
             w.plain("service_conf.yaml", serviceConf(p, at.resolve("pulsar_route_table.yaml")));
             files.addAll(w.written());
         }

@@ -90,6 +90,12 @@ class FederationBundleTest {
         assertTrue(loaded.containsKey(Integer.valueOf(id)), "integer key " + id + " in " + loaded.keySet());
         assertEquals(Boolean.TRUE, ((Map<?, ?>) loaded.get(Integer.valueOf(id))).get("local"));
         assertEquals(id, table.localParty());
+        // the default entry in the shape FATE reads for a party it does not list (every port through the proxy,
+        // which routes by name: the numbers are what FATE writes into the cluster's URLs)
+        Map<?, ?> def = (Map<?, ?>) loaded.get("default");
+        assertEquals(List.of("proxy", "domain", "brokerPort", "brokerSslPort"), List.copyOf(def.keySet()));
+        assertEquals(6650, def.get("brokerPort"));
+        assertEquals(6651, def.get("brokerSslPort"));
         ClusterMetadata other = ClusterMetadata.forParty(table, "10000");
         assertEquals("pulsar+ssl://proxy.fate.org:443", other.proxyServiceUrl());
     }
