@@ -195,6 +195,21 @@ public final class ConsulBundle implements Bundle {
     }
 
     private String agentStanza(Role role, Path at, String caFile, String name) {
+        String ports = "ports {\n"
+                + "  http  = -1\n" // plain HTTP (8500) closed: the API only over HTTPS with a client certificate
+                + "  https = 8501\n"
+                + "}\n"
+                + (role == Role.SERVER ? "auto_encrypt {\n  allow_tls = true\n}\n" : "");
+        if (!b.tlsStanza) { // before Consul 1.12: the same settings as top-level keys
+            return "# Consul agent TLS (Consul before 1.12), written by fedlink; merge into the agent's configuration.\n"
+                    + "ca_file                = \"" + at.resolve(caFile) + "\"\n"
+                    + "cert_file              = \"" + at.resolve(name + ".pem") + "\"\n"
+                    + "key_file               = \"" + at.resolve(name + "-key.pem") + "\"\n"
+                    + "verify_incoming        = true\n"
+                    + "verify_outgoing        = true\n"
+                    + "verify_server_hostname = true\n"
+                    + ports;
+        }
         return "# Consul agent TLS, written by fedlink; merge into the agent's configuration.\n"
                 + "tls {\n"
                 + "  defaults {\n"
@@ -208,11 +223,7 @@ public final class ConsulBundle implements Bundle {
                 + "    verify_server_hostname = true\n"
                 + "  }\n"
                 + "}\n"
-                + "ports {\n"
-                + "  http  = -1\n" // plain HTTP (8500) closed: the API only over HTTPS with a client certificate
-                + "  https = 8501\n"
-                + "}\n"
-                + (role == Role.SERVER ? "auto_encrypt {\n  allow_tls = true\n}\n" : "");
+                + ports;
     }
 
     private String cliEnvironment(Path at, String caFile, String name) {
@@ -267,8 +278,26 @@ public final class ConsulBundle implements Bundle {
         private int days = 365;
         private int caDays = 1825;
         private Path installDir;
+        private boolean tlsStanza = true;
 
         private Builder() {}
+
+        /**
+         * The agents' Consul version ({@code major.minor[.patch]}, 1.0 or later; default 1.12): from 1.12 the TLS
+         * settings go in the {@code tls {}} stanza, before it as top-level keys ({@code ca_file},
+         * {@code verify_server_hostname}, ...), which 1.12 and later still read but deprecate.
+         */
+        public Builder consulVersion(String version) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)\\.(\\d+)(\\.\\d+)?")
+                    .matcher(String.valueOf(version));
+            if (!m.matches() || Integer.parseInt(m.group(1)) < 1) {
+                throw new IllegalArgumentException("invalid Consul version " + HostNames.quote(String.valueOf(version))
+                        + ": give major.minor, 1.0 or later (e.g. 1.11 or 1.19)");
+            }
+            int major = Integer.parseInt(m.group(1));
+            this.tlsStanza = major > 1 || Integer.parseInt(m.group(2)) >= 12;
+            return this;
+        }
 
         /** The datacenter ({@code -dc}), one DNS label; default {@code dc1}. */
         public Builder datacenter(String dc) {

@@ -207,4 +207,22 @@ class ConsulBundleTest {
             }
         }
     }
+
+    /** Agents before Consul 1.12 read TLS from top-level keys; the bundle writes what the version reads. */
+    @Test
+    void olderAgentsGetTheTopLevelKeys() throws Exception {
+        WrittenBundle b = ConsulBundle.builder().servers(1).consulVersion("1.11.4").build().write(dir);
+        String hcl = Files.readString(b.file("dc1-server-consul-0.hcl"));
+        for (String line : List.of("ca_file                = \"" + dir.toAbsolutePath().resolve("consul-agent-ca.pem")
+                + "\"", "verify_incoming        = true", "verify_outgoing        = true",
+                "verify_server_hostname = true", "  http  = -1")) {
+            assertTrue(hcl.lines().anyMatch(line::equals), line + " missing from\n" + hcl);
+        }
+        assertTrue(hcl.lines().noneMatch(l -> l.startsWith("tls {")), "no tls {} stanza before 1.12\n" + hcl);
+        assertTrue(Files.readString(ConsulBundle.builder().consulVersion("1.12").build().write(dir.resolve("new"))
+                .file("dc1-server-consul-0.hcl")).contains("tls {\n"));
+        IllegalArgumentException bad = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> ConsulBundle.builder().consulVersion("0.9"));
+        assertTrue(bad.getMessage().contains("'0.9'"), bad.getMessage());
+    }
 }

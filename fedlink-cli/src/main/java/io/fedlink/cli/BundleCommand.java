@@ -184,12 +184,16 @@ final class BundleCommand {
         @Option(names = "--install-dir", description = "where the files will live on the agents, for the paths in "
                 + "the stanzas (default: --out)")
         Path installDir;
+        @Option(names = "--consul-version", defaultValue = "1.12", description = "the agents' Consul version: "
+                + "before 1.12 TLS is written as top-level keys instead of the tls {} stanza (default: "
+                + "${DEFAULT-VALUE})")
+        String consulVersion;
 
         @Override
         public Integer call() throws Exception {
             printSaved(spec.commandLine().getOut(), ConsulBundle.builder().datacenter(dc).domain(domain)
                     .servers(servers).clients(clients).clis(clis).days(days).caDays(caDays).installDir(installDir)
-                    .build().write(out));
+                    .consulVersion(consulVersion).build().write(out));
             return 0;
         }
     }
