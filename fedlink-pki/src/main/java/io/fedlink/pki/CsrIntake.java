@@ -89,8 +89,11 @@ final class CsrIntake {
                     && !subject.getRDNs()[0].isMultiValued() && isCommonName(subject.getRDNs()[0], cn));
             boolean sansOk = asked.stream().allMatch(s -> allowed.stream().anyMatch(s::equalsIgnoreCase));
             if (!subjectOk || !sansOk) {
+                // the requester's text, quoted (control characters escaped, each cut at 80) and at most 8 names
+                List<String> shown = asked.stream().limit(8).map(HostNames::quote).toList();
                 throw new IllegalArgumentException("the CSR asks for subject " + HostNames.quote(subjectText())
-                        + (asked.isEmpty() ? " and no subject alternative names" : " and names " + asked) + ": "
+                        + (asked.isEmpty() ? " and no subject alternative names" : " and names " + shown
+                                + (asked.size() > 8 ? " and " + (asked.size() - 8) + " more" : "")) + ": "
                         + who + " may have only CN=" + cn + " and " + String.join(", ", allowed)
                         + " (send an empty subject and no names, and the CA fills them in)");
             }

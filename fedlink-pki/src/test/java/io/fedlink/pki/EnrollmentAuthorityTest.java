@@ -1,6 +1,7 @@
 package io.fedlink.pki;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -209,6 +210,16 @@ class EnrollmentAuthorityTest extends EnrollmentFixture {
         refused("'CN=root'", () -> authority.renew(mine.chain(), csrFor("CN=root", own), null));
         refused("'CN=9999.fate.org'", () -> authority.renew(mine.chain(), csrFor("CN=9999.fate.org"), null));
         refused("DNS:9999.fate.org", () -> authority.renew(mine.chain(), csrFor("", own, dns("9999.fate.org")), null));
+    }
+
+    /** What a CSR asked for is the requester's text: quoted with control characters escaped, never a new log line. */
+    @Test
+    void aRefusalQuotesTheRequestersNames() throws Exception {
+        String token = EnrollmentAuthority.createToken(dir, "10000", Duration.ofHours(1));
+        String why = assertThrows(EnrollmentRefusedException.class, () -> authority.enroll(token, csrFor("",
+                dns("10000.fate.org"), dns("x.fate.org\nINFO forged line")), null)).getMessage();
+        assertFalse(why.contains("\n"), why);
+        assertTrue(why.contains("'DNS:x.fate.org\\u000aINFO forged line'"), why);
     }
 
     @Test
