@@ -2,6 +2,7 @@ package io.fedlink.bundle;
 
 import io.fedlink.api.HostNames;
 import io.fedlink.api.PemCodec;
+import io.fedlink.api.SecureFiles;
 import io.fedlink.pki.KeyType;
 import io.fedlink.pki.Pem;
 import java.io.IOException;
@@ -43,15 +44,22 @@ import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 
 /**
  * The files {@code consul tls ca create} and {@code consul tls cert create -server|-client|-cli -dc DC} write, with
- * the same names, numbering and certificate fields, plus each agent's TLS stanza.
+ * the same names, numbering and certificate fields, plus each agent's TLS stanza, one folder per agent: each folder
+ * is exactly what one host gets (its certificate, its key, the CA certificate, its stanza), while the CA's key stays
+ * with the operator at the top.
  *
  * <pre>{@code
  * ConsulBundle.builder().datacenter("dc1").servers(3).clients(1).clis(1).build().write(dir);
- * // consul-agent-ca.pem  consul-agent-ca-key.pem                 (reused when already in dir)
- * // dc1-server-consul-0.pem  dc1-server-consul-0-key.pem  dc1-server-consul-0.hcl   ... -1, -2
- * // dc1-client-consul-0.pem  dc1-client-consul-0-key.pem  dc1-client-consul-0.hcl
- * // dc1-cli-consul-0.pem     dc1-cli-consul-0-key.pem     dc1-cli-consul-0.env
+ * // consul-agent-ca.pem  consul-agent-ca-key.pem        the operator's CA (reused when already in dir)
+ * // dc1-server-consul-0/  dc1-server-consul-0.pem  dc1-server-consul-0-key.pem  consul-agent-ca.pem
+ * //                       dc1-server-consul-0.hcl                                          ... -1, -2
+ * // dc1-client-consul-0/  dc1-client-consul-0.pem  dc1-client-consul-0-key.pem  consul-agent-ca.pem
+ * //                       dc1-client-consul-0.hcl
+ * // dc1-cli-consul-0/     dc1-cli-consul-0.pem  dc1-cli-consul-0-key.pem  consul-agent-ca.pem  dc1-cli-consul-0.env
  * }</pre>
+ *
+ * <p>The paths in an agent's {@code .hcl} or {@code .env} name its own folder: the install dir when one is given
+ * (where that folder's files are placed on the host), else the folder as written.
  *
  * <p>As Consul: EC P-256 keys as SEC 1 {@code EC PRIVATE KEY} PEM (mode 0600); 128-bit random serials; the CA is
  * {@code Consul Agent CA <serial>} of HashiCorp's San Francisco address, key usage certSign, cRLSign,
@@ -60,7 +68,8 @@ import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
  * SHA-256 subject key id, 365 days; server: DNS {@code server.<dc>.<domain>}, {@code localhost}, IP
  * {@code 127.0.0.1}, serverAuth and clientAuth; client: {@code client.<dc>.<domain>}, {@code localhost},
  * {@code 127.0.0.1}, clientAuth and serverAuth; cli: {@code cli.<dc>.<domain>}, {@code localhost}, no extended key
- * usage. A number is taken when neither its certificate nor its key file exists, counting from 0.
+ * usage. Numbers count from 0; a number is taken when its folder exists (even empty), or a certificate or key file of
+ * the earlier flat layout does.
  *
  * <p>Only a server certificate names {@code server.<dc>.<domain>}: with {@code verify_server_hostname = true} an
  * agent holding a client certificate cannot pose as a server. Each {@code .hcl} sets {@code verify_incoming},
@@ -97,13 +106,12 @@ public final class ConsulBundle implements Bundle {
     }
 
     /**
-     * Writes (or reuses) the CA and writes the certificates into {@code dir} (created with mode 0700), numbering
-     * each role after the files already there.
+     * Writes (or reuses) the CA in {@code dir} (created with mode 0700) and each agent's files into its own folder
+     * {@code dir/<name>/} (mode 0700), numbering each role after the agents already there.
      */
     @Override
     public WrittenBundle write(Path dir) throws IOException {
         BundleWriter w = new BundleWriter(dir);
-        Path at = b.installDir != null ? b.installDir : w.dir().toAbsolutePath();
         String caFile = b.domain + "-agent-ca.pem";
         String caKeyFile = b.domain + "-agent-ca-key.pem";
         X509Certificate ca;
@@ -121,24 +129,33 @@ public final class ConsulBundle implements Bundle {
         for (Role role : Role.values()) {
             for (int i = 0; i < b.counts[role.ordinal()]; i++) {
                 String name = nextFree(w.dir(), b.datacenter + "-" + role.word() + "-" + b.domain);
+                // one folder per agent, exactly what its host gets: certificate, key, CA certificate, stanza
+                SecureFiles.privateDirectory(w.dir().resolve(name));
+                Path at = b.installDir != null ? b.installDir : w.dir().resolve(name).toAbsolutePath();
                 KeyPair pair = KeyType.EC_P256.generate();
-                w.plain(name + ".pem", PemCodec.certificates(List.of(certificate(role, pair.getPublic(), ca, caKey))));
-                w.secret(name + "-key.pem", sec1(pair));
+                w.plain(name + "/" + name + ".pem",
+                        PemCodec.certificates(List.of(certificate(role, pair.getPublic(), ca, caKey))));
+                w.secret(name + "/" + name + "-key.pem", sec1(pair));
+                w.plain(name + "/" + caFile, PemCodec.certificates(List.of(ca)));
                 if (role == Role.CLI) {
-                    w.plain(name + ".env", cliEnvironment(at, caFile, name));
+                    w.plain(name + "/" + name + ".env", cliEnvironment(at, caFile, name));
                 } else {
-                    w.plain(name + ".hcl", agentStanza(role, at, caFile, name));
+                    w.plain(name + "/" + name + ".hcl", agentStanza(role, at, caFile, name));
                 }
             }
         }
         return new WrittenBundle(w.dir(), w.written());
     }
 
-    /** {@code <prefix>-<n>} for the first n whose certificate and key files both do not exist. */
+    /**
+     * {@code <prefix>-<n>} for the first n with no folder of that name (even empty) and no certificate or key file
+     * of the earlier flat layout.
+     */
     static String nextFree(Path dir, String prefix) {
         for (int n = 0; n <= 10000; n++) {
             String name = prefix + "-" + n;
-            if (!Files.exists(dir.resolve(name + ".pem")) && !Files.exists(dir.resolve(name + "-key.pem"))) {
+            if (!Files.exists(dir.resolve(name)) && !Files.exists(dir.resolve(name + ".pem"))
+                    && !Files.exists(dir.resolve(name + "-key.pem"))) {
                 return name;
             }
         }
@@ -358,7 +375,10 @@ public final class ConsulBundle implements Bundle {
             return d;
         }
 
-        /** Where the files will live on the agents (the paths in the stanzas); default: the output folder. */
+        /**
+         * Where each agent's files will live on its host (the paths in its {@code .hcl} or {@code .env}): the folder
+         * that receives the contents of that agent's folder. Default: the agent's folder as written.
+         */
         public Builder installDir(Path dir) {
             this.installDir = dir;
             return this;

@@ -72,12 +72,22 @@ class ConsulBundleTest {
     @Test
     void namesNumberingAndFieldsAreConsuls() throws Exception {
         WrittenBundle b = ConsulBundle.builder().servers(2).clients(1).clis(1).build().write(dir);
+        // The operator's CA at the top; one folder per agent: exactly what that host gets (never the CA key).
         assertEquals(List.of("consul-agent-ca.pem", "consul-agent-ca-key.pem",
-                "dc1-server-consul-0.pem", "dc1-server-consul-0-key.pem", "dc1-server-consul-0.hcl",
-                "dc1-server-consul-1.pem", "dc1-server-consul-1-key.pem", "dc1-server-consul-1.hcl",
-                "dc1-client-consul-0.pem", "dc1-client-consul-0-key.pem", "dc1-client-consul-0.hcl",
-                "dc1-cli-consul-0.pem", "dc1-cli-consul-0-key.pem", "dc1-cli-consul-0.env"),
-                b.files().stream().map(f -> f.getFileName().toString()).toList());
+                "dc1-server-consul-0/dc1-server-consul-0.pem", "dc1-server-consul-0/dc1-server-consul-0-key.pem",
+                "dc1-server-consul-0/consul-agent-ca.pem", "dc1-server-consul-0/dc1-server-consul-0.hcl",
+                "dc1-server-consul-1/dc1-server-consul-1.pem", "dc1-server-consul-1/dc1-server-consul-1-key.pem",
+                "dc1-server-consul-1/consul-agent-ca.pem", "dc1-server-consul-1/dc1-server-consul-1.hcl",
+                "dc1-client-consul-0/dc1-client-consul-0.pem", "dc1-client-consul-0/dc1-client-consul-0-key.pem",
+                "dc1-client-consul-0/consul-agent-ca.pem", "dc1-client-consul-0/dc1-client-consul-0.hcl",
+                "dc1-cli-consul-0/dc1-cli-consul-0.pem", "dc1-cli-consul-0/dc1-cli-consul-0-key.pem",
+                "dc1-cli-consul-0/consul-agent-ca.pem", "dc1-cli-consul-0/dc1-cli-consul-0.env"),
+                relative(b));
+        try (java.util.stream.Stream<Path> agentFolder = Files.list(dir.resolve("dc1-server-consul-0"))) {
+            assertEquals(4, agentFolder.count(), "nothing else in an agent's folder");
+        }
+        assertEquals(Files.readString(dir.resolve("consul-agent-ca.pem")),
+                Files.readString(dir.resolve("dc1-cli-consul-0/consul-agent-ca.pem")));
 
         X509Certificate ca = cert(b.file("consul-agent-ca.pem"));
         BigInteger caSerial = ca.getSerialNumber();
@@ -131,8 +141,9 @@ class ConsulBundleTest {
                 b.file("dc1-cli-consul-0-key.pem"))));
 
         String hcl = Files.readString(b.file("dc1-server-consul-0.hcl"));
-        for (String line : List.of("    ca_file         = \"" + dir.toAbsolutePath().resolve("consul-agent-ca.pem")
-                + "\"", "    cert_file       = \"" + dir.toAbsolutePath().resolve("dc1-server-consul-0.pem") + "\"",
+        Path server0 = dir.toAbsolutePath().resolve("dc1-server-consul-0");
+        for (String line : List.of("    ca_file         = \"" + server0.resolve("consul-agent-ca.pem")
+                + "\"", "    cert_file       = \"" + server0.resolve("dc1-server-consul-0.pem") + "\"",
                 "    verify_incoming = true", "    verify_outgoing = true", "    verify_server_hostname = true")) {
             assertTrue(hcl.lines().anyMatch(line::equals), line + " missing from\n" + hcl);
         }
@@ -146,12 +157,43 @@ class ConsulBundleTest {
 
         // Again: the CA is reused, numbering goes on after the files present.
         WrittenBundle again = ConsulBundle.builder().servers(1).build().write(dir);
-        assertEquals(List.of("dc1-server-consul-2.pem", "dc1-server-consul-2-key.pem", "dc1-server-consul-2.hcl"),
-                again.files().stream().map(f -> f.getFileName().toString()).toList());
+        assertEquals(List.of("dc1-server-consul-2/dc1-server-consul-2.pem",
+                "dc1-server-consul-2/dc1-server-consul-2-key.pem", "dc1-server-consul-2/consul-agent-ca.pem",
+                "dc1-server-consul-2/dc1-server-consul-2.hcl"), relative(again));
         cert(again.file("dc1-server-consul-2.pem")).verify(ca.getPublicKey());
-        Files.delete(dir.resolve("dc1-server-consul-0.pem"));
-        Files.delete(dir.resolve("dc1-server-consul-0-key.pem"));
+        assertEquals("dc1-server-consul-3", ConsulBundle.nextFree(dir, "dc1-server-consul"));
+        for (Path f : relative(b).subList(2, 6).stream().map(dir::resolve).toList()) {
+            Files.delete(f);
+        }
+        assertEquals("dc1-server-consul-3", ConsulBundle.nextFree(dir, "dc1-server-consul"),
+                "a folder that exists is taken, even empty");
+        Files.delete(dir.resolve("dc1-server-consul-0"));
         assertEquals("dc1-server-consul-0", ConsulBundle.nextFree(dir, "dc1-server-consul"));
+        Files.writeString(dir.resolve("dc1-server-consul-0.pem"), "a certificate of the flat layout");
+        assertEquals("dc1-server-consul-3", ConsulBundle.nextFree(dir, "dc1-server-consul"), "flat layout files");
+    }
+
+    static List<String> relative(WrittenBundle b) {
+        return b.files().stream().map(f -> b.dir().relativize(f).toString()).toList();
+    }
+
+    /** --install-dir is where each agent's folder is installed: the paths in its .hcl and .env point there. */
+    @Test
+    void pathsFollowTheInstallDir() throws Exception {
+        Path at = Path.of("/etc/consul.d/tls");
+        WrittenBundle b = ConsulBundle.builder().servers(1).clis(1).installDir(at).build().write(dir);
+        String hcl = Files.readString(b.file("dc1-server-consul-0.hcl"));
+        for (String line : List.of("    ca_file         = \"" + at.resolve("consul-agent-ca.pem") + "\"",
+                "    cert_file       = \"" + at.resolve("dc1-server-consul-0.pem") + "\"",
+                "    key_file        = \"" + at.resolve("dc1-server-consul-0-key.pem") + "\"")) {
+            assertTrue(hcl.lines().anyMatch(line::equals), line + " missing from\n" + hcl);
+        }
+        String env = Files.readString(b.file("dc1-cli-consul-0.env"));
+        for (String line : List.of("export CONSUL_CACERT=" + at.resolve("consul-agent-ca.pem"),
+                "export CONSUL_CLIENT_CERT=" + at.resolve("dc1-cli-consul-0.pem"),
+                "export CONSUL_CLIENT_KEY=" + at.resolve("dc1-cli-consul-0-key.pem"))) {
+            assertTrue(env.lines().anyMatch(line::equals), line + " missing from\n" + env);
+        }
     }
 
     @Test
@@ -168,7 +210,7 @@ class ConsulBundleTest {
         return TlsMaterial.builder()
                 .identity(Pem.privateKey(Files.readString(b.file(name + "-key.pem")), null),
                         PemCodec.readCertificates(Files.readString(b.file(name + ".pem"))))
-                .trust(PemCodec.readCertificates(Files.readString(b.dir().resolve(caFile)))).build();
+                .trust(PemCodec.readCertificates(Files.readString(b.dir().resolve(name).resolve(caFile)))).build();
     }
 
     /**
@@ -213,7 +255,8 @@ class ConsulBundleTest {
     void olderAgentsGetTheTopLevelKeys() throws Exception {
         WrittenBundle b = ConsulBundle.builder().servers(1).consulVersion("1.11.4").build().write(dir);
         String hcl = Files.readString(b.file("dc1-server-consul-0.hcl"));
-        for (String line : List.of("ca_file                = \"" + dir.toAbsolutePath().resolve("consul-agent-ca.pem")
+        for (String line : List.of("ca_file                = \"" + dir.toAbsolutePath().resolve("dc1-server-consul-0")
+                .resolve("consul-agent-ca.pem")
                 + "\"", "verify_incoming        = true", "verify_outgoing        = true",
                 "verify_server_hostname = true", "  http  = -1")) {
             assertTrue(hcl.lines().anyMatch(line::equals), line + " missing from\n" + hcl);

@@ -160,8 +160,10 @@ final class BundleCommand {
     @Command(name = "consul", mixinStandardHelpOptions = true,
             description = {"What 'consul tls ca create' and 'consul tls cert create -server|-client|-cli -dc DC' write "
                     + "(same names, numbering and fields), plus each agent's TLS stanza (<name>.hcl) and the CLI's "
-                    + "environment (<name>.env).",
-                    "The CA in --out is reused when present; numbers continue after the files already there."})
+                    + "environment (<name>.env), one folder per agent (<out>/<name>/: its certificate, key, the CA "
+                    + "certificate and its .hcl or .env).",
+                    "The CA in --out is reused when present and its key stays there; numbers continue after the "
+                    + "agent folders already there."})
     static final class Consul implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -181,8 +183,8 @@ final class BundleCommand {
         int days;
         @Option(names = "--ca-days", defaultValue = "1825", description = "CA validity (default: ${DEFAULT-VALUE})")
         int caDays;
-        @Option(names = "--install-dir", description = "where the files will live on the agents, for the paths in "
-                + "the stanzas (default: --out)")
+        @Option(names = "--install-dir", description = "where each agent's folder contents will live on its host, "
+                + "for the paths in its .hcl/.env (default: <out>/<name>)")
         Path installDir;
         @Option(names = "--consul-version", defaultValue = "1.12", description = "the agents' Consul version: "
                 + "before 1.12 TLS is written as top-level keys instead of the tls {} stanza (default: "

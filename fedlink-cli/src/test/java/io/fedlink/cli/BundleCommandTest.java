@@ -73,15 +73,21 @@ class BundleCommandTest {
     void consulWritesConsulsFileNamesAndNumbersOn() throws Exception {
         Path out = dir.resolve("consul");
         Cli first = ok("bundle", "consul", "--out", out.toString(), "--servers", "3", "--clients", "1", "--clis", "1");
-        for (String f : new String[] {"consul-agent-ca.pem", "consul-agent-ca-key.pem", "dc1-server-consul-0.pem",
-                "dc1-server-consul-0-key.pem", "dc1-server-consul-2.hcl", "dc1-client-consul-0.pem",
-                "dc1-cli-consul-0-key.pem", "dc1-cli-consul-0.env"}) {
+        for (String f : new String[] {"consul-agent-ca.pem", "consul-agent-ca-key.pem",
+                "dc1-server-consul-0/dc1-server-consul-0.pem", "dc1-server-consul-0/dc1-server-consul-0-key.pem",
+                "dc1-server-consul-0/consul-agent-ca.pem", "dc1-server-consul-2/dc1-server-consul-2.hcl",
+                "dc1-client-consul-0/dc1-client-consul-0.pem", "dc1-cli-consul-0/dc1-cli-consul-0-key.pem",
+                "dc1-cli-consul-0/dc1-cli-consul-0.env"}) {
             assertTrue(first.out().contains("==> Saved " + out.resolve(f) + "\n"), f + " missing from\n" + first.out());
         }
         Cli second = ok("bundle", "consul", "--out", out.toString(), "--dc", "dc1");
-        assertEquals("==> Saved " + out.resolve("dc1-server-consul-3.pem") + "\n==> Saved "
-                + out.resolve("dc1-server-consul-3-key.pem") + "\n==> Saved " + out.resolve("dc1-server-consul-3.hcl")
-                + "\n", second.out());
+        Path agent = out.resolve("dc1-server-consul-3");
+        assertEquals("==> Saved " + agent.resolve("dc1-server-consul-3.pem") + "\n==> Saved "
+                + agent.resolve("dc1-server-consul-3-key.pem") + "\n==> Saved " + agent.resolve("consul-agent-ca.pem")
+                + "\n==> Saved " + agent.resolve("dc1-server-consul-3.hcl") + "\n", second.out());
+        assertTrue(first.out().lines().noneMatch(l -> l.endsWith("/consul-agent-ca-key.pem")
+                && !l.equals("==> Saved " + out.resolve("consul-agent-ca-key.pem"))), "the CA key stays at the top\n"
+                + first.out());
         Cli bad = Cli.run("bundle", "consul", "--out", out.toString(), "--dc", "dc 1");
         assertEquals(1, bad.code());
         assertEquals("fedlink: invalid datacenter 'dc 1': one DNS label, e.g. dc1\n", bad.err());
