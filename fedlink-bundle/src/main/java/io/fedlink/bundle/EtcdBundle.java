@@ -10,8 +10,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 /**
@@ -27,8 +29,10 @@ import java.util.stream.Collectors;
  *
  * <p>Each member certificate is a peer certificate (serverAuth and clientAuth) with the member's name and host as
  * subject alternative names. The flags turn on TLS on both ports with client certificates required
- * ({@code --client-cert-auth}, {@code --peer-client-cert-auth}) against the CA. A member listens on its host when
- * that is an IP address, else on {@code 0.0.0.0} (etcd binds to addresses, not names).
+ * ({@code --client-cert-auth}, {@code --peer-client-cert-auth}) against the CA. A member listens on its listen
+ * address when one is given, else on its host, which must then be an IP address: etcd binds addresses, not names, and
+ * a member is never silently opened on every interface ({@code 0.0.0.0} or {@code ::} only when given). Advertised
+ * URLs keep the host.
  */
 public final class EtcdBundle implements Bundle {
     private final Builder b;
@@ -38,15 +42,28 @@ public final class EtcdBundle implements Bundle {
      *
      * @param name       the member name ({@code --name}), also a DNS name in its certificate
      * @param host       the DNS name or IP address other members and clients dial
+     * @param listen     the IP address the member binds ({@code 0.0.0.0} or {@code ::}: every interface); null for
+     *                   the host, which must then be an IP address
      * @param clientPort the client port (2379 by convention)
      * @param peerPort   the peer port (2380 by convention)
      */
-    public record Member(String name, String host, int clientPort, int peerPort) {
-        /** Validates the names and ports. */
+    public record Member(String name, String host, String listen, int clientPort, int peerPort) {
+        /** Validates the names, the listen address and the ports. */
         public Member {
             name = HostNames.canonicalDnsName(Objects.requireNonNull(name, "name"));
             String ip = HostNames.canonicalIpLiteral(host);
             host = ip != null ? ip : HostNames.canonicalDnsName(host);
+            if (listen == null && ip == null) {
+                throw new IllegalArgumentException("member " + name + ": host " + host + " is a name and etcd listens "
+                        + "on IP addresses: give the member's listen address (--listen-address " + host + "=IP; "
+                        + "0.0.0.0 or :: for every interface)");
+            }
+            String bind = listen == null ? ip : HostNames.canonicalIpLiteral(listen);
+            if (bind == null) {
+                throw new IllegalArgumentException("member " + name + ": listen address " + listen
+                        + " is not an IP address (host " + host + ")");
+            }
+            listen = isEveryInterface(bind) ? (bind.contains(":") ? "::" : "0.0.0.0") : bind;
             for (int port : new int[] {clientPort, peerPort}) {
                 if (port < 1 || port > 65535) {
                     throw new IllegalArgumentException("invalid port " + port + " for member " + name + ": 1..65535");
@@ -55,11 +72,29 @@ public final class EtcdBundle implements Bundle {
         }
 
         String url(int port) {
-            return "https://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+            return url(host, port);
         }
 
         String listenUrl(int port) {
-            return HostNames.isIpLiteral(host) ? url(port) : "https://0.0.0.0:" + port;
+            return url(listen, port);
+        }
+
+        private static String url(String address, int port) {
+            return "https://" + (address.contains(":") ? "[" + address + "]" : address) + ":" + port;
+        }
+
+        /** The addresses this member occupies: its host and, unless every interface, its listen address. */
+        List<String> addresses() {
+            return isEveryInterface(listen) || listen.equals(host) ? List.of(host) : List.of(host, listen);
+        }
+
+        private static boolean isEveryInterface(String ip) {
+            for (byte x : HostNames.parseIpLiteral(ip)) {
+                if (x != 0) {
+                    return false;
+                }
+            }
+            return true;
         }
     }
 
@@ -128,27 +163,43 @@ public final class EtcdBundle implements Bundle {
             this.ca = Objects.requireNonNull(ca, "ca");
         }
 
-        /** Adds a member. */
+        /** Adds a member listening on its host, which must be an IP address. */
         public Builder member(String name, String host, int clientPort, int peerPort) {
-            members.add(new Member(name, host, clientPort, peerPort));
+            return member(name, host, null, clientPort, peerPort);
+        }
+
+        /**
+         * Adds a member that binds {@code listenAddress} (an IP address; {@code 0.0.0.0} or {@code ::} for every
+         * interface; null: its host, which must then be an IP address) and advertises {@code host}.
+         */
+        public Builder member(String name, String host, String listenAddress, int clientPort, int peerPort) {
+            members.add(new Member(name, host, listenAddress, clientPort, peerPort));
             return this;
         }
 
         /**
          * Adds {@code n} members {@code etcd-0 .. etcd-<n-1>}, the i-th on {@code hosts[i]} (the last host for the
-         * rest, {@code 127.0.0.1} when none is given). Members sharing a host get ports 2 apart from there on.
+         * rest, {@code 127.0.0.1} when none is given), listening on {@code listen.get(host)} (default: the host, which
+         * must then be an IP address). Members sharing a host get ports 2 apart from there on: client 2379, peer
+         * 2380, the next member 2381, 2382, and so on.
          */
-        public Builder members(int n, List<String> hosts, int clientPort, int peerPort) {
+        public Builder members(int n, List<String> hosts, Map<String, String> listen, int clientPort, int peerPort) {
             if (n < 1 || n > 99) {
                 throw new IllegalArgumentException("an etcd cluster has 1..99 members, was " + n + " (odd sizes "
                         + "tolerate failures best: 3 or 5)");
+            }
+            for (Map.Entry<String, String> e : new TreeMap<>(listen).entrySet()) {
+                if (!hosts.contains(e.getKey())) {
+                    throw new IllegalArgumentException("--listen-address " + e.getKey() + "=" + e.getValue()
+                            + ": no member runs on " + e.getKey() + " (hosts: " + hosts + ")");
+                }
             }
             List<String> seen = new ArrayList<>();
             for (int i = 0; i < n; i++) {
                 String host = hosts.isEmpty() ? "127.0.0.1" : hosts.get(Math.min(i, hosts.size() - 1));
                 int before = (int) seen.stream().filter(host::equals).count();
                 seen.add(host);
-                member("etcd-" + i, host, clientPort + 2 * before, peerPort + 2 * before);
+                member("etcd-" + i, host, listen.get(host), clientPort + 2 * before, peerPort + 2 * before);
             }
             return this;
         }
@@ -188,10 +239,12 @@ public final class EtcdBundle implements Bundle {
                 if (!names.add(m.name())) {
                     throw new IllegalArgumentException("member name " + m.name() + " is used twice");
                 }
-                for (int port : new int[] {m.clientPort(), m.peerPort()}) {
-                    if (!bound.add(m.host() + ":" + port)) {
-                        throw new IllegalArgumentException("two ports on " + m.host() + ":" + port + " (member "
-                                + m.name() + "): give members on one host different ports");
+                for (String address : m.addresses()) {
+                    for (int port : new int[] {m.clientPort(), m.peerPort()}) {
+                        if (!bound.add(address + ":" + port)) {
+                            throw new IllegalArgumentException("two ports on " + address + ":" + port + " (member "
+                                    + m.name() + "): give members on one host different ports");
+                        }
                     }
                 }
             }

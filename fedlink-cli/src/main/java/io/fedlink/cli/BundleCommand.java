@@ -16,7 +16,9 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import picocli.CommandLine.Command;
@@ -204,8 +206,12 @@ final class BundleCommand {
             description = {"etcd with mutual TLS: one certificate per member naming it, a client certificate for "
                     + "etcdctl, and each member's flags (<member>.flags: etcd $(cat etcd-0.flags) --data-dir ...) "
                     + "and etcdctl.flags.",
-                    "Members are etcd-0..N-1; the i-th runs on the i-th --host (the last one for the rest); members "
-                    + "sharing a host get ports 2 apart."})
+                    "Members are etcd-0..N-1; the i-th runs on the i-th --host (the last one for the rest). Members "
+                    + "sharing a host get ports 2 apart: client 2379, peer 2380, the next member 2381, 2382, and "
+                    + "so on (from --client-port and --peer-port).",
+                    "A member listens on its host when that is an IP address; a host name needs --listen-address "
+                    + "HOST=IP (etcd binds addresses, not names; 0.0.0.0 or :: listens on every interface). "
+                    + "Advertised URLs keep the host."})
     static final class Etcd implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -217,6 +223,9 @@ final class BundleCommand {
         int members;
         @Option(names = "--host", description = "DNS name or IP of the next member (repeatable; default 127.0.0.1)")
         List<String> hosts = new ArrayList<>();
+        @Option(names = "--listen-address", paramLabel = "HOST=IP", description = "the IP address the members "
+                + "on HOST bind (repeatable; required for a host name; default: the host's IP)")
+        Map<String, String> listen = new LinkedHashMap<>();
         @Option(names = "--client-port", defaultValue = "2379", description = "client port (default: ${DEFAULT-VALUE})")
         int clientPort;
         @Option(names = "--peer-port", defaultValue = "2380", description = "peer port (default: ${DEFAULT-VALUE})")
@@ -231,7 +240,7 @@ final class BundleCommand {
         public Integer call() throws Exception {
             printSaved(spec.commandLine().getOut(), ca.write(out, "etcd CA", KeyType.EC_P256,
                     authority -> EtcdBundle.builder(authority).days(days).installDir(installDir)
-                            .members(members, hosts, clientPort, peerPort).build()));
+                            .members(members, hosts, listen, clientPort, peerPort).build()));
             return 0;
         }
     }

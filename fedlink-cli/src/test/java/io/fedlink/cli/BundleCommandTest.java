@@ -106,6 +106,22 @@ class BundleCommandTest {
         assertTrue(flags.contains("--advertise-client-urls=https://10.0.0.2:2379\n"), flags);
         assertTrue(Files.exists(out.resolve("ca/ca-key.pem")));
 
+        Path named = dir.resolve("named");
+        ok("bundle", "etcd", "--out", named.toString(), "--members", "2", "--host", "etcd.example",
+                "--listen-address", "etcd.example=10.0.0.5");
+        String second = Files.readString(named.resolve("etcd-1.flags"));
+        assertTrue(second.contains("\n--listen-client-urls=https://10.0.0.5:2381\n--advertise-client-urls="
+                + "https://etcd.example:2381\n--listen-peer-urls=https://10.0.0.5:2382\n"), second);
+        Cli unnamed = Cli.run("bundle", "etcd", "--out", dir.resolve("unnamed").toString(), "--members", "1",
+                "--host", "etcd.example");
+        assertEquals(1, unnamed.code());
+        assertTrue(unnamed.err().startsWith("fedlink: member etcd-0: host etcd.example is a name and etcd listens "
+                + "on IP addresses: give the member's listen address (--listen-address etcd.example=IP;"), unnamed.err());
+        assertFalse(Files.exists(dir.resolve("unnamed")));
+        Cli help = Cli.run("bundle", "etcd", "--help");
+        assertTrue(help.out().replaceAll("\\s+", " ").contains("client 2379, peer 2380, the next member 2381, 2382"),
+                help.out());
+
         Cli refused = Cli.run("bundle", "etcd", "--out", dir.resolve("none").toString(), "--members", "0");
         assertEquals(1, refused.code());
         assertTrue(refused.err().startsWith("fedlink: an etcd cluster has 1..99 members, was 0"), refused.err());
