@@ -49,11 +49,20 @@ class FederationCommandIT {
     }
 
     static Cli fed(String user, String federation, String... args) {
+        return Cli.run(fedArgs(user, federation, args));
+    }
+
+    /** {@link #fed} as a user runs it: {@code java -jar fedlink.jar federation ...}, stdout and stderr apart. */
+    static Cli fedJar(String user, String federation, String... args) throws Exception {
+        return ProxyProcess.runSplit(ProxyProcess.fullJar(), fedArgs(user, federation, args));
+    }
+
+    private static String[] fedArgs(String user, String federation, String... args) {
         List<String> all = new ArrayList<>(List.of("federation"));
         all.addAll(List.of(args));
         all.addAll(List.of("--etcd", etcd.endpoints(), "--etcd-tls", etcd.tlsDir(user).toString(),
                 "--federation", federation, "--etcd-timeout", "10s"));
-        return Cli.run(all.toArray(String[]::new));
+        return all.toArray(String[]::new);
     }
 
     static void ok(Cli c) {
@@ -115,7 +124,7 @@ class FederationCommandIT {
         }
         ok(fed("operator", "gone", "init", "--domain", "fate.org", "--proxy", "proxy.fate.org:443"));
         ok(fed("operator", "gone", "party", "add", "--party", "9999", "--host", "10.0.0.3"));
-        Cli removed = fed("operator", "gone", "party", "remove", "--party", "9999", "--ca-dir", ca);
+        Cli removed = fedJar("operator", "gone", "party", "remove", "--party", "9999", "--ca-dir", ca);
         ok(removed);
         assertTrue(removed.out().contains("removed party 9999 from federation gone")
                 && removed.out().contains("revoked 2 certificate(s) of party 9999"), removed.out());
@@ -127,7 +136,7 @@ class FederationCommandIT {
 
         // a CA that cannot be used: the registry removal stands, the refusal says how to finish
         ok(fed("operator", "gone", "party", "add", "--party", "9999", "--host", "10.0.0.3"));
-        refused(fed("operator", "gone", "party", "remove", "--party", "9999", "--ca-dir",
+        refused(fedJar("operator", "gone", "party", "remove", "--party", "9999", "--ca-dir",
                 dir.resolve("no-such-ca").toString()), "fedlink pki party revoke");
         assertFalse(fed("proxy", "gone", "party", "list").out().contains("9999"), "out of the registry all the same");
     }
