@@ -29,6 +29,11 @@ import java.util.Objects;
  * templates, each template checked as above). The proxy spreads new connections over the healthy ones by the
  * route's {@link Balancing} and, when a connect fails, tries the next one within the connect deadline. The
  * single-target methods ({@link #target()}, {@link #targetFor(String)}, {@link #targetSpec()}) give the first.
+ *
+ * <p>Instead of targets, a route may name a party whose broker is reached through that party's <em>agent</em>
+ * ({@link Builder#agent(String)}): the agent dials out to the proxy with the party's certificate, and the proxy
+ * hands it the route's connections, so the party opens no inbound port. Such a route has no targets
+ * ({@link #targetCount()} is 0) and its {@link #targetSpec()} reads {@code agent:<party>}.
  */
 public final class PartyRoute {
     /** Most targets one route may list. */
@@ -73,12 +78,30 @@ public final class PartyRoute {
     private final Balancing balancing;
     private final List<CidrBlock> allowedClients;
     private final ProxyProtocol proxyProtocol;
+    private final String agentParty;
 
     private PartyRoute(Builder b) {
         this.pattern = canonicalPattern(b.pattern);
         this.allowedClients = List.copyOf(b.allowedClients);
         this.proxyProtocol = Objects.requireNonNull(b.proxyProtocol, "proxyProtocol");
         this.balancing = Objects.requireNonNull(b.balancing, "balancing");
+        if (b.agentParty != null) {
+            if (!b.hosts.isEmpty()) {
+                throw new IllegalArgumentException("route " + HostNames.quote(b.pattern) + " names both targets and"
+                        + " the agent of party " + HostNames.quote(b.agentParty) + ": give one or the other");
+            }
+            try {
+                this.agentParty = PartyIds.canonical(b.agentParty);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("route " + HostNames.quote(b.pattern) + ": agent party "
+                        + e.getMessage(), e);
+            }
+            this.targets = List.of();
+            this.fixedTargets = List.of();
+            this.targetSpecs = List.of();
+            return;
+        }
+        this.agentParty = null;
         if (b.hosts.isEmpty()) {
             throw new IllegalArgumentException("route " + HostNames.quote(b.pattern) + " has no target");
         }
@@ -216,6 +239,19 @@ public final class PartyRoute {
         return new Endpoint(host, t.port);
     }
 
+    /**
+     * The party whose agent serves this route ({@link Builder#agent(String)}), canonical; {@code null} for a route
+     * with targets.
+     */
+    public String agentParty() {
+        return agentParty;
+    }
+
+    /** Whether this route is served by a party's agent rather than by targets. */
+    public boolean viaAgent() {
+        return agentParty != null;
+    }
+
     /** The first fixed target, or {@code null} when the targets are {@code $1} templates. */
     public Endpoint target() {
         return fixedTargets.isEmpty() ? null : fixedTargets.get(0);
@@ -226,19 +262,19 @@ public final class PartyRoute {
         return fixedTargets;
     }
 
-    /** Number of targets (1..{@value #MAX_TARGETS}). */
+    /** Number of targets (1..{@value #MAX_TARGETS}; 0 for a route {@link #viaAgent() via an agent}). */
     public int targetCount() {
         return targets.size();
     }
 
     /** Whether the targets are {@code $1} templates (then {@link #targets()} is empty). */
     public boolean isTemplate() {
-        return fixedTargets.isEmpty();
+        return agentParty == null && fixedTargets.isEmpty();
     }
 
-    /** The first target as written: {@code host:port}, possibly with {@code $1}. */
+    /** The first target as written: {@code host:port}, possibly with {@code $1}; {@code agent:<party>} for an agent. */
     public String targetSpec() {
-        return targetSpecs.get(0);
+        return agentParty != null ? "agent:" + agentParty : targetSpecs.get(0);
     }
 
     /** Every target as written ({@code host:port}, possibly with {@code $1}), in order. */
@@ -253,7 +289,7 @@ public final class PartyRoute {
 
     /** The targets as text for messages: {@code a:1} or {@code [a:1, b:2]}. */
     String targetsText() {
-        return targetSpecs.size() == 1 ? targetSpecs.get(0) : targetSpecs.toString();
+        return targetSpecs.size() != 1 && agentParty == null ? targetSpecs.toString() : targetSpec();
     }
 
     /** CIDR blocks allowed to use this route; empty means everyone. */
@@ -283,12 +319,12 @@ public final class PartyRoute {
     public boolean equals(Object o) {
         return o instanceof PartyRoute r && r.pattern.equals(pattern) && r.targetSpecs.equals(targetSpecs)
                 && r.balancing == balancing && r.allowedClients.equals(allowedClients)
-                && r.proxyProtocol == proxyProtocol;
+                && r.proxyProtocol == proxyProtocol && Objects.equals(r.agentParty, agentParty);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(pattern, targetSpecs, balancing, allowedClients, proxyProtocol);
+        return Objects.hash(pattern, targetSpecs, balancing, allowedClients, proxyProtocol, agentParty);
     }
 
     @Override
@@ -337,6 +373,7 @@ public final class PartyRoute {
         private final List<CidrBlock> allowedClients = new ArrayList<>();
         private ProxyProtocol proxyProtocol = ProxyProtocol.NONE;
         private Balancing balancing = Balancing.ROUND_ROBIN;
+        private String agentParty;
 
         private Builder(String pattern) {
             this.pattern = pattern;
@@ -374,6 +411,16 @@ public final class PartyRoute {
             hosts.clear();
             ports.clear();
             targets.forEach(this::addTarget);
+            return this;
+        }
+
+        /**
+         * Sends matching connections to the agent of party {@code partyId} (a canonical party id, see
+         * {@link PartyIds}) instead of to targets: the proxy hands them to a connection the party's agent opened.
+         * A route has either targets or an agent.
+         */
+        public Builder agent(String partyId) {
+            this.agentParty = partyId;
             return this;
         }
 

@@ -53,6 +53,11 @@ public enum RefusalReason {
     PROXY_HEADER_UNTRUSTED,
     /** A trusted source's PROXY protocol header did not arrive before its deadline. */
     PROXY_HEADER_TIMEOUT,
+    /**
+     * The route sends the name to a party's agent, and no agent of that party was connected, or none offered a
+     * connection before the connect deadline.
+     */
+    AGENT_UNAVAILABLE,
     /** The server is shutting down. */
     SHUTTING_DOWN
 }

@@ -47,6 +47,16 @@ public interface TunnelServer extends AutoCloseable {
         return List.of();
     }
 
+    /** The party agents connected now (a snapshot); empty without an agent listener. */
+    default List<AgentStatus> agents() {
+        return List.of();
+    }
+
+    /** The address the agent listener bound, or {@code null} without one. */
+    default InetSocketAddress agentAddress() {
+        return null;
+    }
+
     /**
      * Replaces the routes for new connections. Live tunnels the new table no longer serves are closed when
      * {@link TunnelServerConfig#closeUnroutedTunnels()} (the default, in fedlink-sni's transport); the others are

@@ -62,6 +62,7 @@ public final class TunnelServerConfig {
     private final Duration healthCheckInterval;
     private final AccessLogFormat accessLogFormat;
     private final Consumer<String> accessLogSink;
+    private final AgentListenerConfig agents;
 
     private TunnelServerConfig(Builder b) {
         this.bindAddress = b.bindAddress;
@@ -117,6 +118,7 @@ public final class TunnelServerConfig {
                 "1 hour");
         this.accessLogFormat = Objects.requireNonNull(b.accessLogFormat, "accessLogFormat");
         this.accessLogSink = b.accessLogSink;
+        this.agents = b.agents;
     }
 
     private static Duration positive(String what, Duration d) {
@@ -323,6 +325,14 @@ public final class TunnelServerConfig {
         return accessLogSink;
     }
 
+    /**
+     * Where party agents connect, for routes {@link PartyRoute#viaAgent() served by an agent}; {@code null} (the
+     * default): no agent listener, and such routes refuse with {@link RefusalReason#AGENT_UNAVAILABLE}.
+     */
+    public AgentListenerConfig agents() {
+        return agents;
+    }
+
     /** Collects settings; see the class comment for defaults. */
     public static final class Builder {
         private InetSocketAddress bindAddress = new InetSocketAddress(443);
@@ -352,6 +362,7 @@ public final class TunnelServerConfig {
         private Duration healthCheckInterval = Duration.ZERO;
         private AccessLogFormat accessLogFormat = AccessLogFormat.TEXT;
         private Consumer<String> accessLogSink;
+        private AgentListenerConfig agents;
 
         Builder() {}
 
@@ -551,6 +562,12 @@ public final class TunnelServerConfig {
         /** Sends access log and refusal lines to {@code sink} instead of the loggers; see {@link #accessLogSink()}. */
         public Builder accessLogSink(Consumer<String> sink) {
             this.accessLogSink = sink;
+            return this;
+        }
+
+        /** Accepts party agents as {@code config} says; see {@link TunnelServerConfig#agents()}. */
+        public Builder agents(AgentListenerConfig config) {
+            this.agents = config;
             return this;
         }
 

@@ -51,6 +51,7 @@ final class Connection implements Tunnel {
     private boolean countedForClient; // counted in the per-client limits (released at the end)
     private InetAddress announcedHandshake; // the PROXY-announced client counted in the hello phase, until it ends
     private Runnable cancelLookup; // withdraws from the resolver while RESOLVING
+    private AgentHub.Claim claim;  // while CONNECTING to a party's agent: the pending hand-over
 
     private ProxyHeaderParser proxyHeader; // while a trusted source's PROXY header is awaited
     private ClientHelloParser parser;
@@ -196,8 +197,14 @@ final class Connection implements Tunnel {
             }
             case RESOLVING -> attemptFailed(RefusalReason.CONNECT_TIMEOUT, "lookup of " + targetEndpoint.host()
                     + " took longer than " + share());
-            case CONNECTING -> attemptFailed(RefusalReason.CONNECT_TIMEOUT, "connect to " + targetEndpoint
-                    + " timed out");
+            case CONNECTING -> {
+                if (claim != null) {
+                    refuse(RefusalReason.AGENT_UNAVAILABLE, "no data connection from the agent of party "
+                            + route.agentParty() + " within " + config.connectTimeout());
+                } else {
+                    attemptFailed(RefusalReason.CONNECT_TIMEOUT, "connect to " + targetEndpoint + " timed out");
+                }
+            }
             case TUNNEL -> {
                 ctx.counters.timeouts.increment();
                 closeTunnel(CloseReason.IDLE_TIMEOUT, true);
@@ -318,6 +325,10 @@ final class Connection implements Tunnel {
         }
         if (!route.allows(clientAddress.getAddress())) {
             refuse(RefusalReason.CLIENT_NOT_ALLOWED, "client not in the route's allow list");
+            return;
+        }
+        if (route.viaAgent()) {
+            viaAgent();
             return;
         }
         try {
@@ -460,6 +471,63 @@ final class Connection implements Tunnel {
         }
     }
 
+    // ---- through a party's agent ------------------------------------------------------------------------------------
+
+    /**
+     * The route is served by a party's agent: takes a tunnel slot and one of the agent's idle data connections, or
+     * waits (CONNECTING, within the connect deadline) for the next one; refuses at once when no agent of the party
+     * is connected.
+     */
+    private void viaAgent() {
+        if (!ctx.reserveTunnel()) {
+            refuse(RefusalReason.TUNNEL_LIMIT, config.maxTunnels() + " tunnels connecting or open");
+            return;
+        }
+        holdsSlot = true;
+        connectStartNanos = System.nanoTime();
+        connectDeadline = connectStartNanos + config.connectTimeout().toNanos();
+        deadline = connectDeadline;
+        String party = route.agentParty();
+        AgentHub.Claim c = ctx.agents == null ? null : ctx.agents.claim(party, loop::execute, this::agentOffered);
+        if (c == null) {
+            refuse(RefusalReason.AGENT_UNAVAILABLE, ctx.agents == null ? "this proxy accepts no agents (route to the"
+                    + " agent of party " + party + ")" : "no agent of party " + party + " is connected");
+        } else if (c.ready() != null) {
+            agentConnected(c.ready());
+        } else {
+            claim = c;
+            state = State.CONNECTING;
+        }
+    }
+
+    /** On the loop: the agent hub answers a waiting claim with a data connection, or {@code null} (agent gone). */
+    private void agentOffered(SocketChannel ch) {
+        if (state != State.CONNECTING || claim == null) {
+            closeQuietly(ch, true); // gave up meanwhile
+            return;
+        }
+        claim = null;
+        if (ch == null) {
+            refuse(RefusalReason.AGENT_UNAVAILABLE, "the last agent of party " + route.agentParty() + " left");
+        } else {
+            agentConnected(ch);
+        }
+    }
+
+    private void agentConnected(SocketChannel ch) {
+        target = ch;
+        try {
+            InetSocketAddress agent = (InetSocketAddress) ch.getRemoteAddress();
+            targetEndpoint = Endpoint.of(agent.getAddress().getHostAddress(), agent.getPort());
+            targetKey = loop.register(target, 0, this);
+        } catch (IOException | RuntimeException e) {
+            refuse(RefusalReason.AGENT_UNAVAILABLE, "the data connection of party " + route.agentParty()
+                    + "'s agent failed: " + e.getMessage());
+            return;
+        }
+        connected();
+    }
+
     // ---- CONNECTING ------------------------------------------------------------------------------------------------
 
     private void connect(InetSocketAddress address) {
@@ -510,7 +578,9 @@ final class Connection implements Tunnel {
         state = State.TUNNEL;
         lastActivity = System.nanoTime();
         connectNanos = lastActivity - connectStartNanos;
-        targets.succeeded(targetIndex);
+        if (targets != null) {
+            targets.succeeded(targetIndex);
+        }
         ctx.leftHandshake(peer);
         leaveAnnouncedHandshake();
         ctx.counters.routed.increment();
@@ -613,6 +683,13 @@ final class Connection implements Tunnel {
         if (r == null || !r.allows(clientAddress.getAddress())) {
             return false;
         }
+        if (route.viaAgent() || r.viaAgent()) {
+            boolean same = route.viaAgent() && route.agentParty().equals(r.agentParty());
+            if (same) {
+                routedBy = now;
+            }
+            return same;
+        }
         for (int i = 0; i < r.targetCount(); i++) {
             try {
                 if (r.targetFor(i, serverName).equals(targetEndpoint)) {
@@ -641,6 +718,10 @@ final class Connection implements Tunnel {
         releaseCounted();
         if (was == State.RESOLVING && cancelLookup != null) {
             cancelLookup.run();
+        }
+        if (claim != null) {
+            ctx.agents.cancel(route.agentParty(), claim);
+            claim = null;
         }
         ctx.counters.refused(reason);
         int alert = TlsAlerts.forRefusal(reason);

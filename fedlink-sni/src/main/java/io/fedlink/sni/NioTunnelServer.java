@@ -1,5 +1,6 @@
 package io.fedlink.sni;
 
+import io.fedlink.api.AgentStatus;
 import io.fedlink.api.RouteHolder;
 import io.fedlink.api.RouteTable;
 import io.fedlink.api.TargetStatus;
@@ -54,6 +55,9 @@ final class NioTunnelServer implements TunnelServer {
                 loops[i] = new EventLoop(ctx, "fedlink-sni-loop-" + port + "-" + i, this::died);
                 loops[i].listen(listeners.get(i), localAddress);
             }
+            if (config.agents() != null) {
+                ctx.agents = new AgentHub(config.agents(), ctx::routes, port);
+            }
         } catch (IOException | RuntimeException e) {
             Listeners.closeAll(listeners);
             throw e;
@@ -76,8 +80,9 @@ final class NioTunnelServer implements TunnelServer {
         if (checker != null) {
             checker.start();
         }
-        log.info("SNI proxy listening on {} with {} event loops, {} routes and {} MiB of copy buffers", localAddress,
-                loops.length, routes().size(), ctx.budget.limit() >> 20);
+        log.info("SNI proxy listening on {} with {} event loops, {} routes and {} MiB of copy buffers{}", localAddress,
+                loops.length, routes().size(), ctx.budget.limit() >> 20,
+                ctx.agents == null ? "" : "; agents connect to " + ctx.agents.localAddress());
     }
 
     /** An event loop died of something no connection owned: stop accepting, say so once, report not ready. */
@@ -124,6 +129,21 @@ final class NioTunnelServer implements TunnelServer {
     @Override
     public TunnelStats stats() {
         return ctx.counters.snapshot();
+    }
+
+    @Override
+    public List<AgentStatus> agents() {
+        return ctx.agents == null ? List.of() : ctx.agents.agents();
+    }
+
+    @Override
+    public InetSocketAddress agentAddress() {
+        return ctx.agents == null ? null : ctx.agents.localAddress();
+    }
+
+    /** Agent connections refused or cut off, by reason; empty without an agent listener. */
+    java.util.Map<String, Long> agentRefusals() {
+        return ctx.agents == null ? java.util.Map.of() : ctx.agents.refusals();
     }
 
     @Override

@@ -28,6 +28,8 @@ final class ProxyContext {
     private final Resolver resolver;
     private final AtomicLong ids = new AtomicLong();
     private final Map<InetAddress, Integer> perClient = new ConcurrentHashMap<>();
+    /** Where party agents connect, or {@code null} without an agent listener; set once, before the loops start. */
+    AgentHub agents;
 
     ProxyContext(TunnelServerConfig config, int port) {
         this.config = config;
@@ -141,8 +143,11 @@ final class ProxyContext {
         });
     }
 
-    /** Stops the resolver and the log thread. */
+    /** Stops the agent listener, the resolver and the log thread. */
     void shutdown() {
+        if (agents != null) {
+            agents.close();
+        }
         resolver.shutdown();
         events.stop();
     }
