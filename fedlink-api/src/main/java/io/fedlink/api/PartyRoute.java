@@ -93,7 +93,7 @@ public final class PartyRoute {
             try {
                 this.agentParty = PartyIds.canonical(b.agentParty);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("route " + HostNames.quote(b.pattern) + ": agent party "
+                throw new IllegalArgumentException("route " + HostNames.quote(b.pattern) + ": agent: "
                         + e.getMessage(), e);
             }
             this.targets = List.of();

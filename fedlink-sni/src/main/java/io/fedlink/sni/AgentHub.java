@@ -390,25 +390,25 @@ final class AgentHub implements AutoCloseable {
         OutputStream out = ssl.getOutputStream();
         AgentProtocol.Line hello = AgentProtocol.fromAgent(requireLine(ssl.getInputStream()));
         if (!hello.verb().equals("AGENT") || Integer.parseInt(hello.arg()) != AgentProtocol.VERSION) {
-            AgentProtocol.writeLine(out, "NO this proxy speaks agent protocol " + AgentProtocol.VERSION);
+            no(out, "this proxy speaks agent protocol " + AgentProtocol.VERSION);
             refuse(remote, ch, Refusal.PROTOCOL, "first line was " + hello.verb() + " " + hello.arg());
             return null;
         }
         if (party == null) {
-            AgentProtocol.writeLine(out, "NO the certificate does not name exactly one party of "
+            no(out, "the certificate does not name exactly one party of "
                     + config.partyDomain());
             refuse(remote, ch, Refusal.NOT_A_PARTY, "certificate " + cert.getSubjectX500Principal().getName()
                     + " names no single party of " + config.partyDomain());
             return null;
         }
         if (!hasAgentRoute(routes.get(), party)) {
-            AgentProtocol.writeLine(out, "NO no route sends connections to the agent of party " + party);
+            no(out, "no route sends connections to the agent of party " + party);
             refuse(remote, ch, Refusal.NO_AGENT_ROUTE, "party " + party + ": no route is served by its agent");
             return null;
         }
         if (sessionCount.incrementAndGet() > config.maxAgents()) {
             sessionCount.decrementAndGet();
-            AgentProtocol.writeLine(out, "NO the proxy has its limit of " + config.maxAgents() + " agents");
+            no(out, "the proxy has its limit of " + config.maxAgents() + " agents");
             refuse(remote, ch, Refusal.AGENT_LIMIT, "party " + party + ": " + config.maxAgents() + " agents connected");
             return null;
         }
@@ -422,6 +422,13 @@ final class AgentHub implements AutoCloseable {
         AgentProtocol.writeLine(out, "OK " + party + " " + config.maxPoolPerAgent());
         log.info("agent of party {} connected from {}", party, remote);
         return session;
+    }
+
+    /** Sends a refusal line, cut to the line limit (a long domain name must not turn a refusal into a failure). */
+    private static void no(OutputStream out, String reason) throws IOException {
+        String line = "NO " + reason;
+        AgentProtocol.writeLine(out, line.length() < AgentProtocol.MAX_LINE ? line
+                : line.substring(0, AgentProtocol.MAX_LINE - 1));
     }
 
     private static String requireLine(InputStream in) throws IOException {

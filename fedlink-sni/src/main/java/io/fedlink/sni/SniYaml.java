@@ -35,6 +35,8 @@ import org.yaml.snakeyaml.Yaml;
  *   - 192.168.0.3:6651
  *   - 192.168.0.4:6651
  *   balance: least_connections             # fedlink extension: round_robin (default) | least_connections
+ * - fqdn: 10001.fate.org                   # fedlink extension: the party opens no inbound port; its agent
+ *   agent: '10001'                         # dials the proxy and carries this name's tunnels (instead of tunnel_route)
  * </pre>
  *
  * <p>{@code tunnel_route} is Traffic Server's single {@code host:port} string, or a YAML list of up to
@@ -50,7 +52,7 @@ public final class SniYaml {
     /** Largest route file accepted (1 MiB). */
     public static final int MAX_FILE_BYTES = 1 << 20;
     private static final Set<String> KEYS = Set.of("fqdn", "tunnel_route", "ip_allow", "proxy_protocol",
-            "balance");
+            "balance", "agent");
 
     private SniYaml() {}
 
@@ -109,7 +111,9 @@ public final class SniYaml {
         StringBuilder out = new StringBuilder("sni:\n");
         for (PartyRoute r : table.routes()) {
             out.append("  - fqdn: ").append(scalar(r.serverName())).append('\n');
-            if (r.targetCount() == 1) {
+            if (r.viaAgent()) {
+                out.append("    agent: '").append(r.agentParty()).append("'\n");
+            } else if (r.targetCount() == 1) {
                 out.append("    tunnel_route: ").append(scalar(r.targetSpec())).append('\n');
             } else {
                 out.append("    tunnel_route:\n");
@@ -147,7 +151,12 @@ public final class SniYaml {
         String fqdn = string(entry, "fqdn");
         PartyRoute.Builder b = PartyRoute.builder(fqdn);
         Object routes = entry.get("tunnel_route");
-        if (routes instanceof List<?> list) {
+        if (entry.containsKey("agent")) {
+            if (routes != null) {
+                throw new IllegalArgumentException("give either tunnel_route or agent, not both");
+            }
+            b.agent(string(entry, "agent"));
+        } else if (routes instanceof List<?> list) {
             if (list.isEmpty()) {
                 throw new IllegalArgumentException("tunnel_route is an empty list: give at least one host:port");
             }

@@ -56,6 +56,23 @@ class SniYamlTest {
         assertEquals(t.routes(), SniYaml.parse(SniYaml.write(t)).routes(), "written, then read back: the same routes");
     }
 
+    @Test
+    void aRouteMayBeServedByAPartysAgent() {
+        RouteTable t = SniYaml.parse("""
+                sni:
+                - fqdn: 10001.fate.org
+                  agent: 10001
+                - fqdn: 9999.fate.org
+                  tunnel_route: 127.0.0.9:6651
+                """);
+        var r = t.resolve("10001.fate.org");
+        assertTrue(r.viaAgent());
+        assertEquals("10001", r.agentParty());
+        assertEquals(0, r.targetCount());
+        assertEquals("agent:10001", r.targetSpec());
+        assertEquals(t.routes(), SniYaml.parse(SniYaml.write(t)).routes(), "written, then read back: the same routes");
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         "sni: []\\nextra: 1|unexpected top-level keys",
@@ -74,6 +91,10 @@ class SniYamlTest {
         "sni: [ { fqdn: a.org, fqdn: b.org, tunnel_route: '1.2.3.4:1' } ]|not valid YAML",
         "sni: [ { fqdn: a.org, tunnel_route: '$1:1' } ]|uses $1 but the name is not a *.suffix wildcard",
         "'sni: [ {'|not valid YAML",
+        "sni: [ { fqdn: a.org, tunnel_route: '1.2.3.4:1', agent: '10000' } ]|either tunnel_route or agent, not both",
+        "sni: [ { fqdn: a.org, agent: root } ]|agent: party id 'root' is reserved",
+        "sni: [ { fqdn: a.org, agent: 'a.b' } ]|agent: invalid party id 'a.b'",
+        "sni: [ { fqdn: a.org, agent: [ 1 ] } ]|agent must be a string",
     })
     void refusesNamingTheEntry(String yaml, String message) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
