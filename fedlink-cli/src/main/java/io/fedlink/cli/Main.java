@@ -20,7 +20,7 @@ import picocli.CommandLine.Command;
 public final class Main implements Runnable {
     /** Subcommand classes, in the order {@code --help} lists them. */
     static final List<Class<?>> SUBCOMMANDS = List.of(DemoCommand.class, PkiCommand.class, ProxyCommand.class,
-            FederationCommand.class,
+            AgentCommand.class, FederationCommand.class,
             PulsarCommand.class, BundleCommand.class);
 
     @CommandLine.Spec

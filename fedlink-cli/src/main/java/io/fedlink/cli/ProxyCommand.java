@@ -167,6 +167,9 @@ final class ProxyCommand implements Callable<Integer> {
                     + " 100ms; 0 = off (default: ${DEFAULT-VALUE})")
     Duration healthCheckInterval;
 
+    @CommandLine.Mixin
+    AgentListenOptions agents = new AgentListenOptions();
+
     /** Reads one {@code --proxy-protocol-from} range. */
     static final class Cidrs implements CommandLine.ITypeConverter<CidrBlock> {
         @Override
@@ -324,6 +327,7 @@ final class ProxyCommand implements Callable<Integer> {
         InetSocketAddress adminTcpAt = adminTcp == null ? null : adminTcpAddress();
         Path adminSocketAt = adminSocketPath();
         checkRouteSource();
+        agents.check(spec.commandLine());
         RouteHolder holder;
         AutoCloseable source;
         BooleanSupplier reloadFailing; // for the metrics: the source cannot refresh the routes right now
@@ -358,6 +362,10 @@ final class ProxyCommand implements Callable<Integer> {
                 .healthCheckInterval(healthCheckInterval);
         if (eventLoops != null) {
             b.eventLoops(eventLoops);
+        }
+        PemFilesMaterial[] agentTls = new PemFilesMaterial[1]; // re-read for the process's life
+        if (agents.given()) {
+            b.agents(agents.start(reloadInterval, agentTls));
         }
         // With JSON lines, standard output carries only them (for a log shipper); the announcements go to stderr.
         // Access lines are written in batches by AccessLogWriter (one write for many lines, no logger call each).
@@ -423,6 +431,10 @@ final class ProxyCommand implements Callable<Integer> {
         }, "fedlink-proxy-shutdown"));
         announce.println("fedlink proxy listening on " + proxy.localAddress() + " with "
                 + holder.current().size() + " routes from " + from);
+        if (proxy.agentAddress() != null) {
+            announce.println("fedlink proxy accepting party agents on " + proxy.agentAddress() + " (parties of "
+                    + agents.domain + ")");
+        }
         announce.flush();
         while (!stopped.await(1, TimeUnit.SECONDS)) {
             if (!proxy.ready()) { // an event loop died: exit non-zero so a supervisor restarts the proxy

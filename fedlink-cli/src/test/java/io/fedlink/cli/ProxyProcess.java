@@ -203,7 +203,12 @@ final class ProxyProcess implements AutoCloseable {
         final ServerSocket server;
 
         TagTarget(String tag) throws IOException {
-            server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+            this(tag, InetAddress.getLoopbackAddress());
+        }
+
+        /** A tag target on {@code address} (e.g. 127.0.0.2, a party's own host). */
+        TagTarget(String tag, InetAddress address) throws IOException {
+            server = new ServerSocket(0, 50, address);
             Thread t = new Thread(() -> {
                 while (!server.isClosed()) {
                     try (Socket s = server.accept()) {
