@@ -52,6 +52,15 @@ public interface TunnelServer extends AutoCloseable {
         return List.of();
     }
 
+    /**
+     * Agent connections refused or cut off since start, by reason (lower case: e.g. {@code tls_failed},
+     * {@code not_a_party}, {@code no_agent_route}, {@code bad_token}, {@code cut_off}); empty without an agent
+     * listener.
+     */
+    default java.util.Map<String, Long> agentRefusals() {
+        return java.util.Map.of();
+    }
+
     /** The address the agent listener bound, or {@code null} without one. */
     default InetSocketAddress agentAddress() {
         return null;

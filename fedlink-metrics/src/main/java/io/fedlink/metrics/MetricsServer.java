@@ -93,8 +93,11 @@ public final class MetricsServer implements AutoCloseable {
     static String readiness(List<String> notReady, ProxyMetrics metrics) {
         RegistryHealth registry = metrics.registryHealth();
         StringBuilder b = new StringBuilder(notReady.isEmpty() ? "ready" : "not ready: " + String.join("; ", notReady));
+        List<String> agents = metrics.agentLines();
         if (registry == null) {
-            return b.append('\n').toString();
+            b.append('\n');
+            agents.forEach(l -> b.append(l).append('\n'));
+            return b.toString();
         }
         if (notReady.isEmpty() && !registry.ok()) {
             b.append(", degraded: serving the last good table (").append(metrics.routesInForce()).append(" routes)");
@@ -105,6 +108,7 @@ public final class MetricsServer implements AutoCloseable {
             b.append("problem: ").append(p.length() > MAX_PROBLEM_CHARS ? p.substring(0, MAX_PROBLEM_CHARS) + "..." : p)
                     .append('\n');
         }
+        agents.forEach(l -> b.append(l).append('\n'));
         return b.toString();
     }
 

@@ -1,6 +1,7 @@
 package io.fedlink.metrics;
 
 import io.fedlink.api.BoundedHttpServer;
+import io.fedlink.api.AgentStatus;
 import io.fedlink.api.CloseReason;
 import io.fedlink.api.RefusalReason;
 import io.fedlink.api.RouteHolder;
@@ -271,6 +272,7 @@ public final class ProxyMetrics implements TunnelListener, MultiCollector {
         out.add(histogram("fedlink_connect_seconds", "From starting the connect to the target (name lookup"
                 + " included) until it was established, by route entry.", all, r -> r.connect));
         collectTargets(s, out);
+        collectAgents(s, out);
         HistogramSnapshot.Builder hello = HistogramSnapshot.builder().name("fedlink_client_hello_bytes")
                 .help("Size of the ClientHello (its TLS records) of tunnels opened, by route entry.").unit(Unit.BYTES);
         all.forEach(r -> hello.dataPoint(r.helloBytes.snapshot(r.labels)));
@@ -339,6 +341,61 @@ public final class ProxyMetrics implements TunnelListener, MultiCollector {
                 (e, b) -> b.accept(e.getKey(), e.getValue().connectFailures())));
         out.add(gauge("fedlink_target_connections", "Connections connecting or tunnelling to a route's target now.",
                 all, (e, b) -> b.accept(e.getKey(), e.getValue().connections())));
+    }
+
+    /**
+     * Party agents, by party: one series for each party a route in force sends to its agent (bounded by the
+     * configuration; an agent is admitted only for such a party), and refusals on the agent port by reason.
+     */
+    private void collectAgents(TunnelServer s, List<MetricSnapshot> out) {
+        if (s == null || s.agentAddress() == null) {
+            return;
+        }
+        Map<String, long[]> byParty = agentsByParty(s);
+        List<Map.Entry<String, long[]>> all = List.copyOf(byParty.entrySet());
+        out.add(gauge("fedlink_agents_connected", "Party agents connected now, by party (0: the party's routes are"
+                + " refused with agent_unavailable).", all, (e, b) -> b.accept(Labels.of("party", e.getKey()),
+                e.getValue()[0])));
+        out.add(gauge("fedlink_agent_pool", "Idle data connections the party's agents hold, ready for new tunnels.",
+                all, (e, b) -> b.accept(Labels.of("party", e.getKey()), e.getValue()[1])));
+        out.add(counter("fedlink_agent_refused", "Agent connections refused or cut off, by reason.",
+                List.copyOf(s.agentRefusals().entrySet()),
+                (e, b) -> b.accept(Labels.of("reason", e.getKey()), e.getValue())));
+    }
+
+    /** Connected agents and idle data connections for each party the routes send to its agent. */
+    private Map<String, long[]> agentsByParty(TunnelServer s) {
+        Map<String, long[]> byParty = new java.util.TreeMap<>();
+        RouteTable t = routes.current();
+        for (var r : t.routes()) {
+            if (r.viaAgent()) {
+                byParty.putIfAbsent(r.agentParty(), new long[2]);
+            }
+        }
+        for (AgentStatus a : s.agents()) {
+            long[] v = byParty.get(a.party());
+            if (v != null) {
+                v[0]++;
+                v[1] += a.pooled();
+            }
+        }
+        return byParty;
+    }
+
+    /**
+     * One line per party a route sends to its agent ({@code agent 10000: 1 connected, 2 idle data connections}),
+     * for {@code /readyz}; empty without an agent listener. A party without an agent does not make the proxy
+     * unready: the proxy serves every other route.
+     */
+    public List<String> agentLines() {
+        TunnelServer s = server;
+        if (s == null || s.agentAddress() == null) {
+            return List.of();
+        }
+        List<String> lines = new ArrayList<>();
+        agentsByParty(s).forEach((party, v) -> lines.add("agent " + party + ": " + (v[0] == 0 ? "none connected"
+                : v[0] + " connected, " + v[1] + " idle data connections")));
+        return lines;
     }
 
     private void collectRoutes(List<MetricSnapshot> out) {

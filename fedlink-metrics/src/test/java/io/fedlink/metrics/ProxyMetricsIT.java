@@ -156,6 +156,45 @@ class ProxyMetricsIT {
     }
 
     @Test
+    void agentsShowPerPartyInMetricsAndReadyz() throws Exception {
+        CertificateAuthority ca = CertificateAuthority.builder().commonName("fate.org CA").create();
+        TlsMaterial proxyTls = ca.issue(CertificateRequest.server("proxy.fate.org").ip("127.0.0.1")).tlsMaterial();
+        RouteHolder routes = new RouteHolder(RouteTable.of(
+                PartyRoute.builder("10000.fate.org").agent("10000").build(),
+                PartyRoute.builder("10001.fate.org").agent("10001").build()));
+        ProxyMetrics metrics = ProxyMetrics.watching(routes);
+        TunnelServer proxy = closing(Tunnels.server().bind(new InetSocketAddress(LOOPBACK, 0)).routes(routes)
+                .listener(TunnelListeners.all(metrics)).agents(io.fedlink.api.AgentListenerConfig.builder(
+                        new InetSocketAddress(LOOPBACK, 0)).tls(io.fedlink.api.ReloadableTlsMaterial.of(proxyTls))
+                        .partyDomain("fate.org").build()).start());
+        metrics.observe(proxy);
+        MetricsServer http = closing(MetricsServer.start(new InetSocketAddress(LOOPBACK, 0), metrics));
+        Endpoint broker = replyingTarget();
+        closing(io.fedlink.sni.Agent.builder().tls(ca.issue(CertificateRequest.party("10000", "fate.org"), "10000")
+                .tlsMaterial()).proxy(Endpoint.of("127.0.0.1", proxy.agentAddress().getPort())).target(broker)
+                .pool(3).start());
+        Scrape s = scrapeWhen(http, "the agent of 10000 with its pool", x -> x.value("fedlink_agent_pool",
+                "party", "10000") == 3);
+        assertEquals(1, s.value("fedlink_agents_connected", "party", "10000"));
+        assertEquals(0, s.value("fedlink_agents_connected", "party", "10001"));
+        assertEquals(List.of("10000", "10001"), s.labelValues("fedlink_agents_connected", "party"));
+        s.assertPromtoolAccepts();
+        assertEquals(PAYLOAD, exchange(proxy, clientHello("10000.fate.org"), PAYLOAD));
+        try (Socket c = new Socket(LOOPBACK, proxy.localAddress().getPort())) { // 10001 has no agent: refused
+            c.getOutputStream().write(clientHello("10001.fate.org"));
+            c.setSoTimeout(20_000);
+            assertEquals(-1, c.getInputStream().read());
+        }
+        Scrape after = scrapeWhen(http, "the refusal", x -> x.value("fedlink_connections_refused_total", "reason",
+                "agent_unavailable") == 1);
+        assertEquals(1, after.value("fedlink_tunnels_opened_total", "route", "10000.fate.org"));
+        var ready = Scrape.get(http, "/readyz");
+        assertEquals(200, ready.statusCode(), "a party without its agent does not make the proxy unready");
+        assertTrue(ready.body().contains("agent 10000: 1 connected, "), ready.body());
+        assertTrue(ready.body().contains("agent 10001: none connected"), ready.body());
+    }
+
+    @Test
     void tunnelsAndBytesMatchTheTrafficAndPromtoolAcceptsTheExposition() throws Exception {
         Endpoint target = replyingTarget();
         Running r = start(new RouteHolder(RouteTable.builder().add("10000.fate.org", target)

@@ -141,8 +141,8 @@ final class NioTunnelServer implements TunnelServer {
         return ctx.agents == null ? null : ctx.agents.localAddress();
     }
 
-    /** Agent connections refused or cut off, by reason; empty without an agent listener. */
-    java.util.Map<String, Long> agentRefusals() {
+    @Override
+    public java.util.Map<String, Long> agentRefusals() {
         return ctx.agents == null ? java.util.Map.of() : ctx.agents.refusals();
     }
 

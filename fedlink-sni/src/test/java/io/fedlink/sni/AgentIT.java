@@ -303,6 +303,6 @@ class AgentIT {
     }
 
     static Map<String, Long> refusals(TunnelServer proxy) {
-        return ((NioTunnelServer) proxy).agentRefusals();
+        return proxy.agentRefusals();
     }
 }
