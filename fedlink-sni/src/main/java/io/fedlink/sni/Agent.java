@@ -342,21 +342,26 @@ public final class Agent implements AutoCloseable {
                 }
                 return;
             }
-            openData(generation, 0); // keep the pool full: the replacement first
             handed.incrementAndGet();
-            tunnel(d, first, n);
+            // The tunnel's own connect first, then the pool's replacement (its TLS line and TCP connect would
+            // otherwise compete with the client's first round trip).
+            tunnel(d, first, n, () -> openData(generation, 0));
         }
     }
 
     // ---- tunnels -----------------------------------------------------------------------------------------------------
 
-    /** Connects the handed data connection to the target and relays both ways, half-closes included. */
-    private void tunnel(Socket d, byte[] first, int n) {
+    /**
+     * Connects the handed data connection to the target and relays both ways, half-closes included; runs
+     * {@code refill} once the target connect is done (or failed).
+     */
+    private void tunnel(Socket d, byte[] first, int n, Runnable refill) {
         if (tunnels.incrementAndGet() > maxTunnels) {
             tunnels.decrementAndGet();
             log.warn("agent at its limit of {} tunnels; refused one", maxTunnels);
             open.remove(d);
             abort(d);
+            refill.run();
             return;
         }
         Socket t = new Socket();
@@ -370,8 +375,10 @@ public final class Agent implements AutoCloseable {
         } catch (IOException e) {
             log.warn("agent could not reach its target {}: {}", target, e.toString());
             end(d, t, true);
+            refill.run();
             return;
         }
+        refill.run();
         AtomicInteger directions = new AtomicInteger(2);
         try {
             workers.execute(() -> pump(t, d, directions, new byte[RELAY_BUFFER]));

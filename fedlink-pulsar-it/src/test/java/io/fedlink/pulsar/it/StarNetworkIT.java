@@ -3,22 +3,29 @@ package io.fedlink.pulsar.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fedlink.api.AgentListenerConfig;
 import io.fedlink.api.Endpoint;
+import io.fedlink.api.PartyRoute;
+import io.fedlink.api.ReloadableTlsMaterial;
+import io.fedlink.api.TlsMaterial;
 import io.fedlink.api.RouteTable;
 import io.fedlink.api.Tunnel;
 import io.fedlink.api.TunnelListener;
 import io.fedlink.api.TunnelServer;
 import io.fedlink.bundle.FederationBundle;
 import io.fedlink.pki.CertificateAuthority;
+import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pulsar.ClusterMetadata;
 import io.fedlink.pulsar.FederationAdmin;
 import io.fedlink.pulsar.PartyClients;
 import io.fedlink.pulsar.PulsarRouteTable;
 import io.fedlink.pulsar.TlsFiles;
+import io.fedlink.sni.Agent;
 import io.fedlink.sni.SniProxy;
 import io.fedlink.sni.SniYaml;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -82,14 +89,18 @@ class StarNetworkIT {
 
     @BeforeAll
     static void startFederation() throws Exception {
-        ca = CertificateAuthority.builder().commonName("fate.org federation CA").permitDns("fate.org").create();
+        ca = CertificateAuthority.builder().commonName("fate.org federation CA").permitDns("fate.org")
+                .permitIp("127.0.0.0/8").create();
         int port;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
         }
         Path fed = dir.resolve("federation");
         FederationBundle.of(ca, description(port, "10000", "127.0.0.2", "9999", "127.0.0.3"), null).write(fed);
+        TlsMaterial proxyTls = ca.issue(CertificateRequest.server("proxy.fate.org").ip("127.0.0.1")).tlsMaterial();
         proxy = SniProxy.builder().bindLoopback(port).eventLoops(2).routes(SniYaml.read(fed.resolve("proxy/sni.yaml")))
+                .agents(AgentListenerConfig.builder(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+                        .tls(ReloadableTlsMaterial.of(proxyTls)).partyDomain("fate.org").build())
                 .listener(new TunnelListener() {
                     @Override
                     public void tunnelClosed(Tunnel t) {
@@ -232,6 +243,64 @@ class StarNetworkIT {
         federate("8888", "127.0.0.4", Set.of("10000"));
         replicate("10000", "8888", 20);
         assertTrue(proxy.stats().routed() > 0);
+    }
+
+    /**
+     * Party 9999 stops accepting inbound connections from the proxy: its route now names its agent, which dials out
+     * to the proxy with 9999's certificate from its folder and carries the tunnels to the broker. The live
+     * replication tunnels toward 9999 are cut by the route change and come back through the agent; messages
+     * cross both ways; the agent is killed and started again mid-run and replication resumes, with no restart of
+     * the proxy or a broker.
+     */
+    @Test
+    @Order(3)
+    void aPartyWithNoInboundPortReplicatesThroughItsAgent() throws Exception {
+        Path f = folders.get("9999");
+        TlsMaterial party = TlsMaterial.builder().identity(
+                io.fedlink.api.PemCodec.readPrivateKey(Files.readString(f.resolve("key.pem"))),
+                io.fedlink.api.PemCodec.readCertificates(Files.readString(f.resolve("cert.pem"))))
+                .trust(io.fedlink.api.PemCodec.readCertificates(Files.readString(f.resolve("ca.pem")))).build();
+        Agent.Builder agentOf9999 = Agent.builder().tls(party).target(Endpoint.of("127.0.0.3", 6651))
+                .proxy(Endpoint.of("127.0.0.1", proxy.agentAddress().getPort()));
+        Agent agent = agentOf9999.start();
+        try {
+            RouteTable.Builder b = RouteTable.builder();
+            for (PartyRoute r : proxy.routes().routes()) {
+                b.add(r.serverName().equals("9999.fate.org") ? PartyRoute.builder("9999.fate.org").agent("9999").build()
+                        : r);
+            }
+            proxy.routes(b.build());
+            awaitAgent();
+            replicate("10000", "9999", 20);
+            replicate("9999", "10000", 20);
+            assertTrue(proxy.agents().get(0).tunnels() > 0, "tunnels toward 9999 went through its agent: "
+                    + proxy.agents());
+            for (Tunnel t : proxy.tunnels()) {
+                if ("9999.fate.org".equals(t.serverName())) {
+                    assertEquals("127.0.0.1", t.target().host(), "the proxy reaches 9999 only through its agent: " + t);
+                }
+            }
+            agent.close(); // the agent dies: new tunnels toward 9999 are refused until it is back
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!proxy.agents().isEmpty()) {
+                assertTrue(System.nanoTime() - deadline < 0, "the agent's departure was not noticed");
+                Thread.sleep(20);
+            }
+            agent = agentOf9999.start();
+            awaitAgent();
+            replicate("10000", "9999", 10);
+        } finally {
+            agent.close();
+        }
+    }
+
+    private static void awaitAgent() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (proxy.agents().isEmpty() || proxy.agents().get(0).pooled() == 0) {
+            assertTrue(System.nanoTime() - deadline < 0, "no agent of 9999 at the proxy: "
+                    + proxy.agentRefusals());
+            Thread.sleep(20);
+        }
     }
 
     @AfterAll
