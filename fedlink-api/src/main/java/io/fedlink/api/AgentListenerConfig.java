@@ -16,9 +16,10 @@ import java.util.Objects;
  * TLS end to end; each starts with a single-use random token the agent announced on its control connection, which
  * binds it to the authenticated party.
  *
- * <p>Limits: {@link #maxAgents()} control connections at once, {@link #maxPoolPerAgent()} idle data connections
- * (and announced tokens) per control connection, {@link #maxPendingConnections()} connections whose first bytes
- * are still awaited, each within {@link #handshakeTimeout()}. An idle data connection is closed after
+ * <p>Limits: {@link #maxAgents()} control connections at once ({@link #maxAgentsPerParty()} of one party),
+ * {@link #maxPoolPerAgent()} idle data connections (and announced tokens) per control connection,
+ * {@link #maxPendingConnections()} connections whose first bytes are still awaited (a few per source address),
+ * each within {@link #handshakeTimeout()}. An idle data connection is closed after
  * {@link #poolMaxIdle()} (so middleboxes never silently drop one the proxy would hand out; the agent replaces it),
  * and a control connection silent for {@link #keepAliveTimeout()} is closed (agents ping every third of it).
  */
@@ -27,6 +28,7 @@ public final class AgentListenerConfig {
     private final ReloadableTlsMaterial tls;
     private final String partyDomain;
     private final int maxAgents;
+    private final int maxAgentsPerParty;
     private final int maxPoolPerAgent;
     private final int maxPendingConnections;
     private final Duration handshakeTimeout;
@@ -47,6 +49,7 @@ public final class AgentListenerConfig {
         }
         this.partyDomain = HostNames.canonicalDnsName(b.partyDomain);
         this.maxAgents = range("maxAgents", b.maxAgents, 1, 10_000);
+        this.maxAgentsPerParty = range("maxAgentsPerParty", b.maxAgentsPerParty, 1, maxAgents);
         this.maxPoolPerAgent = range("maxPoolPerAgent", b.maxPoolPerAgent, 1, 1024);
         this.maxPendingConnections = range("maxPendingConnections", b.maxPendingConnections, 1, 10_000);
         this.handshakeTimeout = between("handshakeTimeout", b.handshakeTimeout, Duration.ofMillis(100),
@@ -95,6 +98,14 @@ public final class AgentListenerConfig {
         return maxAgents;
     }
 
+    /**
+     * Most control connections of one party at once (default 4): a party's certificate cannot take the slots of
+     * the others' agents.
+     */
+    public int maxAgentsPerParty() {
+        return maxAgentsPerParty;
+    }
+
     /** Most idle data connections plus announced tokens one control connection may hold (default 16). */
     public int maxPoolPerAgent() {
         return maxPoolPerAgent;
@@ -131,6 +142,7 @@ public final class AgentListenerConfig {
         private ReloadableTlsMaterial tls;
         private String partyDomain;
         private int maxAgents = 64;
+        private int maxAgentsPerParty = 4;
         private int maxPoolPerAgent = 16;
         private int maxPendingConnections = 64;
         private Duration handshakeTimeout = Duration.ofSeconds(10);
@@ -156,6 +168,12 @@ public final class AgentListenerConfig {
         /** See {@link AgentListenerConfig#maxAgents()}. */
         public Builder maxAgents(int n) {
             this.maxAgents = n;
+            return this;
+        }
+
+        /** See {@link AgentListenerConfig#maxAgentsPerParty()}. */
+        public Builder maxAgentsPerParty(int n) {
+            this.maxAgentsPerParty = n;
             return this;
         }
 

@@ -68,6 +68,8 @@ import org.slf4j.LoggerFactory;
 final class AgentHub implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AgentHub.class);
     private static final String EKU_CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
+    /** Connections awaiting their first bytes from one source address: one address cannot take every slot. */
+    static final int PENDING_PER_ADDRESS = 8;
 
     /** Why an agent connection was refused or cut off; counted by reason. */
     enum Refusal {
@@ -101,6 +103,7 @@ final class AgentHub implements AutoCloseable {
     private final ExecutorService workers;
     private final ScheduledExecutorService sweeper;
     private final Semaphore pending;
+    private final Map<java.net.InetAddress, Integer> pendingByAddress = new ConcurrentHashMap<>();
     private final AtomicInteger sessionCount = new AtomicInteger();
     private final Map<String, Party> parties = new ConcurrentHashMap<>();
     /** Announced tokens (as hex) by the session that announced them; guarded by itself. */
@@ -302,8 +305,15 @@ final class AgentHub implements AutoCloseable {
                 pause(1000);
                 continue;
             }
+            java.net.InetAddress from = remoteOf(ch).getAddress();
+            if (!enterPending(from)) {
+                refuse(remoteOf(ch), ch, Refusal.PENDING_LIMIT, PENDING_PER_ADDRESS + " connections from this address"
+                        + " are awaiting their first bytes");
+                continue;
+            }
             if (!pending.tryAcquire()) {
-                refuse(null, ch, Refusal.PENDING_LIMIT, config.maxPendingConnections() + " agent connections"
+                leavePending(from);
+                refuse(remoteOf(ch), ch, Refusal.PENDING_LIMIT, config.maxPendingConnections() + " agent connections"
                         + " are awaiting their first bytes");
                 continue;
             }
@@ -314,6 +324,7 @@ final class AgentHub implements AutoCloseable {
                         session = firstBytes(ch);
                     } finally {
                         pending.release();
+                        leavePending(from);
                     }
                     if (session != null) {
                         serve(session);
@@ -321,9 +332,27 @@ final class AgentHub implements AutoCloseable {
                 });
             } catch (RejectedExecutionException e) {
                 pending.release();
+                leavePending(from);
                 closeQuietly(ch);
             }
         }
+    }
+
+    private boolean enterPending(java.net.InetAddress from) {
+        boolean[] admitted = {false};
+        pendingByAddress.compute(from, (k, n) -> {
+            int now = n == null ? 0 : n;
+            if (now >= PENDING_PER_ADDRESS) {
+                return n;
+            }
+            admitted[0] = true;
+            return now + 1;
+        });
+        return admitted[0];
+    }
+
+    private void leavePending(java.net.InetAddress from) {
+        pendingByAddress.computeIfPresent(from, (k, n) -> n <= 1 ? null : n - 1);
     }
 
     private static void pause(long millis) {
@@ -416,8 +445,14 @@ final class AgentHub implements AutoCloseable {
         Party p = parties.computeIfAbsent(party, Party::new);
         Session session = new Session(p, ssl, cert, remote);
         synchronized (p) {
+            if (p.sessions.size() >= config.maxAgentsPerParty()) {
+                sessionCount.decrementAndGet();
+                no(out, "party " + party + " has its limit of " + config.maxAgentsPerParty() + " agents here");
+                refuse(remote, ch, Refusal.AGENT_LIMIT, "party " + party + ": " + config.maxAgentsPerParty()
+                        + " agents connected");
+                return null;
+            }
             p.sessions.add(session);
-            parties.putIfAbsent(party, p); // a sweep may have dropped the empty party meanwhile
         }
         AgentProtocol.writeLine(out, "OK " + party + " " + config.maxPoolPerAgent());
         log.info("agent of party {} connected from {}", party, remote);

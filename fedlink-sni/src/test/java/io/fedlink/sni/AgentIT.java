@@ -83,10 +83,30 @@ class AgentIT {
     }
 
     private TunnelServer proxy(RouteHolder routes, ReloadableTlsMaterial tls) throws Exception {
+        return proxy(routes, tls, 4);
+    }
+
+    private TunnelServer proxy(RouteHolder routes, ReloadableTlsMaterial tls, int agentsPerParty) throws Exception {
         return closing(Tunnels.server().bindLoopback(0).routes(routes).connectTimeout(Duration.ofSeconds(30))
                 .agents(AgentListenerConfig.builder(new InetSocketAddress(Loopback.LOOPBACK, 0)).tls(tls)
-                        .partyDomain(DOMAIN).handshakeTimeout(Duration.ofSeconds(2)).maxPendingConnections(8).build())
+                        .partyDomain(DOMAIN).handshakeTimeout(Duration.ofSeconds(2)).maxPendingConnections(8)
+                        .maxAgentsPerParty(agentsPerParty).build())
                 .start());
+    }
+
+    @Test
+    void onePartyCannotTakeMoreThanItsShareOfAgentSlots() throws Exception {
+        Loopback.Target broker = echoBroker();
+        TunnelServer proxy = proxy(new RouteHolder(viaAgent("10000")), ReloadableTlsMaterial.of(proxyTls), 2);
+        List<Agent> three = List.of(agent(party10000, broker.endpoint(), proxy),
+                agent(party10000, broker.endpoint(), proxy), agent(party10000, broker.endpoint(), proxy));
+        Loopback.await("one of three agents refused", 20, () -> refusals(proxy).get("agent_limit") >= 1);
+        Loopback.await("the refusal reaches that agent", 20, () -> three.stream().anyMatch(a -> {
+            String problem = a.status().get(0).problem();
+            return problem != null && problem.contains("party 10000 has its limit of 2 agents here");
+        }));
+        assertEquals(2, proxy.agents().size(), proxy.agents().toString());
+        Loopback.freshTunnel(proxy.localAddress(), "10000.fate.org");
     }
 
     private TunnelServer proxy(RouteTable routes) throws Exception {
@@ -230,12 +250,11 @@ class AgentIT {
                 && refusals(proxy).get("not_a_party") >= 1 && refusals(proxy).get("tls_failed") >= 1);
         assertTrue(proxy.agents().isEmpty(), "no agent admitted: " + proxy.agents());
         Loopback.await("the refusals reach the agents", 20, () -> intruder.status().get(0).problem() != null
-                && operator.status().get(0).problem() != null);
+                && operator.status().get(0).problem() != null && forger.status().get(0).problem() != null);
         assertTrue(intruder.status().get(0).problem().contains("no route sends connections to the agent of party"
                 + " 9999"), intruder.status().get(0).problem());
         assertTrue(operator.status().get(0).problem().contains("does not name exactly one party"),
                 operator.status().get(0).problem());
-        assertTrue(forger.status().get(0).problem() != null);
     }
 
     @Test
