@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs fedlink in the caller's working directory, so relative paths (--ca-dir fate-ca, --routes sni.yaml) resolve
 # where they were typed. Builds the CLI jars first when they are missing or older than the sources they are made of
-# (the main sources and poms of the modules below; generated and test files do not count). `proxy` runs from
-# fedlink-proxy.jar (the proxy without the Pulsar client and the other libraries only other commands use), every
-# other command from fedlink.jar. The build is quiet; its log is shown only if it fails. With no arguments it runs
+# (the main sources and poms of the modules below; generated and test files do not count). `proxy` and `agent` run
+# from fedlink-proxy.jar (the proxy without the Pulsar client and the other libraries only other commands use),
+# every other command from fedlink.jar. The build is quiet; its log is shown only if it fails. With no arguments it runs
 # the star-network demo; any arguments go to `fedlink`.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -43,12 +43,12 @@ if stale; then
   exec 9>&-
 fi
 if [ $# -eq 0 ]; then set -- demo; fi
-# The JVM settings of a long-running proxy (a proxy allocates little; these keep its resident size small):
+# The JVM settings of a long-running proxy or agent (they allocate little; these keep the resident size small):
 # the serial collector, a small initial heap, native memory handed back to the system once a second (ignored by a
 # JDK that lacks the option), and two malloc arenas instead of one per thread. FEDLINK_PROXY_JAVA_OPTS replaces them;
 # JAVA_OPTS is added for every command.
 opts=()
-if [ "${1:-}" = proxy ]; then
+if [ "${1:-}" = proxy ] || [ "${1:-}" = agent ]; then
   export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
   # shellcheck disable=SC2206
   opts=(${FEDLINK_PROXY_JAVA_OPTS:--XX:+UseSerialGC -Xms8m -Xmx256m -XX:+IgnoreUnrecognizedVMOptions -XX:+UnlockExperimentalVMOptions -XX:TrimNativeHeapInterval=1000})
