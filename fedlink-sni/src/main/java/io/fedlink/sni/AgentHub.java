@@ -369,8 +369,11 @@ final class AgentHub implements AutoCloseable {
      */
     private Session firstBytes(SocketChannel ch) {
         InetSocketAddress remote = remoteOf(ch);
-        ScheduledFuture<?> watchdog = sweeper.schedule(() -> closeQuietly(ch), config.handshakeTimeout().toMillis(),
-                TimeUnit.MILLISECONDS);
+        java.util.concurrent.atomic.AtomicBoolean timedOut = new java.util.concurrent.atomic.AtomicBoolean();
+        ScheduledFuture<?> watchdog = sweeper.schedule(() -> {
+            timedOut.set(true);
+            closeQuietly(ch);
+        }, config.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
         long deadline = System.nanoTime() + config.handshakeTimeout().toNanos();
         Session session = null;
         try {
@@ -398,8 +401,8 @@ final class AgentHub implements AutoCloseable {
             refuse(remote, ch, Refusal.TLS_FAILED, "TLS handshake failed: " + e.getMessage());
         } catch (AgentProtocol.ProtocolException e) {
             refuse(remote, ch, Refusal.PROTOCOL, e.getMessage());
-        } catch (IOException | RuntimeException e) {
-            refuse(remote, ch, closed ? Refusal.PROTOCOL : Refusal.HANDSHAKE_TIMEOUT, e.toString());
+        } catch (IOException | RuntimeException e) { // the watchdog closed it, or the peer reset it
+            refuse(remote, ch, timedOut.get() ? Refusal.HANDSHAKE_TIMEOUT : Refusal.PROTOCOL, e.toString());
         } finally {
             watchdog.cancel(false);
         }
@@ -418,7 +421,7 @@ final class AgentHub implements AutoCloseable {
         String party = partyOf(cert, config.partyDomain());
         OutputStream out = ssl.getOutputStream();
         AgentProtocol.Line hello = AgentProtocol.fromAgent(requireLine(ssl.getInputStream()));
-        if (!hello.verb().equals("AGENT") || Integer.parseInt(hello.arg()) != AgentProtocol.VERSION) {
+        if (!hello.verb().equals("AGENT") || !hello.arg().equals(String.valueOf(AgentProtocol.VERSION))) {
             no(out, "this proxy speaks agent protocol " + AgentProtocol.VERSION);
             refuse(remote, ch, Refusal.PROTOCOL, "first line was " + hello.verb() + " " + hello.arg());
             return null;
@@ -444,15 +447,19 @@ final class AgentHub implements AutoCloseable {
         ssl.setSoTimeout((int) config.keepAliveTimeout().toMillis());
         Party p = parties.computeIfAbsent(party, Party::new);
         Session session = new Session(p, ssl, cert, remote);
-        synchronized (p) {
-            if (p.sessions.size() >= config.maxAgentsPerParty()) {
-                sessionCount.decrementAndGet();
-                no(out, "party " + party + " has its limit of " + config.maxAgentsPerParty() + " agents here");
-                refuse(remote, ch, Refusal.AGENT_LIMIT, "party " + party + ": " + config.maxAgentsPerParty()
-                        + " agents connected");
-                return null;
+        boolean full;
+        synchronized (p) { // no I/O under the party's lock: event loops take it to claim
+            full = p.sessions.size() >= config.maxAgentsPerParty();
+            if (!full) {
+                p.sessions.add(session);
             }
-            p.sessions.add(session);
+        }
+        if (full) {
+            sessionCount.decrementAndGet();
+            no(out, "party " + party + " has its limit of " + config.maxAgentsPerParty() + " agents here");
+            refuse(remote, ch, Refusal.AGENT_LIMIT, "party " + party + ": " + config.maxAgentsPerParty()
+                    + " agents connected");
+            return null;
         }
         AgentProtocol.writeLine(out, "OK " + party + " " + config.maxPoolPerAgent());
         log.info("agent of party {} connected from {}", party, remote);

@@ -305,11 +305,29 @@ class AgentIT {
         Map<String, Long> r = refusals(proxy);
         assertEquals(2, r.get("protocol") + r.get("bad_token"), r.toString());
         assertTrue(r.get("bad_token") >= 1, r.toString());
+        silent.forEach(AgentIT::closeQuietly);
+        // a real party that skips the protocol's first line: refused, counted as a protocol breach, told why
+        try (SSLSocket s = (SSLSocket) party10000.clientContext().getSocketFactory().createSocket("127.0.0.1",
+                port.getPort())) {
+            s.setSoTimeout(20_000);
+            s.getOutputStream().write(("TOKEN " + "ab".repeat(16) + "\n").getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            assertEquals("NO this proxy speaks agent protocol 1", AgentProtocol.readLine(s.getInputStream()));
+        }
+        Loopback.await("the breach counted", 20, () -> refusals(proxy).get("protocol") == r.get("protocol") + 1);
         // the agent port still serves a real agent
         Loopback.Target broker = echoBroker();
         agent(party10000, broker.endpoint(), proxy);
         awaitAgent(proxy, "10000");
         Loopback.freshTunnel(proxy.localAddress(), "10000.fate.org");
+    }
+
+    static void closeQuietly(Socket s) {
+        try {
+            s.close();
+        } catch (java.io.IOException e) {
+            // test cleanup
+        }
     }
 
     /** The proxy closed {@code s}: end of stream, or a reset (it closed with our bytes unread). */
