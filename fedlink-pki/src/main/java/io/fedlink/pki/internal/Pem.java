@@ -1,4 +1,4 @@
-package io.fedlink.pki;
+package io.fedlink.pki.internal;
 
 import io.fedlink.api.PemCodec;
 import java.io.IOException;

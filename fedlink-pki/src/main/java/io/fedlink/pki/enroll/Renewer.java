@@ -1,4 +1,4 @@
-package io.fedlink.pki;
+package io.fedlink.pki.enroll;
 
 import io.fedlink.api.TlsMaterial;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package io.fedlink.pki;
+package io.fedlink.pki.enroll;
 
 import io.fedlink.api.BoundedHttpServer;
 import io.fedlink.api.BoundedHttpServer.Refusal;

@@ -1,4 +1,4 @@
-package io.fedlink.pki;
+package io.fedlink.pki.enroll;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

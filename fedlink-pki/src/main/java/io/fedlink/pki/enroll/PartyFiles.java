@@ -1,4 +1,4 @@
-package io.fedlink.pki;
+package io.fedlink.pki.enroll;
 
 import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 
