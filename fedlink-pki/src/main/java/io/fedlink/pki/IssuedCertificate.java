@@ -3,6 +3,7 @@ package io.fedlink.pki;
 import io.fedlink.api.PemCodec;
 import io.fedlink.api.SecureFiles;
 import io.fedlink.api.TlsMaterial;
+import io.fedlink.pki.internal.Pem;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Path;
@@ -71,7 +72,7 @@ public final class IssuedCertificate {
     }
 
     /** The leaf alone as PEM. */
-    public String certificatePem() {
+    String certificatePem() {
         return PemCodec.certificates(List.of(certificate()));
     }
 
@@ -81,7 +82,7 @@ public final class IssuedCertificate {
     }
 
     /** The private key as encrypted PKCS#8 PEM. */
-    public String encryptedPrivateKeyPem(char[] password) {
+    String encryptedPrivateKeyPem(char[] password) {
         return Pem.encryptedPkcs8(requireKey(), password);
     }
 

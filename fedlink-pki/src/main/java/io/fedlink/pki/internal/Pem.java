@@ -35,9 +35,12 @@ import org.bouncycastle.util.io.pem.PemObject;
  * {@code openssl pkey} reads.
  *
  * <p>Errors say what the PEM held instead of what was expected; they never include key material or passwords.
+ *
+ * <p>Internal to fedlink (its modules and tests use it), not API: it may change without notice.
  */
 public final class Pem {
-    static final BouncyCastleProvider BC = new BouncyCastleProvider();
+    /** The BouncyCastle provider instance fedlink uses explicitly (never registered with the JDK). */
+    public static final BouncyCastleProvider BC = new BouncyCastleProvider();
     private static final int PBKDF2_ITERATIONS = 100_000;
 
     private Pem() {}
