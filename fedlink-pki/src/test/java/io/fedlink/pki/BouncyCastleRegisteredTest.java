@@ -1,5 +1,9 @@
 package io.fedlink.pki;
 
+import io.fedlink.pki.enroll.EnrollmentClient;
+import io.fedlink.pki.enroll.EnrollmentServer;
+import io.fedlink.pki.enroll.PartyFiles;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -65,7 +69,7 @@ class BouncyCastleRegisteredTest {
         TlsMaterial trust = TlsMaterial.builder().trust(PemCodec.readCertificates(
                 Files.readString(caDir.resolve("ca.pem")))).build();
         PartyFiles files = new PartyFiles(dir.resolve("10000"));
-        files.write(client.enroll(trust, EnrollmentAuthority.createToken(caDir, "10000", Duration.ofMinutes(5)),
+        files.write(client.enroll(trust, CaFolder.of(caDir, null).createToken("10000", Duration.ofMinutes(5)),
                 "10000", "fate.org", KeyType.EC_P256, null));
 
         TlsMaterial current = files.read();

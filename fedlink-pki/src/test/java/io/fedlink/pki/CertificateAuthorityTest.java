@@ -1,5 +1,7 @@
 package io.fedlink.pki;
 
+import io.fedlink.pki.internal.Pem;
+
 import io.fedlink.api.PemCodec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,5 +1,7 @@
 package io.fedlink.pki;
 
+import io.fedlink.pki.internal.Pem;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,5 +1,8 @@
 package io.fedlink.pki;
 
+import io.fedlink.pki.enroll.EnrollmentClient;
+import io.fedlink.pki.internal.Pem;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,5 +1,9 @@
 package io.fedlink.pki.enroll;
 
+import io.fedlink.pki.CertificateAuthority;
+import io.fedlink.pki.CertificateRequest;
+import io.fedlink.pki.IssuedCertificate;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
