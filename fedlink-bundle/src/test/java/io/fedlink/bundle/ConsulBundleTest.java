@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedlink.api.ClientAuth;
 import io.fedlink.api.TlsMaterial;
-import io.fedlink.pki.Pem;
+import io.fedlink.pki.internal.Pem;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -9,6 +9,7 @@ import io.fedlink.bundle.FederationBundle;
 import io.fedlink.bundle.FlinkBundle;
 import io.fedlink.bundle.Passwords;
 import io.fedlink.bundle.WrittenBundle;
+import io.fedlink.pki.CaFolder;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.KeyType;
 import io.fedlink.pulsar.BrokerTlsConfig;
@@ -71,8 +72,8 @@ final class BundleCommand {
                 return written;
             }
             List<Path> files = new ArrayList<>(written.files());
-            files.add(ca.dir().resolve("ca.pem"));
-            files.add(ca.dir().resolve("ca-key.pem"));
+            files.add(ca.dir().resolve(CaFolder.CERT_FILE));
+            files.add(ca.dir().resolve(CaFolder.KEY_FILE));
             return new WrittenBundle(written.dir(), files);
         }
     }

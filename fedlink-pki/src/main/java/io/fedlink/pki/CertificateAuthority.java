@@ -357,7 +357,7 @@ public final class CertificateAuthority {
      * Loads a CA saved by {@link #save}. Nothing is changed on disk; a missing or damaged file fails with a message
      * naming the file (and line).
      */
-    static CertificateAuthority load(Path dir, char[] password) throws IOException {
+    public static CertificateAuthority load(Path dir, char[] password) throws IOException {
         return CaFolder.load(dir, password);
     }
 

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
-import io.fedlink.pki.Pem;
+import io.fedlink.pki.internal.Pem;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;

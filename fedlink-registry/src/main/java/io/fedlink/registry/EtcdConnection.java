@@ -12,7 +12,7 @@ import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.OptionsUtil;
 import io.fedlink.api.HostNames;
 import io.fedlink.api.TlsMaterial;
-import io.fedlink.pki.Pem;
+import io.fedlink.pki.internal.Pem;
 import io.grpc.Status;
 import java.io.IOException;
 import java.net.URI;

@@ -11,7 +11,7 @@ import io.fedlink.bundle.FlinkBundle;
 import io.fedlink.bundle.WrittenBundle;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.KeyType;
-import io.fedlink.pki.Pem;
+import io.fedlink.pki.internal.Pem;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
