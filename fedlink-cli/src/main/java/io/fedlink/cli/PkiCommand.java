@@ -1,13 +1,13 @@
 package io.fedlink.cli;
 
 import io.fedlink.api.FileSet;
+import io.fedlink.api.PemCodec;
 import io.fedlink.api.SecureFiles;
 import io.fedlink.pki.CaFolder;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pki.IssuedCertificate;
 import io.fedlink.pki.KeyType;
-import io.fedlink.api.PemCodec;
 import io.fedlink.pki.Profile;
 import io.fedlink.pki.RevocationReason;
 import java.io.ByteArrayOutputStream;
@@ -31,10 +31,10 @@ import java.util.function.Function;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code fedlink pki}: the CA as a folder, replacing openssl, keytool and {@code consul tls}. Every command checks
@@ -413,10 +413,10 @@ final class PkiCommand {
                     return c.privateKeyPem().getBytes(StandardCharsets.US_ASCII);
                 }
                 if (f.equals(stem + ".p12")) {
-                    return store(c.keyStore("PKCS12", stem, pw), pw);
+                    return store(c.tlsMaterial().keyStore("PKCS12", stem, pw), pw);
                 }
                 if (f.equals(stem + ".jks")) {
-                    return store(c.keyStore("JKS", stem, pw), pw);
+                    return store(c.tlsMaterial().keyStore("JKS", stem, pw), pw);
                 }
                 return store(c.tlsMaterial().trustStore("JKS"), pw);
             }

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.api.PemCodec;
+import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.RevocationReason;
 import java.io.IOException;
 import java.nio.file.Files;

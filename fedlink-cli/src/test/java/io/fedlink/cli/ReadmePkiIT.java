@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.api.PemCodec;
+import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.RevocationReason;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;

@@ -1,7 +1,7 @@
 package io.fedlink.pki;
 
-import io.fedlink.api.PemCodec;
 import io.fedlink.api.FileSet;
+import io.fedlink.api.PemCodec;
 import io.fedlink.api.SecureFiles;
 import io.fedlink.pki.CertificateAuthority.IndexEntry;
 import java.io.IOException;

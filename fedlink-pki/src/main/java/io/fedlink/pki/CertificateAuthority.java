@@ -1,7 +1,7 @@
 package io.fedlink.pki;
 
-import io.fedlink.api.PemCodec;
 import io.fedlink.api.CidrBlock;
+import io.fedlink.api.PemCodec;
 import io.fedlink.api.TlsMaterial;
 import io.fedlink.pki.internal.Pem;
 import java.io.IOException;
@@ -46,7 +46,7 @@ import org.bouncycastle.cert.jcajce.JcaX509CRLConverter;
  *     .create();
  * IssuedCertificate broker = ca.issue(CertificateRequest.party("10000", "fate.org"));
  * SSLContext server = broker.tlsMaterial().serverContext(ClientAuth.REQUIRED);
- * ca.save(Path.of("fate-ca"));                    // and CertificateAuthority.load(...) later
+ * ca.save(Path.of("fate-ca"), null);              // and CertificateAuthority.load(...) later
  * }</pre>
  *
  * <p>Every certificate gets a random 119-bit serial, SKI and AKI, basic constraints and a critical key usage that
@@ -56,7 +56,7 @@ import org.bouncycastle.cert.jcajce.JcaX509CRLConverter;
  * profile, CSRs with a bad signature ({@link CsrIntake}), intermediates beyond the path length, validity beyond the
  * CA's own. The folder form is {@link CaFolder}; the issued index {@link CaIndex}.
  *
- * <p>Thread-safe: issuing and revoking are synchronised; the issued index is kept for {@link #save(Path)}.
+ * <p>Thread-safe: issuing and revoking are synchronised; the issued index is kept for {@link #save(Path, char[])}.
  */
 public final class CertificateAuthority {
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -346,11 +346,6 @@ public final class CertificateAuthority {
                         .getName() + " (was it rolled over?): load the folder again");
             }
         }
-    }
-
-    /** Saves with an unencrypted key; see {@link #save(Path, char[])}. */
-    public void save(Path dir) throws IOException {
-        save(dir, null);
     }
 
     /**

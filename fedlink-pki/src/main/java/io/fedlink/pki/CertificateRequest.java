@@ -152,7 +152,7 @@ public final class CertificateRequest {
     }
 
     /** Sets an explicit validity window (tests of expiry, backdated renewals). */
-    public CertificateRequest validity(Instant notBefore, Instant notAfter) {
+    CertificateRequest validity(Instant notBefore, Instant notAfter) {
         if (!notAfter.isAfter(notBefore)) {
             throw new IllegalArgumentException("notAfter " + notAfter + " is not after notBefore " + notBefore);
         }

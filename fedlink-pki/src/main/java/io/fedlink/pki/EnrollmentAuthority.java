@@ -1,10 +1,10 @@
 package io.fedlink.pki;
 
-import io.fedlink.api.PemCodec;
-import io.fedlink.pki.internal.EnrollmentAccess;
 import io.fedlink.api.FileSet;
 import io.fedlink.api.PartyIds;
+import io.fedlink.api.PemCodec;
 import io.fedlink.pki.CertificateAuthority.IndexEntry;
+import io.fedlink.pki.internal.EnrollmentAccess;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Files;

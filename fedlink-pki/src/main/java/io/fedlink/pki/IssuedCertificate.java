@@ -7,7 +7,6 @@ import io.fedlink.pki.internal.Pem;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
@@ -84,11 +83,6 @@ public final class IssuedCertificate {
     /** The private key as encrypted PKCS#8 PEM. */
     String encryptedPrivateKeyPem(char[] password) {
         return Pem.encryptedPkcs8(requireKey(), password);
-    }
-
-    /** A PKCS#12 or JKS key store with the key under {@code alias}, its chain, and the root as {@code ca-0}. */
-    public KeyStore keyStore(String type, String alias, char[] password) {
-        return tlsMaterial().keyStore(type, alias, password);
     }
 
     /**

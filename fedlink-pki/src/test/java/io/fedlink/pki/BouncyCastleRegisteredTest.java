@@ -1,15 +1,14 @@
 package io.fedlink.pki;
 
-import io.fedlink.pki.enroll.EnrollmentClient;
-import io.fedlink.pki.enroll.EnrollmentServer;
-import io.fedlink.pki.enroll.PartyFiles;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import io.fedlink.api.PemCodec;
 import io.fedlink.api.TlsMaterial;
+import io.fedlink.pki.enroll.EnrollmentClient;
+import io.fedlink.pki.enroll.EnrollmentServer;
+import io.fedlink.pki.enroll.PartyFiles;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;

@@ -1,13 +1,12 @@
 package io.fedlink.pki;
 
-import io.fedlink.pki.enroll.EnrollmentClient;
-import io.fedlink.pki.internal.Pem;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fedlink.pki.enroll.EnrollmentClient;
+import io.fedlink.pki.internal.Pem;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,15 +1,14 @@
 package io.fedlink.pki;
 
-import io.fedlink.pki.enroll.EnrollmentClient;
-
-import io.fedlink.api.PemCodec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fedlink.api.PemCodec;
 import io.fedlink.pki.CertificateAuthority.IndexEntry;
+import io.fedlink.pki.enroll.EnrollmentClient;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Files;

@@ -1,11 +1,10 @@
 package io.fedlink.pki;
 
-import io.fedlink.pki.enroll.EnrollmentClient;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fedlink.pki.enroll.EnrollmentClient;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

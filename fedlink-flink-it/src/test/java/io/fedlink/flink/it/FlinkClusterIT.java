@@ -1,11 +1,11 @@
 package io.fedlink.flink.it;
 
-import io.fedlink.api.PemCodec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fedlink.api.PemCodec;
 import io.fedlink.api.TlsMaterial;
 import io.fedlink.bundle.FlinkBundle;
 import io.fedlink.bundle.WrittenBundle;

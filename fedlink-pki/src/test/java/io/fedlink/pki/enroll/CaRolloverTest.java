@@ -1,13 +1,5 @@
 package io.fedlink.pki.enroll;
 
-import io.fedlink.pki.CaFolder;
-import io.fedlink.pki.CertificateAuthority;
-import io.fedlink.pki.CertificateRequest;
-import io.fedlink.pki.EnrollmentAuthority;
-import io.fedlink.pki.EnrollmentPolicy;
-import io.fedlink.pki.KeyType;
-import io.fedlink.pki.Tools;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -18,6 +10,13 @@ import io.fedlink.api.ClientAuth;
 import io.fedlink.api.PemCodec;
 import io.fedlink.api.ReloadableTlsMaterial;
 import io.fedlink.api.TlsMaterial;
+import io.fedlink.pki.CaFolder;
+import io.fedlink.pki.CertificateAuthority;
+import io.fedlink.pki.CertificateRequest;
+import io.fedlink.pki.EnrollmentAuthority;
+import io.fedlink.pki.EnrollmentPolicy;
+import io.fedlink.pki.KeyType;
+import io.fedlink.pki.Tools;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

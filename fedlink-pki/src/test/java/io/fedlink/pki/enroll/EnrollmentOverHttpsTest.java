@@ -1,6 +1,13 @@
 package io.fedlink.pki.enroll;
 
-import io.fedlink.pki.Tools;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fedlink.api.PemCodec;
+import io.fedlink.api.ReloadableTlsMaterial;
+import io.fedlink.api.TlsMaterial;
 import io.fedlink.pki.CaFolder;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
@@ -9,15 +16,7 @@ import io.fedlink.pki.EnrollmentPolicy;
 import io.fedlink.pki.EnrollmentRefusedException;
 import io.fedlink.pki.KeyType;
 import io.fedlink.pki.RevocationReason;
-
-import io.fedlink.api.PemCodec;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import io.fedlink.api.ReloadableTlsMaterial;
-import io.fedlink.api.TlsMaterial;
+import io.fedlink.pki.Tools;
 import java.math.BigInteger;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -1,17 +1,16 @@
 package io.fedlink.pki.enroll;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fedlink.api.TlsMaterial;
 import io.fedlink.pki.CaFolder;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pki.EnrollmentAuthority;
 import io.fedlink.pki.EnrollmentPolicy;
 import io.fedlink.pki.KeyType;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import io.fedlink.api.TlsMaterial;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
