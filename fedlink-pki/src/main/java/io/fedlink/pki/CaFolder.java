@@ -31,11 +31,12 @@ import java.util.Set;
  * {@code fedlink pki serve} and other commands on the same folder.
  *
  * <pre>{@code
- * CaFolder folder = CaFolder.of(Path.of("fate-ca"), null);       // null: the key is not encrypted
+ * Path dir = Path.of("fate-ca");
+ * CaFolder folder = CaFolder.of(dir, null);                      // null: the key is not encrypted
  * try (Closeable lock = folder.lock()) {
  *     CertificateAuthority ca = folder.load();
  *     IssuedCertificate proxy = ca.issue(CertificateRequest.server("proxy.fate.org"));
- *     ca.saveIndex(folder.dir());
+ *     ca.saveIndex(dir);                                         // appends the new index line
  * }
  * String token = folder.createToken("9999", Duration.ofHours(1));  // a party enrolls with it once
  * }</pre>

@@ -252,7 +252,7 @@ public final class EnrollmentServer implements AutoCloseable {
         }
 
         /** All of them. */
-        public long total() {
+        long total() {
             return perAddress + busy + overloaded + oversized + timeouts;
         }
 
