@@ -320,9 +320,9 @@ public final class CertificateAuthority {
 
     /**
      * Saves only {@code index.tsv} (issued serials, revocations, CRL number) into the CA folder {@code dir}. Under
-     * the folder's {@link CaFolderLock}, what another writer appended meanwhile is read first, then this CA's new
-     * records are appended as whole lines: concurrent writers never lose a line, and the cost does not grow with the
-     * index.
+     * the folder's lock ({@link CaFolder#lock()}), what another writer appended meanwhile is read first, then this
+     * CA's new records are appended as whole lines: concurrent writers never lose a line, and the cost does not grow
+     * with the index.
      *
      * @throws IllegalArgumentException when {@code dir} holds another CA now (e.g. after a rollover)
      */

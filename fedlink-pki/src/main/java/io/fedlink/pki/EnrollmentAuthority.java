@@ -88,7 +88,7 @@ public final class EnrollmentAuthority {
     /**
      * Enrolls for the CA in the folder {@code caDir} (its key decrypted with {@code password}, or {@code null}),
      * following it through a rollover: when {@code fedlink pki ca rollover} or {@code retire} changes the folder,
-     * the next request (or {@link #refresh()}) loads the new issuer.
+     * the next request (or the enrollment server's periodic check) loads the new issuer.
      */
     public static EnrollmentAuthority forFolder(Path caDir, char[] password, EnrollmentPolicy policy)
             throws IOException {
@@ -289,9 +289,9 @@ public final class EnrollmentAuthority {
      * CA (or, during a rollover's overlap, the previous root), in its index, not revoked, not expired, and the newest
      * certificate recorded for its party and profile. The new certificate is recorded as the same party's (the party
      * comes from the index, never from the request) and the presented one is superseded: revoked as
-     * {@code superseded} effective after {@link RenewalRules#overlap()}. A retry from the superseded certificate with
+     * {@code superseded} effective after the renewal rules' overlap. A retry from the superseded certificate with
      * the same CSR key gets the same certificate back (a lost response locks nobody out); any other request from it
-     * is refused, as are renewals beyond the per-party rate limit ({@link #rateLimited()}).
+     * is refused, as are renewals beyond the per-party rate limit (counted).
      *
      * <p>A certificate recorded before party ids were (an old 5-column index line) renews once as the party its DNS
      * name under the policy's domain names; from then on the party is recorded.
