@@ -1,11 +1,12 @@
 package io.fedlink.benchmarks;
 
+import io.fedlink.pki.CaFolder;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.EnrollmentAuthority;
-import io.fedlink.pki.EnrollmentClient;
 import io.fedlink.pki.EnrollmentPolicy;
 import io.fedlink.pki.IssuedCertificate;
 import io.fedlink.pki.KeyType;
+import io.fedlink.pki.enroll.EnrollmentClient;
 import java.io.BufferedWriter;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -60,7 +61,7 @@ public final class IndexScale {
         List<IssuedCertificate> current = new ArrayList<>();
         for (int i = 0; i < parties; i++) {
             String party = "b" + i;
-            String token = EnrollmentAuthority.createToken(dir, party, Duration.ofHours(1));
+            String token = CaFolder.of(dir, null).createToken(party, Duration.ofHours(1));
             current.add(authority.enroll(token, EnrollmentClient.csr(KeyType.EC_P256.generate(), party + ".fate.org"),
                     null));
         }

@@ -4,7 +4,7 @@ import io.fedlink.api.HostNames;
 import io.fedlink.api.PemCodec;
 import io.fedlink.api.SecureFiles;
 import io.fedlink.pki.KeyType;
-import io.fedlink.pki.Pem;
+import io.fedlink.pki.internal.Pem;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Files;

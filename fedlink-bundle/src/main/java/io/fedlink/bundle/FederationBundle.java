@@ -330,7 +330,7 @@ public final class FederationBundle implements Bundle {
                 return false;
             }
             // the key must be the certificate's: a mismatch is refused by the TLS material builder
-            io.fedlink.api.TlsMaterial.builder().identity(io.fedlink.pki.Pem.privateKey(Files.readString(key), null), c);
+            io.fedlink.api.TlsMaterial.builder().identity(io.fedlink.pki.internal.Pem.privateKey(Files.readString(key), null), c);
             return true;
         } catch (IOException | java.security.GeneralSecurityException | RuntimeException e) {
             return false;

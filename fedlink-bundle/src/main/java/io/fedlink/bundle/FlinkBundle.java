@@ -120,7 +120,7 @@ public final class FlinkBundle implements Bundle {
             CertificateRequest server = CertificateRequest.peer().keyType(b.keyType).days(b.days);
             b.restNames.forEach(server::san);
             IssuedCertificate endpoint = b.ca.issue(server);
-            w.secret("rest.keystore.p12", endpoint.keyStore("PKCS12", "flink-rest", pw), pw);
+            w.secret("rest.keystore.p12", endpoint.tlsMaterial().keyStore("PKCS12", "flink-rest", pw), pw);
             w.secret("rest.truststore.p12", endpoint.tlsMaterial().trustStore("PKCS12"), pw);
             w.password("rest.password", pw);
             IssuedCertificate client = b.ca.issue(CertificateRequest.client(REST_CLIENT_ALIAS).keyType(b.keyType)
@@ -128,7 +128,7 @@ public final class FlinkBundle implements Bundle {
             w.plain("rest-client.pem", client.chainPem());
             w.secret("rest-client-key.pem", client.privateKeyPem());
             char[] clientPw = Passwords.generate(); // the client store travels to other hosts: its own password
-            w.secret("rest-client.keystore.p12", client.keyStore("PKCS12", REST_CLIENT_ALIAS, clientPw), clientPw);
+            w.secret("rest-client.keystore.p12", client.tlsMaterial().keyStore("PKCS12", REST_CLIENT_ALIAS, clientPw), clientPw);
             w.password("rest-client.password", clientPw);
             w.plain("ca.pem", PemCodec.certificates(List.of(b.ca.root())));
             stores(conf, "rest", at, pw);

@@ -1,6 +1,5 @@
 package io.fedlink.bundle;
 
-import io.fedlink.api.PemCodec;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -8,8 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedlink.api.ClientAuth;
+import io.fedlink.api.PemCodec;
 import io.fedlink.api.TlsMaterial;
-import io.fedlink.pki.Pem;
+import io.fedlink.pki.internal.Pem;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -9,6 +9,7 @@ import io.fedlink.bundle.FederationBundle;
 import io.fedlink.bundle.FlinkBundle;
 import io.fedlink.bundle.Passwords;
 import io.fedlink.bundle.WrittenBundle;
+import io.fedlink.pki.CaFolder;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.KeyType;
 import io.fedlink.pulsar.BrokerTlsConfig;
@@ -23,9 +24,9 @@ import java.util.concurrent.Callable;
 import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code fedlink bundle}: everything one system of the seeds needs, written at once (files plus config lines).
@@ -71,8 +72,8 @@ final class BundleCommand {
                 return written;
             }
             List<Path> files = new ArrayList<>(written.files());
-            files.add(ca.dir().resolve("ca.pem"));
-            files.add(ca.dir().resolve("ca-key.pem"));
+            files.add(ca.dir().resolve(CaFolder.CERT_FILE));
+            files.add(ca.dir().resolve(CaFolder.KEY_FILE));
             return new WrittenBundle(written.dir(), files);
         }
     }

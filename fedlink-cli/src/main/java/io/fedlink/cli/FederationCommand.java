@@ -1,6 +1,6 @@
 package io.fedlink.cli;
 
-import io.fedlink.pki.EnrollmentAuthority;
+import io.fedlink.pki.CaFolder;
 import io.fedlink.registry.EtcdConnection;
 import io.fedlink.registry.Federation;
 import io.fedlink.registry.FederationRegistry;
@@ -153,7 +153,7 @@ final class FederationCommand {
                 if (caDir != null) {
                     int n;
                     try {
-                        n = EnrollmentAuthority.revokeParty(caDir, Secrets.read(caPasswordFile), party);
+                        n = CaFolder.of(caDir, Secrets.read(caPasswordFile)).revokeParty(party);
                     } catch (IOException | RuntimeException e) {
                         throw new IllegalStateException("party " + party + " is out of the registry, but revoking "
                                 + "its certificates at " + caDir + " failed (" + (Errors.message(e) != null ? Errors.message(e) : e.toString())

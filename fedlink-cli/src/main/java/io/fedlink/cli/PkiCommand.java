@@ -1,17 +1,17 @@
 package io.fedlink.cli;
 
 import io.fedlink.api.FileSet;
+import io.fedlink.api.PemCodec;
 import io.fedlink.api.SecureFiles;
-import io.fedlink.pki.CaFolderLock;
-import io.fedlink.pki.CaRollover;
+import io.fedlink.pki.CaFolder;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pki.IssuedCertificate;
 import io.fedlink.pki.KeyType;
-import io.fedlink.api.PemCodec;
 import io.fedlink.pki.Profile;
 import io.fedlink.pki.RevocationReason;
 import java.io.ByteArrayOutputStream;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.math.BigInteger;
@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -30,10 +31,10 @@ import java.util.function.Function;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code fedlink pki}: the CA as a folder, replacing openssl, keytool and {@code consul tls}. Every command checks
@@ -50,9 +51,6 @@ import picocli.CommandLine.Model.CommandSpec;
 final class PkiCommand {
     /** File stems: letters, digits, '.', '_' and '-'; no separators, no "..", not hidden. */
     private static final Pattern STEM = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}");
-    /** The CA folder's own files, which no issued certificate may be written over. */
-    private static final Set<String> RESERVED = Set.of("ca.pem", "ca-key.pem", "index.tsv", "crl.pem", "crl.der",
-            "truststore.jks", "ca-bundle.pem", "index.lock", "enrollment-tokens.tsv");
     private static final String STDOUT = "-";
 
     private PkiCommand() {}
@@ -65,24 +63,19 @@ final class PkiCommand {
         @Option(names = "--ca-password-file", description = "file holding the CA key's password, if encrypted")
         Path passwordFile;
 
-        CertificateAuthority load() throws Exception {
+        /** The CA folder, its key's password read from {@code --ca-password-file}. */
+        CaFolder folder() throws Exception {
             SecureFiles.requireNotDangling(dir);
-            char[] password = Secrets.read(passwordFile);
-            Path key = dir.resolve("ca-key.pem");
-            if (password == null && Files.isRegularFile(key)
-                    && Files.readString(key, StandardCharsets.US_ASCII).contains("ENCRYPTED")) {
-                throw new IllegalArgumentException("the CA key '" + key + "' is encrypted: give the file holding "
-                        + "its password with --ca-password-file FILE");
-            }
-            return CertificateAuthority.load(dir, password);
+            return CaFolder.of(dir, Secrets.read(passwordFile));
+        }
+
+        CertificateAuthority load() throws Exception {
+            return folder().load();
         }
 
         /** The CA folder's lock: held around a command's read-modify-write of the index. */
-        CaFolderLock lock() throws Exception {
-            if (!Files.isRegularFile(dir.resolve("ca.pem"))) {
-                load(); // fails naming what is missing
-            }
-            return CaFolderLock.acquire(dir);
+        Closeable lock() throws Exception {
+            return folder().lock();
         }
     }
 
@@ -99,21 +92,10 @@ final class PkiCommand {
         }
     }
 
-    /** Refuses a target that is one of the CA folder's own files (other than those in {@code allowed}). */
-    static void requireNotCaFile(Path target, Path caDir, Set<String> allowed) throws IOException {
-        String name = target.getFileName() == null ? "" : target.getFileName().toString();
-        Path parent = target.toAbsolutePath().normalize().getParent();
-        if (RESERVED.contains(name) && !allowed.contains(name) && parent != null && Files.isDirectory(parent)
-                && Files.isDirectory(caDir) && Files.isSameFile(parent, caDir)) {
-            throw new IllegalArgumentException("'" + target + "' is a file of the CA folder " + caDir + ": refusing "
-                    + "to write over it, even with --force; choose another --out");
-        }
-    }
-
     /** Refuses existing targets unless {@code force}, and the CA's own files always. */
     static void requireNew(List<Path> targets, boolean force, Path caDir) throws IOException {
         for (Path t : targets) {
-            requireNotCaFile(t, caDir, Set.of());
+            CaFolder.of(caDir, null).requireNotOwnFile(t, Set.of());
             requireFileTarget(t);
             if (!force && Files.exists(t)) {
                 throw new IllegalArgumentException("'" + t + "' already exists: refusing to overwrite it; add --force "
@@ -177,18 +159,19 @@ final class PkiCommand {
                 if (days < 1 || days > 36500) {
                     throw new IllegalArgumentException("--days must be 1..36500, was " + days);
                 }
-                ca.load(); // refuses an encrypted key without its password, a damaged folder, before the lock
-                CaRollover.Started r;
-                try (CaFolderLock lock = ca.lock()) {
-                    r = CaRollover.start(ca.dir, Secrets.read(ca.passwordFile), name, keyType, days);
+                // refuses an encrypted key without its password, a damaged folder, before the lock
+                X509Certificate oldRoot = ca.load().certificate();
+                X509Certificate newRoot;
+                try (Closeable lock = ca.lock()) {
+                    newRoot = ca.folder().rollover(name, keyType, days);
                 }
                 PrintWriter out = spec.commandLine().getOut();
-                out.println("==> New root " + r.newRoot().getSubjectX500Principal().getName() + " (serial "
-                        + r.newRoot().getSerialNumber().toString(16) + ") issues from now on: "
-                        + ca.dir.resolve("ca.pem"));
-                out.println("==> Old root " + r.oldRoot().getSubjectX500Principal().getName() + " kept in "
-                        + ca.dir.resolve(CaRollover.PREVIOUS) + " (revoke and publish CRLs of its certificates there)");
-                out.println("==> Trust bundle (both roots): " + ca.dir.resolve(CaRollover.BUNDLE)
+                out.println("==> New root " + newRoot.getSubjectX500Principal().getName() + " (serial "
+                        + newRoot.getSerialNumber().toString(16) + ") issues from now on: "
+                        + ca.dir.resolve(CaFolder.CERT_FILE));
+                out.println("==> Old root " + oldRoot.getSubjectX500Principal().getName() + " kept in "
+                        + ca.dir.resolve(CaFolder.PREVIOUS) + " (revoke and publish CRLs of its certificates there)");
+                out.println("==> Trust bundle (both roots): " + ca.dir.resolve(CaFolder.BUNDLE)
                         + "; new certificates carry the new root cross-signed by the old one");
                 out.println("Next: let every party renew ('fedlink pki renew', or its daemon), then 'fedlink pki ca "
                         + "retire --ca-dir " + ca.dir + "'");
@@ -213,7 +196,7 @@ final class PkiCommand {
             @Override
             public Integer call() throws Exception {
                 SecureFiles.requireNotDangling(dir);
-                CaRollover.Retired r = CaRollover.retire(dir, revokeSuperseded, force, java.time.Instant.now());
+                CaFolder.Retired r = CaFolder.of(dir, null).retire(revokeSuperseded, force, java.time.Instant.now());
                 PrintWriter out = spec.commandLine().getOut();
                 r.revokedSuperseded().forEach(e -> out.println("==> Revoked " + e.serial().toString(16) + " (party "
                         + e.party() + ", superseded by its renewal under the new CA)"));
@@ -221,7 +204,7 @@ final class PkiCommand {
                         + e.serial().toString(16) + " (valid until " + e.notAfter() + ") is no longer trusted by "
                         + "peers after their next renewal"));
                 out.println("==> Retired root " + r.oldRoot().getSubjectX500Principal().getName() + ": "
-                        + dir.resolve(CaRollover.BUNDLE) + " holds the new root only; the old certificate and index "
+                        + dir.resolve(CaFolder.BUNDLE) + " holds the new root only; the old certificate and index "
                         + "are kept in " + r.keptIn() + " (its key was deleted)");
                 out.println("Parties drop the old root from their ca.pem at their next renewal.");
                 return 0;
@@ -267,8 +250,8 @@ final class PkiCommand {
                 }
                 b.create().saveNew(ca.dir, password);
                 PrintWriter out = spec.commandLine().getOut();
-                saved(out, ca.dir.resolve("ca.pem"));
-                saved(out, ca.dir.resolve("ca-key.pem"));
+                saved(out, ca.dir.resolve(CaFolder.CERT_FILE));
+                saved(out, ca.dir.resolve(CaFolder.KEY_FILE));
                 return 0;
             }
         }
@@ -339,7 +322,7 @@ final class PkiCommand {
                     }
                     pw = Secrets.read(passwordFile);
                 }
-                try (CaFolderLock lock = ca.lock()) {
+                try (Closeable lock = ca.lock()) {
                     return issue(r, stem, stdout, pw);
                 }
             }
@@ -413,7 +396,7 @@ final class PkiCommand {
                             + "most 200 characters); choose the file name with --file STEM");
                 }
                 for (String f : List.of(s + ".pem", s + "-key.pem", s + ".p12", s + ".jks")) {
-                    if (RESERVED.contains(f)) {
+                    if (CaFolder.OWN_FILES.contains(f)) {
                         throw new IllegalArgumentException(option + " '" + s + "' would write " + f + ", a file of the "
                                 + "CA folder: choose another file name with --file STEM");
                     }
@@ -430,10 +413,10 @@ final class PkiCommand {
                     return c.privateKeyPem().getBytes(StandardCharsets.US_ASCII);
                 }
                 if (f.equals(stem + ".p12")) {
-                    return store(c.keyStore("PKCS12", stem, pw), pw);
+                    return store(c.tlsMaterial().keyStore("PKCS12", stem, pw), pw);
                 }
                 if (f.equals(stem + ".jks")) {
-                    return store(c.keyStore("JKS", stem, pw), pw);
+                    return store(c.tlsMaterial().keyStore("JKS", stem, pw), pw);
                 }
                 return store(c.tlsMaterial().trustStore("JKS"), pw);
             }
@@ -473,7 +456,7 @@ final class PkiCommand {
             if (!stdout) {
                 requireNew(List.of(out), force, ca.dir);
             }
-            try (CaFolderLock lock = ca.lock()) {
+            try (Closeable lock = ca.lock()) {
                 return sign(request, stdout);
             }
         }
@@ -522,19 +505,11 @@ final class PkiCommand {
                         + "the certificate was issued");
             }
             RevocationReason why = RevocationReason.parse(reason);
-            try (CaFolderLock lock = ca.lock()) {
-                CertificateAuthority authority = ca.load();
-                if (authority.entry(s) == null && CaRollover.inProgress(ca.dir)) { // during a rollover: a certificate of the old root
-                    Path previous = ca.dir.resolve(CaRollover.PREVIOUS);
-                    CertificateAuthority old = CertificateAuthority.load(previous, Secrets.read(ca.passwordFile));
-                    old.revoke(s, why);
-                    old.saveIndex(previous);
-                    spec.commandLine().getOut().println("==> Revoked " + s.toString(16) + " (issued by the previous "
-                            + "root; its CRL: 'fedlink pki crl --ca-dir " + previous + "')");
-                    return 0;
-                }
-                authority.revoke(s, why);
-                authority.saveIndex(ca.dir);
+            Path in = ca.folder().revoke(s, why); // during a rollover, a certificate of the old root: in its folder
+            if (!in.equals(ca.dir)) {
+                spec.commandLine().getOut().println("==> Revoked " + s.toString(16) + " (issued by the previous "
+                        + "root; its CRL: 'fedlink pki crl --ca-dir " + in + "')");
+                return 0;
             }
             spec.commandLine().getOut().println("==> Revoked " + s.toString(16));
             return 0;
@@ -559,7 +534,7 @@ final class PkiCommand {
             @Override
             public Integer call() throws Exception {
                 ca.load(); // fails naming a missing file or a missing --ca-password-file
-                int n = io.fedlink.pki.EnrollmentAuthority.revokeParty(ca.dir, Secrets.read(ca.passwordFile), party);
+                int n = ca.folder().revokeParty(party);
                 PrintWriter out = spec.commandLine().getOut();
                 out.println("==> Revoked " + n + " certificate(s) of party " + party + " (cessation-of-operation); "
                         + "its unused enrollment tokens no longer work");
@@ -592,10 +567,10 @@ final class PkiCommand {
             }
             Path file = out != null ? out : ca.dir.resolve(der ? "crl.der" : "crl.pem");
             if (!stdout) {
-                requireNotCaFile(file, ca.dir, Set.of("crl.pem", "crl.der"));
+                CaFolder.of(ca.dir, null).requireNotOwnFile(file, Set.of("crl.pem", "crl.der"));
                 requireFileTarget(file);
             }
-            try (CaFolderLock lock = ca.lock()) {
+            try (Closeable lock = ca.lock()) {
                 return write(file, stdout);
             }
         }

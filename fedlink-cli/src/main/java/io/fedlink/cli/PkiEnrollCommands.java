@@ -5,16 +5,15 @@ import io.fedlink.api.PartyIds;
 import io.fedlink.api.PemCodec;
 import io.fedlink.api.SecureFiles;
 import io.fedlink.api.TlsMaterial;
-import io.fedlink.pki.CaRollover;
+import io.fedlink.pki.CaFolder;
 import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pki.EnrollmentAuthority;
-import io.fedlink.pki.EnrollmentClient;
 import io.fedlink.pki.EnrollmentPolicy;
-import io.fedlink.pki.EnrollmentServer;
 import io.fedlink.pki.KeyType;
-import io.fedlink.pki.PartyFiles;
-import io.fedlink.pki.RenewalRules;
-import io.fedlink.pki.Renewer;
+import io.fedlink.pki.enroll.EnrollmentClient;
+import io.fedlink.pki.enroll.EnrollmentServer;
+import io.fedlink.pki.enroll.PartyFiles;
+import io.fedlink.pki.enroll.Renewer;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -96,7 +95,7 @@ final class PkiEnrollCommands {
         @Override
         public Integer call() throws Exception {
             Durations.check(spec.commandLine(), "--ttl", ttl, false, MAX_TTL, "720h");
-            if (!Files.isRegularFile(caDir.resolve("ca.pem"))) {
+            if (!Files.isRegularFile(caDir.resolve(CaFolder.CERT_FILE))) {
                 throw new IllegalArgumentException("'" + caDir + "' holds no ca.pem: give the CA folder made by "
                         + "'fedlink pki ca create'");
             }
@@ -105,15 +104,15 @@ final class PkiEnrollCommands {
                         + "choose a new path");
             }
             String id = PartyIds.canonical(party); // the one form the CA records and issues
-            String token = EnrollmentAuthority.createToken(caDir, id, ttl);
+            CaFolder folder = CaFolder.of(caDir, null);
+            String token = folder.createToken(id, ttl);
             if (out == null) {
                 spec.commandLine().getOut().println(token);
             } else {
                 SecureFiles.writePrivate(out, token + "\n");
                 spec.commandLine().getErr().println("==> Saved " + out);
             }
-            Path caFile = Files.isRegularFile(caDir.resolve(CaRollover.BUNDLE)) ? caDir.resolve(CaRollover.BUNDLE)
-                    : caDir.resolve("ca.pem"); // during a rollover: both roots
+            Path caFile = folder.trustFile(); // during a rollover: both roots
             spec.commandLine().getErr().println("==> Token for party " + id + ", valid " + ttl.toMinutes()
                     + " min, one use: hand it to the party with the CA certificate " + caFile);
             return 0;
@@ -172,7 +171,6 @@ final class PkiEnrollCommands {
         public Integer call() throws Exception {
             Durations.check(spec.commandLine(), "--max-lifetime", maxLifetime, false, Duration.ofDays(30), "720h");
             Durations.check(spec.commandLine(), "--supersede-overlap", overlap, true, Duration.ofDays(1), "24h");
-            RenewalRules rules = new RenewalRules(overlap, renewalsPerHour, Duration.ofHours(1));
             Durations.check(spec.commandLine(), "--request-timeout", requestTimeout, false, Duration.ofMinutes(5),
                     "5m");
             Durations.check(spec.commandLine(), "--handshake-timeout", handshakeTimeout, false,
@@ -187,10 +185,9 @@ final class PkiEnrollCommands {
             ips.forEach(endpoint::ip);
             EnrollmentPolicy policy = EnrollmentPolicy.of(domain).withMaxLifetime(maxLifetime);
             EnrollmentAuthority authority = EnrollmentAuthority.forFolder(ca.dir, Secrets.read(ca.passwordFile),
-                    policy).renewalRules(rules);
+                    policy).renewalRules(overlap, renewalsPerHour, Duration.ofHours(1));
             CountDownLatch stopped = new CountDownLatch(1);
-            try (EnrollmentServer server = EnrollmentServer.start(authority, endpoint, bind, Duration.ofSeconds(5),
-                    limits)) {
+            try (EnrollmentServer server = EnrollmentServer.start(authority, endpoint, bind, limits)) {
                 // on SIGTERM too, the endpoint's certificate is revoked, so it never holds back a 'ca retire'
                 Thread hook = new Thread(server::close, "fedlink-serve-stop");
                 Runtime.getRuntime().addShutdownHook(hook);

@@ -3,11 +3,12 @@ package io.fedlink.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import io.fedlink.pki.CaFolder;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.EnrollmentAuthority;
-import io.fedlink.pki.EnrollmentClient;
 import io.fedlink.pki.EnrollmentPolicy;
 import io.fedlink.pki.KeyType;
+import io.fedlink.pki.enroll.EnrollmentClient;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,7 +42,7 @@ class PkiIndexLockTest {
         assertEquals(0, Cli.run("pki", "ca", "create", "--ca-dir", ca.toString(), "--permit-dns", "fate.org").code());
         List<String> tokens = new ArrayList<>();
         for (int i = 0; i < EACH; i++) {
-            tokens.add(EnrollmentAuthority.createToken(ca, "p" + i, Duration.ofMinutes(10)));
+            tokens.add(CaFolder.of(ca, null).createToken("p" + i, Duration.ofMinutes(10)));
         }
         // the server side has its own CA instance, loaded once, as 'pki serve' has
         EnrollmentAuthority serve = new EnrollmentAuthority(CertificateAuthority.load(ca), ca,
@@ -93,7 +94,7 @@ class PkiIndexLockTest {
         assertEquals(0, Cli.run("pki", "ca", "create", "--ca-dir", ca.toString(), "--permit-dns", "fate.org").code());
         List<String> tokens = new ArrayList<>();
         for (int i = 0; i < 200; i++) {
-            tokens.add(EnrollmentAuthority.createToken(ca, "q" + i, Duration.ofMinutes(10)));
+            tokens.add(CaFolder.of(ca, null).createToken("q" + i, Duration.ofMinutes(10)));
         }
         EnrollmentAuthority serve = new EnrollmentAuthority(CertificateAuthority.load(ca), ca,
                 EnrollmentPolicy.of("fate.org"));

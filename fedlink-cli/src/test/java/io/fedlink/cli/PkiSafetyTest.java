@@ -2,10 +2,11 @@ package io.fedlink.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.api.PemCodec;
+import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.RevocationReason;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -109,7 +110,7 @@ class PkiSafetyTest {
         var issued = CertificateAuthority.load(ca).issued();
         assertEquals(2, issued.size());
         assertEquals(RevocationReason.SUPERSEDED, issued.get(0).reason());
-        assertFalse(issued.get(1).revoked());
+        assertNull(issued.get(1).revokedAt());
     }
 
     private static String serial(Cli r) {

@@ -29,9 +29,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * }
  * }</pre>
  */
-public final class CaFolderLock implements AutoCloseable {
+final class CaFolderLock implements java.io.Closeable {
     /** The lock file's name. */
-    public static final String FILE = "index.lock";
+    static final String FILE = "index.lock";
     private static final long WAIT_SECONDS = 60;
     private static final ConcurrentHashMap<Path, Holder> HOLDERS = new ConcurrentHashMap<>();
 
@@ -55,7 +55,7 @@ public final class CaFolderLock implements AutoCloseable {
      *
      * @throws IOException naming the lock file when it cannot be taken in time
      */
-    public static CaFolderLock acquire(Path caDir) throws IOException {
+    static CaFolderLock acquire(Path caDir) throws IOException {
         Path dir = owner(caDir);
         Path file = dir.resolve(FILE);
         Holder h = HOLDERS.computeIfAbsent(file, f -> new Holder());
@@ -151,7 +151,7 @@ public final class CaFolderLock implements AutoCloseable {
     }
 
     /** The lock file. */
-    public Path file() {
+    Path file() {
         return file;
     }
 

@@ -1,7 +1,7 @@
 package io.fedlink.pki;
 
-import io.fedlink.api.PemCodec;
 import io.fedlink.api.FileSet;
+import io.fedlink.api.PemCodec;
 import io.fedlink.api.SecureFiles;
 import io.fedlink.pki.CertificateAuthority.IndexEntry;
 import java.io.IOException;
@@ -44,15 +44,15 @@ import org.bouncycastle.asn1.x500.style.IETFUtils;
  * <p>Every step runs under the folder's {@link CaFolderLock} and writes its files as one {@link FileSet}; a refusal
  * changes nothing.
  */
-public final class CaRollover {
+final class CaRollover {
     /** The folder of the previous CA during an overlap. */
-    public static final String PREVIOUS = "previous-ca";
+    static final String PREVIOUS = "previous-ca";
     /** The new root's certificate signed by the previous root, inside {@link #PREVIOUS}. */
-    public static final String CROSS = "cross-signed.pem";
+    static final String CROSS = "cross-signed.pem";
     /** The trust bundle: the current root, and the previous one during an overlap. */
-    public static final String BUNDLE = "ca-bundle.pem";
+    static final String BUNDLE = "ca-bundle.pem";
     /** Where retired roots are kept (certificate and index, no key). */
-    public static final String RETIRED = "retired-ca";
+    static final String RETIRED = "retired-ca";
     private static final Pattern GENERATION = Pattern.compile("^(.*) G(\\d{1,4})$");
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
             .withZone(ZoneOffset.UTC);
@@ -61,19 +61,15 @@ public final class CaRollover {
     private CaRollover() {}
 
     /** What {@link #start} did. */
-    public record Started(X509Certificate newRoot, X509Certificate oldRoot, X509Certificate crossSigned) {}
-
-    /** What {@link #retire} did: the retired root, where it is kept, certificates revoked as superseded. */
-    public record Retired(X509Certificate oldRoot, Path keptIn, List<IndexEntry> revokedSuperseded,
-                          List<IndexEntry> forced) {}
+    record Started(X509Certificate newRoot, X509Certificate oldRoot, X509Certificate crossSigned) {}
 
     /** Whether {@code dir} is in a rollover's overlap (a previous CA is kept). */
-    public static boolean inProgress(Path dir) {
+    static boolean inProgress(Path dir) {
         return Files.isRegularFile(dir.resolve(PREVIOUS).resolve(CaFolder.CERT_FILE));
     }
 
     /** The default name of the successor of a root named {@code cn}: {@code <cn> G2}, then G3... */
-    public static String successorName(String cn) {
+    static String successorName(String cn) {
         Matcher m = GENERATION.matcher(cn);
         return m.matches() ? m.group(1) + " G" + (Integer.parseInt(m.group(2)) + 1) : cn + " G2";
     }
@@ -88,7 +84,7 @@ public final class CaRollover {
      * @throws IllegalArgumentException when a rollover is already in progress, the CA is an intermediate, or its
      *                                  name would not change
      */
-    public static Started start(Path dir, char[] password, String commonName, KeyType keyType, int days)
+    static Started start(Path dir, char[] password, String commonName, KeyType keyType, int days)
             throws IOException {
         try (CaFolderLock lock = CaFolderLock.acquire(dir)) {
             if (inProgress(dir)) {
@@ -126,7 +122,7 @@ public final class CaRollover {
      * The certificates of the previous root that are still valid at {@code now} and not revoked then (a superseded
      * one in its overlap counts; its cross signature on the new root excepted); empty outside a rollover.
      */
-    public static List<IndexEntry> outstanding(Path dir, Instant now) throws IOException {
+    static List<IndexEntry> outstanding(Path dir, Instant now) throws IOException {
         if (!inProgress(dir)) {
             return List.of();
         }
@@ -152,7 +148,7 @@ public final class CaRollover {
      * @throws IllegalArgumentException when no rollover is in progress, or certificates of the previous root are
      *                                  still valid and unrevoked (naming them) and {@code force} is not given
      */
-    public static Retired retire(Path dir, boolean revokeSuperseded, boolean force, Instant now) throws IOException {
+    static CaFolder.Retired retire(Path dir, boolean revokeSuperseded, boolean force, Instant now) throws IOException {
         try (CaFolderLock lock = CaFolderLock.acquire(dir)) {
             if (!inProgress(dir)) {
                 throw new IllegalArgumentException("no rollover is in progress in " + dir + " (no " + PREVIOUS
@@ -181,12 +177,12 @@ public final class CaRollover {
             Files.move(prev, kept, StandardCopyOption.ATOMIC_MOVE); // the overlap ends here, in one rename
             new FileSet().add(dir.resolve(BUNDLE), PemCodec.certificates(bundle(dir)), false).commit(FileSet.NOTHING);
             Files.deleteIfExists(kept.resolve(CaFolder.KEY_FILE)); // a retired root signs nothing again
-            return new Retired(oldRoot, kept, revoked, force ? outstanding : List.of());
+            return new CaFolder.Retired(oldRoot, kept, revoked, force ? outstanding : List.of());
         }
     }
 
     /** The trust bundle of {@code dir}: its root, then the previous root during an overlap. */
-    public static List<X509Certificate> bundle(Path dir) throws IOException {
+    static List<X509Certificate> bundle(Path dir) throws IOException {
         List<X509Certificate> out = new ArrayList<>();
         List<X509Certificate> chain = PemCodec.readCertificates(CaFolder.read(dir.resolve(CaFolder.CERT_FILE)));
         out.add(chain.get(chain.size() - 1));

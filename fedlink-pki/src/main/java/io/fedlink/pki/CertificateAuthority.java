@@ -1,8 +1,9 @@
 package io.fedlink.pki;
 
-import io.fedlink.api.PemCodec;
 import io.fedlink.api.CidrBlock;
+import io.fedlink.api.PemCodec;
 import io.fedlink.api.TlsMaterial;
+import io.fedlink.pki.internal.Pem;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Path;
@@ -45,7 +46,7 @@ import org.bouncycastle.cert.jcajce.JcaX509CRLConverter;
  *     .create();
  * IssuedCertificate broker = ca.issue(CertificateRequest.party("10000", "fate.org"));
  * SSLContext server = broker.tlsMaterial().serverContext(ClientAuth.REQUIRED);
- * ca.save(Path.of("fate-ca"));                    // and CertificateAuthority.load(...) later
+ * ca.save(Path.of("fate-ca"), null);              // and CertificateAuthority.load(...) later
  * }</pre>
  *
  * <p>Every certificate gets a random 119-bit serial, SKI and AKI, basic constraints and a critical key usage that
@@ -55,14 +56,14 @@ import org.bouncycastle.cert.jcajce.JcaX509CRLConverter;
  * profile, CSRs with a bad signature ({@link CsrIntake}), intermediates beyond the path length, validity beyond the
  * CA's own. The folder form is {@link CaFolder}; the issued index {@link CaIndex}.
  *
- * <p>Thread-safe: issuing and revoking are synchronised; the issued index is kept for {@link #save(Path)}.
+ * <p>Thread-safe: issuing and revoking are synchronised; the issued index is kept for {@link #save(Path, char[])}.
  */
 public final class CertificateAuthority {
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final Duration SKEW = Duration.ofMinutes(5);
 
     /** The files of a CA folder, in the order written. */
-    public static final List<String> FILES = CaFolder.FILES;
+    static final List<String> FILES = CaFolder.FILES;
 
     private final PrivateKey key;
     private final List<X509Certificate> chain; // this CA first, root last
@@ -84,7 +85,7 @@ public final class CertificateAuthority {
     public record IndexEntry(BigInteger serial, String subject, Instant notAfter, Instant revokedAt,
                              RevocationReason reason, String party, String profile) {
         /** Whether a revocation is recorded (effective now or at the end of an overlap). */
-        public boolean revoked() {
+        boolean revoked() {
             return revokedAt != null;
         }
 
@@ -131,7 +132,7 @@ public final class CertificateAuthority {
      * During a CA rollover, this (new) CA's certificate signed by the previous root: sent after every leaf it issues,
      * so peers that still trust only the previous root accept the new certificates. Empty otherwise.
      */
-    public List<X509Certificate> crossCertificates() {
+    List<X509Certificate> crossCertificates() {
         return cross;
     }
 
@@ -141,17 +142,17 @@ public final class CertificateAuthority {
     }
 
     /** DNS suffixes this CA may issue names under; empty when unconstrained. */
-    public List<String> permittedDns() {
+    List<String> permittedDns() {
         return rules.dns();
     }
 
     /** IP blocks this CA may issue addresses in ({@code 10.0.0.0/8}); empty means none under DNS constraints. */
-    public List<String> permittedIp() {
+    List<String> permittedIp() {
         return rules.ip().stream().map(Object::toString).toList();
     }
 
     /** Domains the hosts of issued URIs must lie in; empty means none under DNS constraints. */
-    public List<String> permittedUriDomains() {
+    List<String> permittedUriDomains() {
         return rules.uriDomains();
     }
 
@@ -261,7 +262,7 @@ public final class CertificateAuthority {
     }
 
     /** The index entries recorded for {@code party} (case-insensitive), oldest first. */
-    public synchronized List<IndexEntry> issuedTo(String party) {
+    synchronized List<IndexEntry> issuedTo(String party) {
         return index.ofParty(party);
     }
 
@@ -286,7 +287,7 @@ public final class CertificateAuthority {
     }
 
     /** A CRL valid for 7 days. */
-    public X509CRL crl() {
+    X509CRL crl() {
         return crl(Duration.ofDays(7));
     }
 
@@ -319,9 +320,9 @@ public final class CertificateAuthority {
 
     /**
      * Saves only {@code index.tsv} (issued serials, revocations, CRL number) into the CA folder {@code dir}. Under
-     * the folder's {@link CaFolderLock}, what another writer appended meanwhile is read first, then this CA's new
-     * records are appended as whole lines: concurrent writers never lose a line, and the cost does not grow with the
-     * index.
+     * the folder's lock ({@link CaFolder#lock()}), what another writer appended meanwhile is read first, then this
+     * CA's new records are appended as whole lines: concurrent writers never lose a line, and the cost does not grow
+     * with the index.
      *
      * @throws IllegalArgumentException when {@code dir} holds another CA now (e.g. after a rollover)
      */
@@ -347,11 +348,6 @@ public final class CertificateAuthority {
         }
     }
 
-    /** Saves with an unencrypted key; see {@link #save(Path, char[])}. */
-    public void save(Path dir) throws IOException {
-        save(dir, null);
-    }
-
     /**
      * Loads a CA saved by {@link #save}. Nothing is changed on disk; a missing or damaged file fails with a message
      * naming the file (and line).
@@ -375,7 +371,7 @@ public final class CertificateAuthority {
      *
      * @throws IllegalArgumentException if the certificate is not a CA, or the key does not belong to it
      */
-    public static CertificateAuthority fromPem(String certificateChainPem, String keyPem, char[] password) {
+    static CertificateAuthority fromPem(String certificateChainPem, String keyPem, char[] password) {
         List<X509Certificate> chain = PemCodec.readCertificates(certificateChainPem);
         X509Certificate cert = chain.get(0);
         if (cert.getBasicConstraints() < 0) {

@@ -9,7 +9,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import org.bouncycastle.asn1.x509.KeyPurposeId;
 
 /**
  * What to put in an end-entity certificate: a {@link Profile}, names (DNS, IP, URI), a common name, a key type and
@@ -18,8 +17,8 @@ import org.bouncycastle.asn1.x509.KeyPurposeId;
  * <pre>{@code
  * CertificateRequest.party("10000", "fate.org")                 // CN and SAN 10000.fate.org, server + client
  * CertificateRequest.server("broker.example").ip("127.0.0.1").days(825)
- * CertificateRequest.consulServer("dc1", "consul")              // server.dc1.consul, localhost, 127.0.0.1
- * CertificateRequest.consulCli("dc1", "consul")                 // cli.dc1.consul, localhost, no EKU (as Consul)
+ * CertificateRequest.client("etcdctl")                         // a client certificate, CN etcdctl
+ * CertificateRequest.of(Profile.CLI).commonName("operator")     // a command-line tool's client certificate
  * }</pre>
  *
  * <p>Names are validated when added: a DNS name must be an LDH name (a server certificate may use a {@code *.}
@@ -41,8 +40,6 @@ public final class CertificateRequest {
     private int days = DEFAULT_DAYS;
     private Instant notBefore;
     private Instant notAfter;
-    /** Consul's extended key usage, in Consul's order (empty: none); null for every other request. */
-    private List<KeyPurposeId> consulExtendedKeyUsage;
 
     private CertificateRequest(Profile profile) {
         this.profile = Objects.requireNonNull(profile, "profile");
@@ -68,11 +65,6 @@ public final class CertificateRequest {
         return of(Profile.PEER).dns(dnsNames);
     }
 
-    /** A command-line tool's client certificate. */
-    public static CertificateRequest cli(String commonName) {
-        return of(Profile.CLI).commonName(commonName);
-    }
-
     /**
      * A FATE party: CN and DNS name {@code <party>.<domain>} ({@code 10000.fate.org}), usable as broker (server)
      * and as replicator / client (client), as the FATE guide's brokers are. The party id is taken in its canonical
@@ -81,40 +73,6 @@ public final class CertificateRequest {
      */
     public static CertificateRequest party(String partyId, String domain) {
         return peer(PartyIds.canonical(partyId) + "." + HostNames.canonicalDnsName(domain));
-    }
-
-    /**
-     * Consul's {@code tls cert create -server -dc <dc>}: {@code server.<dc>.<domain>}, localhost, 127.0.0.1,
-     * serverAuth + clientAuth. Like every Consul shortcut, key usage is digitalSignature + keyEncipherment whatever
-     * the key (Consul's {@code tlsutil.GenerateCert}).
-     */
-    public static CertificateRequest consulServer(String datacenter, String domain) {
-        return consul(Profile.PEER, "server", datacenter, domain, KeyPurposeId.id_kp_serverAuth,
-                KeyPurposeId.id_kp_clientAuth).ip("127.0.0.1");
-    }
-
-    /**
-     * Consul's {@code tls cert create -client -dc <dc>}: {@code client.<dc>.<domain>}, localhost, 127.0.0.1,
-     * clientAuth + serverAuth (Consul's order).
-     */
-    public static CertificateRequest consulClient(String datacenter, String domain) {
-        return consul(Profile.PEER, "client", datacenter, domain, KeyPurposeId.id_kp_clientAuth,
-                KeyPurposeId.id_kp_serverAuth).ip("127.0.0.1");
-    }
-
-    /**
-     * Consul's {@code tls cert create -cli -dc <dc>}: {@code cli.<dc>.<domain>}, localhost, and, as Consul writes
-     * it, no extended key usage (so, unlike {@link #cli}, not limited to clientAuth).
-     */
-    public static CertificateRequest consulCli(String datacenter, String domain) {
-        return consul(Profile.CLI, "cli", datacenter, domain);
-    }
-
-    private static CertificateRequest consul(Profile profile, String role, String datacenter, String domain,
-            KeyPurposeId... extendedKeyUsage) {
-        CertificateRequest r = of(profile).dns(role + "." + datacenter + "." + domain, "localhost");
-        r.consulExtendedKeyUsage = List.of(extendedKeyUsage);
-        return r;
     }
 
     /** Adds DNS subject alternative names. */
@@ -138,7 +96,7 @@ public final class CertificateRequest {
     }
 
     /** Adds a URI subject alternative name (SPIFFE IDs and the like). */
-    public CertificateRequest uri(String uri) {
+    CertificateRequest uri(String uri) {
         URI u;
         try {
             u = new URI(uri);
@@ -194,7 +152,7 @@ public final class CertificateRequest {
     }
 
     /** Sets an explicit validity window (tests of expiry, backdated renewals). */
-    public CertificateRequest validity(Instant notBefore, Instant notAfter) {
+    CertificateRequest validity(Instant notBefore, Instant notAfter) {
         if (!notAfter.isAfter(notBefore)) {
             throw new IllegalArgumentException("notAfter " + notAfter + " is not after notBefore " + notBefore);
         }
@@ -204,32 +162,27 @@ public final class CertificateRequest {
     }
 
     /** The profile. */
-    public Profile profile() {
+    Profile profile() {
         return profile;
     }
 
-    /** Consul's extended key usage for the Consul shortcuts (empty: none), else null (the profile's). */
-    List<KeyPurposeId> consulExtendedKeyUsage() {
-        return consulExtendedKeyUsage;
-    }
-
     /** The DNS names, in order added. */
-    public List<String> dnsNames() {
+    List<String> dnsNames() {
         return List.copyOf(dnsNames);
     }
 
     /** The IP addresses, in order added. */
-    public List<String> ipAddresses() {
+    List<String> ipAddresses() {
         return List.copyOf(ipAddresses);
     }
 
     /** The URIs, in order added. */
-    public List<URI> uris() {
+    List<URI> uris() {
         return List.copyOf(uris);
     }
 
     /** The key type of the generated key. */
-    public KeyType keyType() {
+    KeyType keyType() {
         return keyType;
     }
 
@@ -237,7 +190,7 @@ public final class CertificateRequest {
      * The effective common name, or {@code null} for a SAN-only certificate: when no common name was set and the
      * first DNS name is longer than a CN may be (64 characters).
      */
-    public String effectiveCommonName() {
+    String effectiveCommonName() {
         if (commonName != null) {
             return commonName;
         }

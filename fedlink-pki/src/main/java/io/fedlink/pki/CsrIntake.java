@@ -1,6 +1,7 @@
 package io.fedlink.pki;
 
 import io.fedlink.api.HostNames;
+import io.fedlink.pki.internal.Pem;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;

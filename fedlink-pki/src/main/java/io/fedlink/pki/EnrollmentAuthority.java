@@ -1,9 +1,10 @@
 package io.fedlink.pki;
 
-import io.fedlink.api.PemCodec;
 import io.fedlink.api.FileSet;
 import io.fedlink.api.PartyIds;
+import io.fedlink.api.PemCodec;
 import io.fedlink.pki.CertificateAuthority.IndexEntry;
+import io.fedlink.pki.internal.EnrollmentAccess;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Files;
@@ -35,10 +36,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>The tokens file is re-read at each request, and what other commands appended to the CA index since the last
  * one, so {@code fedlink pki token create}, {@code fedlink pki revoke} and {@code fedlink pki party revoke} work
  * while a server runs (a revocation made there refuses the next renewal). Every certificate is recorded as its
- * party's ({@link CertificateAuthority.IndexEntry#party()}); renewals follow {@link RenewalRules}. Thread-safe (one
+ * party's ({@link CertificateAuthority.IndexEntry#party()}); renewals follow {@link #renewalRules(Duration, int, Duration)}. Thread-safe (one
  * request at a time).
  */
 public final class EnrollmentAuthority {
+    static {
+        EnrollmentAccess.install(a -> a.new ServerView());
+    }
+
     private volatile CertificateAuthority ca;
     private String caState;
     private volatile long caGeneration;
@@ -83,7 +88,7 @@ public final class EnrollmentAuthority {
     /**
      * Enrolls for the CA in the folder {@code caDir} (its key decrypted with {@code password}, or {@code null}),
      * following it through a rollover: when {@code fedlink pki ca rollover} or {@code retire} changes the folder,
-     * the next request (or {@link #refresh()}) loads the new issuer.
+     * the next request (or the enrollment server's periodic check) loads the new issuer.
      */
     public static EnrollmentAuthority forFolder(Path caDir, char[] password, EnrollmentPolicy policy)
             throws IOException {
@@ -94,17 +99,17 @@ public final class EnrollmentAuthority {
     }
 
     /** The CA that issues now. */
-    public CertificateAuthority ca() {
+    CertificateAuthority ca() {
         return ca;
     }
 
     /** The CA folder. */
-    public Path caDir() {
+    Path caDir() {
         return caDir;
     }
 
     /** How many times the issuing CA changed (a rollover started or retired) since this authority was made. */
-    public long caGeneration() {
+    long caGeneration() {
         return caGeneration;
     }
 
@@ -112,7 +117,7 @@ public final class EnrollmentAuthority {
      * The roots parties should trust now: the issuing root, and during a rollover's overlap the previous root
      * (what the enrollment server hands out with every certificate).
      */
-    public List<X509Certificate> trustBundle() throws IOException {
+    List<X509Certificate> trustBundle() throws IOException {
         List<X509Certificate> out = new java.util.ArrayList<>(List.of(ca().root()));
         X509Certificate prev = previousRoot();
         if (prev != null) {
@@ -125,7 +130,7 @@ public final class EnrollmentAuthority {
      * Checks the CA folder and loads it again when its CA changed (a rollover started or retired); returns whether
      * it did.
      */
-    public boolean refresh() throws IOException {
+    boolean refresh() throws IOException {
         try (CaFolderLock lock = CaFolderLock.acquire(caDir)) {
             try (Held held = hold()) {
                 return reloadIfChanged();
@@ -138,7 +143,7 @@ public final class EnrollmentAuthority {
      * an overlap) and records it; {@code supersedes}, when given, is revoked as superseded in whichever index of
      * the folder holds it.
      */
-    public IssuedCertificate issueEndpoint(CertificateRequest request, BigInteger supersedes) throws IOException {
+    IssuedCertificate issueEndpoint(CertificateRequest request, BigInteger supersedes) throws IOException {
         try (CaFolderLock lock = CaFolderLock.acquire(caDir)) {
             try (Held held = hold()) {
                 reloadIfChanged();
@@ -154,7 +159,7 @@ public final class EnrollmentAuthority {
     }
 
     /** Revokes {@code serial} in the issuing CA's index or, during an overlap, the previous CA's; false if unknown. */
-    public boolean revokeAnywhere(BigInteger serial, RevocationReason reason) throws IOException {
+    boolean revokeAnywhere(BigInteger serial, RevocationReason reason) throws IOException {
         try (CaFolderLock lock = CaFolderLock.acquire(caDir)) {
             try (Held held = hold()) {
                 reloadIfChanged();
@@ -209,96 +214,41 @@ public final class EnrollmentAuthority {
     }
 
     /** The policy. */
-    public EnrollmentPolicy policy() {
+    EnrollmentPolicy policy() {
         return policy;
     }
 
     /** How many requests were refused since start. */
-    public long refusals() {
+    long refusals() {
         return refusals.get();
     }
 
     /** How many renewals the per-party rate limit refused since start (also in {@link #refusals()}). */
-    public long rateLimited() {
+    long rateLimited() {
         return rateLimited.get();
     }
 
     /** The renewal rules in force ({@link RenewalRules#DEFAULT} unless set). */
-    public RenewalRules renewalRules() {
+    RenewalRules renewalRules() {
         return renewalRules;
     }
 
-    /** Sets the renewal rules (overlap of superseded certificates, per-party rate limit); returns this. */
-    public EnrollmentAuthority renewalRules(RenewalRules rules) {
+    /**
+     * Sets how parties renew; returns this. A renewal supersedes the presented certificate, which is revoked (reason
+     * {@code superseded}) {@code overlap} later, so services that still present it can reload first; a party renews
+     * at most {@code maxRenewals} times per sliding {@code window} (further requests are refused and counted). The
+     * default: 10 minutes of overlap, 6 renewals per party per hour.
+     *
+     * @throws IllegalArgumentException for a negative overlap, fewer than 1 renewal or a window that is not positive
+     */
+    public EnrollmentAuthority renewalRules(Duration overlap, int maxRenewals, Duration window) {
+        return renewalRules(new RenewalRules(overlap, maxRenewals, window));
+    }
+
+    /** Sets the renewal rules; returns this. */
+    EnrollmentAuthority renewalRules(RenewalRules rules) {
         this.renewalRules = Objects.requireNonNull(rules, "rules");
         return this;
-    }
-
-    /**
-     * Creates a one-time token for {@code party}, valid for {@code ttl}, in the CA folder {@code caDir}; returns the
-     * token text, which is stored only hashed: hand it to the party once (a 0600 file), never on a command line.
-     */
-    public static String createToken(Path caDir, String partyId, Duration ttl) throws IOException {
-        String party = PartyIds.canonical(partyId);
-        if (ttl.isNegative() || ttl.isZero()) {
-            throw new IllegalArgumentException("the token lifetime must be positive, was " + ttl);
-        }
-        try (CaFolderLock lock = CaFolderLock.acquire(caDir)) {
-            EnrollmentTokens tokens = EnrollmentTokens.read(caDir);
-            String token = tokens.create(party, Instant.now().plus(ttl));
-            new FileSet().add(caDir.resolve(EnrollmentTokens.FILE), tokens.text(), true).commit(FileSet.NOTHING);
-            return token;
-        }
-    }
-
-    /**
-     * Removes a party from the CA as one act (what {@code fedlink pki party revoke ID} runs): revokes, with reason
-     * {@code cessation-of-operation}, every unexpired certificate the index records for {@code partyId} (any case;
-     * a superseded one still in its overlap is revoked now), during a rollover's overlap in the previous root's index
-     * too; ends the party's unused enrollment tokens (a token created afterwards works: that is how the operator
-     * lets it back); and republishes {@code crl.pem} in the CA folder (and in {@code previous-ca/} when it revoked
-     * there). A running {@code pki serve} on the folder refuses the party's renewals from its next request. Relying
-     * parties that do not load the CRL keep accepting the certificates until they expire.
-     *
-     * @param caDir    the CA folder
-     * @param password the CA key's password, or {@code null}
-     * @param partyId  the party id
-     * @return how many certificates were revoked (0 when none was valid; the tokens and CRL are handled anyway)
-     * @throws IllegalArgumentException for an invalid party id
-     */
-    public static int revokeParty(Path caDir, char[] password, String partyId) throws IOException {
-        if (partyId == null || !PartyIds.isValid(partyId.strip())) {
-            throw new IllegalArgumentException("invalid party id '" + partyId + "': " + PartyIds.RULE);
-        }
-        try (CaFolderLock lock = CaFolderLock.acquire(caDir)) {
-            Instant now = Instant.now();
-            int n = 0;
-            Path previous = caDir.resolve(CaRollover.PREVIOUS);
-            if (CaRollover.inProgress(caDir)) {
-                n += revokeIn(previous, password, partyId, now);
-            }
-            EnrollmentTokens tokens = EnrollmentTokens.read(caDir);
-            FileSet files = new FileSet();
-            if (tokens.expireUnused(partyId, now) > 0) {
-                files.add(caDir.resolve(EnrollmentTokens.FILE), tokens.text(), true);
-            }
-            files.commit(FileSet.NOTHING);
-            return n + revokeIn(caDir, password, partyId, now);
-        }
-    }
-
-    /** Revokes the party's unexpired certificates in the CA folder {@code dir}, and writes its CRL. */
-    private static int revokeIn(Path dir, char[] password, String partyId, Instant now) throws IOException {
-        CertificateAuthority ca = CaFolder.load(dir, password);
-        int n = 0;
-        for (IndexEntry e : ca.issuedTo(partyId)) {
-            if (e.notAfter().isAfter(now) && !e.revokedAt(now)) {
-                ca.revoke(e.serial(), RevocationReason.CESSATION_OF_OPERATION, now);
-                n++;
-            }
-        }
-        new FileSet().add(dir.resolve("crl.pem"), PemCodec.crl(ca.crl()), false).commit(() -> ca.saveIndex(dir));
-        return n;
     }
 
     /**
@@ -339,9 +289,9 @@ public final class EnrollmentAuthority {
      * CA (or, during a rollover's overlap, the previous root), in its index, not revoked, not expired, and the newest
      * certificate recorded for its party and profile. The new certificate is recorded as the same party's (the party
      * comes from the index, never from the request) and the presented one is superseded: revoked as
-     * {@code superseded} effective after {@link RenewalRules#overlap()}. A retry from the superseded certificate with
+     * {@code superseded} effective after the renewal rules' overlap. A retry from the superseded certificate with
      * the same CSR key gets the same certificate back (a lost response locks nobody out); any other request from it
-     * is refused, as are renewals beyond the per-party rate limit ({@link #rateLimited()}).
+     * is refused, as are renewals beyond the per-party rate limit (counted).
      *
      * <p>A certificate recorded before party ids were (an old 5-column index line) renews once as the party its DNS
      * name under the policy's domain names; from then on the party is recorded.
@@ -588,6 +538,39 @@ public final class EnrollmentAuthority {
             new FileSet().add(caDir.resolve(EnrollmentTokens.FILE), usedToken.text(), true).commit(FileSet.NOTHING);
         }
         ca.saveIndex(caDir);
+    }
+
+    /** What the enrollment server does with this authority ({@link EnrollmentAccess}). */
+    private final class ServerView implements EnrollmentAccess.View {
+        @Override
+        public boolean refresh() throws IOException {
+            return EnrollmentAuthority.this.refresh();
+        }
+
+        @Override
+        public long caGeneration() {
+            return EnrollmentAuthority.this.caGeneration();
+        }
+
+        @Override
+        public Path caDir() {
+            return EnrollmentAuthority.this.caDir();
+        }
+
+        @Override
+        public List<X509Certificate> trustBundle() throws IOException {
+            return EnrollmentAuthority.this.trustBundle();
+        }
+
+        @Override
+        public IssuedCertificate issueEndpoint(CertificateRequest request, BigInteger supersedes) throws IOException {
+            return EnrollmentAuthority.this.issueEndpoint(request, supersedes);
+        }
+
+        @Override
+        public boolean revokeAnywhere(BigInteger serial, RevocationReason reason) throws IOException {
+            return EnrollmentAuthority.this.revokeAnywhere(serial, reason);
+        }
     }
 
     private EnrollmentRefusedException refuse(String message) {

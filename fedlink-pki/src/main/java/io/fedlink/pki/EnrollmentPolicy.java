@@ -18,27 +18,58 @@ import org.bouncycastle.asn1.x509.KeyPurposeId;
  * server and client), the key types accepted (within {@link KeyType#ACCEPTED}), the longest lifetime. A CSR only
  * asks; the names come from the party id the CA recorded (the token's, or the presented party certificate's).
  *
- * @param domain       the federation's domain, e.g. {@code fate.org}
- * @param maxLifetime  the longest validity issued (and the default when a request names none)
- * @param keyTypes     the key types accepted in CSRs
- * @param profile      the profile of issued certificates: only {@link Profile#PEER}, the party profile (broker and
- *                     client); enrollment issues party certificates and nothing else
+ * <p>Built with {@link #of} and {@link #withMaxLifetime}; immutable.
  */
-public record EnrollmentPolicy(String domain, Duration maxLifetime, Set<KeyType> keyTypes, Profile profile) {
+public final class EnrollmentPolicy {
     /** Default lifetime: one day, renewed after about 16 hours. */
     public static final Duration DEFAULT_LIFETIME = Duration.ofHours(24);
 
-    /** Validates and copies. */
-    public EnrollmentPolicy {
-        domain = HostNames.canonicalDnsName(Objects.requireNonNull(domain, "domain"));
+    private final String domain;
+    private final Duration maxLifetime;
+    private final Set<KeyType> keyTypes;
+    private final Profile profile;
+
+    /**
+     * Validates and copies.
+     *
+     * @param domain       the federation's domain, e.g. {@code fate.org}
+     * @param maxLifetime  the longest validity issued (and the default when a request names none)
+     * @param keyTypes     the key types accepted in CSRs
+     * @param profile      the profile of issued certificates: only {@link Profile#PEER}, the party profile (broker
+     *                     and client); enrollment issues party certificates and nothing else
+     */
+    EnrollmentPolicy(String domain, Duration maxLifetime, Set<KeyType> keyTypes, Profile profile) {
+        this.domain = HostNames.canonicalDnsName(Objects.requireNonNull(domain, "domain"));
         if (maxLifetime.isNegative() || maxLifetime.isZero()) {
             throw new IllegalArgumentException("the maximum lifetime must be positive, was " + maxLifetime);
         }
-        keyTypes = Set.copyOf(keyTypes);
+        this.maxLifetime = maxLifetime;
+        this.keyTypes = Set.copyOf(keyTypes);
         if (profile != Profile.PEER) {
             throw new IllegalArgumentException("enrollment issues only party certificates (the peer profile), not "
                     + profile + ": issue other roles with 'fedlink pki cert create --role'");
         }
+        this.profile = profile;
+    }
+
+    /** The federation's domain, e.g. {@code fate.org}. */
+    public String domain() {
+        return domain;
+    }
+
+    /** The longest validity issued (and the default when a request names none). */
+    Duration maxLifetime() {
+        return maxLifetime;
+    }
+
+    /** The key types accepted in CSRs. */
+    Set<KeyType> keyTypes() {
+        return keyTypes;
+    }
+
+    /** The profile of issued certificates (the party profile). */
+    Profile profile() {
+        return profile;
     }
 
     /** Peer certificates under {@code domain} of every key type, for {@link #DEFAULT_LIFETIME}. */
@@ -52,7 +83,7 @@ public record EnrollmentPolicy(String domain, Duration maxLifetime, Set<KeyType>
     }
 
     /** The DNS name of {@code party}: {@code <party>.<domain>}, the party id in its canonical form. */
-    public String partyName(String party) {
+    String partyName(String party) {
         return PartyIds.canonical(party) + "." + domain;
     }
 
@@ -63,7 +94,7 @@ public record EnrollmentPolicy(String domain, Duration maxLifetime, Set<KeyType>
      *
      * @throws IllegalArgumentException when {@code party} is not a valid, unreserved party id ({@link PartyIds})
      */
-    public CertificateRequest identity(String party) {
+    CertificateRequest identity(String party) {
         return CertificateRequest.party(party, domain);
     }
 
@@ -73,7 +104,7 @@ public record EnrollmentPolicy(String domain, Duration maxLifetime, Set<KeyType>
      * exactly serverAuth and clientAuth, and it is no CA. An operator's client, server or other certificate, or one
      * with more names, is not a party certificate, whatever names it shares with one.
      */
-    public String partyOf(X509Certificate cert) {
+    String partyOf(X509Certificate cert) {
         String suffix = "." + domain;
         try {
             List<String> eku = cert.getExtendedKeyUsage();
@@ -98,5 +129,11 @@ public record EnrollmentPolicy(String domain, Duration maxLifetime, Set<KeyType>
         } catch (CertificateParsingException e) {
             return null;
         }
+    }
+
+    @Override
+    public String toString() {
+        return "EnrollmentPolicy[domain=" + domain + ", maxLifetime=" + maxLifetime + ", keyTypes=" + keyTypes
+                + ", profile=" + profile + "]";
     }
 }

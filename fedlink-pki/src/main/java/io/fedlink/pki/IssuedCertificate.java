@@ -3,10 +3,10 @@ package io.fedlink.pki;
 import io.fedlink.api.PemCodec;
 import io.fedlink.api.SecureFiles;
 import io.fedlink.api.TlsMaterial;
+import io.fedlink.pki.internal.Pem;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
@@ -71,7 +71,7 @@ public final class IssuedCertificate {
     }
 
     /** The leaf alone as PEM. */
-    public String certificatePem() {
+    String certificatePem() {
         return PemCodec.certificates(List.of(certificate()));
     }
 
@@ -81,13 +81,8 @@ public final class IssuedCertificate {
     }
 
     /** The private key as encrypted PKCS#8 PEM. */
-    public String encryptedPrivateKeyPem(char[] password) {
+    String encryptedPrivateKeyPem(char[] password) {
         return Pem.encryptedPkcs8(requireKey(), password);
-    }
-
-    /** A PKCS#12 or JKS key store with the key under {@code alias}, its chain, and the root as {@code ca-0}. */
-    public KeyStore keyStore(String type, String alias, char[] password) {
-        return tlsMaterial().keyStore(type, alias, password);
     }
 
     /**

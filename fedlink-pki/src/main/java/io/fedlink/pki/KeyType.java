@@ -74,7 +74,7 @@ public enum KeyType {
     }
 
     /** The JCA signature algorithm a CA with this key signs with. */
-    public String signatureAlgorithm() {
+    String signatureAlgorithm() {
         return signatureAlgorithm;
     }
 
@@ -84,10 +84,10 @@ public enum KeyType {
     }
 
     /**
-     * The signature algorithm to sign with a key of this public key's kind (any size or curve: a requester's
-     * tool may sign a CSR that the key policy then refuses).
+     * The JCA signature algorithm to sign with the private key of {@code key} (any size or curve: a requester's
+     * tool may sign a CSR that the key policy then refuses), e.g. {@code SHA256withECDSA}.
      */
-    static String signatureAlgorithmFor(PublicKey key) {
+    public static String signatureAlgorithmFor(PublicKey key) {
         if (key instanceof RSAPublicKey) {
             return RSA_2048.signatureAlgorithm;
         } else if (key instanceof java.security.interfaces.ECPublicKey ec) {

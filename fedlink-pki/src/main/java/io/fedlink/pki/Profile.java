@@ -11,8 +11,7 @@ import java.util.Locale;
  *   <li>{@link #CLIENT}: TLS client ({@code clientAuth}). etcdctl, Pulsar clients with mutual TLS.</li>
  *   <li>{@link #PEER}: both ({@code serverAuth} and {@code clientAuth}); needs a DNS or IP name. etcd members,
  *       Flink internal connections, Consul agents.</li>
- *   <li>{@link #CLI}: a command-line tool's client certificate ({@code clientAuth}); {@link
- *       CertificateRequest#consulCli} keeps its naming rules but, as Consul, writes no extended key usage.</li>
+ *   <li>{@link #CLI}: a command-line tool's client certificate ({@code clientAuth}).</li>
  * </ul>
  */
 public enum Profile {
@@ -39,7 +38,7 @@ public enum Profile {
     }
 
     /** Whether the certificate may authenticate a TLS client. */
-    public boolean clientAuth() {
+    boolean clientAuth() {
         return clientAuth;
     }
 

@@ -13,10 +13,8 @@ import org.bouncycastle.asn1.x509.KeyUsage;
  * What each {@link Profile} puts into an end-entity certificate and which names it may carry: the extended key usage
  * (serverAuth / clientAuth), the key usage that fits the key (RSA: digitalSignature + keyEncipherment; EC and
  * Ed25519: digitalSignature), that server and peer certificates name at least one host (DNS or IP) and may take a
- * CSR's host-name CN as their DNS SAN, and that only server certificates may carry a {@code *.} wildcard. The Consul
- * shortcuts ({@link CertificateRequest#consulServer} etc.) get what Consul writes instead: digitalSignature +
- * keyEncipherment for any key (RFC 5480 lists no keyEncipherment for EC keys; Consul sets it and TLS stacks accept
- * it), Consul's extended key usage in Consul's order, and none for {@code -cli}.
+ * CSR's host-name CN as their DNS SAN, and that only server certificates may carry a {@code *.} wildcard. (Consul's
+ * own certificate forms are written by fedlink-bundle's {@code ConsulBundle}.)
  */
 final class ProfileRules {
     private ProfileRules() {}
@@ -49,22 +47,19 @@ final class ProfileRules {
 
     /** The critical key usage of {@code request}'s certificate for {@code subjectKey}. */
     static KeyUsage keyUsage(CertificateRequest request, PublicKey subjectKey) {
-        boolean encipherment = KeyType.of(subjectKey).isRsa() || request.consulExtendedKeyUsage() != null;
+        boolean encipherment = KeyType.of(subjectKey).isRsa();
         return new KeyUsage(encipherment
                 ? KeyUsage.digitalSignature | KeyUsage.keyEncipherment : KeyUsage.digitalSignature);
     }
 
-    /** The extended key usage of {@code request}'s certificate, or null when it carries none (Consul's cli). */
+    /** The extended key usage of {@code request}'s certificate, or null when it carries none. */
     static ExtendedKeyUsage extendedKeyUsage(CertificateRequest request) {
-        List<KeyPurposeId> eku = request.consulExtendedKeyUsage();
-        if (eku == null) {
-            eku = new ArrayList<>();
-            if (request.profile().serverAuth()) {
-                eku.add(KeyPurposeId.id_kp_serverAuth);
-            }
-            if (request.profile().clientAuth()) {
-                eku.add(KeyPurposeId.id_kp_clientAuth);
-            }
+        List<KeyPurposeId> eku = new ArrayList<>();
+        if (request.profile().serverAuth()) {
+            eku.add(KeyPurposeId.id_kp_serverAuth);
+        }
+        if (request.profile().clientAuth()) {
+            eku.add(KeyPurposeId.id_kp_clientAuth);
         }
         return eku.isEmpty() ? null : new ExtendedKeyUsage(eku.toArray(KeyPurposeId[]::new));
     }

@@ -4,7 +4,7 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * How parties renew ({@link EnrollmentAuthority#renewalRules(RenewalRules)}): a renewal supersedes the presented
+ * How parties renew ({@link EnrollmentAuthority#renewalRules(java.time.Duration, int, java.time.Duration)}): a renewal supersedes the presented
  * certificate, which is revoked (reason {@code superseded}) effective {@code overlap} later, so services that still
  * present it can reload first; a party renews at most {@code maxRenewals} times per {@code window} (further requests
  * are refused and counted).
@@ -13,12 +13,12 @@ import java.util.Objects;
  * @param maxRenewals renewals per party per window
  * @param window      the rate limit's sliding window
  */
-public record RenewalRules(Duration overlap, int maxRenewals, Duration window) {
+record RenewalRules(Duration overlap, int maxRenewals, Duration window) {
     /** 10 minutes of overlap; 6 renewals per party per hour. */
-    public static final RenewalRules DEFAULT = new RenewalRules(Duration.ofMinutes(10), 6, Duration.ofHours(1));
+    static final RenewalRules DEFAULT = new RenewalRules(Duration.ofMinutes(10), 6, Duration.ofHours(1));
 
     /** Validates. */
-    public RenewalRules {
+    RenewalRules {
         Objects.requireNonNull(overlap, "overlap");
         Objects.requireNonNull(window, "window");
         if (overlap.isNegative()) {

@@ -23,7 +23,7 @@ public enum RevocationReason {
     }
 
     /** The RFC 5280 reason code. */
-    public int code() {
+    int code() {
         return code;
     }
 

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import io.fedlink.api.PemCodec;
 import io.fedlink.api.TlsMaterial;
+import io.fedlink.pki.enroll.EnrollmentClient;
+import io.fedlink.pki.enroll.EnrollmentServer;
+import io.fedlink.pki.enroll.PartyFiles;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -65,7 +68,7 @@ class BouncyCastleRegisteredTest {
         TlsMaterial trust = TlsMaterial.builder().trust(PemCodec.readCertificates(
                 Files.readString(caDir.resolve("ca.pem")))).build();
         PartyFiles files = new PartyFiles(dir.resolve("10000"));
-        files.write(client.enroll(trust, EnrollmentAuthority.createToken(caDir, "10000", Duration.ofMinutes(5)),
+        files.write(client.enroll(trust, CaFolder.of(caDir, null).createToken("10000", Duration.ofMinutes(5)),
                 "10000", "fate.org", KeyType.EC_P256, null));
 
         TlsMaterial current = files.read();

@@ -32,7 +32,7 @@ class CaFolderTest {
     void saveKeepsAnExistingFoldersMode() throws Exception {
         Path shared = Files.createDirectory(dir.resolve("shared"));
         Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
-        CertificateAuthority.builder().create().save(shared);
+        CertificateAuthority.builder().create().save(shared, null);
         assertEquals("rwxrwxrwx", mode(shared));
         assertEquals("rw-------", mode(shared.resolve("ca-key.pem")));
     }

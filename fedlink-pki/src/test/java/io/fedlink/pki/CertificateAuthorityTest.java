@@ -1,12 +1,13 @@
 package io.fedlink.pki;
 
-import io.fedlink.api.PemCodec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fedlink.api.PemCodec;
+import io.fedlink.pki.internal.Pem;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -65,7 +66,7 @@ class CertificateAuthorityTest {
         assertThrows(IllegalArgumentException.class, () -> FATE.issue(CertificateRequest.client("x.evil.com")));
         assertTrue(FATE.certificate().getCriticalExtensionOIDs().contains("2.5.29.30"));
         Path saved = Files.createTempDirectory("fate-ca");
-        FATE.save(saved);
+        FATE.save(saved, null);
         assertEquals(List.of("fate.org"), CertificateAuthority.load(saved).permittedDns(),
                 "constraints are read back from the certificate");
     }
@@ -131,7 +132,7 @@ class CertificateAuthorityTest {
     void damagedFoldersFailClearlyAndStayUntouched(@TempDir Path dir) throws Exception {
         CertificateAuthority ca = CertificateAuthority.builder().create();
         ca.issue(CertificateRequest.server("a.example"));
-        ca.save(dir);
+        ca.save(dir, null);
         Path index = dir.resolve("index.tsv");
         String good = Files.readString(index);
         Files.writeString(index, good + "zz\tnot-a-date\t-\t-\tCN=x\n");

@@ -89,13 +89,13 @@ class CsrAndConstraintsTest {
     void theCaCertificateExcludesEveryIpRangeWhenNoneIsPermitted(@TempDir Path dir) throws Exception {
         String text = FATE.certificate().toString();
         assertTrue(text.contains("Excluded"), text);
-        FATE.save(dir.resolve("ca"));
+        FATE.save(dir.resolve("ca"), null);
         CertificateAuthority back = CertificateAuthority.load(dir.resolve("ca"));
         assertThrows(IllegalArgumentException.class,
                 () -> back.issue(CertificateRequest.server("a.fate.org").ip("127.0.0.1")));
         CertificateAuthority wide = CertificateAuthority.builder().permitDns("fate.org").permitIp("10.0.0.0/8",
                 "fd00::/8").permitUriDomain("fate.org").create();
-        wide.save(dir.resolve("wide"));
+        wide.save(dir.resolve("wide"), null);
         CertificateAuthority wideBack = CertificateAuthority.load(dir.resolve("wide"));
         assertEquals(List.of("10.0.0.0/8", "fd00:0:0:0:0:0:0:0/8"), wideBack.permittedIp());
         assertEquals(List.of("fate.org"), wideBack.permittedUriDomains());

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fedlink.pki.enroll.EnrollmentClient;
+import io.fedlink.pki.internal.Pem;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,7 +59,7 @@ class EnrollmentAuthorityTest extends EnrollmentFixture {
 
     @Test
     void aTokenEnrollsItsPartyOnceAndTheCertificateRenews() throws Exception {
-        String token = EnrollmentAuthority.createToken(dir, "10000", Duration.ofHours(1));
+        String token = CaFolder.of(dir, null).createToken("10000", Duration.ofHours(1));
         assertTrue(token.startsWith("fl1.") && token.length() > 40, token);
         Path tokens = dir.resolve(EnrollmentTokens.FILE);
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(tokens)));
@@ -81,7 +83,7 @@ class EnrollmentAuthorityTest extends EnrollmentFixture {
 
     @Test
     void refusalsOfFirstEnrollments() throws Exception {
-        String token = EnrollmentAuthority.createToken(dir, "10000", Duration.ofHours(1));
+        String token = CaFolder.of(dir, null).createToken("10000", Duration.ofHours(1));
         refused("not known to this CA", () -> authority.enroll("fl1.wrong", csr("10000.fate.org"), null));
         refused("not known to this CA", () -> authority.enroll(null, csr("10000.fate.org"), null));
         refused("party 10000 may have only CN=10000.fate.org", () -> authority.enroll(token, csr("9999.fate.org"),
@@ -102,7 +104,7 @@ class EnrollmentAuthorityTest extends EnrollmentFixture {
         authority.enroll(token, csr("10000.fate.org"), null);
         refused("already used", () -> authority.enroll(token, csr("10000.fate.org"), null));
 
-        String late = EnrollmentAuthority.createToken(dir, "9999", Duration.ofMinutes(5));
+        String late = CaFolder.of(dir, null).createToken("9999", Duration.ofMinutes(5));
         EnrollmentAuthority later = new EnrollmentAuthority(ca, dir, authority.policy(),
                 Clock.fixed(Instant.now().plus(Duration.ofMinutes(6)), ZoneOffset.UTC));
         authority = later;
@@ -169,7 +171,7 @@ class EnrollmentAuthorityTest extends EnrollmentFixture {
     void enrollmentAndRenewalIssueExactlyThePartysCanonicalIdentity() throws Exception {
         List<Object> canonical = identityOf(ca.issue(CertificateRequest.party("10000", "fate.org")).certificate());
         assertEquals("CN=10000.fate.org", canonical.get(0));
-        String token = EnrollmentAuthority.createToken(dir, "10000", Duration.ofHours(1));
+        String token = CaFolder.of(dir, null).createToken("10000", Duration.ofHours(1));
         IssuedCertificate blank = authority.enroll(token, csrFor(""), null);
         assertEquals(canonical, identityOf(blank.certificate()), "an empty CSR gets the canonical identity");
         // each renewal from the newest certificate (a renewal supersedes the one it was made with)
@@ -183,7 +185,7 @@ class EnrollmentAuthorityTest extends EnrollmentFixture {
 
     @Test
     void aCsrAskingForAnythingButThePartysOwnIdentityIsRefused() throws Exception {
-        String token = EnrollmentAuthority.createToken(dir, "10000", Duration.ofHours(1));
+        String token = CaFolder.of(dir, null).createToken("10000", Duration.ofHours(1));
         GeneralName own = dns("10000.fate.org");
         String may = "party 10000 may have only CN=10000.fate.org and DNS:10000.fate.org";
         refused("asks for subject 'CN=root'", () -> authority.enroll(token, csrFor("CN=root", own), null));
@@ -215,7 +217,7 @@ class EnrollmentAuthorityTest extends EnrollmentFixture {
     /** What a CSR asked for is the requester's text: quoted with control characters escaped, never a new log line. */
     @Test
     void aRefusalQuotesTheRequestersNames() throws Exception {
-        String token = EnrollmentAuthority.createToken(dir, "10000", Duration.ofHours(1));
+        String token = CaFolder.of(dir, null).createToken("10000", Duration.ofHours(1));
         String why = assertThrows(EnrollmentRefusedException.class, () -> authority.enroll(token, csrFor("",
                 dns("10000.fate.org"), dns("x.fate.org\nINFO forged line")), null)).getMessage();
         assertFalse(why.contains("\n"), why);
@@ -246,13 +248,13 @@ class EnrollmentAuthorityTest extends EnrollmentFixture {
 
     @Test
     void partyIdsAreCaseInsensitiveAndReservedNamesAreRefused() throws Exception {
-        String token = EnrollmentAuthority.createToken(dir, "ABC", Duration.ofHours(1));
+        String token = CaFolder.of(dir, null).createToken("ABC", Duration.ofHours(1));
         assertTrue(Files.readString(dir.resolve(EnrollmentTokens.FILE)).contains("\tabc\t"), "recorded canonical");
         IssuedCertificate c = authority.enroll(token, EnrollmentClient.csr(KeyType.EC_P256.generate(), "ABC.fate.org"),
                 null);
         assertEquals("CN=abc.fate.org", c.certificate().getSubjectX500Principal().getName());
         for (String reserved : List.of("root", "Operator", "proxy", "etcdctl")) {
-            assertTrue(assertThrows(IllegalArgumentException.class, () -> EnrollmentAuthority.createToken(dir,
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> CaFolder.of(dir, null).createToken(
                     reserved, Duration.ofHours(1))).getMessage().contains("reserved"));
         }
         assertThrows(IllegalArgumentException.class, () -> CertificateRequest.party("root", "fate.org"));
@@ -267,13 +269,13 @@ class EnrollmentAuthorityTest extends EnrollmentFixture {
         ca = named;
         dir = other;
         authority = new EnrollmentAuthority(named, other, EnrollmentPolicy.of("fate.org"));
-        String token = EnrollmentAuthority.createToken(other, "7", Duration.ofHours(1));
+        String token = CaFolder.of(other, null).createToken("7", Duration.ofHours(1));
         refused("a name of this CA", () -> authority.enroll(token, csrFor(""), null));
     }
 
     @Test
     void keysOutsideThePolicyAreRefusedAndTheRealCurveIsIssued() throws Exception {
-        String token = EnrollmentAuthority.createToken(dir, "10000", Duration.ofHours(1));
+        String token = CaFolder.of(dir, null).createToken("10000", Duration.ofHours(1));
         for (String curve : List.of("secp256k1", "secp112r1", "brainpoolP256r1")) {
             KeyPairGenerator g = KeyPairGenerator.getInstance("EC", Pem.BC);
             g.initialize(new java.security.spec.ECGenParameterSpec(curve));

@@ -1,10 +1,11 @@
 package io.fedlink.pki;
 
-import io.fedlink.api.PemCodec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fedlink.api.PemCodec;
+import io.fedlink.pki.internal.Pem;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,7 +69,7 @@ class OpensslInteropIT {
         assertTrue(asn1.contains("aes-256-cbc") && asn1.contains("hmacWithSHA256"), asn1);
 
         for (String type : new String[] {"PKCS12", "JKS"}) {
-            KeyStore ks = c.keyStore(type, "flink", "store-pass".toCharArray());
+            KeyStore ks = c.tlsMaterial().keyStore(type, "flink", "store-pass".toCharArray());
             Path f = dir.resolve("store." + type.toLowerCase());
             try (OutputStream out = Files.newOutputStream(f)) {
                 ks.store(out, "store-pass".toCharArray());
@@ -158,7 +159,7 @@ class OpensslInteropIT {
     @Test
     void opensslRejectsAForgedLeafOutsideTheConstraints() throws Exception {
         CertificateAuthority ca = CertificateAuthority.builder().permitDns("fate.org").create();
-        ca.save(dir.resolve("ca"));
+        ca.save(dir.resolve("ca"), null);
         java.security.PrivateKey caKey = Pem.privateKey(Files.readString(dir.resolve("ca/ca-key.pem")), null);
         write("ca.pem", PemCodec.certificates(ca.chain()));
         String[][] forged = {{"ip", "10.1.2.3"}, {"ip", "::1"}, {"dns", "evil.com"}};

@@ -1,13 +1,14 @@
 package io.fedlink.pki;
 
-import io.fedlink.api.PemCodec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fedlink.api.PemCodec;
 import io.fedlink.pki.CertificateAuthority.IndexEntry;
+import io.fedlink.pki.enroll.EnrollmentClient;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Files;
@@ -26,7 +27,7 @@ import org.junit.jupiter.api.Test;
  */
 class PartyRecordsTest extends EnrollmentFixture {
     private IssuedCertificate enroll(EnrollmentAuthority a, String party, String cn) throws IOException {
-        String token = EnrollmentAuthority.createToken(a.caDir(), party, Duration.ofHours(1));
+        String token = CaFolder.of(a.caDir(), null).createToken(party, Duration.ofHours(1));
         return a.enroll(token, EnrollmentClient.csr(KeyType.EC_P256.generate(), cn), null);
     }
 
@@ -109,9 +110,9 @@ class PartyRecordsTest extends EnrollmentFixture {
         IssuedCertificate first = enroll(authority, "10000", "10000.fate.org");
         IssuedCertificate second = renew(authority, first, "10000.fate.org"); // first: superseded, in its overlap
         IssuedCertificate other = enroll(authority, "9999", "9999.fate.org");
-        String unused = EnrollmentAuthority.createToken(dir, "10000", Duration.ofHours(1));
+        String unused = CaFolder.of(dir, null).createToken("10000", Duration.ofHours(1));
 
-        assertEquals(2, EnrollmentAuthority.revokeParty(dir, null, "10000"));
+        assertEquals(2, CaFolder.of(dir, null).revokeParty("10000"));
         X509CRL crl = PemCodec.readCrl(Files.readString(dir.resolve("crl.pem")));
         crl.verify(ca.certificate().getPublicKey());
         assertTrue(listed(crl).containsAll(List.of(first.serial(), second.serial())), listed(crl).toString());
@@ -129,8 +130,8 @@ class PartyRecordsTest extends EnrollmentFixture {
 
         IssuedCertificate back = enroll(authority, "10000", "10000.fate.org"); // a new token lets it back
         renew(authority, back, "10000.fate.org");
-        assertEquals(0, EnrollmentAuthority.revokeParty(dir, null, "unknown-party"));
-        assertThrows(IllegalArgumentException.class, () -> EnrollmentAuthority.revokeParty(dir, null, "../x"));
+        assertEquals(0, CaFolder.of(dir, null).revokeParty("unknown-party"));
+        assertThrows(IllegalArgumentException.class, () -> CaFolder.of(dir, null).revokeParty("../x"));
     }
 
     @Test

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedlink.api.PemCodec;
+import io.fedlink.pki.enroll.EnrollmentClient;
+import io.fedlink.pki.internal.Pem;
 import java.io.StringWriter;
 import java.security.KeyFactory;
 import java.security.KeyPair;
@@ -13,10 +15,10 @@ import java.security.interfaces.ECPrivateKey;
 import java.security.spec.PKCS8EncodedKeySpec;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.openssl.jcajce.JcePEMEncryptorBuilder;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 /**
  * The BouncyCastle forms fedlink-pki's {@link Pem} reads on top of {@link PemCodec}'s blocks: PKCS#1/SEC1 keys plain

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fedlink.pki.enroll.EnrollmentClient;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,7 +21,7 @@ import org.junit.jupiter.api.Test;
  */
 class RenewalLifecycleTest extends EnrollmentFixture {
     private IssuedCertificate enroll(String party) throws IOException {
-        String token = EnrollmentAuthority.createToken(dir, party, Duration.ofHours(1));
+        String token = CaFolder.of(dir, null).createToken(party, Duration.ofHours(1));
         return authority.enroll(token, EnrollmentClient.csr(KeyType.EC_P256.generate(), party + ".fate.org"), null);
     }
 

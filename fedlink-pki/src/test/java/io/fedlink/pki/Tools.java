@@ -8,11 +8,11 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /** Runs external tools (openssl, keytool, etcdctl) for tests. */
-final class Tools {
+public final class Tools {
     private Tools() {}
 
     /** Runs a command in {@code dir}; returns exit code and combined output. */
-    static Result run(Path dir, String... cmd) throws IOException, InterruptedException {
+    public static Result run(Path dir, String... cmd) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
         p.getOutputStream().close();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -25,11 +25,12 @@ final class Tools {
     }
 
     /** Runs and requires exit code 0. */
-    static String ok(Path dir, String... cmd) throws IOException, InterruptedException {
+    public static String ok(Path dir, String... cmd) throws IOException, InterruptedException {
         Result r = run(dir, cmd);
         assertTrue(r.code == 0, String.join(" ", cmd) + " failed (" + r.code + "):\n" + r.out);
         return r.out;
     }
 
-    record Result(int code, String out) {}
+    /** An exit code and the combined output. */
+    public record Result(int code, String out) {}
 }

@@ -1,6 +1,5 @@
 package io.fedlink.registry;
 
-import io.fedlink.api.PemCodec;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.ClientBuilder;
@@ -11,8 +10,9 @@ import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.OptionsUtil;
 import io.fedlink.api.HostNames;
+import io.fedlink.api.PemCodec;
 import io.fedlink.api.TlsMaterial;
-import io.fedlink.pki.Pem;
+import io.fedlink.pki.internal.Pem;
 import io.grpc.Status;
 import java.io.IOException;
 import java.net.URI;

@@ -6,13 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedlink.api.TlsMaterial;
+import io.fedlink.pki.CaFolder;
 import io.fedlink.pki.EnrollmentAuthority;
-import io.fedlink.pki.EnrollmentClient;
 import io.fedlink.pki.EnrollmentPolicy;
 import io.fedlink.pki.EnrollmentRefusedException;
 import io.fedlink.pki.IssuedCertificate;
 import io.fedlink.pki.KeyType;
-import io.fedlink.pki.Pem;
+import io.fedlink.pki.enroll.EnrollmentClient;
+import io.fedlink.pki.internal.Pem;
 import io.fedlink.pulsar.TlsFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,7 +53,7 @@ class PartyIdentityEtcdIT {
             Files.createDirectories(caDir);
             etcd.ca().saveNew(caDir, null);
             EnrollmentAuthority authority = new EnrollmentAuthority(etcd.ca(), caDir, EnrollmentPolicy.of("fate.org"));
-            String token = EnrollmentAuthority.createToken(caDir, "10000", Duration.ofHours(1));
+            String token = CaFolder.of(caDir, null).createToken("10000", Duration.ofHours(1));
             String index = Files.readString(caDir.resolve("index.tsv"));
 
             KeyPair pair = KeyType.EC_P256.generate();

@@ -1,17 +1,17 @@
 package io.fedlink.flink.it;
 
-import io.fedlink.api.PemCodec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fedlink.api.PemCodec;
 import io.fedlink.api.TlsMaterial;
 import io.fedlink.bundle.FlinkBundle;
 import io.fedlink.bundle.WrittenBundle;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.KeyType;
-import io.fedlink.pki.Pem;
+import io.fedlink.pki.internal.Pem;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;

@@ -7,16 +7,16 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.fedlink.api.PemCodec;
 import io.fedlink.api.TlsMaterial;
 import io.fedlink.api.TunnelServer;
-import io.fedlink.pki.CaRollover;
+import io.fedlink.pki.CaFolder;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pki.EnrollmentAuthority;
-import io.fedlink.pki.EnrollmentClient;
 import io.fedlink.pki.EnrollmentPolicy;
-import io.fedlink.pki.EnrollmentServer;
 import io.fedlink.pki.KeyType;
-import io.fedlink.pki.PartyFiles;
-import io.fedlink.pki.Renewer;
+import io.fedlink.pki.enroll.EnrollmentClient;
+import io.fedlink.pki.enroll.EnrollmentServer;
+import io.fedlink.pki.enroll.PartyFiles;
+import io.fedlink.pki.enroll.Renewer;
 import io.fedlink.pulsar.BrokerTlsConfig;
 import io.fedlink.pulsar.FederationAdmin;
 import io.fedlink.pulsar.PartyClients;
@@ -81,7 +81,7 @@ import org.junit.jupiter.api.io.TempDir;
  * and the party's own clients reconnect, and replication must carry a message published after the close in both
  * directions. Once the certificates a round replaced have expired, every tunnel is closed: replication resuming
  * then proves that every new handshake, server and client side (replicators included), used a renewed certificate,
- * as an expired one is refused. After two such rounds the CA rolls over ({@link CaRollover#start}), both parties
+ * as an expired one is refused. After two such rounds the CA rolls over ({@link CaFolder#rollover}), both parties
  * renew under the new root (trust: both roots), the old root retires, both renew again (trust: the new root only),
  * and at the end every certificate presented chains to the new root, {@code openssl verify} agreeing. Finally every
  * acknowledged send must have been received on the other side. The renewal timeline is printed as
@@ -187,7 +187,7 @@ class CertificateRenewalIT {
         // may renew while the brokers start).
         TlsMaterial caTrust = TlsMaterial.builder().trust(oldRoot).build();
         for (String party : List.of(A, B)) {
-            String token = EnrollmentAuthority.createToken(caDir, party, Duration.ofMinutes(5));
+            String token = CaFolder.of(caDir, null).createToken(party, Duration.ofMinutes(5));
             PartyFiles pf = new PartyFiles(dir.resolve("tls-" + party));
             pf.write(client.enroll(caTrust, token, party, DOMAIN, KeyType.EC_P256, LIFETIME));
             files.put(party, pf);
@@ -278,13 +278,12 @@ class CertificateRenewalIT {
         round("round 2", r -> signedBy(r.cert(), oldRoot));
 
         // CA rollover: a new root issues; parties renew under it (trust: both roots), the old root retires.
-        CaRollover.Started rolled = CaRollover.start(caDir, null, null, null, 3650);
-        X509Certificate newRoot = rolled.newRoot();
+        X509Certificate newRoot = CaFolder.of(caDir, null).rollover(null, null, 3650);
         measure("ca-rollover newRoot=\"" + newRoot.getSubjectX500Principal().getName() + "\" serial="
                 + serial(newRoot) + " " + counts());
         round("round 3 (new root, overlap)", r -> signedBy(r.cert(), newRoot)
                 && r.trust().equals(List.of(newRoot, oldRoot)));
-        CaRollover.Retired retired = CaRollover.retire(caDir, true, false, Instant.now());
+        CaFolder.Retired retired = CaFolder.of(caDir, null).retire(true, false, Instant.now());
         measure("ca-retire oldRoot serial=" + serial(retired.oldRoot()) + " revokedSuperseded="
                 + retired.revokedSuperseded().size() + " " + counts());
         round("round 4 (new root only)", r -> signedBy(r.cert(), newRoot) && r.trust().equals(List.of(newRoot))

@@ -9,15 +9,15 @@ import io.fedlink.api.PartyIds;
 import io.fedlink.api.PemCodec;
 import io.fedlink.api.TlsMaterial;
 import io.fedlink.api.TunnelServer;
-import io.fedlink.pki.CaFolderLock;
+import io.fedlink.pki.CaFolder;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pki.EnrollmentAuthority;
-import io.fedlink.pki.EnrollmentClient;
 import io.fedlink.pki.EnrollmentPolicy;
 import io.fedlink.pki.EnrollmentRefusedException;
 import io.fedlink.pki.IssuedCertificate;
 import io.fedlink.pki.KeyType;
+import io.fedlink.pki.enroll.EnrollmentClient;
 import io.fedlink.pulsar.BrokerTlsConfig;
 import io.fedlink.pulsar.PartyClients;
 import io.fedlink.pulsar.PulsarRouteTable;
@@ -178,7 +178,7 @@ class PulsarRolesIT {
 
     /** A certificate the operator issues from the CA folder, as {@code fedlink pki cert create} does. */
     static TlsMaterial operatorIssues(CertificateRequest request) throws Exception {
-        try (CaFolderLock lock = CaFolderLock.acquire(caDir)) {
+        try (java.io.Closeable lock = CaFolder.of(caDir, null).lock()) {
             CertificateAuthority ca = CertificateAuthority.load(caDir);
             IssuedCertificate c = ca.issue(request, null);
             ca.saveIndex(caDir);
@@ -192,7 +192,7 @@ class PulsarRolesIT {
      */
     static TlsFiles enroll(String party, List<String> hostile) throws Exception {
         EnrollmentAuthority authority = EnrollmentAuthority.forFolder(caDir, null, EnrollmentPolicy.of(DOMAIN));
-        String token = EnrollmentAuthority.createToken(caDir, party, Duration.ofMinutes(5));
+        String token = CaFolder.of(caDir, null).createToken(party, Duration.ofMinutes(5));
         for (String csr : hostile == null ? List.<String>of() : hostile) {
             String index = Files.readString(caDir.resolve("index.tsv"));
             EnrollmentRefusedException e = assertThrows(EnrollmentRefusedException.class,
@@ -247,7 +247,7 @@ class PulsarRolesIT {
     @Test
     void aPartyEnrollsAsItselfOnlyAndTheSuperUserRoleIsNoPartysName() throws Exception {
         assertTrue(PartyIds.isReserved(SUPERUSER), "the broker's super-user role is reserved");
-        assertThrows(IllegalArgumentException.class, () -> EnrollmentAuthority.createToken(caDir, SUPERUSER,
+        assertThrows(IllegalArgumentException.class, () -> CaFolder.of(caDir, null).createToken(SUPERUSER,
                 Duration.ofMinutes(5)), "no token for a reserved name");
         String own = "DNS:" + name("10000");
         TlsFiles mine = enroll("10000", List.of(opensslCsr("/CN=root", own), opensslCsr("/CN=" + SUPERUSER, own),

@@ -1,4 +1,4 @@
-package io.fedlink.pki;
+package io.fedlink.pki.internal;
 
 import io.fedlink.api.PemCodec;
 import java.io.IOException;
@@ -14,11 +14,11 @@ import org.bouncycastle.asn1.sec.ECPrivateKey;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.bouncycastle.openssl.PKCS8Generator;
 import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8DecryptorProviderBuilder;
 import org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8EncryptorBuilder;
 import org.bouncycastle.openssl.jcajce.JcePEMDecryptorProviderBuilder;
-import org.bouncycastle.openssl.PKCS8Generator;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
@@ -35,9 +35,12 @@ import org.bouncycastle.util.io.pem.PemObject;
  * {@code openssl pkey} reads.
  *
  * <p>Errors say what the PEM held instead of what was expected; they never include key material or passwords.
+ *
+ * <p>Internal to fedlink (its modules and tests use it), not API: it may change without notice.
  */
 public final class Pem {
-    static final BouncyCastleProvider BC = new BouncyCastleProvider();
+    /** The BouncyCastle provider instance fedlink uses explicitly (never registered with the JDK). */
+    public static final BouncyCastleProvider BC = new BouncyCastleProvider();
     private static final int PBKDF2_ITERATIONS = 100_000;
 
     private Pem() {}

@@ -1,11 +1,13 @@
-package io.fedlink.pki;
+package io.fedlink.pki.enroll;
 
 import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 
 import io.fedlink.api.FileSet;
 import io.fedlink.api.PemCodec;
+import io.fedlink.api.ReloadableTlsMaterial;
 import io.fedlink.api.SecureFiles;
 import io.fedlink.api.TlsMaterial;
+import io.fedlink.pki.internal.Pem;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -20,6 +22,7 @@ import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -206,6 +209,17 @@ public final class PartyFiles {
 
     private static BasicFileAttributes attributes(SecureDirectoryStream<Path> in, Path name) throws IOException {
         return in.getFileAttributeView(name, BasicFileAttributeView.class, NOFOLLOW_LINKS).readAttributes();
+    }
+
+    /**
+     * Keeps {@code live} on this folder's identity while another process renews it (e.g. {@code fedlink pki renew
+     * --daemon}): checks where {@code current} points every {@code interval} and, when it moved, reads the new
+     * version and updates {@code live}, so a JSSE service picks up renewals without a restart. {@code live} is
+     * expected to hold the version current now; a version that cannot be read is reported once and retried, the
+     * material keeping the last good identity. Close the result to stop watching.
+     */
+    public java.io.Closeable watch(ReloadableTlsMaterial live, Duration interval) throws IOException {
+        return PartyFilesWatcher.start(this, live, interval);
     }
 
     /**

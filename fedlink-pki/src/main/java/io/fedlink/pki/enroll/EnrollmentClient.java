@@ -1,7 +1,12 @@
-package io.fedlink.pki;
+package io.fedlink.pki.enroll;
 
+import io.fedlink.api.HostNames;
+import io.fedlink.api.PartyIds;
 import io.fedlink.api.PemCodec;
 import io.fedlink.api.TlsMaterial;
+import io.fedlink.pki.EnrollmentRefusedException;
+import io.fedlink.pki.KeyType;
+import io.fedlink.pki.internal.Pem;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -53,7 +58,8 @@ public final class EnrollmentClient {
     public TlsMaterial enroll(TlsMaterial trust, String token, String party, String domain, KeyType keyType,
                               Duration lifetime) throws IOException {
         KeyPair pair = keyType.generate();
-        String name = CertificateRequest.party(party, domain).dnsNames().get(0); // the canonical name, as the CA issues
+        // the canonical name, as the CA issues it (CertificateRequest.party)
+        String name = HostNames.canonicalDnsName(PartyIds.canonical(party) + "." + HostNames.canonicalDnsName(domain));
         HttpRequest.Builder r = request(EnrollmentServer.ENROLL, csr(pair, name), lifetime)
                 .header("Authorization", "Bearer " + token.strip());
         return send(trust, r, pair);

@@ -1,10 +1,16 @@
-package io.fedlink.pki;
+package io.fedlink.pki.enroll;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedlink.api.TlsMaterial;
+import io.fedlink.pki.CaFolder;
+import io.fedlink.pki.CertificateAuthority;
+import io.fedlink.pki.CertificateRequest;
+import io.fedlink.pki.EnrollmentAuthority;
+import io.fedlink.pki.EnrollmentPolicy;
+import io.fedlink.pki.KeyType;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -82,7 +88,7 @@ class EnrollmentServerSlowClientTest {
 
             // a normal enrollment and renewal while the slow clients are connected (more than the old 2 workers)
             EnrollmentClient client = new EnrollmentClient(URI.create("https://127.0.0.1:" + port));
-            String token = EnrollmentAuthority.createToken(caDir, "10000", Duration.ofMinutes(10));
+            String token = CaFolder.of(caDir, null).createToken("10000", Duration.ofMinutes(10));
             TlsMaterial enrolled = client.enroll(ca.trustMaterial(), token, "10000", "fate.org", KeyType.EC_P256,
                     null);
             TlsMaterial renewed = client.renew(enrolled, Duration.ofMinutes(30));
@@ -115,7 +121,7 @@ class EnrollmentServerSlowClientTest {
                 }
             }
             // and the server still serves
-            String second = EnrollmentAuthority.createToken(caDir, "9999", Duration.ofMinutes(10));
+            String second = CaFolder.of(caDir, null).createToken("9999", Duration.ofMinutes(10));
             client.enroll(ca.trustMaterial(), second, "9999", "fate.org", KeyType.EC_P256, null);
             assertEquals(SILENT + DRIPPING, server.timeouts());
         } finally {

@@ -1,4 +1,4 @@
-package io.fedlink.pki;
+package io.fedlink.pki.enroll;
 
 import io.fedlink.api.BoundedHttpServer;
 import io.fedlink.api.BoundedHttpServer.Refusal;
@@ -8,6 +8,13 @@ import io.fedlink.api.ClientAuth;
 import io.fedlink.api.PemCodec;
 import io.fedlink.api.ReloadableTlsMaterial;
 import io.fedlink.api.TlsMaterial;
+import io.fedlink.pki.CertificateRequest;
+import io.fedlink.pki.EnrollmentAuthority;
+import io.fedlink.pki.EnrollmentRefusedException;
+import io.fedlink.pki.IssuedCertificate;
+import io.fedlink.pki.KeyType;
+import io.fedlink.pki.RevocationReason;
+import io.fedlink.pki.internal.EnrollmentAccess;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -55,32 +62,47 @@ public final class EnrollmentServer implements AutoCloseable {
 
     private final BoundedHttpServer listener;
     private final EnrollmentAuthority authority;
+    private final EnrollmentAccess.View view;
     private final Endpoint endpoint; // null: a fixed identity given by the caller
     private volatile boolean closed;
 
     /**
-     * What one client may hold of the server.
-     *
-     * @param maxPerAddress    connections open at once from one source address (more are closed at accept)
-     * @param maxConnections   connections open at once in all
-     * @param workers          threads doing the CA's work for complete requests
-     * @param queue            complete requests waiting for a worker (more are answered 503)
-     * @param handshakeTimeout from the connect to the end of the TLS handshake
-     * @param headerTimeout    from the connect to the end of the request headers
-     * @param bodyTimeout      from the end of the headers to the end of the body; also for the answer to be read
-     * @param maxRequestLine   bytes of the request line (over: 414)
-     * @param maxHeaders       bytes of the request line and headers (over: 431)
-     * @param maxBody          bytes of the body (over: 413, unread)
+     * What one client may hold of the server: connections per source address and in all, worker threads and queued
+     * requests, deadlines for the TLS handshake, the headers and the body, and request line, header and body sizes.
+     * Start from {@link #DEFAULT} and change what differs; every value is checked, an error names it.
      */
-    public record Limits(int maxPerAddress, int maxConnections, int workers, int queue, Duration handshakeTimeout,
-                         Duration headerTimeout, Duration bodyTimeout, int maxRequestLine, int maxHeaders,
-                         int maxBody) {
+    public static final class Limits {
         /** 8 per address, 512 in all, 4 workers and 32 queued; 5 s handshake, 10 s headers, 10 s body. */
         public static final Limits DEFAULT = new Limits(8, 512, 4, 32, Duration.ofSeconds(5),
                 DEFAULT_REQUEST_TIMEOUT, Duration.ofSeconds(10), 2048, 8 * 1024, 16 * 1024);
 
-        /** Checks every value; an error names it. */
-        public Limits {
+        private final int maxPerAddress;
+        private final int maxConnections;
+        private final int workers;
+        private final int queue;
+        private final Duration handshakeTimeout;
+        private final Duration headerTimeout;
+        private final Duration bodyTimeout;
+        private final int maxRequestLine;
+        private final int maxHeaders;
+        private final int maxBody;
+
+        /**
+         * Checks every value; an error names it.
+         *
+         * @param maxPerAddress    connections open at once from one source address (more are closed at accept)
+         * @param maxConnections   connections open at once in all
+         * @param workers          threads doing the CA's work for complete requests
+         * @param queue            complete requests waiting for a worker (more are answered 503)
+         * @param handshakeTimeout from the connect to the end of the TLS handshake
+         * @param headerTimeout    from the connect to the end of the request headers
+         * @param bodyTimeout      from the end of the headers to the end of the body; also for the answer to be read
+         * @param maxRequestLine   bytes of the request line (over: 414)
+         * @param maxHeaders       bytes of the request line and headers (over: 431)
+         * @param maxBody          bytes of the body (over: 413, unread)
+         */
+        Limits(int maxPerAddress, int maxConnections, int workers, int queue, Duration handshakeTimeout,
+               Duration headerTimeout, Duration bodyTimeout, int maxRequestLine, int maxHeaders, int maxBody) {
             positive("connections per address", maxPerAddress);
             positive("connections in all", maxConnections);
             positive("workers", workers);
@@ -95,6 +117,16 @@ public final class EnrollmentServer implements AutoCloseable {
             positive("request line bytes", maxRequestLine);
             positive("header bytes", maxHeaders);
             positive("body bytes", maxBody);
+            this.maxPerAddress = maxPerAddress;
+            this.maxConnections = maxConnections;
+            this.workers = workers;
+            this.queue = queue;
+            this.handshakeTimeout = handshakeTimeout;
+            this.headerTimeout = headerTimeout;
+            this.bodyTimeout = bodyTimeout;
+            this.maxRequestLine = maxRequestLine;
+            this.maxHeaders = maxHeaders;
+            this.maxBody = maxBody;
         }
 
         private static void positive(String what, int value) {
@@ -116,32 +148,123 @@ public final class EnrollmentServer implements AutoCloseable {
                     bodyTimeout, maxRequestLine, maxHeaders, maxBody);
         }
 
-        /** These limits with the three deadlines. */
+        /**
+         * These limits with the three deadlines: from the connect to the end of the TLS handshake, from the connect
+         * to the end of the request headers, and from the end of the headers to the end of the body (also for the
+         * answer to be read).
+         */
         public Limits withTimeouts(Duration handshake, Duration headers, Duration body) {
             return new Limits(maxPerAddress, maxConnections, workers, queue, handshake, headers, body,
                     maxRequestLine, maxHeaders, maxBody);
         }
 
         /** One deadline for the handshake (at most its current one), the headers and the body. */
-        public Limits withRequestTimeout(Duration timeout) {
+        Limits withRequestTimeout(Duration timeout) {
             Duration handshake = handshakeTimeout.compareTo(timeout) < 0 ? handshakeTimeout : timeout;
             return withTimeouts(handshake, timeout, timeout);
+        }
+
+        int maxPerAddress() {
+            return maxPerAddress;
+        }
+
+        int maxConnections() {
+            return maxConnections;
+        }
+
+        int workers() {
+            return workers;
+        }
+
+        int queue() {
+            return queue;
+        }
+
+        Duration handshakeTimeout() {
+            return handshakeTimeout;
+        }
+
+        Duration headerTimeout() {
+            return headerTimeout;
+        }
+
+        Duration bodyTimeout() {
+            return bodyTimeout;
+        }
+
+        int maxRequestLine() {
+            return maxRequestLine;
+        }
+
+        int maxHeaders() {
+            return maxHeaders;
+        }
+
+        int maxBody() {
+            return maxBody;
         }
     }
 
     /**
-     * Connections refused or cut so far, by reason.
-     *
-     * @param perAddress closed at accept: {@link Limits#maxPerAddress()} open from the same address
-     * @param busy       closed at accept: {@link Limits#maxConnections()} open in all
-     * @param overloaded answered 503: every worker busy and the queue full
-     * @param oversized  answered 414, 431 or 413
-     * @param timeouts   closed at a deadline (handshake, headers, body, answer not read)
+     * Connections refused or cut so far, by reason; {@link #toString()} is the summary {@code fedlink pki serve}
+     * prints, and two summaries are equal when every count is.
      */
-    public record Refusals(long perAddress, long busy, long overloaded, long oversized, long timeouts) {
+    public static final class Refusals {
+        private final long perAddress;
+        private final long busy;
+        private final long overloaded;
+        private final long oversized;
+        private final long timeouts;
+
+        /**
+         * @param perAddress closed at accept: the connections per source address were open
+         * @param busy       closed at accept: the connections in all were open
+         * @param overloaded answered 503: every worker busy and the queue full
+         * @param oversized  answered 414, 431 or 413
+         * @param timeouts   closed at a deadline (handshake, headers, body, answer not read)
+         */
+        Refusals(long perAddress, long busy, long overloaded, long oversized, long timeouts) {
+            this.perAddress = perAddress;
+            this.busy = busy;
+            this.overloaded = overloaded;
+            this.oversized = oversized;
+            this.timeouts = timeouts;
+        }
+
+        long perAddress() {
+            return perAddress;
+        }
+
+        long busy() {
+            return busy;
+        }
+
+        long overloaded() {
+            return overloaded;
+        }
+
+        long oversized() {
+            return oversized;
+        }
+
+        long timeouts() {
+            return timeouts;
+        }
+
         /** All of them. */
-        public long total() {
+        long total() {
             return perAddress + busy + overloaded + oversized + timeouts;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Refusals r && r.perAddress == perAddress && r.busy == busy
+                    && r.overloaded == overloaded && r.oversized == oversized && r.timeouts == timeouts;
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Objects.hash(perAddress, busy, overloaded, oversized, timeouts);
         }
 
         @Override
@@ -175,6 +298,7 @@ public final class EnrollmentServer implements AutoCloseable {
     private EnrollmentServer(EnrollmentAuthority authority, Endpoint endpoint, SSLContext tls,
                              InetSocketAddress bind, Limits limits) throws IOException {
         this.authority = authority;
+        this.view = EnrollmentAccess.of(authority);
         this.endpoint = endpoint;
         this.listener = BoundedHttpServer.start("enrollment", bind, httpLimits(limits),
                 new BoundedHttpServer.Tls(tls, ClientAuth.OPTIONAL, limits.handshakeTimeout()), this::answer,
@@ -201,6 +325,15 @@ public final class EnrollmentServer implements AutoCloseable {
         return start(authority, endpointRequest, bind, Duration.ofSeconds(5));
     }
 
+    /**
+     * Like {@link #start(EnrollmentAuthority, CertificateRequest, InetSocketAddress)}, with {@code limits} on what
+     * clients may hold ({@link Limits#DEFAULT} and its changes).
+     */
+    public static EnrollmentServer start(EnrollmentAuthority authority, CertificateRequest endpointRequest,
+                                         InetSocketAddress bind, Limits limits) throws IOException {
+        return start(authority, endpointRequest, bind, Duration.ofSeconds(5), limits);
+    }
+
     static EnrollmentServer start(EnrollmentAuthority authority, CertificateRequest endpointRequest,
                                   InetSocketAddress bind, Duration checkEvery) throws IOException {
         return start(authority, endpointRequest, bind, checkEvery, Limits.DEFAULT);
@@ -211,30 +344,29 @@ public final class EnrollmentServer implements AutoCloseable {
      * {@code checkEvery} and giving each connection {@code requestTimeout} to the end of its request (and for the
      * handshake, at most the default's 5 s).
      */
-    public static EnrollmentServer start(EnrollmentAuthority authority, CertificateRequest endpointRequest,
+    static EnrollmentServer start(EnrollmentAuthority authority, CertificateRequest endpointRequest,
                                          InetSocketAddress bind, Duration checkEvery, Duration requestTimeout)
             throws IOException {
         return start(authority, endpointRequest, bind, checkEvery, Limits.DEFAULT.withRequestTimeout(requestTimeout));
     }
 
-    /**
-     * Like {@link #start(EnrollmentAuthority, CertificateRequest, InetSocketAddress)}, checking the CA folder every
-     * {@code checkEvery}, with {@code limits}.
-     */
-    public static EnrollmentServer start(EnrollmentAuthority authority, CertificateRequest endpointRequest,
+    /** Like {@link #start(EnrollmentAuthority, CertificateRequest, InetSocketAddress, Limits)}, checking the CA
+     * folder every {@code checkEvery}. */
+    static EnrollmentServer start(EnrollmentAuthority authority, CertificateRequest endpointRequest,
                                          InetSocketAddress bind, Duration checkEvery, Limits limits)
             throws IOException {
-        authority.refresh();
-        long generation = authority.caGeneration();
-        IssuedCertificate first = authority.issueEndpoint(endpointRequest, null);
-        ReloadableTlsMaterial live = ReloadableTlsMaterial.of(material(first, authority));
+        EnrollmentAccess.View view = EnrollmentAccess.of(authority);
+        view.refresh();
+        long generation = view.caGeneration();
+        IssuedCertificate first = view.issueEndpoint(endpointRequest, null);
+        ReloadableTlsMaterial live = ReloadableTlsMaterial.of(material(first, view));
         Endpoint e = new Endpoint(endpointRequest, first, live, generation);
         EnrollmentServer s;
         try {
             s = new EnrollmentServer(authority, e, live.serverContext(ClientAuth.OPTIONAL), bind, limits);
         } catch (IOException | RuntimeException failure) {
             e.timer.shutdownNow();
-            authority.revokeAnywhere(first.serial(), RevocationReason.CESSATION_OF_OPERATION);
+            view.revokeAnywhere(first.serial(), RevocationReason.CESSATION_OF_OPERATION);
             throw failure;
         }
         e.timer.scheduleWithFixedDelay(s::followCa, checkEvery.toMillis(), checkEvery.toMillis(),
@@ -242,40 +374,40 @@ public final class EnrollmentServer implements AutoCloseable {
         return s;
     }
 
-    private static TlsMaterial material(IssuedCertificate endpointCert, EnrollmentAuthority authority)
+    private static TlsMaterial material(IssuedCertificate endpointCert, EnrollmentAccess.View view)
             throws IOException {
         return TlsMaterial.builder().identity(endpointCert.privateKey(), endpointCert.chain())
-                .trust(authority.trustBundle()).build();
+                .trust(view.trustBundle()).build();
     }
 
     /** When the CA folder changed (rollover, retire): a new endpoint identity from the issuing CA, new trust. */
     private void followCa() {
         try {
-            authority.refresh();
-            long generation = authority.caGeneration();
+            view.refresh();
+            long generation = view.caGeneration();
             if (generation == endpoint.seenGeneration) {
                 return;
             }
             IssuedCertificate previous = endpoint.current;
-            IssuedCertificate next = authority.issueEndpoint(endpoint.request, previous.serial());
-            endpoint.live.update(material(next, authority));
+            IssuedCertificate next = view.issueEndpoint(endpoint.request, previous.serial());
+            endpoint.live.update(material(next, view));
             endpoint.current = next;
             endpoint.seenGeneration = generation;
             LOG.info("the CA changed: now presenting serial {} issued by {}, trusting {} root(s)",
                     next.serial().toString(16), next.certificate().getIssuerX500Principal().getName(),
-                    authority.trustBundle().size());
+                    view.trustBundle().size());
         } catch (IOException | RuntimeException e) {
-            LOG.warn("cannot follow the CA folder {}: {}; retrying", authority.caDir(), e.toString());
+            LOG.warn("cannot follow the CA folder {}: {}; retrying", view.caDir(), e.toString());
         }
     }
 
     /** How many times the server's own identity was re-issued after a change of the CA. */
-    public long identityGeneration() {
+    long identityGeneration() {
         return endpoint == null ? 0 : endpoint.live.generation();
     }
 
     /** The certificate the server presents now (its chain's leaf). */
-    public X509Certificate certificate() {
+    X509Certificate certificate() {
         return endpoint == null ? null : endpoint.current.certificate();
     }
 
@@ -284,7 +416,7 @@ public final class EnrollmentServer implements AutoCloseable {
      * give the CA root). This identity and trust stay as given through a CA rollover; use
      * {@link #start(EnrollmentAuthority, CertificateRequest, InetSocketAddress)} to follow one.
      */
-    public static EnrollmentServer start(EnrollmentAuthority authority, TlsMaterial identity, InetSocketAddress bind)
+    static EnrollmentServer start(EnrollmentAuthority authority, TlsMaterial identity, InetSocketAddress bind)
             throws IOException {
         return start(authority, identity, bind, Limits.DEFAULT);
     }
@@ -295,8 +427,8 @@ public final class EnrollmentServer implements AutoCloseable {
     }
 
     /** Like {@link #start(EnrollmentAuthority, TlsMaterial, InetSocketAddress)}, with {@code limits}. */
-    public static EnrollmentServer start(EnrollmentAuthority authority, TlsMaterial identity, InetSocketAddress bind,
-                                         Limits limits) throws IOException {
+    static EnrollmentServer start(EnrollmentAuthority authority, TlsMaterial identity, InetSocketAddress bind,
+                                  Limits limits) throws IOException {
         return new EnrollmentServer(authority, null, identity.serverContext(ClientAuth.OPTIONAL), bind, limits);
     }
 
@@ -314,12 +446,12 @@ public final class EnrollmentServer implements AutoCloseable {
     }
 
     /** Connections closed at a deadline (handshake, headers, body, answer not read). */
-    public long timeouts() {
+    long timeouts() {
         return refusals().timeouts();
     }
 
     /** Connections closed at accept because {@link Limits#maxConnections()} were open. */
-    public long refusedBusy() {
+    long refusedBusy() {
         return refusals().busy();
     }
 
@@ -356,7 +488,7 @@ public final class EnrollmentServer implements AutoCloseable {
                     leaf.getSubjectX500Principal().getName(), remote, leaf.getSerialNumber().toString(16),
                     KeyType.describe(leaf.getPublicKey()), leaf.getNotAfter().toInstant());
             List<X509Certificate> all = new ArrayList<>(issued.chain());
-            all.addAll(authority.trustBundle()); // during a rollover both roots: parties trust the new one in time
+            all.addAll(view.trustBundle()); // during a rollover both roots: parties trust the new one in time
             return Response.of(200, "application/pem-certificate-chain", PemCodec.certificates(all));
         } catch (EnrollmentRefusedException e) {
             LOG.info("{} refused for {}: {}", enroll ? "enrollment" : "renewal", remote, e.getMessage());
@@ -398,7 +530,7 @@ public final class EnrollmentServer implements AutoCloseable {
         if (endpoint != null) {
             endpoint.timer.shutdownNow();
             try {
-                authority.revokeAnywhere(endpoint.current.serial(), RevocationReason.CESSATION_OF_OPERATION);
+                view.revokeAnywhere(endpoint.current.serial(), RevocationReason.CESSATION_OF_OPERATION);
             } catch (IOException | RuntimeException e) {
                 LOG.warn("cannot revoke the endpoint certificate {} at shutdown: {}",
                         endpoint.current.serial().toString(16), e.toString());

@@ -1,9 +1,15 @@
-package io.fedlink.pki;
+package io.fedlink.pki.enroll;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedlink.api.TlsMaterial;
+import io.fedlink.pki.CaFolder;
+import io.fedlink.pki.CertificateAuthority;
+import io.fedlink.pki.CertificateRequest;
+import io.fedlink.pki.EnrollmentAuthority;
+import io.fedlink.pki.EnrollmentPolicy;
+import io.fedlink.pki.KeyType;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -127,7 +133,7 @@ class EnrollmentServerHalfRequestsTest {
         double[] ms = new double[ENROLLMENTS];
         for (int i = 0; i < ENROLLMENTS; i++) {
             String party = prefix + String.format("%04d", i);
-            String token = EnrollmentAuthority.createToken(caDir, party, Duration.ofMinutes(10));
+            String token = CaFolder.of(caDir, null).createToken(party, Duration.ofMinutes(10));
             long t0 = System.nanoTime();
             TlsMaterial m = client.enroll(ca.trustMaterial(), token, party, "fate.org", KeyType.EC_P256, null);
             ms[i] = (System.nanoTime() - t0) / 1e6;

@@ -1,13 +1,22 @@
-package io.fedlink.pki;
+package io.fedlink.pki.enroll;
 
-import io.fedlink.api.PemCodec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fedlink.api.PemCodec;
 import io.fedlink.api.ReloadableTlsMaterial;
 import io.fedlink.api.TlsMaterial;
+import io.fedlink.pki.CaFolder;
+import io.fedlink.pki.CertificateAuthority;
+import io.fedlink.pki.CertificateRequest;
+import io.fedlink.pki.EnrollmentAuthority;
+import io.fedlink.pki.EnrollmentPolicy;
+import io.fedlink.pki.EnrollmentRefusedException;
+import io.fedlink.pki.KeyType;
+import io.fedlink.pki.RevocationReason;
+import io.fedlink.pki.Tools;
 import java.math.BigInteger;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -57,7 +66,7 @@ class EnrollmentOverHttpsTest {
     }
 
     private TlsMaterial enroll(String party, Duration lifetime) throws Exception {
-        String token = EnrollmentAuthority.createToken(caDir, party, Duration.ofMinutes(10));
+        String token = CaFolder.of(caDir, null).createToken(party, Duration.ofMinutes(10));
         return client.enroll(ca.trustMaterial(), token, party, "fate.org", KeyType.EC_P256, lifetime);
     }
 
@@ -106,7 +115,7 @@ class EnrollmentOverHttpsTest {
                 () -> client.renew(first, null));
         assertTrue(superseded.getMessage().contains("was superseded by a renewal"), superseded.getMessage());
 
-        assertEquals(2, EnrollmentAuthority.revokeParty(caDir, null, "10000"));
+        assertEquals(2, CaFolder.of(caDir, null).revokeParty("10000"));
         EnrollmentRefusedException removed = assertThrows(EnrollmentRefusedException.class,
                 () -> client.renew(second, null));
         assertTrue(removed.getMessage().contains("was revoked"), removed.getMessage());

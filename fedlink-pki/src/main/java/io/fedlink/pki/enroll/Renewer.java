@@ -1,4 +1,4 @@
-package io.fedlink.pki;
+package io.fedlink.pki.enroll;
 
 import io.fedlink.api.TlsMaterial;
 import java.io.IOException;
@@ -104,7 +104,7 @@ public final class Renewer implements AutoCloseable {
     }
 
     /** Failed attempts since the last success. */
-    public synchronized int failures() {
+    synchronized int failures() {
         return failures;
     }
 
@@ -182,7 +182,7 @@ public final class Renewer implements AutoCloseable {
         }
 
         /** The jitter as a fraction of the lifetime, 0..0.15 (default 0.05). */
-        public Builder jitter(double fraction) {
+        Builder jitter(double fraction) {
             if (fraction < 0 || fraction > 0.15) {
                 throw new IllegalArgumentException("jitter must be 0..0.15 of the lifetime, was " + fraction);
             }

@@ -1,4 +1,4 @@
-package io.fedlink.pki;
+package io.fedlink.pki.enroll;
 
 import io.fedlink.api.ReloadableTlsMaterial;
 import io.fedlink.api.TlsMaterial;
@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * restart. Versions are complete before the link moves, so a read never sees half a renewal. A version that cannot
  * be read is reported once and retried at the next check; the material keeps the last good identity.
  */
-public final class PartyFilesWatcher implements AutoCloseable {
+final class PartyFilesWatcher implements java.io.Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(PartyFilesWatcher.class);
 
     private final PartyFiles files;
@@ -44,7 +44,7 @@ public final class PartyFilesWatcher implements AutoCloseable {
      * Watches {@code files} every {@code interval} and updates {@code live} on each new version; {@code live} is
      * expected to hold the version current now.
      */
-    public static PartyFilesWatcher start(PartyFiles files, ReloadableTlsMaterial live, Duration interval)
+    static PartyFilesWatcher start(PartyFiles files, ReloadableTlsMaterial live, Duration interval)
             throws IOException {
         Objects.requireNonNull(live, "live");
         if (interval.isNegative() || interval.isZero()) {

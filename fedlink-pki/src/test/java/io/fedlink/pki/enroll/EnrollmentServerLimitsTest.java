@@ -1,9 +1,14 @@
-package io.fedlink.pki;
+package io.fedlink.pki.enroll;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedlink.api.TlsMaterial;
+import io.fedlink.pki.CaFolder;
+import io.fedlink.pki.CertificateAuthority;
+import io.fedlink.pki.CertificateRequest;
+import io.fedlink.pki.EnrollmentAuthority;
+import io.fedlink.pki.EnrollmentPolicy;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -75,7 +80,7 @@ class EnrollmentServerLimitsTest {
         String request = "POST /v1/enroll HTTP/1.1\r\nAuthorization: Bearer nope\r\nContent-Length: 4\r\n\r\nnope";
         SSLSocket first;
         SSLSocket second;
-        try (CaFolderLock lock = CaFolderLock.acquire(caDir)) { // the one worker waits for the CA folder
+        try (java.io.Closeable lock = CaFolder.of(caDir, null).lock()) { // the one worker waits for the CA folder
             first = send(request);
             EnrollmentServerHalfRequestsTest.await("the worker to be busy", () -> server.busyWorkers() == 1);
             second = send(request);

@@ -1,9 +1,11 @@
-package io.fedlink.pki;
+package io.fedlink.pki.enroll;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedlink.api.TlsMaterial;
+import io.fedlink.pki.CertificateAuthority;
+import io.fedlink.pki.CertificateRequest;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.fedlink.pki;
+package io.fedlink.pki.enroll;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,6 +10,13 @@ import io.fedlink.api.ClientAuth;
 import io.fedlink.api.PemCodec;
 import io.fedlink.api.ReloadableTlsMaterial;
 import io.fedlink.api.TlsMaterial;
+import io.fedlink.pki.CaFolder;
+import io.fedlink.pki.CertificateAuthority;
+import io.fedlink.pki.CertificateRequest;
+import io.fedlink.pki.EnrollmentAuthority;
+import io.fedlink.pki.EnrollmentPolicy;
+import io.fedlink.pki.KeyType;
+import io.fedlink.pki.Tools;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -79,7 +86,7 @@ class CaRolloverTest {
     }
 
     private PartyFiles enroll(String party) throws Exception {
-        String token = EnrollmentAuthority.createToken(caDir, party, Duration.ofMinutes(10));
+        String token = CaFolder.of(caDir, null).createToken(party, Duration.ofMinutes(10));
         TlsMaterial trust = TlsMaterial.builder().trust(PemCodec.readCertificates(
                 Files.readString(caDir.resolve("ca.pem")))).build();
         PartyFiles files = new PartyFiles(dir.resolve(party));
@@ -154,10 +161,9 @@ class CaRolloverTest {
             phase.run();
 
             // 1. rollover: the new root issues, the enrollment server follows (its own certificate and trust)
-            CaRollover.Started started = CaRollover.start(caDir, null, null, null, 3650);
-            X509Certificate newRoot = started.newRoot();
+            X509Certificate newRoot = CaFolder.of(caDir, null).rollover(null, null, 3650);
             assertEquals("CN=fate.org CA G2", newRoot.getSubjectX500Principal().getName());
-            assertEquals(List.of(newRoot, oldRoot), CaRollover.bundle(caDir));
+            assertEquals(List.of(newRoot, oldRoot), bundle());
             await("the enrollment server follows the rollover", () -> server.identityGeneration() >= 1);
             assertTrue(signedBy(server.certificate(), newRoot), "the endpoint's certificate is of the new root");
             long before = attempts.get();
@@ -183,29 +189,29 @@ class CaRolloverTest {
             phase.run();
 
             // openssl during the overlap: leaves of both roots verify against the bundle
-            Path bundle = caDir.resolve(CaRollover.BUNDLE);
+            Path bundle = caDir.resolve(CaFolder.BUNDLE);
             Path oldPem = write("old-leaf.pem", oldServiceLeaf);
             Path newPem = write("new-leaf.pem", serviceNew.certificate());
             Tools.ok(dir, "openssl", "verify", "-CAfile", bundle.toString(), oldPem.toString());
             Tools.ok(dir, "openssl", "verify", "-CAfile", bundle.toString(), newPem.toString());
             Tools.ok(dir, "openssl", "verify", "-CAfile", write("old-root.pem", oldRoot).toString(), "-untrusted",
-                    caDir.resolve(CaRollover.PREVIOUS).resolve(CaRollover.CROSS).toString(), newPem.toString());
+                    caDir.resolve(CaFolder.PREVIOUS).resolve("cross-signed.pem").toString(), newPem.toString());
 
             // 4. retire: refused while the first certificates are valid and unrevoked, naming them
             IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
-                    () -> CaRollover.retire(caDir, false, false, Instant.now()));
+                    () -> CaFolder.of(caDir, null).retire(false, false, Instant.now()));
             assertTrue(refused.getMessage().contains(oldServiceLeaf.getSerialNumber().toString(16))
                     && refused.getMessage().contains(oldClientLeaf.getSerialNumber().toString(16))
                     && refused.getMessage().contains("CN=10000.fate.org"), refused.getMessage());
             assertFalse(refused.getMessage().contains("CN=ca.fate.org"), "the server revoked its superseded "
                     + "certificate: " + refused.getMessage());
-            assertTrue(CaRollover.inProgress(caDir), "a refusal changes nothing");
-            CaRollover.Retired retired = CaRollover.retire(caDir, true, false, Instant.now());
+            assertTrue(Files.isRegularFile(caDir.resolve(CaFolder.PREVIOUS).resolve(CaFolder.CERT_FILE)), "a refusal changes nothing");
+            CaFolder.Retired retired = CaFolder.of(caDir, null).retire(true, false, Instant.now());
             assertEquals(2, retired.revokedSuperseded().size());
-            assertFalse(CaRollover.inProgress(caDir));
+            assertFalse(Files.isRegularFile(caDir.resolve(CaFolder.PREVIOUS).resolve(CaFolder.CERT_FILE)));
             assertFalse(Files.exists(retired.keptIn().resolve("ca-key.pem")), "the retired key is gone");
             assertTrue(Files.exists(retired.keptIn().resolve("index.tsv")));
-            assertEquals(List.of(newRoot), CaRollover.bundle(caDir));
+            assertEquals(List.of(newRoot), bundle());
             assertEquals(List.of(newRoot), PemCodec.readCertificates(Files.readString(bundle)));
             await("the enrollment server follows the retirement", () -> server.identityGeneration() >= 2);
             Tools.ok(dir, "openssl", "verify", "-CAfile", bundle.toString(), newPem.toString());
@@ -251,30 +257,6 @@ class CaRolloverTest {
         }
     }
 
-    @Test
-    void aSecondRolloverWaitsForTheRetirementAndRetireNeedsARollover() throws Exception {
-        IllegalArgumentException none = assertThrows(IllegalArgumentException.class,
-                () -> CaRollover.retire(caDir, false, false, Instant.now()));
-        assertTrue(none.getMessage().contains("no rollover is in progress"), none.getMessage());
-        CaRollover.start(caDir, null, "fate.org CA 2027", null, 3650);
-        String index = Files.readString(caDir.resolve("index.tsv"));
-        IllegalArgumentException twice = assertThrows(IllegalArgumentException.class,
-                () -> CaRollover.start(caDir, null, null, null, 3650));
-        assertTrue(twice.getMessage().contains("already in progress"), twice.getMessage());
-        assertEquals(index, Files.readString(caDir.resolve("index.tsv")));
-        CertificateAuthority next = CertificateAuthority.load(caDir);
-        assertEquals("CN=fate.org CA 2027", next.certificate().getSubjectX500Principal().getName());
-        assertEquals(List.of("fate.org"), next.permittedDns(), "the same name constraints");
-        assertEquals(List.of("127.0.0.0/8"), next.permittedIp());
-        IssuedCertificate leaf = next.issue(CertificateRequest.party("10000", "fate.org"));
-        assertEquals(2, leaf.chain().size(), "leaves carry the cross-signed root during the overlap");
-        IllegalArgumentException outside = assertThrows(IllegalArgumentException.class,
-                () -> next.issue(CertificateRequest.party("10000", "evil.org")));
-        assertTrue(outside.getMessage().contains("evil.org"), outside.getMessage());
-        assertEquals("fedlink CA G3", CaRollover.successorName("fedlink CA G2"));
-        assertEquals("fedlink CA G2", CaRollover.successorName("fedlink CA"));
-    }
-
     private static boolean signedBy(X509Certificate c, X509Certificate issuer) {
         try {
             c.verify(issuer.getPublicKey());
@@ -282,6 +264,11 @@ class CaRolloverTest {
         } catch (Exception e) {
             return false;
         }
+    }
+
+    /** The trust bundle parties are handed: the folder's ca-bundle.pem. */
+    private List<X509Certificate> bundle() throws IOException {
+        return PemCodec.readCertificates(Files.readString(caDir.resolve(CaFolder.BUNDLE)));
     }
 
     private Path write(String name, X509Certificate c) throws IOException {
