@@ -2,8 +2,7 @@ package io.fedlink.cli;
 
 import io.fedlink.api.Endpoint;
 import io.fedlink.api.ReloadableTlsMaterial;
-import io.fedlink.pki.PartyFiles;
-import io.fedlink.pki.PartyFilesWatcher;
+import io.fedlink.pki.enroll.PartyFiles;
 import io.fedlink.sni.Agent;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -71,7 +70,7 @@ final class AgentCommand implements Callable<Integer> {
         if (partyDir != null) {
             PartyFiles files = new PartyFiles(partyDir);
             tls = ReloadableTlsMaterial.of(files.read());
-            watcher = PartyFilesWatcher.start(files, tls, Duration.ofSeconds(10));
+            watcher = files.watch(tls, Duration.ofSeconds(10));
         } else {
             PemFilesMaterial files = PemFilesMaterial.watch(cert, key, ca, null, Duration.ofSeconds(10));
             tls = files.material();

@@ -275,7 +275,7 @@ class AgentIT {
         Loopback.freshTunnel(proxy.localAddress(), "10000.fate.org");
 
         ca.revoke(party10000Cert.serial(), RevocationReason.CESSATION_OF_OPERATION);
-        tls.update(tls.current().withCrls(List.of(ca.crl())));
+        tls.update(tls.current().withCrls(List.of(ca.crl(Duration.ofDays(1)))));
         Loopback.await("the agent cut off after its certificate was revoked", 5, () -> proxy.agents().isEmpty());
         Loopback.await("the revoked agent is refused when it redials", 20,
                 () -> refusals(proxy).get("tls_failed") >= 1);
