@@ -1,4 +1,4 @@
-package io.fedlink.cli;
+package io.fedlink.app;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package io.fedlink.cli;
+package io.fedlink.app;
 
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;

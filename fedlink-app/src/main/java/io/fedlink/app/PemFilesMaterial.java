@@ -1,4 +1,4 @@
-package io.fedlink.cli;
+package io.fedlink.app;
 
 import io.fedlink.api.PemCodec;
 import io.fedlink.api.ReloadableTlsMaterial;
@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * when any of them changed, so a renewed certificate or a new CRL takes effect without a restart. A change that
  * cannot be read is reported once and the material in force kept. The key file must not be readable by other users.
  */
-final class PemFilesMaterial implements AutoCloseable {
+public final class PemFilesMaterial implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PemFilesMaterial.class);
     /** Largest PEM file read (a CRL of many revocations stays far below). */
     private static final long MAX_BYTES = 8 << 20;
@@ -52,7 +52,7 @@ final class PemFilesMaterial implements AutoCloseable {
      * Reads the files now (failing with a message naming the file when one is missing or invalid) and re-reads them
      * every {@code interval}; {@code crl} may be {@code null}.
      */
-    static PemFilesMaterial watch(Path cert, Path key, Path ca, Path crl, Duration interval) throws IOException {
+    public static PemFilesMaterial watch(Path cert, Path key, Path ca, Path crl, Duration interval) throws IOException {
         List<Path> files = new ArrayList<>(List.of(cert, key, ca));
         if (crl != null) {
             files.add(crl);
@@ -61,7 +61,8 @@ final class PemFilesMaterial implements AutoCloseable {
         return new PemFilesMaterial(List.copyOf(files), material(files, content), content, interval);
     }
 
-    ReloadableTlsMaterial material() {
+    /** The material in force, updated when the files change. */
+    public ReloadableTlsMaterial material() {
         return live;
     }
 
@@ -137,6 +138,7 @@ final class PemFilesMaterial implements AutoCloseable {
         }
     }
 
+    /** Stops re-reading the files. */
     @Override
     public void close() {
         timer.shutdownNow();

@@ -1,4 +1,4 @@
-package io.fedlink.cli;
+package io.fedlink.app;
 
 import com.sun.security.auth.module.UnixSystem;
 import java.io.IOException;
@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * mode 0600. A socket file left by a proxy that did not stop cleanly is removed when nothing answers on it; a
  * symbolic link, or anything but a socket, in its place is refused and left alone.
  */
-final class AdminSocket {
+public final class AdminSocket {
     private static final Logger log = LoggerFactory.getLogger(AdminSocket.class);
     static final String FILE = "admin.sock";
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
@@ -35,7 +35,7 @@ final class AdminSocket {
      * The default socket: {@code $XDG_RUNTIME_DIR/fedlink/admin.sock} when the session has a runtime folder (e.g.
      * {@code /run/user/UID}), else {@code fedlink-UID/admin.sock} in the system's temporary folder.
      */
-    static Path defaultPath() {
+    public static Path defaultPath() {
         String runtime = System.getenv("XDG_RUNTIME_DIR");
         if (runtime != null && !runtime.isBlank() && Path.of(runtime).isAbsolute()) {
             return Path.of(runtime, "fedlink", FILE);

@@ -1,4 +1,4 @@
-package io.fedlink.cli;
+package io.fedlink.app;
 
 import io.fedlink.api.BoundedHttpServer;
 import io.fedlink.api.BoundedHttpServer.Limits;
@@ -43,8 +43,9 @@ import org.slf4j.LoggerFactory;
  * is not an IP literal or {@code localhost} (403: DNS rebinding). Served by a {@link BoundedHttpServer}: refusals
  * are counted (in {@code fedlink_http_refused_total} with {@code --metrics}) and logged, rate-limited.
  */
-final class AdminServer implements AutoCloseable {
-    static final String CLOSE_PATH = "/tunnels/close";
+public final class AdminServer implements AutoCloseable {
+    /** The path of the one action: closing tunnels so their clients reconnect. */
+    public static final String CLOSE_PATH = "/tunnels/close";
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
     /** Longest query string read. */
     private static final int MAX_QUERY = 1024;
