@@ -4,12 +4,14 @@ import io.fedlink.api.Endpoint;
 import io.fedlink.api.HostNames;
 import io.fedlink.api.PartyIds;
 import io.fedlink.api.PartyRoute;
+import io.fedlink.api.SafeYaml;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pulsar.BrokerTlsConfig;
-import io.fedlink.pulsar.PulsarRouteTable;
-import io.fedlink.pulsar.TlsFiles;
-import io.fedlink.sni.SafeYaml;
+import io.fedlink.federation.Federation;
+import io.fedlink.federation.FederationSettings;
+import io.fedlink.federation.PulsarRouteTable;
+import io.fedlink.api.TlsFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -231,7 +233,7 @@ public final class FederationBundle implements Bundle {
                     installDir(where + "." + INSTALL_DIR, p.get(INSTALL_DIR))));
         }
         Description d = new Description(domain, dialled, listen, parties, proxyInstallDir);
-        operatorTable(d); // validates every address as the route table reader does
+        federation(d); // validates every party as the registry does
         return d;
     }
 
@@ -300,13 +302,15 @@ public final class FederationBundle implements Bundle {
         return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
     }
 
-    /** The proxy operator's view: every party's broker. */
-    static PulsarRouteTable operatorTable(Description d) {
-        StringBuilder sb = new StringBuilder();
+    /** The federation a description defines, in its order: the proxy operator's view of every party's broker. */
+    static Federation federation(Description d) {
+        FederationSettings settings = FederationSettings.of(d.domain(), d.proxy().toString(), 0, 0);
+        List<io.fedlink.federation.Party> parties = new ArrayList<>();
         for (Party p : d.parties()) {
-            sb.append(partyEntry(p, false));
+            parties.add(io.fedlink.federation.Party.of(p.id(), p.address(), p.port(), p.sslPort(), List.of(),
+                    settings));
         }
-        return PulsarRouteTable.parse(sb + "default:\n  domain: \"" + d.domain() + "\"\n");
+        return Federation.of(settings, parties);
     }
 
     /**
@@ -381,7 +385,7 @@ public final class FederationBundle implements Bundle {
         BundleWriter proxy = new BundleWriter(dir.resolve("proxy"));
         StringBuilder sni = new StringBuilder("# Routes of the fedlink proxy for " + description.domain()
                 + ", written by fedlink: Traffic Server's sni.yaml.\nsni:\n");
-        for (PartyRoute r : operatorTable(description).proxyRoutes().routes()) {
+        for (PartyRoute r : federation(description).routeTable().routes()) {
             sni.append("  - fqdn: ").append(r.serverName()).append("\n    tunnel_route: ").append(r.targetSpec())
                     .append('\n');
         }

@@ -4,6 +4,7 @@ import io.fedlink.api.AccessLogFormat;
 import io.fedlink.api.CidrBlock;
 import io.fedlink.api.Endpoint;
 import io.fedlink.api.RouteHolder;
+import io.fedlink.api.RouteSource;
 import io.fedlink.api.RouteTable;
 import io.fedlink.api.TunnelServer;
 import io.fedlink.api.TunnelServerConfig;
@@ -324,28 +325,12 @@ final class ProxyCommand implements Callable<Integer> {
         InetSocketAddress adminTcpAt = adminTcp == null ? null : adminTcpAddress();
         Path adminSocketAt = adminSocketPath();
         checkRouteSource();
-        RouteHolder holder;
-        AutoCloseable source;
-        BooleanSupplier reloadFailing; // for the metrics: the source cannot refresh the routes right now
-        EtcdRouteSource registry = null; // for the metrics and /readyz: the registry's state
-        Runnable reloadNow; // on SIGHUP
-        String from;
-        if (etcd.given()) {
-            holder = new RouteHolder(RouteTable.empty());
-            EtcdRouteSource started = etcd.startRouteSource(holder, routesCache);
-            registry = started;
-            source = started;
-            reloadFailing = () -> !started.stats().connected();
-            reloadNow = started::reloadNow;
-            from = "federation " + etcd.federation + " in etcd";
-        } else {
-            RouteFileSource file = new RouteFileSource(routes, reloadInterval, this::withDefault);
-            holder = file.start();
-            source = file;
-            reloadFailing = () -> file.problem().isPresent();
-            reloadNow = file::reloadNow;
-            from = routes.toString();
-        }
+        RouteSource source = etcd.given() ? etcd.routeSource(routesCache)
+                : new RouteFileSource(routes, reloadInterval, this::withDefault);
+        RouteHolder holder = source.start();
+        BooleanSupplier reloadFailing = () -> source.problem().isPresent(); // for the metrics
+        Runnable reloadNow = source::reload; // on SIGHUP
+        String from = source.toString();
         var b = SniProxy.builder().bind(Endpoint.parse(listen)).routes(holder).helloTimeout(helloTimeout)
                 .connectTimeout(connectTimeout).idleTimeout(idleTimeout).maxTunnels(maxTunnels)
                 .maxPendingHandshakes(maxHandshakes).maxHandshakesPerClient(maxHandshakesPerClient)
@@ -372,7 +357,7 @@ final class ProxyCommand implements Callable<Integer> {
         if (metricsAt != null) { // bound before the proxy, so a busy port fails before any client is accepted
             observed = ProxyMetrics.watching(holder).reloadFailing(reloadFailing);
             b.listener(observed);
-            if (registry != null) {
+            if (source instanceof EtcdRouteSource registry) { // the registry's state in the metrics and /readyz
                 watchRegistry(observed, registry);
             }
             MetricsServer http = MetricsServer.start(metricsAt, observed); // serves until the process exits

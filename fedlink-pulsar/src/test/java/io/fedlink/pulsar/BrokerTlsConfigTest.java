@@ -1,5 +1,6 @@
 package io.fedlink.pulsar;
 
+import io.fedlink.api.TlsFiles;
 import io.fedlink.api.PemCodec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;

@@ -1,5 +1,6 @@
 package io.fedlink.registry;
 
+import io.fedlink.federation.FederationSettings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -502,7 +503,7 @@ class EtcdRouteSourceIT {
         EtcdRouteSource s = source("thousand", null, null);
         long loadNanos = System.nanoTime() - t0;
         assertEquals(1000, s.holder().current().size());
-        Federation f = s.federation();
+        FederationSnapshot f = s.federation();
         int rounds = 200;
         RouteTable table = null;
         long t1 = System.nanoTime();

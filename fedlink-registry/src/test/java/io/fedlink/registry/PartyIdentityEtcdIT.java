@@ -13,7 +13,7 @@ import io.fedlink.pki.EnrollmentRefusedException;
 import io.fedlink.pki.IssuedCertificate;
 import io.fedlink.pki.KeyType;
 import io.fedlink.pki.Pem;
-import io.fedlink.pulsar.TlsFiles;
+import io.fedlink.api.TlsFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;

@@ -106,6 +106,7 @@ public final class RouteFileSource implements RouteSource {
     }
 
     /** Why the last change was not loaded ("not found", too large, invalid), while that is still the case. */
+    @Override
     public Optional<String> problem() {
         return Optional.ofNullable(problem);
     }
@@ -145,6 +146,18 @@ public final class RouteFileSource implements RouteSource {
         refused = null;
         clear();
         return next;
+    }
+
+    /** {@link #reloadNow()}, its result logged only. */
+    @Override
+    public void reload() {
+        reloadNow();
+    }
+
+    /** The route file's path. */
+    @Override
+    public String toString() {
+        return file.toString();
     }
 
     /**
