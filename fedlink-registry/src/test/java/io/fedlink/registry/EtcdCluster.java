@@ -1,7 +1,5 @@
 package io.fedlink.registry;
 
-import io.fedlink.federation.Party;
-import io.fedlink.federation.FederationSettings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -9,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.PutOption;
+import io.fedlink.federation.FederationSettings;
+import io.fedlink.federation.Party;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
 import io.fedlink.api.PemCodec;

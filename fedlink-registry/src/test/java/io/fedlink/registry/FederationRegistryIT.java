@@ -1,6 +1,5 @@
 package io.fedlink.registry;
 
-import io.fedlink.federation.FederationSettings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -8,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedlink.api.Endpoint;
+import io.fedlink.federation.FederationSettings;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
