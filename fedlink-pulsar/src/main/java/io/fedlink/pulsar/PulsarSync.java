@@ -54,6 +54,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every admin call has the deadline of the {@link PulsarAdmin} given (its request timeout).
  *
+ * <p>It follows the registry, so it needs {@code fedlink-registry} on the class path: an optional dependency of this
+ * module (declare it next to {@code fedlink-pulsar} to use this class).
+ *
  * <p>A federation served by several proxies: {@link Builder#proxy} makes this party's broker dial its own proxy
  * instead of the federation's, as each party's FATE route table names its own {@code default.proxy}.
  */
