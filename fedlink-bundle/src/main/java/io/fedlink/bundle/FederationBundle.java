@@ -4,12 +4,13 @@ import io.fedlink.api.Endpoint;
 import io.fedlink.api.HostNames;
 import io.fedlink.api.PartyIds;
 import io.fedlink.api.PartyRoute;
+import io.fedlink.api.TlsFiles;
+import io.fedlink.federation.Federation;
+import io.fedlink.federation.FederationFile;
+import io.fedlink.federation.PulsarRouteTable;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pulsar.BrokerTlsConfig;
-import io.fedlink.pulsar.PulsarRouteTable;
-import io.fedlink.pulsar.TlsFiles;
-import io.fedlink.sni.SafeYaml;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,11 +22,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import org.yaml.snakeyaml.Yaml;
 
 /**
- * A whole FATE star network from one description: one folder per host, as the FATE "Exchange with Pulsar" guide
- * sets up host by host.
+ * A whole FATE star network from one description (a {@link FederationFile}): one folder per host, as the FATE
+ * "Exchange with Pulsar" guide sets up host by host.
  *
  * <pre>
  * domain: fate.org
@@ -48,10 +48,7 @@ public final class FederationBundle implements Bundle {
     /** The broker's admin port (Pulsar's {@code webServicePort} default), FATE's {@code mng_port}. */
     static final int PULSAR_WEB_PORT = 8080;
     /** The description key of a host's install folder ({@code proxy.install_dir}, {@code parties[i].install_dir}). */
-    public static final String INSTALL_DIR = "install_dir";
-    private static final Set<String> TOP_KEYS = Set.of("domain", "proxy", "parties");
-    private static final Set<String> PROXY_KEYS = Set.of("host", "port", "listen", INSTALL_DIR);
-    private static final Set<String> PARTY_KEYS = Set.of("id", "address", "port", "sslPort", INSTALL_DIR);
+    public static final String INSTALL_DIR = FederationFile.INSTALL_DIR;
     /** Where the proxy's files go on its host when neither the description nor the caller says. */
     public static final Path DEFAULT_PROXY_INSTALL_DIR = Path.of("/etc/fedlink/proxy");
     /**
@@ -199,79 +196,31 @@ public final class FederationBundle implements Bundle {
         }
     }
 
-    /** Parses a description; refuses unknown keys, duplicate keys, bad names, ports and duplicate parties. */
+    /**
+     * Parses a description ({@link FederationFile}: unknown and duplicate keys, bad names and ports and duplicate
+     * parties are refused there), then checks each {@code install_dir} with the bundle's rules.
+     */
     public static Description parse(String yaml) {
-        Object root = SafeYaml.load(yaml);
-        Map<?, ?> top = mapping("the description", root, TOP_KEYS);
-        String domain = HostNames.canonicalDnsName(text("domain", top.get("domain")));
-        Map<?, ?> proxy = mapping("proxy", top.get("proxy"), PROXY_KEYS);
-        int proxyPort = port("proxy.port", proxy.get("port"), 443);
-        Endpoint dialled = Endpoint.parse(hostPort(text("proxy.host", proxy.get("host")), proxyPort));
-        Endpoint listen = proxy.get("listen") == null ? Endpoint.parse("0.0.0.0:" + proxyPort)
-                : Endpoint.parse(text("proxy.listen", proxy.get("listen")));
-        Path proxyInstallDir = installDir("proxy." + INSTALL_DIR, proxy.get(INSTALL_DIR));
+        FederationFile f = FederationFile.parse(yaml);
+        Path proxyInstallDir = installDir("proxy." + INSTALL_DIR, f.proxyInstallDir());
         if (proxyInstallDir != null) {
             requireVisibleToUnit("proxy." + INSTALL_DIR, proxyInstallDir, ": install the proxy's files elsewhere, "
                     + "e.g. " + DEFAULT_PROXY_INSTALL_DIR);
         }
-        if (!(top.get("parties") instanceof List<?> list) || list.isEmpty()) {
-            throw new IllegalArgumentException("parties: expected a list of { id, address } entries");
-        }
         List<Party> parties = new ArrayList<>();
-        for (int i = 0; i < list.size(); i++) {
-            String where = "parties[" + i + "]";
-            Map<?, ?> p = mapping(where, list.get(i), PARTY_KEYS);
-            String id = PartyIds.canonical(text(where + ".id", p.get("id"))); // lower case; reserved names refused
-            if (parties.stream().anyMatch(q -> q.id().equals(id))) {
-                throw new IllegalArgumentException(where + ": party " + id + " is listed twice");
-            }
-            parties.add(new Party(id, text(where + ".address", p.get("address")),
-                    port(where + ".port", p.get("port"), PulsarRouteTable.DEFAULT_BROKER_PORT),
-                    port(where + ".sslPort", p.get("sslPort"), PulsarRouteTable.DEFAULT_BROKER_SSL_PORT),
-                    installDir(where + "." + INSTALL_DIR, p.get(INSTALL_DIR))));
+        for (int i = 0; i < f.parties().size(); i++) {
+            FederationFile.Entry e = f.parties().get(i);
+            parties.add(new Party(e.id(), e.address(), e.port(), e.sslPort(),
+                    installDir("parties[" + i + "]." + INSTALL_DIR, e.installDir())));
         }
-        Description d = new Description(domain, dialled, listen, parties, proxyInstallDir);
-        operatorTable(d); // validates every address as the route table reader does
-        return d;
-    }
-
-    private static Map<?, ?> mapping(String where, Object o, Set<String> keys) {
-        if (!(o instanceof Map<?, ?> m)) {
-            throw new IllegalArgumentException(where + ": expected a mapping with " + keys);
-        }
-        for (Object k : m.keySet()) {
-            if (!keys.contains(String.valueOf(k))) {
-                throw new IllegalArgumentException(where + ": unknown key " + HostNames.quote(String.valueOf(k))
-                        + " (known: " + keys + ")");
-            }
-        }
-        return m;
-    }
-
-    private static String text(String where, Object o) {
-        if (o == null || o instanceof Map || o instanceof List) {
-            throw new IllegalArgumentException(where + ": expected a value");
-        }
-        return String.valueOf(o).strip();
-    }
-
-    private static int port(String where, Object o, int dflt) {
-        if (o == null) {
-            return dflt;
-        }
-        if (!(o instanceof Integer p) || p < 1 || p > 65535) {
-            throw new IllegalArgumentException(where + ": invalid port " + HostNames.quote(String.valueOf(o))
-                    + ": 1..65535");
-        }
-        return p;
+        return new Description(f.domain(), f.proxy(), f.listen(), parties, proxyInstallDir);
     }
 
     /** An {@code install_dir}: an absolute, normalized path without spaces or control characters; or null. */
-    private static Path installDir(String where, Object o) {
-        if (o == null) {
+    private static Path installDir(String where, String s) {
+        if (s == null) {
             return null;
         }
-        String s = text(where, o);
         String why = !s.startsWith("/") ? "is not an absolute path"
                 : s.chars().anyMatch(c -> c <= ' ' || c == 0x7f) ? "has a space or a control character"
                 : !Path.of(s).normalize().toString().equals(s.length() > 1 && s.endsWith("/")
@@ -296,17 +245,11 @@ public final class FederationBundle implements Bundle {
         return dir;
     }
 
-    private static String hostPort(String host, int port) {
-        return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
-    }
-
-    /** The proxy operator's view: every party's broker. */
-    static PulsarRouteTable operatorTable(Description d) {
-        StringBuilder sb = new StringBuilder();
-        for (Party p : d.parties()) {
-            sb.append(partyEntry(p, false));
-        }
-        return PulsarRouteTable.parse(sb + "default:\n  domain: \"" + d.domain() + "\"\n");
+    /** The federation a description defines, in its order: the proxy operator's view of every party's broker. */
+    static Federation federation(Description d) {
+        List<FederationFile.Entry> entries = d.parties().stream()
+                .map(p -> new FederationFile.Entry(p.id(), p.address(), p.port(), p.sslPort(), null)).toList();
+        return new FederationFile(d.domain(), d.proxy(), d.listen(), null, entries).federation();
     }
 
     /**
@@ -381,7 +324,7 @@ public final class FederationBundle implements Bundle {
         BundleWriter proxy = new BundleWriter(dir.resolve("proxy"));
         StringBuilder sni = new StringBuilder("# Routes of the fedlink proxy for " + description.domain()
                 + ", written by fedlink: Traffic Server's sni.yaml.\nsni:\n");
-        for (PartyRoute r : operatorTable(description).proxyRoutes().routes()) {
+        for (PartyRoute r : federation(description).routeTable().routes()) {
             sni.append("  - fqdn: ").append(r.serverName()).append("\n    tunnel_route: ").append(r.targetSpec())
                     .append('\n');
         }

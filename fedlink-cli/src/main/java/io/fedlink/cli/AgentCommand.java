@@ -1,5 +1,6 @@
 package io.fedlink.cli;
 
+import io.fedlink.app.PemFilesMaterial;
 import io.fedlink.api.Endpoint;
 import io.fedlink.api.ReloadableTlsMaterial;
 import io.fedlink.pki.enroll.PartyFiles;

@@ -1,5 +1,6 @@
 package io.fedlink.cli;
 
+import io.fedlink.app.PemFilesMaterial;
 import io.fedlink.api.AgentListenerConfig;
 import java.io.IOException;
 import java.net.InetSocketAddress;

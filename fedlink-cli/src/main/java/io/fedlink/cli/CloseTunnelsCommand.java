@@ -1,5 +1,7 @@
 package io.fedlink.cli;
 
+import io.fedlink.app.AdminServer;
+import io.fedlink.app.AdminSocket;
 import io.fedlink.api.BoundedHttpServer;
 import java.io.IOException;
 import java.net.ConnectException;

@@ -1,6 +1,6 @@
 package io.fedlink.cli;
 
-import io.fedlink.api.RouteHolder;
+import io.fedlink.api.RouteSource;
 import io.fedlink.registry.EtcdConnection;
 import io.fedlink.registry.EtcdRouteSource;
 import io.fedlink.registry.RegistryKeys;
@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 /**
  * The options that reach a federation in etcd, shared by {@code fedlink federation ...} and (as a mixin) by
  * {@code fedlink proxy --etcd URLS --federation NAME}: endpoints, the client TLS folder, the federation name, its key
- * prefix, the per-call deadline and the message limit. A proxy wires it with {@link #startRouteSource}.
+ * prefix, the per-call deadline and the message limit. A proxy wires it with {@link #routeSource}.
  */
 final class EtcdOptions {
     @Option(names = "--etcd", paramLabel = "URLS",
@@ -60,17 +60,11 @@ final class EtcdOptions {
     }
 
     /**
-     * The proxy's entry: loads the federation's routes into {@code holder} and keeps them current until the returned
-     * source is closed (which also closes its connection). Fails when etcd is unreachable and {@code cacheFile}
+     * The proxy's route source: the federation's routes, kept current from {@link RouteSource#start()} until it is
+     * closed (which also closes its connection). Its start fails when etcd is unreachable and {@code cacheFile}
      * ({@code null} for none) does not exist.
      */
-    EtcdRouteSource startRouteSource(RouteHolder holder, Path cacheFile) throws IOException {
-        EtcdConnection c = connect();
-        try {
-            return EtcdRouteSource.builder(c, keys(), holder).cacheFile(cacheFile).ownsConnection(true).start();
-        } catch (IOException | RuntimeException e) {
-            c.close();
-            throw e;
-        }
+    EtcdRouteSource routeSource(Path cacheFile) throws IOException {
+        return EtcdRouteSource.builder(connect(), keys()).cacheFile(cacheFile).ownsConnection(true).build();
     }
 }

@@ -2,10 +2,9 @@ package io.fedlink.cli;
 
 import io.fedlink.pki.CaFolder;
 import io.fedlink.registry.EtcdConnection;
-import io.fedlink.registry.Federation;
+import io.fedlink.registry.FederationSnapshot;
 import io.fedlink.registry.FederationRegistry;
-import io.fedlink.registry.FederationSettings;
-import io.fedlink.registry.PartyEntry;
+import io.fedlink.federation.FederationSettings;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -126,7 +125,7 @@ final class FederationCommand {
 
             @Override
             int run(FederationRegistry r, EtcdConnection c, PrintWriter out) throws Exception {
-                PartyEntry p = r.putParty(party, host, port, tlsPort, allow, egress, replace);
+                io.fedlink.federation.Party p = r.putParty(party, host, port, tlsPort, allow, egress, replace);
                 out.println("party " + p + " in federation " + r.keys().federation());
                 return 0;
             }
@@ -171,10 +170,10 @@ final class FederationCommand {
         static final class ListParties extends RegistryCommand {
             @Override
             int run(FederationRegistry r, EtcdConnection c, PrintWriter out) throws Exception {
-                Federation f = r.read();
+                FederationSnapshot f = r.read();
                 out.printf("%-16s %-32s %-6s %-8s %-40s %-20s %s%n", "PARTY", "HOST", "PORT", "TLS-PORT",
                         "SERVER-NAME", "ALLOW", "EGRESS");
-                for (PartyEntry p : f.parties().values()) {
+                for (io.fedlink.federation.Party p : f.parties().values()) {
                     out.printf("%-16s %-32s %-6d %-8d %-40s %-20s %s%n", p.id(), p.host(), p.port(), p.sslPort(),
                             f.settings() == null ? "-" : p.id() + "." + f.settings().domain(),
                             p.allow().isEmpty() ? "any" : joined(p.allow()),
@@ -190,7 +189,7 @@ final class FederationCommand {
         return String.join(",", values.stream().map(Object::toString).toList());
     }
 
-    static void printSkipped(PrintWriter out, Federation f) {
+    static void printSkipped(PrintWriter out, FederationSnapshot f) {
         for (Map.Entry<String, String> e : f.skipped().entrySet()) {
             out.println("invalid value at " + e.getKey() + " (proxies skip it): " + e.getValue());
         }
@@ -201,15 +200,15 @@ final class FederationCommand {
     static final class Status extends RegistryCommand {
         @Override
         int run(FederationRegistry r, EtcdConnection c, PrintWriter out) throws Exception {
-            Federation f = r.read();
+            FederationSnapshot f = r.read();
             out.println("federation " + r.keys().federation() + " at " + r.keys().prefix() + " on etcd "
                     + c.endpoints());
             out.println("revision   " + f.revision());
             out.println("settings   " + (f.settings() == null ? "none: run 'fedlink federation init'" : f.settings()));
-            out.println("parties    " + f.parties().size() + (f.parties().isEmpty() ? ""
-                    : " (" + String.join(", ", f.parties().values().stream().map(PartyEntry::id).toList()) + ")"));
+            List<String> ids = f.parties().values().stream().map(io.fedlink.federation.Party::id).toList();
+            out.println("parties    " + f.parties().size() + (ids.isEmpty() ? "" : " (" + String.join(", ", ids) + ")"));
             List<String> without = f.parties().values().stream().filter(p -> p.egress().isEmpty())
-                    .map(PartyEntry::id).toList();
+                    .map(io.fedlink.federation.Party::id).toList();
             out.println("egress     " + (f.parties().isEmpty() ? "-" : without.isEmpty()
                     ? "enforced: every route admits only the parties' egress networks"
                     : "not enforced (no --egress: " + String.join(", ", without.size() > 10 ? without.subList(0, 10)
@@ -236,7 +235,7 @@ final class FederationCommand {
 
         @Override
         int run(FederationRegistry r, EtcdConnection c, PrintWriter out) throws Exception {
-            Federation f = r.read();
+            FederationSnapshot f = r.read();
             if (format.equals("fate")) {
                 out.print(f.fateYaml());
                 out.flush();

@@ -1,14 +1,14 @@
 package io.fedlink.cli;
 
 import io.fedlink.api.AccessLogFormat;
+import io.fedlink.app.AdminSocket;
+import io.fedlink.app.PemFilesMaterial;
+import io.fedlink.app.ProxyApp;
 import io.fedlink.api.CidrBlock;
 import io.fedlink.api.Endpoint;
-import io.fedlink.api.RouteHolder;
+import io.fedlink.api.RouteSource;
 import io.fedlink.api.RouteTable;
-import io.fedlink.api.TunnelServer;
 import io.fedlink.api.TunnelServerConfig;
-import io.fedlink.metrics.MetricsServer;
-import io.fedlink.metrics.ProxyMetrics;
 import io.fedlink.metrics.RegistryHealth;
 import io.fedlink.registry.EtcdRouteSource;
 import io.fedlink.sni.RouteFileSource;
@@ -23,10 +23,6 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.BooleanSupplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -45,7 +41,6 @@ import picocli.CommandLine;
 @Command(name = "proxy", mixinStandardHelpOptions = true, subcommands = CloseTunnelsCommand.class,
         description = "Run the SNI tunnel proxy: route each TLS connection by its server name, bytes untouched.")
 final class ProxyCommand implements Callable<Integer> {
-    private static final Logger log = LoggerFactory.getLogger(ProxyCommand.class);
 
     @Option(names = "--listen", defaultValue = "0.0.0.0:443", description = "address:port (default: ${DEFAULT-VALUE})")
     String listen;
@@ -309,12 +304,12 @@ final class ProxyCommand implements Callable<Integer> {
     }
 
     /** Shows the registry's state ({@code EtcdRouteSource.State} in lower case) and problem in the metrics. */
-    static void watchRegistry(ProxyMetrics metrics, EtcdRouteSource registry) {
+    static void watchRegistry(ProxyApp.Builder app, EtcdRouteSource registry) {
         List<String> states = new ArrayList<>();
         for (EtcdRouteSource.State s : EtcdRouteSource.State.values()) {
             states.add(s.name().toLowerCase(Locale.ROOT));
         }
-        metrics.registry(states, () -> {
+        app.registry(states, () -> {
             EtcdRouteSource.Stats s = registry.stats();
             return new RegistryHealth(s.state().name().toLowerCase(Locale.ROOT), s.problem());
         });
@@ -328,33 +323,11 @@ final class ProxyCommand implements Callable<Integer> {
         Path adminSocketAt = adminSocketPath();
         checkRouteSource();
         agents.check(spec.commandLine());
-        RouteHolder holder;
-        AutoCloseable source;
-        BooleanSupplier reloadFailing; // for the metrics: the source cannot refresh the routes right now
-        EtcdRouteSource registry = null; // for the metrics and /readyz: the registry's state
-        Runnable reloadNow; // on SIGHUP
-        String from;
-        if (etcd.given()) {
-            holder = new RouteHolder(RouteTable.empty());
-            EtcdRouteSource started = etcd.startRouteSource(holder, routesCache);
-            registry = started;
-            source = started;
-            reloadFailing = () -> !started.stats().connected();
-            reloadNow = started::reloadNow;
-            from = "federation " + etcd.federation + " in etcd";
-        } else {
-            RouteFileSource file = new RouteFileSource(routes, reloadInterval, this::withDefault);
-            holder = file.start();
-            source = file;
-            reloadFailing = () -> file.problem().isPresent();
-            reloadNow = file::reloadNow;
-            from = routes.toString();
-        }
-        var b = SniProxy.builder().bind(Endpoint.parse(listen)).routes(holder).helloTimeout(helloTimeout)
+        var b = SniProxy.builder().bind(Endpoint.parse(listen)).helloTimeout(helloTimeout)
                 .connectTimeout(connectTimeout).idleTimeout(idleTimeout).maxTunnels(maxTunnels)
                 .maxPendingHandshakes(maxHandshakes).maxHandshakesPerClient(maxHandshakesPerClient)
-                .maxBufferMemory((long) bufferMemoryMib << 20).bufferSize(bufferKib << 10).maxHelloBytes(maxHelloBytes).refusalAlerts(!silent)
-                .closeUnroutedTunnels(!keepUnrouted)
+                .maxBufferMemory((long) bufferMemoryMib << 20).bufferSize(bufferKib << 10).maxHelloBytes(maxHelloBytes)
+                .refusalAlerts(!silent).closeUnroutedTunnels(!keepUnrouted)
                 .proxyProtocolFrom(proxyProtocolFrom).proxyHeaderTimeout(proxyHeaderTimeout)
                 .maxConnectionsPerClient(maxConnectionsPerClient).connectionRatePerClient(connectionRatePerClient)
                 .clientIpv6PrefixLength(clientIpv6Prefix)
@@ -363,81 +336,40 @@ final class ProxyCommand implements Callable<Integer> {
         if (eventLoops != null) {
             b.eventLoops(eventLoops);
         }
-        PemFilesMaterial[] agentTls = new PemFilesMaterial[1]; // re-read for the process's life
+        RouteSource source = etcd.given() ? etcd.routeSource(routesCache)
+                : new RouteFileSource(routes, reloadInterval, this::withDefault);
+        ProxyApp.Builder app = ProxyApp.builder(b).routes(source).accessLog(accessLogFormat).drain(drain)
+                .agentDomain(agents.domain);
         if (agents.given()) {
+            PemFilesMaterial[] agentTls = new PemFilesMaterial[1]; // re-read for the process's life
             b.agents(agents.start(reloadInterval, agentTls));
+            app.closeWithApp(agentTls[0]);
         }
-        // With JSON lines, standard output carries only them (for a log shipper); the announcements go to stderr.
-        // Access lines are written in batches by AccessLogWriter (one write for many lines, no logger call each).
-        PrintStream announce = System.out;
-        if (accessLogFormat == AccessLogFormat.JSON) {
-            announce = System.err;
-            b.accessLogFormat(AccessLogFormat.JSON).accessLogSink(AccessLogWriter.json());
-        } else if (LoggerFactory.getLogger("io.fedlink.sni.access").isInfoEnabled()) { // else: the access log is off
-            b.accessLogSink(AccessLogWriter.text(LoggerFactory.getLogger("io.fedlink.sni.refusals").isInfoEnabled()));
-        }
-        ProxyMetrics observed = null;
-        if (metricsAt != null) { // bound before the proxy, so a busy port fails before any client is accepted
-            observed = ProxyMetrics.watching(holder).reloadFailing(reloadFailing);
-            b.listener(observed);
-            if (registry != null) {
-                watchRegistry(observed, registry);
+        if (metricsAt != null) {
+            app.metrics(metricsAt);
+            if (source instanceof EtcdRouteSource registry) { // the registry's state in the metrics and /readyz
+                watchRegistry(app, registry);
             }
-            MetricsServer http = MetricsServer.start(metricsAt, observed); // serves until the process exits
-            Endpoint at = Endpoint.of(http.address().getAddress().getHostAddress(), http.address().getPort());
-            announce.println("fedlink proxy metrics on http://" + at + "/metrics (/healthz, /readyz)");
         }
-        AtomicReference<TunnelServer> started = new AtomicReference<>();
-        List<AdminServer> admins = new ArrayList<>(); // bound before the proxy too; answer 503 until the proxy runs
         if (adminSocketAt != null) {
-            AdminServer http = AdminServer.onSocket(adminSocketAt, started::get);
-            admins.add(http);
-            announce.println("fedlink proxy admin on " + http.where() + " (POST " + AdminServer.CLOSE_PATH + ")");
-            if (observed != null) {
-                observed.httpServer("admin_socket", http.http());
-            }
+            app.adminSocket(adminSocketAt);
         }
         if (adminTcpAt != null) {
-            AdminServer http = AdminServer.onTcp(adminTcpAt, Secrets.readToken(adminTokenFile), started::get);
-            admins.add(http);
-            announce.println("fedlink proxy admin on " + http.where() + " (POST, bearer token)");
-            if (observed != null) {
-                observed.httpServer("admin", http.http());
-            }
+            app.adminTcp(adminTcpAt, Secrets.readToken(adminTokenFile));
         }
-        TunnelServer proxy = b.start();
-        started.set(proxy);
-        if (observed != null) {
-            observed.observe(proxy);
-        }
-        for (var r : holder.current().routes()) {
-            log.info("route {}", r);
-        }
-        HangupSignal.install(reloadNow);
+        ProxyApp running = app.start();
+        HangupSignal.install(running::reload);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                source.close();
-            } catch (Exception e) {
-                log.warn("closing the route source: {}", e.toString());
-            }
-            try {
-                proxy.close(drain);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            admins.forEach(AdminServer::close); // removes the socket file
+            running.close();
             stopped.countDown();
         }, "fedlink-proxy-shutdown"));
-        announce.println("fedlink proxy listening on " + proxy.localAddress() + " with "
-                + holder.current().size() + " routes from " + from);
-        if (proxy.agentAddress() != null) {
-            announce.println("fedlink proxy accepting party agents on " + proxy.agentAddress() + " (parties of "
-                    + agents.domain + ")");
-        }
+        // With JSON lines, standard output carries only them (for a log shipper); the announcements go to stderr.
+        PrintStream announce = accessLogFormat == AccessLogFormat.JSON ? System.err : System.out;
+        running.announcements().forEach(announce::println);
         announce.flush();
         while (!stopped.await(1, TimeUnit.SECONDS)) {
-            if (!proxy.ready()) { // an event loop died: exit non-zero so a supervisor restarts the proxy
+            if (!running.ready()) { // an event loop died: exit non-zero so a supervisor restarts the proxy
                 System.err.println("fedlink: the proxy stopped serving after an internal failure (see the log);"
                         + " exiting so that it can be restarted");
                 return 3;

@@ -1,9 +1,9 @@
 package io.fedlink.cli;
 
-import io.fedlink.pulsar.ClusterMetadata;
-import io.fedlink.pulsar.PulsarRouteTable;
+import io.fedlink.federation.ClusterMetadata;
+import io.fedlink.federation.PulsarRouteTable;
 import io.fedlink.registry.EtcdConnection;
-import io.fedlink.registry.PulsarSync;
+import io.fedlink.pulsar.PulsarSync;
 import io.fedlink.sni.SniYaml;
 import java.net.URI;
 import java.net.URISyntaxException;

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.etcd.jetcd.ByteSequence;
 import io.fedlink.api.RouteHolder;
-import io.fedlink.api.RouteTable;
 import io.fedlink.registry.EtcdCluster;
 import io.fedlink.registry.EtcdConnection;
 import io.fedlink.registry.EtcdRouteSource;
@@ -29,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code fedlink federation ...} against a real three-member etcd cluster with mutual TLS and RBAC: the runnable flow
  * of the README (init, party add, list, status, export, remove), refusals as one line naming the value, and the
- * proxy's entry ({@link EtcdOptions#startRouteSource}) following the changes.
+ * proxy's entry ({@link EtcdOptions#routeSource}) following the changes.
  */
 class FederationCommandIT {
     @TempDir
@@ -99,7 +98,7 @@ class FederationCommandIT {
                 && status.out().contains("egress     not enforced (no --egress: 10000)"), status.out());
         Cli fate = fed("proxy", "flow", "export");
         ok(fate);
-        assertEquals("broker.party9999.internal", io.fedlink.pulsar.PulsarRouteTable.parse(fate.out()).party("9999")
+        assertEquals("broker.party9999.internal", io.fedlink.federation.PulsarRouteTable.parse(fate.out()).party("9999")
                 .host(), "the FATE view reads back with FATE's rules");
         Cli sni = fed("proxy", "flow", "export", "--format", "sni");
         ok(sni);
@@ -380,8 +379,8 @@ class FederationCommandIT {
         options.tlsDir = etcd.tlsDir("proxy");
         options.federation = "live";
         options.timeout = Duration.ofSeconds(10);
-        RouteHolder holder = new RouteHolder(RouteTable.empty());
-        try (EtcdRouteSource source = options.startRouteSource(holder, dir.resolve("live-cache.json"))) {
+        try (EtcdRouteSource source = options.routeSource(dir.resolve("live-cache.json"))) {
+            RouteHolder holder = source.start();
             assertTrue(holder.current().resolve("10000.fate.org") != null);
             ok(fed("operator", "live", "party", "add", "--party", "9999", "--host", "127.0.0.1"));
             long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

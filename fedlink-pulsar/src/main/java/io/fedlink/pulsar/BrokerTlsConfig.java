@@ -1,5 +1,6 @@
 package io.fedlink.pulsar;
 
+import io.fedlink.api.TlsFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

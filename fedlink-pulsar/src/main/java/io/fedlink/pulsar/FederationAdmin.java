@@ -1,9 +1,12 @@
 package io.fedlink.pulsar;
 
+import io.fedlink.federation.ClusterMetadata;
+import io.fedlink.federation.PulsarRouteTable;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.apache.pulsar.client.admin.PulsarAdmin;
@@ -45,9 +48,9 @@ public final class FederationAdmin {
         requireRemote(partyId);
         List<String> existing = admin.clusters().getClusters();
         if (existing.contains(partyId)) {
-            admin.clusters().updateCluster(partyId, metadata.toClusterData());
+            admin.clusters().updateCluster(partyId, clusterData(metadata));
         } else {
-            admin.clusters().createCluster(partyId, metadata.toClusterData());
+            admin.clusters().createCluster(partyId, clusterData(metadata));
         }
         return metadata;
     }
@@ -91,7 +94,7 @@ public final class FederationAdmin {
      */
     public boolean syncParty(String partyId, ClusterMetadata metadata) throws PulsarAdminException {
         requireRemote(partyId);
-        ClusterData wanted = metadata.toClusterData();
+        ClusterData wanted = clusterData(metadata);
         boolean changed = false;
         if (!admin.clusters().getClusters().contains(partyId)) {
             admin.clusters().createCluster(partyId, wanted);
@@ -180,6 +183,28 @@ public final class FederationAdmin {
         admin.tenants().updateTenant(TENANT, TenantInfo.builder().adminRoles(info.getAdminRoles())
                 .allowedClusters(allowed).build());
         return true;
+    }
+
+    /** The model's cluster metadata as Pulsar's admin type, for {@code admin.clusters().createCluster(name, data)}. */
+    public static ClusterData clusterData(ClusterMetadata m) {
+        var b = ClusterData.builder()
+                .serviceUrl(m.serviceUrl()).serviceUrlTls(m.serviceUrlTls())
+                .brokerServiceUrl(m.brokerServiceUrl()).brokerServiceUrlTls(m.brokerServiceUrlTls())
+                .proxyServiceUrl(m.proxyServiceUrl())
+                .peerClusterNames(new LinkedHashSet<>());
+        if (m.proxyProtocol() != null) {
+            b.proxyProtocol(org.apache.pulsar.client.api.ProxyProtocol.valueOf(m.proxyProtocol()));
+        }
+        Map<String, Object> tls = m.tls();
+        if (!tls.isEmpty()) {
+            b.brokerClientTlsEnabled(true).tlsAllowInsecureConnection(false)
+                    .brokerClientTrustCertsFilePath((String) tls.get("brokerClientTrustCertsFilePath"));
+            if (tls.containsKey("brokerClientCertificateFilePath")) {
+                b.brokerClientCertificateFilePath((String) tls.get("brokerClientCertificateFilePath"))
+                        .brokerClientKeyFilePath((String) tls.get("brokerClientKeyFilePath"));
+            }
+        }
+        return b.build();
     }
 
     private void requireRemote(String partyId) {

@@ -1,5 +1,7 @@
 package io.fedlink.pulsar;
 
+import io.fedlink.api.TlsFiles;
+import io.fedlink.federation.PulsarRouteTable;
 import org.apache.pulsar.client.api.ClientBuilder;
 import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.ProxyProtocol;

@@ -8,7 +8,10 @@ import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.etcd.jetcd.watch.WatchResponse;
 import io.fedlink.api.RouteHolder;
+import io.fedlink.api.RouteSource;
 import io.fedlink.api.RouteTable;
+import io.fedlink.federation.FederationSettings;
+import io.fedlink.federation.Party;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +19,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -54,32 +58,35 @@ import org.slf4j.LoggerFactory;
  *
  * <p>All state changes run on one thread of the source's own; jetcd's callbacks only hand work to it.
  *
+ * <p>A {@link RouteSource} like a route file: {@link #initial()} is the start above, {@link #feed} moves the swaps to
+ * the proxy's holder, {@link #problem()} says why etcd cannot be read, {@link #reload()} reads it again.
+ *
  * <pre>{@code
- * RouteHolder routes = new RouteHolder(RouteTable.empty());
- * EtcdRouteSource source = EtcdRouteSource.builder(etcd, RegistryKeys.of("fl"), routes)
- *     .cacheFile(Path.of("/var/lib/fedlink/routes-fl.json")).start();
- * TunnelServer proxy = SniProxy.builder().routes(routes).bind(443).start();
+ * RouteSource source = EtcdRouteSource.builder(etcd, RegistryKeys.of("fl"))
+ *     .cacheFile(Path.of("/var/lib/fedlink/routes-fl.json")).build();
+ * TunnelServer proxy = SniProxy.builder().routes(source.start()).bind(443).start();
  * }</pre>
  */
-public final class EtcdRouteSource implements AutoCloseable {
+public final class EtcdRouteSource implements RouteSource {
     private static final Logger log = LoggerFactory.getLogger(EtcdRouteSource.class);
     private static final long MIN_BACKOFF_MS = 200;
     private static final long QUIET_LOG_NANOS = TimeUnit.MINUTES.toNanos(1);
 
     private final EtcdConnection etcd;
     private final RegistryKeys keys;
-    private final RouteHolder holder;
+    private volatile RouteHolder holder; // swapped on the loop thread; another by feed()
+    private boolean started; // on the loop thread
     private final RouteCacheFile cache;
     private final Duration probeInterval;
     private final long maxBackoffMs;
     private final boolean ownsConnection;
     private final FederationDecoder decoder;
     private final ScheduledExecutorService loop;
-    private final Consumer<Federation> changeListener;
+    private final Consumer<FederationSnapshot> changeListener;
 
     // Confined to the loop thread.
     private final Map<String, byte[]> values = new HashMap<>();
-    private final TreeMap<String, PartyEntry> parties = new TreeMap<>();
+    private final TreeMap<String, Party> parties = new TreeMap<>();
     private final TreeMap<String, String> skipped = new TreeMap<>();
     private FederationSettings settings;
     private Watch.Watcher watcher;
@@ -89,7 +96,7 @@ public final class EtcdRouteSource implements AutoCloseable {
     private boolean cacheWritePending;
     private long lastQuietLog;
 
-    private volatile Federation current;
+    private volatile FederationSnapshot current;
     private volatile boolean connected;
     private volatile State state = State.OK;
     private volatile String problem;
@@ -131,19 +138,110 @@ public final class EtcdRouteSource implements AutoCloseable {
         return new Builder(etcd, keys, holder);
     }
 
+    /**
+     * Starts describing a source for {@link RouteSource#start()}: it keeps its own holder until {@link #feed} hands
+     * it the proxy's.
+     *
+     * @see #builder(EtcdConnection, RegistryKeys, RouteHolder)
+     */
+    public static Builder builder(EtcdConnection etcd, RegistryKeys keys) {
+        return new Builder(etcd, keys, new RouteHolder(RouteTable.empty()));
+    }
+
+    /**
+     * Loads the routes as {@link Builder#start()} describes (from etcd, or from the cache file when etcd is
+     * unreachable) unless already loaded, and returns the table in force. A failure closes the source.
+     *
+     * @throws RegistryUnavailableException when etcd is unreachable and there is no cache file
+     * @throws IOException                  when the cache file cannot be read
+     * @throws IllegalStateException        when etcd refuses the read (permission denied)
+     */
+    @Override
+    public RouteTable initial() throws IOException {
+        try {
+            return onLoopAndWait(() -> {
+                if (!started) {
+                    startOnLoop();
+                    started = true;
+                }
+                return holder.current();
+            });
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /**
+     * Swaps later snapshots into {@code target} instead of the holder this source was built with; {@code target}
+     * gets the table in force now if it holds another.
+     */
+    @Override
+    public void feed(RouteHolder target) {
+        Objects.requireNonNull(target, "holder");
+        try {
+            onLoopAndWait(() -> {
+                if (!target.current().routes().equals(holder.current().routes())) {
+                    target.swap(holder.current());
+                }
+                holder = target;
+                return null;
+            });
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Why etcd cannot be read right now ({@link Stats#problem()}; the last good table stays in force), or empty. */
+    @Override
+    public Optional<String> problem() {
+        return connected ? Optional.empty() : Optional.of(problem != null ? problem : describe(state));
+    }
+
+    /** {@link #reloadNow()}. */
+    @Override
+    public void reload() {
+        reloadNow();
+    }
+
+    @Override
+    public String toString() {
+        return "federation " + keys.federation() + " in etcd";
+    }
+
+    /** Runs {@code work} on the loop and waits for it; its failure is thrown as is. */
+    private <T> T onLoopAndWait(java.util.concurrent.Callable<T> work) throws IOException {
+        try {
+            return loop.submit(work).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while loading the routes");
+        } catch (RejectedExecutionException e) {
+            throw new IllegalStateException("the route source of federation " + keys.federation() + " is closed", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
     /** The holder this source swaps. */
     public RouteHolder holder() {
         return holder;
     }
 
     /** The federation as last applied (settings, valid parties, skipped values, revision). */
-    public Federation federation() {
+    public FederationSnapshot federation() {
         return current;
     }
 
     /** Counters and state, for logs and metrics. */
     public Stats stats() {
-        Federation f = current;
+        FederationSnapshot f = current;
         return new Stats(connected, servedFromCache, f.revision(), holder.current().size(), f.skipped().size(),
                 swaps.get(), events.get(), resyncs.get(), watchFailures.get(), disconnects.get(), failedCalls.get(),
                 cacheFailures.get(), state, problem);
@@ -210,7 +308,7 @@ public final class EtcdRouteSource implements AutoCloseable {
                 }
                 throw e;
             }
-            Federation cached = cache.read(keys);
+            FederationSnapshot cached = cache.read(keys);
             replace(cached);
             servedFromCache = true;
             disconnected(e);
@@ -245,7 +343,7 @@ public final class EtcdRouteSource implements AutoCloseable {
         scheduleCacheWrite();
     }
 
-    private void replace(Federation f) {
+    private void replace(FederationSnapshot f) {
         settings = f.settings();
         parties.clear();
         parties.putAll(f.parties());
@@ -327,7 +425,7 @@ public final class EtcdRouteSource implements AutoCloseable {
         skipped.remove(key);
         byte[] v = values.get(key);
         if (v != null) {
-            PartyEntry p = decoder.party(key, v, settings, skipped);
+            Party p = decoder.party(key, v, settings, skipped);
             if (p != null) {
                 parties.put(p.key(), p);
             }
@@ -336,8 +434,8 @@ public final class EtcdRouteSource implements AutoCloseable {
 
     /** Makes the current state the snapshot in force; swaps the holder when the routes changed. */
     private void publish(long revision) {
-        Federation f = new Federation(keys, settings, parties, skipped, revision);
-        Federation previous = current;
+        FederationSnapshot f = new FederationSnapshot(keys, settings, parties, skipped, revision);
+        FederationSnapshot previous = current;
         current = f;
         if (changeListener != null && !sameContent(previous, f)) {
             try {
@@ -358,7 +456,7 @@ public final class EtcdRouteSource implements AutoCloseable {
         }
     }
 
-    private static boolean sameContent(Federation a, Federation b) {
+    private static boolean sameContent(FederationSnapshot a, FederationSnapshot b) {
         return a != null && Objects.equals(a.settings(), b.settings()) && a.parties().equals(b.parties())
                 && a.skipped().equals(b.skipped());
     }
@@ -414,7 +512,7 @@ public final class EtcdRouteSource implements AutoCloseable {
     public void reloadNow() {
         onLoop(() -> {
             resync();
-            Federation f = current;
+            FederationSnapshot f = current;
             if (connected) {
                 log.info("federation {}: read again on request: {} routes in force (revision {})", keys.federation(),
                         holder.current().size(), f.revision());
@@ -528,7 +626,7 @@ public final class EtcdRouteSource implements AutoCloseable {
         private Duration probeInterval = Duration.ofSeconds(2);
         private Duration maxBackoff = Duration.ofSeconds(5);
         private boolean ownsConnection;
-        private Consumer<Federation> changeListener;
+        private Consumer<FederationSnapshot> changeListener;
 
         private Builder(EtcdConnection etcd, RegistryKeys keys, RouteHolder holder) {
             this.etcd = Objects.requireNonNull(etcd, "etcd");
@@ -553,7 +651,7 @@ public final class EtcdRouteSource implements AutoCloseable {
          * last (the first load included), whether or not the routes changed. It runs on the source's thread: it must
          * return quickly (hand the work to a thread of its own); a failure is logged.
          */
-        public Builder onChange(Consumer<Federation> listener) {
+        public Builder onChange(Consumer<FederationSnapshot> listener) {
             this.changeListener = listener;
             return this;
         }
@@ -570,7 +668,12 @@ public final class EtcdRouteSource implements AutoCloseable {
             return this;
         }
 
-        static Duration bounded(String what, Duration d) {
+        /**
+         * {@code d} when it is 100 ms..1 min, the range of every interval and backoff of the registry's followers.
+         *
+         * @throws IllegalArgumentException naming {@code what} and the value otherwise
+         */
+        public static Duration bounded(String what, Duration d) {
             if (d.compareTo(Duration.ofMillis(100)) < 0 || d.compareTo(Duration.ofMinutes(1)) > 0) {
                 throw new IllegalArgumentException("invalid " + what + " " + d + ": must be 100ms..1m");
             }
@@ -587,28 +690,19 @@ public final class EtcdRouteSource implements AutoCloseable {
          * @throws IllegalArgumentException     when the cache file belongs to another federation
          */
         public EtcdRouteSource start() throws IOException {
+            EtcdRouteSource s = build();
+            s.initial();
+            return s;
+        }
+
+        /**
+         * The source, not started: {@link RouteSource#start()} (or {@link EtcdRouteSource#initial()}) loads the
+         * routes as {@link #start()} does. Closing it unstarted closes the connection when it owns it.
+         */
+        public EtcdRouteSource build() {
             EtcdRouteSource s = new EtcdRouteSource(this);
-            s.current = new Federation(keys, null, new TreeMap<>(), new TreeMap<>(), 0);
-            try {
-                s.loop.submit(() -> {
-                    s.startOnLoop();
-                    return null;
-                }).get();
-                return s;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                s.close();
-                throw new java.io.InterruptedIOException("interrupted while loading the routes");
-            } catch (ExecutionException e) {
-                s.close();
-                if (e.getCause() instanceof IOException io) {
-                    throw io;
-                }
-                if (e.getCause() instanceof RuntimeException re) {
-                    throw re;
-                }
-                throw new IllegalStateException(e.getCause());
-            }
+            s.current = new FederationSnapshot(keys, null, new TreeMap<>(), new TreeMap<>(), 0);
+            return s;
         }
     }
 }

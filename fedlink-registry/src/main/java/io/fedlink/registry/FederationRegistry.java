@@ -9,6 +9,9 @@ import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.PutOption;
 import io.fedlink.api.HostNames;
+import io.fedlink.federation.Federation;
+import io.fedlink.federation.FederationSettings;
+import io.fedlink.federation.Party;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -18,7 +21,7 @@ import java.util.Map;
  * The operator's side of the registry: read a federation, initialise its settings, add, replace and remove parties.
  *
  * <p>Every write is validated first (the rules of FATE's route table and of the proxy's routes, see
- * {@link PartyEntry}) and then stored in one etcd transaction that compares the mod revisions it was validated
+ * {@link Party}) and then stored in one etcd transaction that compares the mod revisions it was validated
  * against (the settings and the party's key): a concurrent writer makes the compare fail, the write is re-read,
  * re-validated and retried a few times, and a write that times out can never be applied over a newer value. Nothing
  * is half-written: a refusal stores nothing. Every call has the connection's deadline.
@@ -43,7 +46,7 @@ public final class FederationRegistry {
     }
 
     /** Reads the whole federation (a {@linkplain EtcdConnection#readPrefix paged read} of its prefix, at one revision). */
-    public Federation read() throws RegistryUnavailableException {
+    public FederationSnapshot read() throws RegistryUnavailableException {
         return readRaw().federation;
     }
 
@@ -66,9 +69,9 @@ public final class FederationRegistry {
                         + " already exists (" + (old == null ? "invalid settings" : old) + "); give --replace to "
                         + "change its settings");
             }
-            PartyEntry.checked(raw.federation.parties().values(), settings); // stored parties stay valid
+            Federation.of(settings, raw.federation.parties().values()); // stored parties stay valid
             if (commit("initialise federation " + keys.federation(), keys.settingsKey(), raw.settingsModRevision,
-                    keys.settingsKey(), raw.settingsModRevision, settings.toJson())) {
+                    keys.settingsKey(), raw.settingsModRevision, FederationJson.bytes(settings))) {
                 return true;
             }
         }
@@ -81,37 +84,37 @@ public final class FederationRegistry {
      * @throws IllegalArgumentException naming the bad value, or when the party exists and {@code replace} is false
      * @throws IllegalStateException    when the federation has no settings, or etcd refuses the write
      */
-    public PartyEntry putParty(String id, String host, int port, int sslPort, List<String> allow, boolean replace)
+    public Party putParty(String id, String host, int port, int sslPort, List<String> allow, boolean replace)
             throws RegistryUnavailableException {
         return putParty(id, host, port, sslPort, allow, List.of(), replace);
     }
 
     /**
      * Adds a party with its egress networks (where its own connections come from; see
-     * {@link PartyEntry#of(String, String, int, int, List, List, FederationSettings)}), or replaces it when
+     * {@link Party#of(String, String, int, int, List, List, FederationSettings)}), or replaces it when
      * {@code replace}.
      *
      * @throws IllegalArgumentException naming the bad value, or when the party exists and {@code replace} is false
      * @throws IllegalStateException    when the federation has no settings, or etcd refuses the write
      */
-    public PartyEntry putParty(String id, String host, int port, int sslPort, List<String> allow,
+    public Party putParty(String id, String host, int port, int sslPort, List<String> allow,
                                List<String> egress, boolean replace) throws RegistryUnavailableException {
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
             Raw raw = readRaw();
             FederationSettings settings = requireSettings(raw);
-            PartyEntry p = PartyEntry.of(id, host, port, sslPort, allow, egress, settings);
+            Party p = Party.of(id, host, port, sslPort, allow, egress, settings);
             String key = keys.partyKey(id);
             long seen = raw.modRevisions.getOrDefault(key, 0L);
             if (seen != 0 && !replace) {
-                PartyEntry old = raw.federation.party(id);
+                Party old = raw.federation.party(id);
                 throw new IllegalArgumentException("party " + HostNames.quote(id) + " already exists in federation "
                         + HostNames.quote(keys.federation()) + " (" + (old == null ? "invalid value" : old)
                         + "); party ids are compared ignoring case; give --replace to change it");
             }
-            Map<String, PartyEntry> next = new HashMap<>(raw.federation.parties());
+            Map<String, Party> next = new HashMap<>(raw.federation.parties());
             next.put(p.key(), p);
-            Federation.routes(settings, next.values()); // the proxy's table must still build
-            if (commit("write party " + id, keys.settingsKey(), raw.settingsModRevision, key, seen, p.toJson())) {
+            Federation.of(settings, next.values()).routeTable(); // the proxy's table must still build
+            if (commit("write party " + id, keys.settingsKey(), raw.settingsModRevision, key, seen, FederationJson.bytes(p))) {
                 return p;
             }
         }
@@ -183,5 +186,5 @@ public final class FederationRegistry {
     }
 
     /** A decoded read with the mod revision of every key, for compare-and-set. */
-    record Raw(Federation federation, Map<String, Long> modRevisions, long settingsModRevision) {}
+    record Raw(FederationSnapshot federation, Map<String, Long> modRevisions, long settingsModRevision) {}
 }

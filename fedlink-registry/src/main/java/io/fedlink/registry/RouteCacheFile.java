@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fedlink.api.HostNames;
 import io.fedlink.api.SecureFiles;
+import io.fedlink.federation.Party;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,15 +34,15 @@ final class RouteCacheFile {
     }
 
     /** Writes {@code federation}'s settings and valid parties. */
-    void write(Federation federation) throws IOException {
+    void write(FederationSnapshot federation) throws IOException {
         ObjectNode root = RegistryJson.object().put("federation", federation.keys().federation())
                 .put("prefix", federation.keys().prefix()).put("revision", federation.revision());
         ObjectNode values = root.putObject("values");
         if (federation.settings() != null) {
-            values.set(federation.keys().settingsKey(), MAPPER.readTree(federation.settings().toJson()));
+            values.set(federation.keys().settingsKey(), MAPPER.readTree(FederationJson.bytes(federation.settings())));
         }
-        for (PartyEntry p : federation.parties().values()) {
-            values.set(federation.keys().partyKey(p.id()), MAPPER.readTree(p.toJson()));
+        for (Party p : federation.parties().values()) {
+            values.set(federation.keys().partyKey(p.id()), MAPPER.readTree(FederationJson.bytes(p)));
         }
         SecureFiles.writePrivate(file, RegistryJson.bytes(root));
     }
@@ -52,7 +53,7 @@ final class RouteCacheFile {
      * @throws IOException              when the file cannot be read
      * @throws IllegalArgumentException when it is not a cache of this federation
      */
-    Federation read(RegistryKeys keys) throws IOException {
+    FederationSnapshot read(RegistryKeys keys) throws IOException {
         if (Files.size(file) > MAX_BYTES) {
             throw new IllegalArgumentException("route cache " + file + " is larger than " + MAX_BYTES + " bytes");
         }

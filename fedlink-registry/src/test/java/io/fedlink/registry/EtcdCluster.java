@@ -7,10 +7,12 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.PutOption;
+import io.fedlink.federation.FederationSettings;
+import io.fedlink.federation.Party;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
 import io.fedlink.api.PemCodec;
-import io.fedlink.pulsar.TlsFiles;
+import io.fedlink.api.TlsFiles;
 import java.io.File;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -183,9 +185,9 @@ public final class EtcdCluster implements AutoCloseable {
         FederationSettings settings = new FederationRegistry(operator, keys).read().settings();
         List<Op> ops = new ArrayList<>();
         for (int n = 0; n < parties; n++) {
-            PartyEntry p = PartyEntry.of(String.valueOf(firstId + n), "10." + (n / 62500) + "." + (n / 250 % 250)
+            Party p = Party.of(String.valueOf(firstId + n), "10." + (n / 62500) + "." + (n / 250 % 250)
                     + "." + (n % 250 + 1), 0, tlsPort, List.of(), settings);
-            ops.add(Op.put(RegistryKeys.bytes(keys.partyKey(p.id())), ByteSequence.from(p.toJson()),
+            ops.add(Op.put(RegistryKeys.bytes(keys.partyKey(p.id())), ByteSequence.from(FederationJson.bytes(p)),
                     PutOption.DEFAULT));
             if (ops.size() == 100 || n == parties - 1) {
                 operator.call("bulk put", operator.client().getKVClient().txn().Then(ops.toArray(Op[]::new)).commit());

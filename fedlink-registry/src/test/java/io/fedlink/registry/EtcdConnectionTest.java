@@ -9,7 +9,7 @@ import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pki.IssuedCertificate;
 import io.fedlink.api.PemCodec;
-import io.fedlink.pulsar.TlsFiles;
+import io.fedlink.api.TlsFiles;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;

@@ -9,8 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedlink.api.CloseReason;
 import io.fedlink.api.RouteHolder;
+import io.fedlink.api.RouteSource;
 import io.fedlink.api.RouteTable;
 import io.fedlink.api.TunnelServer;
+import io.fedlink.federation.FederationSettings;
 import io.fedlink.sni.SniProxy;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -335,6 +337,65 @@ class EtcdRouteSourceIT {
         return b.toString();
     }
 
+    /**
+     * Issue 25: the registry is a {@link RouteSource} like a route file. Started the way a proxy starts any source
+     * ({@code start()}: the first table, then swaps into the proxy's holder), it serves, follows, closes a removed
+     * party's tunnels, says why it cannot refresh ({@code problem()}) and reads again on request ({@code reload()}).
+     */
+    @Test
+    void asARouteSourceItFeedsTheHolderTheProxyTakes() throws Exception {
+        FederationRegistry r = init("source");
+        addParty(r, "10000");
+        try (TcpRelay relay = new TcpRelay(Integer.parseInt(etcd.endpoints().split(",")[0].replaceAll(".*:", "")))) {
+            EtcdConnection c = EtcdConnection.builder().endpoints("https://127.0.0.1:" + relay.port())
+                    .tls(EtcdConnection.readTlsDir(etcd.tlsDir("proxy"))).timeout(Duration.ofSeconds(5)).build();
+            RouteSource source = EtcdRouteSource.builder(c, RegistryKeys.of("source")).ownsConnection(true)
+                    .probeInterval(Duration.ofMillis(300)).maxBackoff(Duration.ofSeconds(1)).build();
+            closeAfter.add(source);
+            assertEquals("federation source in etcd", source.toString());
+            RouteHolder holder = source.start();
+            assertNotNull(holder.current().resolve("10000.fate.org"), "the first table, read at start");
+            assertTrue(source.problem().isEmpty());
+            TunnelServer p = SniProxy.builder().bindLoopback(0).eventLoops(1).routes(holder).start();
+            closeAfter.add(() -> p.close(Duration.ZERO));
+
+            addParty(r, "9999");
+            await("9999 in the proxy's holder", 10, () -> holder.current().resolve("9999.fate.org") != null);
+            SSLSocket tunnel = backend.open(p.localAddress().getPort(), "9999.fate.org");
+            closeAfter.add(tunnel);
+            assertEquals("9999.fate.org", line(tunnel, null));
+            long removed = System.nanoTime();
+            r.removeParty("9999");
+            EtcdCluster.awaitEnded(tunnel, removed + TimeUnit.SECONDS.toNanos(5));
+            assertEquals(1, p.stats().closed(CloseReason.ROUTE_REMOVED), p.stats().toString());
+
+            relay.cut();
+            await("a problem while etcd is cut off", 30, () -> source.problem().isPresent());
+            source.reload(); // a read on request fails and keeps the table
+            assertNotNull(holder.current().resolve("10000.fate.org"), "the last good table stays");
+            relay.restore();
+            await("no problem once etcd answers", 30, () -> source.problem().isEmpty());
+            addParty(r, "8888");
+            await("8888 after the outage", 10, () -> holder.current().resolve("8888.fate.org") != null);
+        }
+    }
+
+    /** A source that cannot start (etcd unreachable, no cache file) fails naming the endpoints and closes. */
+    @Test
+    void aRouteSourceThatCannotStartFailsAndClosesItsConnection() throws Exception {
+        init("nostart");
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort();
+        }
+        EtcdConnection c = EtcdConnection.builder().endpoints("https://127.0.0.1:" + port)
+                .tls(EtcdConnection.readTlsDir(etcd.tlsDir("proxy"))).timeout(Duration.ofSeconds(2)).build();
+        RouteSource source = EtcdRouteSource.builder(c, RegistryKeys.of("nostart")).ownsConnection(true).build();
+        RegistryUnavailableException e = assertThrows(RegistryUnavailableException.class, source::start);
+        assertTrue(e.getMessage().contains("127.0.0.1:" + port), e.getMessage());
+        assertThrows(IllegalStateException.class, source::initial, "closed after the failed start");
+    }
+
     @Test
     void reloadNowReadsThePrefixAgainAndKeepsTheTableWhenEtcdIsAway() throws Exception {
         FederationRegistry r = init("reload");
@@ -502,7 +563,7 @@ class EtcdRouteSourceIT {
         EtcdRouteSource s = source("thousand", null, null);
         long loadNanos = System.nanoTime() - t0;
         assertEquals(1000, s.holder().current().size());
-        Federation f = s.federation();
+        FederationSnapshot f = s.federation();
         int rounds = 200;
         RouteTable table = null;
         long t1 = System.nanoTime();

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedlink.api.Endpoint;
+import io.fedlink.federation.FederationSettings;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,7 +65,7 @@ class FederationRegistryIT {
         assertFalse(r.init(settings(), false), "same settings again write nothing");
         r.putParty("10000", "127.0.0.1", 0, 16651, List.of(), false);
         r.putParty("9999", "broker-9999.fate.internal", 6650, 6651, List.of("10.0.0.0/8"), false);
-        Federation f = registry(proxy, "basic").read();
+        FederationSnapshot f = registry(proxy, "basic").read();
         assertEquals(settings(), f.settings());
         assertEquals(Set.of("10000", "9999"), f.parties().keySet());
         assertEquals(Endpoint.of("127.0.0.1", 16651), f.routeTable().resolve("10000.fate.org").targetFor(null));
@@ -104,7 +105,7 @@ class FederationRegistryIT {
         IllegalArgumentException reinit = assertThrows(IllegalArgumentException.class,
                 () -> r.init(FederationSettings.of("other.org", "proxy.other.org:443", 0, 0), false));
         assertTrue(reinit.getMessage().contains("already exists"), reinit.getMessage());
-        Federation f = r.read();
+        FederationSnapshot f = r.read();
         assertEquals(Set.of("10000", "ab"), f.parties().keySet());
         assertEquals("127.0.0.1", f.party("10000").host());
         assertEquals(before + 1, f.revision(), "only the one valid write was stored");
@@ -157,7 +158,7 @@ class FederationRegistryIT {
             for (Future<?> f : same) {
                 f.get();
             }
-            Federation f = r.read();
+            FederationSnapshot f = r.read();
             assertEquals(21, f.parties().size(), f.parties().keySet().toString());
             assertEquals(1, outcomes.stream().filter(o -> o.startsWith("won")).count(), outcomes.toString());
             assertTrue(outcomes.contains("won " + f.party("same").host() + ""), outcomes + " " + f.party("same"));

@@ -14,7 +14,7 @@ import io.fedlink.pki.IssuedCertificate;
 import io.fedlink.pki.KeyType;
 import io.fedlink.pki.enroll.EnrollmentClient;
 import io.fedlink.pki.internal.Pem;
-import io.fedlink.pulsar.TlsFiles;
+import io.fedlink.api.TlsFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;

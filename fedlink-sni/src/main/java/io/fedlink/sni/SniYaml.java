@@ -5,6 +5,7 @@ import io.fedlink.api.HostNames;
 import io.fedlink.api.PartyRoute;
 import io.fedlink.api.ProxyProtocol;
 import io.fedlink.api.RouteTable;
+import io.fedlink.api.SafeYaml;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,14 +1,13 @@
-package io.fedlink.pulsar;
+package io.fedlink.api;
 
-import io.fedlink.api.FileSet;
-import io.fedlink.api.TlsMaterial;
 import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * {@link TlsMaterial} written as the PEM files Pulsar reads: {@code ca.pem} (trust anchors), {@code cert.pem} (chain)
- * and {@code key.pem} (unencrypted PKCS#8, as brokers require, mode 0600), in a folder created with mode 0700. The
- * files are written as one unit, each replaced atomically (see {@link FileSet}).
+ * {@link TlsMaterial} written as the PEM files Pulsar brokers and clients, etcd and FATE read: {@code ca.pem}
+ * (trust anchors), {@code cert.pem} (chain) and {@code key.pem} (unencrypted PKCS#8, as brokers require, mode
+ * 0600), in a folder created with mode 0700. The files are written as one unit, each replaced atomically (see
+ * {@link FileSet}).
  *
  * @param dir  the folder
  * @param ca   the trust anchors file

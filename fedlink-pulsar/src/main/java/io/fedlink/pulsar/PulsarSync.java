@@ -1,10 +1,16 @@
-package io.fedlink.registry;
+package io.fedlink.pulsar;
 
 import io.fedlink.api.RouteHolder;
 import io.fedlink.api.RouteTable;
-import io.fedlink.pulsar.ClusterMetadata;
-import io.fedlink.pulsar.FederationAdmin;
-import io.fedlink.pulsar.PulsarRouteTable;
+import io.fedlink.federation.Federation;
+import io.fedlink.federation.FederationSettings;
+import io.fedlink.federation.Party;
+import io.fedlink.registry.EtcdConnection;
+import io.fedlink.registry.EtcdRouteSource;
+import io.fedlink.registry.FederationRegistry;
+import io.fedlink.registry.FederationSnapshot;
+import io.fedlink.registry.RegistryKeys;
+import io.fedlink.registry.RegistryUnavailableException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,6 +54,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every admin call has the deadline of the {@link PulsarAdmin} given (its request timeout).
  *
+ * <p>It follows the registry, so it needs {@code fedlink-registry} on the class path: an optional dependency of this
+ * module (declare it next to {@code fedlink-pulsar} to use this class).
+ *
  * <p>A federation served by several proxies: {@link Builder#proxy} makes this party's broker dial its own proxy
  * instead of the federation's, as each party's FATE route table names its own {@code default.proxy}.
  */
@@ -70,7 +79,7 @@ public final class PulsarSync implements AutoCloseable {
     private volatile boolean failing;
     private long lastQuietLog;
 
-    private volatile Federation pending;
+    private volatile FederationSnapshot pending;
     private volatile long appliedRevision = -1;
     private final AtomicLong passes = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
@@ -114,7 +123,7 @@ public final class PulsarSync implements AutoCloseable {
 
     /** Counters and state. */
     public Stats stats() {
-        Federation f = pending;
+        FederationSnapshot f = pending;
         return new Stats(appliedRevision, passes.get(), failures.get(), changes.get(),
                 f == null || f.revision() == appliedRevision && !failing);
     }
@@ -142,7 +151,7 @@ public final class PulsarSync implements AutoCloseable {
         return apply(admin, checkedParty(party), keys, checkedProxy(proxy), new FederationRegistry(etcd, keys).read());
     }
 
-    private void onChange(Federation f) {
+    private void onChange(FederationSnapshot f) {
         pending = f;
         try {
             loop.execute(this::syncPending);
@@ -156,7 +165,7 @@ public final class PulsarSync implements AutoCloseable {
         if (retry != null && !retry.isDone()) {
             return;
         }
-        Federation f = pending;
+        FederationSnapshot f = pending;
         if (f == null || f.revision() == appliedRevision && !failing) {
             return;
         }
@@ -164,13 +173,13 @@ public final class PulsarSync implements AutoCloseable {
     }
 
     private void repair() {
-        Federation f = pending;
+        FederationSnapshot f = pending;
         if (f != null && (retry == null || retry.isDone())) {
             attempt(f);
         }
     }
 
-    private void attempt(Federation f) {
+    private void attempt(FederationSnapshot f) {
         try {
             pass(f);
             if (failing) {
@@ -192,7 +201,7 @@ public final class PulsarSync implements AutoCloseable {
         }
     }
 
-    private void pass(Federation f) throws PulsarAdminException {
+    private void pass(FederationSnapshot f) throws PulsarAdminException {
         List<String> done = apply(admin, party, keys, proxy, f);
         changes.addAndGet(done.size());
         appliedRevision = f.revision();
@@ -205,7 +214,7 @@ public final class PulsarSync implements AutoCloseable {
 
     /** One comparison of the registry with the broker, and the changes that make them equal. */
     private static List<String> apply(PulsarAdmin admin, String party, RegistryKeys keys, String proxy,
-            Federation f) throws PulsarAdminException {
+            FederationSnapshot f) throws PulsarAdminException {
         List<String> done = new ArrayList<>();
         if (!f.initialised()) {
             log.debug("pulsar sync {}: federation {} has no settings; nothing to do", party, keys.federation());
@@ -217,15 +226,15 @@ public final class PulsarSync implements AutoCloseable {
         if (proxy != null) {
             s = FederationSettings.of(s.domain(), proxy, s.brokerPort(), s.brokerSslPort());
         }
-        PulsarRouteTable table = FateTable.table(s, List.of());
-        FederationAdmin fa = new FederationAdmin(admin, table, party);
+        Federation fate = Federation.of(s, List.of());
+        FederationAdmin fa = new FederationAdmin(admin, fate.fateTable(), party);
         Set<String> wanted = new HashSet<>();
-        for (PartyEntry p : f.parties().values()) {
+        for (Party p : f.parties().values()) {
             if (p.id().equalsIgnoreCase(party)) {
                 continue;
             }
             wanted.add(p.id());
-            if (fa.syncParty(p.id(), ClusterMetadata.forParty(table, p.id()))) {
+            if (fa.syncParty(p.id(), fate.clusterMetadata(p.id()))) {
                 done.add("+" + p.id());
             }
         }

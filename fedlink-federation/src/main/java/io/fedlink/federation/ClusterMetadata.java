@@ -1,4 +1,4 @@
-package io.fedlink.pulsar;
+package io.fedlink.federation;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +21,8 @@ import java.util.Objects;
  * }
  * </pre>
  *
- * <p>{@link #toJson()} writes that form (Jackson's default pretty printer, as the FATE guide shows it), so the output
+ * <p>Plain values: fedlink-pulsar turns them into Pulsar's {@code ClusterData} ({@code FederationAdmin.clusterData}).
+ * {@link #toJson()} writes that form (Jackson's default pretty printer, as the FATE guide shows it), so the output
  * compares byte for byte. Optional TLS fields (trust certificates, client certificate and key paths for mutual
  * TLS) are added only when set, after the seven fields above.
  *
@@ -56,7 +57,8 @@ public record ClusterMetadata(String clusterName, String serviceUrl, String serv
     /**
      * A copy with TLS settings for the replication client: the trust file, and client certificate and key files for
      * mutual TLS (paths as the broker sees them). Hostname verification of replication connections is a broker
-     * setting ({@code tlsHostnameVerificationEnabled}, written by {@link BrokerTlsConfig}), not cluster data.
+     * setting ({@code tlsHostnameVerificationEnabled}, written by fedlink-pulsar's {@code BrokerTlsConfig}), not
+     * cluster data.
      */
     public ClusterMetadata withTls(String trustCertsFilePath, String clientCertFilePath, String clientKeyFilePath) {
         Map<String, Object> t = new java.util.LinkedHashMap<>();
@@ -69,27 +71,6 @@ public record ClusterMetadata(String clusterName, String serviceUrl, String serv
         }
         return new ClusterMetadata(clusterName, serviceUrl, serviceUrlTls, brokerServiceUrl, brokerServiceUrlTls,
                 proxyServiceUrl, proxyProtocol, t);
-    }
-
-    /** As Pulsar's admin API type, for {@code admin.clusters().createCluster(name, data)}. */
-    public org.apache.pulsar.common.policies.data.ClusterData toClusterData() {
-        var b = org.apache.pulsar.common.policies.data.ClusterData.builder()
-                .serviceUrl(serviceUrl).serviceUrlTls(serviceUrlTls)
-                .brokerServiceUrl(brokerServiceUrl).brokerServiceUrlTls(brokerServiceUrlTls)
-                .proxyServiceUrl(proxyServiceUrl)
-                .peerClusterNames(new java.util.LinkedHashSet<>());
-        if (proxyProtocol != null) {
-            b.proxyProtocol(org.apache.pulsar.client.api.ProxyProtocol.valueOf(proxyProtocol));
-        }
-        if (!tls.isEmpty()) {
-            b.brokerClientTlsEnabled(true).tlsAllowInsecureConnection(false)
-                    .brokerClientTrustCertsFilePath((String) tls.get("brokerClientTrustCertsFilePath"));
-            if (tls.containsKey("brokerClientCertificateFilePath")) {
-                b.brokerClientCertificateFilePath((String) tls.get("brokerClientCertificateFilePath"))
-                        .brokerClientKeyFilePath((String) tls.get("brokerClientKeyFilePath"));
-            }
-        }
-        return b.build();
     }
 
     /** The fields in FATE's order, then any TLS fields. */

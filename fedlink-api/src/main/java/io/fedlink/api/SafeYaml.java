@@ -1,4 +1,4 @@
-package io.fedlink.sni;
+package io.fedlink.api;
 
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;

@@ -1,24 +1,17 @@
-package io.fedlink.registry;
+package io.fedlink.federation;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fedlink.api.Endpoint;
 import io.fedlink.api.HostNames;
-import io.fedlink.pulsar.PulsarRouteTable;
-import java.util.List;
+import io.fedlink.api.PartyIds;
 import java.util.Objects;
-import java.util.Set;
 
 /**
- * A federation's settings, stored once under its prefix: the domain party names live in ({@code <party>.<domain>}),
- * the proxy address as parties dial it, and the broker ports a party gets when it names none. Validated with the
- * rules of FATE's route table {@code default} entry ({@link PulsarRouteTable}); a bad value is refused naming it.
- *
- * <p>Stored as {@code {"version":1,"domain":"fate.org","proxy":"proxy.fate.org:443","brokerPort":6650,
- * "brokerSslPort":6651}}. Immutable.
+ * A federation's settings: the domain party names live in ({@code <party>.<domain>}, {@link #serverName}), the
+ * proxy address as parties dial it, and the broker ports a party gets when it names none. Validated with the rules
+ * of FATE's route table {@code default} entry ({@link PulsarRouteTable}); a bad value is refused naming it.
+ * Immutable.
  */
 public final class FederationSettings {
-    private static final Set<String> FIELDS = Set.of("domain", "proxy", "brokerPort", "brokerSslPort");
-
     private final String domain;
     private final Endpoint proxy;
     private final int brokerPort;
@@ -54,27 +47,29 @@ public final class FederationSettings {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid proxy address: " + e.getMessage(), e);
         }
-        FederationSettings s = new FederationSettings(HostNames.canonicalDnsName(domain), p,
-                brokerPort == 0 ? PulsarRouteTable.DEFAULT_BROKER_PORT : brokerPort,
-                brokerSslPort == 0 ? PulsarRouteTable.DEFAULT_BROKER_SSL_PORT : brokerSslPort);
-        FateTable.table(s, List.of()); // FATE's rules for the default entry
-        return s;
+        return new FederationSettings(HostNames.canonicalDnsName(domain), p,
+                PulsarRouteTable.port("default", "brokerPort", brokerPort == 0 ? null : brokerPort,
+                        PulsarRouteTable.DEFAULT_BROKER_PORT),
+                PulsarRouteTable.port("default", "brokerSslPort", brokerSslPort == 0 ? null : brokerSslPort,
+                        PulsarRouteTable.DEFAULT_BROKER_SSL_PORT));
     }
 
-    /** Reads stored settings; {@code what} names the key in errors. */
-    static FederationSettings fromJson(String what, byte[] value) {
-        ObjectNode o = RegistryJson.parse(what, value, FIELDS);
-        String domain = RegistryJson.text(what, o, "domain");
-        String proxy = RegistryJson.text(what, o, "proxy");
-        int port = RegistryJson.port(what, o, "brokerPort", PulsarRouteTable.DEFAULT_BROKER_PORT);
-        int sslPort = RegistryJson.port(what, o, "brokerSslPort", PulsarRouteTable.DEFAULT_BROKER_SSL_PORT);
-        return RegistryJson.in(what, () -> of(domain, proxy, port, sslPort));
+    /**
+     * The naming rule: party {@code partyId} is {@code <partyId>.<domain>}, the TLS server name its broker's
+     * certificate carries and the proxy routes by.
+     *
+     * @throws IllegalArgumentException naming the id when it is not a party id ({@link PartyIds#RULE})
+     */
+    public static String serverName(String partyId, String domain) {
+        if (!PartyIds.isValid(partyId)) {
+            throw new IllegalArgumentException("invalid party id " + HostNames.quote(partyId) + ": " + PartyIds.RULE);
+        }
+        return partyId + "." + domain;
     }
 
-    /** The stored form. */
-    byte[] toJson() {
-        return RegistryJson.bytes(RegistryJson.object().put("domain", domain).put("proxy", proxy.toString())
-                .put("brokerPort", brokerPort).put("brokerSslPort", brokerSslPort));
+    /** The server name of party {@code partyId} in this federation ({@link #serverName(String, String)}). */
+    public String serverName(String partyId) {
+        return serverName(partyId, domain);
     }
 
     /** The canonical domain. */

@@ -1,10 +1,10 @@
-package io.fedlink.pulsar;
+package io.fedlink.federation;
 
 import io.fedlink.api.Endpoint;
 import io.fedlink.api.HostNames;
-import io.fedlink.sni.SafeYaml;
 import io.fedlink.api.PartyIds;
 import io.fedlink.api.RouteTable;
+import io.fedlink.api.SafeYaml;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -13,6 +13,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.Yaml;
 
 /**
@@ -112,10 +113,7 @@ public final class PulsarRouteTable {
             if (id.equals("default")) {
                 continue;
             }
-            if (!PartyIds.isValid(id)) {
-                throw new IllegalArgumentException("party " + HostNames.quote(id)
-                        + ": a party id is letters, digits and '-' (1..63)");
-            }
+            checkId(id);
             Map<?, ?> p = mapping("party " + id, e.getValue(), PARTY_KEYS);
             Object h = p.get("host");
             String host;
@@ -126,12 +124,7 @@ public final class PulsarRouteTable {
                 }
                 host = id + "." + domain;
             } else {
-                host = string(h);
-                try {
-                    host = Endpoint.of(host, 1).host();
-                } catch (IllegalArgumentException ex) {
-                    throw new IllegalArgumentException("party " + id + ": invalid host " + HostNames.quote(host));
-                }
+                host = host(id, string(h));
             }
             int port = port("party " + id, "port", p.get("port"), brokerPort);
             int sslPort = port("party " + id, "sslPort", p.get("sslPort"), brokerSslPort);
@@ -146,6 +139,36 @@ public final class PulsarRouteTable {
             parties.put(id, new Party(id, host, port, sslPort, proxy));
         }
         return new PulsarRouteTable(parties, domain, defaultProxy, brokerPort, brokerSslPort, localParty);
+    }
+
+    /** A party id as FATE's table allows it; a refusal names it. */
+    static void checkId(String id) {
+        if (!PartyIds.isValid(id)) {
+            throw new IllegalArgumentException("party " + HostNames.quote(id)
+                    + ": a party id is letters, digits and '-' (1..63)");
+        }
+    }
+
+    /** A broker host in canonical form (a DNS name or an IP literal); a refusal names the party and the host. */
+    static String host(String id, String host) {
+        try {
+            return Endpoint.of(host, 1).host();
+        } catch (IllegalArgumentException ex) {
+            throw new IllegalArgumentException("party " + id + ": invalid host " + HostNames.quote(host));
+        }
+    }
+
+    /**
+     * The table of a federation: its settings as the {@code default} entry and every party listed with its broker,
+     * in order. Nothing is parsed: the values are already valid ({@link Federation} checked them).
+     */
+    static PulsarRouteTable of(FederationSettings settings, Iterable<io.fedlink.federation.Party> parties) {
+        Map<String, Party> entries = new LinkedHashMap<>();
+        for (io.fedlink.federation.Party p : parties) {
+            entries.put(p.id(), new Party(p.id(), p.host(), p.port(), p.sslPort(), null));
+        }
+        return new PulsarRouteTable(entries, settings.domain(), settings.proxy(), settings.brokerPort(),
+                settings.brokerSslPort(), null);
     }
 
     private static Map<?, ?> mapping(String where, Object value, Set<String> allowed) {
@@ -177,7 +200,8 @@ public final class PulsarRouteTable {
         return String.valueOf(v).strip();
     }
 
-    private static int port(String where, String key, Object v, int dflt) {
+    /** A port value, {@code dflt} when absent; a refusal names {@code where} and {@code key}. */
+    static int port(String where, String key, Object v, int dflt) {
         if (v == null || string(v).isEmpty()) {
             return dflt;
         }
@@ -251,6 +275,42 @@ public final class PulsarRouteTable {
         return partyId;
     }
 
+    /**
+     * The table as FATE's {@code pulsar_route_table.yaml}: the {@code default} entry first ({@code domain},
+     * {@code proxy}, {@code brokerPort}, {@code brokerSslPort}), then each listed party ({@code host}, {@code port},
+     * {@code sslPort}, and {@code proxy} and {@code local} when set), keyed as FATE looks it up ({@link #fateKey}).
+     * {@link #parse} reads it back to an equal table.
+     */
+    public String toYaml() {
+        Map<Object, Object> root = new LinkedHashMap<>();
+        Map<String, Object> def = new LinkedHashMap<>();
+        if (domain != null) {
+            def.put("domain", domain);
+        }
+        if (defaultProxy != null) {
+            def.put("proxy", defaultProxy.toString());
+        }
+        def.put("brokerPort", brokerPort);
+        def.put("brokerSslPort", brokerSslPort);
+        root.put("default", def);
+        for (Party p : parties.values()) {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("host", p.host());
+            e.put("port", p.port());
+            e.put("sslPort", p.sslPort());
+            if (p.proxy() != null) {
+                e.put("proxy", p.proxy().toString());
+            }
+            if (p.partyId().equals(localParty)) {
+                e.put("local", true);
+            }
+            root.put(fateKey(p.partyId()), e); // an integer key for a numeric id, as FATE looks it up
+        }
+        DumperOptions options = new DumperOptions();
+        options.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
+        return new Yaml(options).dump(root);
+    }
+
     /** The party marked {@code local: true} (this FATE's own), or {@code null} when none is. */
     public String localParty() {
         return localParty;
@@ -285,7 +345,7 @@ public final class PulsarRouteTable {
             throw new IllegalArgumentException("the route table has no default.domain: server names are "
                     + "<party>.<domain>; add 'domain' to its default entry, or give --domain (e.g. --domain fate.org)");
         }
-        return partyId + "." + domain;
+        return FederationSettings.serverName(partyId, domain);
     }
 
     /**
