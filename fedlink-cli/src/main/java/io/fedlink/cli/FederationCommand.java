@@ -120,12 +120,21 @@ final class FederationCommand {
                     + "come from (repeatable); once every party has one, every route admits only these sources, so "
                     + "removing a party also cuts its connections to the others")
             List<String> egress = new ArrayList<>();
+            @Option(names = "--reach", defaultValue = "direct", paramLabel = "direct|agent", description = "how the"
+                    + " proxies reach the broker: direct (connect to --host) or agent (the party opens no inbound"
+                    + " port; its 'fedlink agent' dials the proxies) (default: ${DEFAULT-VALUE})")
+            String reach;
             @Option(names = "--replace", description = "change an existing party")
             boolean replace;
 
             @Override
             int run(FederationRegistry r, EtcdConnection c, PrintWriter out) throws Exception {
-                io.fedlink.federation.Party p = r.putParty(party, host, port, tlsPort, allow, egress, replace);
+                if (!reach.equals("direct") && !reach.equals("agent")) {
+                    throw new picocli.CommandLine.ParameterException(spec.commandLine(), "invalid value for option"
+                            + " '--reach': '" + reach + "' must be direct or agent");
+                }
+                io.fedlink.federation.Party p = r.putParty(party, host, port, tlsPort, allow, egress,
+                        reach.equals("agent"), replace);
                 out.println("party " + p + " in federation " + r.keys().federation());
                 return 0;
             }
@@ -171,13 +180,13 @@ final class FederationCommand {
             @Override
             int run(FederationRegistry r, EtcdConnection c, PrintWriter out) throws Exception {
                 FederationSnapshot f = r.read();
-                out.printf("%-16s %-32s %-6s %-8s %-40s %-20s %s%n", "PARTY", "HOST", "PORT", "TLS-PORT",
-                        "SERVER-NAME", "ALLOW", "EGRESS");
+                out.printf("%-16s %-32s %-6s %-8s %-40s %-20s %-20s %s%n", "PARTY", "HOST", "PORT", "TLS-PORT",
+                        "SERVER-NAME", "ALLOW", "EGRESS", "REACH");
                 for (io.fedlink.federation.Party p : f.parties().values()) {
-                    out.printf("%-16s %-32s %-6d %-8d %-40s %-20s %s%n", p.id(), p.host(), p.port(), p.sslPort(),
-                            f.settings() == null ? "-" : p.id() + "." + f.settings().domain(),
+                    out.printf("%-16s %-32s %-6d %-8d %-40s %-20s %-20s %s%n", p.id(), p.host(), p.port(),
+                            p.sslPort(), f.settings() == null ? "-" : p.id() + "." + f.settings().domain(),
                             p.allow().isEmpty() ? "any" : joined(p.allow()),
-                            p.egress().isEmpty() ? "-" : joined(p.egress()));
+                            p.egress().isEmpty() ? "-" : joined(p.egress()), p.viaAgent() ? "agent" : "direct");
                 }
                 printSkipped(out, f);
                 return 0;

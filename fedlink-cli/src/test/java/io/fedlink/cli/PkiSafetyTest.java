@@ -233,9 +233,10 @@ class PkiSafetyTest {
         Path bad = Files.writeString(dir.resolve("bad.yaml"), "sni:\n  - fqdn: a\n   x: [\n");
         Cli yaml = refused("pulsar", "routes", "--route-table", bad.toString());
         assertTrue(yaml.err().contains("line 3, column 4"), yaml.err());
-        Cli proxy = refused("proxy", "--listen", "127.0.0.1:0", "--routes", bad.toString());
+        Cli proxy = refused("proxy", "--listen", "127.0.0.1:9", "--routes", bad.toString());
         assertTrue(proxy.err().contains("line 3, column 4"), proxy.err());
-        Cli missing = refused("proxy", "--listen", "127.0.0.1:0", "--routes", dir.resolve("nope.yaml").toString());
+        Cli missing = refused("proxy", "--listen", "127.0.0.1:9", "--routes",
+                dir.resolve("nope.yaml").toString());
         assertTrue(missing.err().contains("'" + dir.resolve("nope.yaml") + "' not found"), missing.err());
     }
 }

@@ -12,7 +12,8 @@ import java.util.Objects;
 /**
  * One party of a federation: its id, where its broker is (host, plain and TLS ports), an optional allow list of
  * client networks for its route on the proxy, and optionally the party's own source networks ({@code egress}: where
- * its broker's connections come from). Validated against the federation's {@link FederationSettings} with the
+ * its broker's connections come from), and how the proxy reaches it: directly, or through the party's agent
+ * ({@link #reachedThroughAgent()}: the party opens no inbound port). Validated against the federation's {@link FederationSettings} with the
  * rules of FATE's route table ({@link PulsarRouteTable}) and of the proxy's {@link PartyRoute}; a bad value is
  * refused naming it. Immutable.
  */
@@ -26,14 +27,39 @@ public final class Party {
     private final int sslPort;
     private final List<CidrBlock> allow;
     private final List<CidrBlock> egress;
+    private final boolean viaAgent;
 
-    private Party(String id, String host, int port, int sslPort, List<CidrBlock> allow, List<CidrBlock> egress) {
+    private Party(String id, String host, int port, int sslPort, List<CidrBlock> allow, List<CidrBlock> egress,
+                  boolean viaAgent) {
         this.id = id;
         this.host = host;
         this.port = port;
         this.sslPort = sslPort;
         this.allow = List.copyOf(allow);
         this.egress = List.copyOf(egress);
+        this.viaAgent = viaAgent;
+    }
+
+    /**
+     * This party reached through its agent: the proxy's route for it names the party's agent (which dials out to
+     * the proxy with the party's certificate) instead of its broker address, so the party opens no inbound port.
+     * The broker host and ports stay what the party's own FATE route table says.
+     *
+     * @throws IllegalArgumentException when the id cannot name an agent (it must be a canonical party id)
+     */
+    public Party reachedThroughAgent() {
+        try {
+            io.fedlink.api.PartyIds.canonical(id);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("party " + HostNames.quote(id) + " cannot be reached through an agent: "
+                    + e.getMessage(), e);
+        }
+        return new Party(id, host, port, sslPort, allow, egress, true);
+    }
+
+    /** Whether the proxy reaches this party through its agent. */
+    public boolean viaAgent() {
+        return viaAgent;
     }
 
     /**
@@ -76,7 +102,7 @@ public final class Party {
         Party p = new Party(id, PulsarRouteTable.host(id, host.strip()),
                 PulsarRouteTable.port(where, "port", port == 0 ? null : port, settings.brokerPort()),
                 PulsarRouteTable.port(where, "sslPort", sslPort == 0 ? null : sslPort, settings.brokerSslPort()),
-                allowed, sources);
+                allowed, sources, false);
         p.route(settings); // the proxy's rules for the server name and target
         return p;
     }
@@ -115,8 +141,8 @@ public final class Party {
         if (sources != null) {
             admitted = allow.isEmpty() ? sources : intersection(allow, sources);
         }
-        return PartyRoute.builder(settings.serverName(id)).target(Endpoint.of(host, sslPort))
-                .allowClients(admitted).build();
+        PartyRoute.Builder b = PartyRoute.builder(settings.serverName(id)).allowClients(admitted);
+        return (viaAgent ? b.agent(id) : b.target(Endpoint.of(host, sslPort))).build();
     }
 
     /** The blocks in both lists (two CIDR blocks meet only when one contains the other); never empty. */
@@ -171,17 +197,17 @@ public final class Party {
     @Override
     public boolean equals(Object o) {
         return o instanceof Party p && p.id.equals(id) && p.host.equals(host) && p.port == port
-                && p.sslPort == sslPort && p.allow.equals(allow) && p.egress.equals(egress);
+                && p.sslPort == sslPort && p.allow.equals(allow) && p.egress.equals(egress) && p.viaAgent == viaAgent;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(id, host, port, sslPort, allow, egress);
+        return Objects.hash(id, host, port, sslPort, allow, egress, viaAgent);
     }
 
     @Override
     public String toString() {
         return id + " " + host + ":" + port + "/" + sslPort + (allow.isEmpty() ? "" : " allow " + allow)
-                + (egress.isEmpty() ? "" : " egress " + egress);
+                + (egress.isEmpty() ? "" : " egress " + egress) + (viaAgent ? " reach agent" : "");
     }
 }

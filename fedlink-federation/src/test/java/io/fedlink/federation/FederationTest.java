@@ -43,6 +43,21 @@ class FederationTest {
     }
 
     @Test
+    void aPartyReachedThroughItsAgentIsRoutedToItsAgentAndKeepsItsFateEntry() {
+        Party direct = Party.of("10001", "10.1.0.2", 0, 0, List.of("10.0.0.0/8"), SETTINGS);
+        Party agent = direct.reachedThroughAgent();
+        assertTrue(agent.viaAgent());
+        assertTrue(!direct.viaAgent() && !agent.equals(direct), "reach is part of the party");
+        Federation f = Federation.of(SETTINGS, List.of(Party.of("10000", "192.168.0.2", 0, 0, List.of(), SETTINGS),
+                agent));
+        assertEquals(List.of("10000.fate.org -> 192.168.0.2:6651",
+                        "10001.fate.org -> agent:10001 allow [10.0.0.0/8]"),
+                f.routeTable().routes().stream().map(PartyRoute::toString).toList());
+        assertTrue(f.fateTable().toYaml().contains("10001:\n  host: 10.1.0.2\n"), "FATE's own table is unchanged");
+        assertEquals("10001 10.1.0.2:6650/6651 allow [10.0.0.0/8] reach agent", agent.toString());
+    }
+
+    @Test
     void fateTableGolden() {
         String yaml = twoParties().fateTable().toYaml();
         assertEquals("""

@@ -17,12 +17,13 @@ import java.util.Set;
  * How the registry stores the {@link io.fedlink.federation.Federation} model, with {@link RegistryJson}'s rules:
  * settings as {@code {"version":1,"domain":"fate.org","proxy":"proxy.fate.org:443","brokerPort":6650,
  * "brokerSslPort":6651}} and each party as {@code {"version":1,"id":"10000","host":"10.0.0.2","port":6650,
- * "sslPort":6651,"allow":["10.0.0.0/8"],"egress":["192.0.2.0/24"]}} under {@code <prefix>parties/<id in lower
+ * "sslPort":6651,"allow":["10.0.0.0/8"],"egress":["192.0.2.0/24"],"reach":"agent"}} under {@code <prefix>parties/<id in lower
  * case>}. A value is read back through the model's own checks, so a bad one is refused naming its key.
  */
 final class FederationJson {
     private static final Set<String> SETTINGS_FIELDS = Set.of("domain", "proxy", "brokerPort", "brokerSslPort");
-    private static final Set<String> PARTY_FIELDS = Set.of("id", "host", "port", "sslPort", "allow", "egress");
+    private static final Set<String> PARTY_FIELDS = Set.of("id", "host", "port", "sslPort", "allow", "egress",
+            "reach");
 
     private FederationJson() {}
 
@@ -56,10 +57,20 @@ final class FederationJson {
         int sslPort = RegistryJson.port(what, o, "sslPort", settings.brokerSslPort());
         List<String> allow = cidrs(what, o, "allow");
         List<String> egress = cidrs(what, o, "egress");
+        JsonNode reach = o.get("reach");
+        if (reach != null && !(reach.isTextual() && (reach.textValue().equals("agent")
+                || reach.textValue().equals("direct")))) {
+            throw new IllegalArgumentException(what + ": field 'reach' must be \"direct\" or \"agent\", found "
+                    + HostNames.quote(reach.toString()));
+        }
+        boolean viaAgent = reach != null && reach.textValue().equals("agent");
         if (keyId != null && !id.toLowerCase(Locale.ROOT).equals(keyId)) {
             throw new IllegalArgumentException(what + ": id " + HostNames.quote(id) + " does not match its key");
         }
-        return RegistryJson.in(what, () -> Party.of(id, host, port, sslPort, allow, egress, settings));
+        return RegistryJson.in(what, () -> {
+            Party p = Party.of(id, host, port, sslPort, allow, egress, settings);
+            return viaAgent ? p.reachedThroughAgent() : p;
+        });
     }
 
     /** An optional list of CIDR strings. */
@@ -88,6 +99,9 @@ final class FederationJson {
                 .put("sslPort", p.sslPort());
         blocks(o, "allow", p.allow());
         blocks(o, "egress", p.egress()); // written only when given, so values without it stay readable by older proxies
+        if (p.viaAgent()) {
+            o.put("reach", "agent"); // likewise: a party reached directly is written as before
+        }
         return RegistryJson.bytes(o);
     }
 

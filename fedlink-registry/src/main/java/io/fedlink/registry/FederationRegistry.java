@@ -99,10 +99,23 @@ public final class FederationRegistry {
      */
     public Party putParty(String id, String host, int port, int sslPort, List<String> allow,
                                List<String> egress, boolean replace) throws RegistryUnavailableException {
+        return putParty(id, host, port, sslPort, allow, egress, false, replace);
+    }
+
+    /**
+     * Adds a party, or replaces it when {@code replace}; with {@code viaAgent}, every proxy reaches it through its
+     * agent ({@link Party#reachedThroughAgent()}: the party opens no inbound port).
+     *
+     * @throws IllegalArgumentException naming the bad value, or when the party exists and {@code replace} is false
+     * @throws IllegalStateException    when the federation has no settings, or etcd refuses the write
+     */
+    public Party putParty(String id, String host, int port, int sslPort, List<String> allow,
+                          List<String> egress, boolean viaAgent, boolean replace) throws RegistryUnavailableException {
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
             Raw raw = readRaw();
             FederationSettings settings = requireSettings(raw);
-            Party p = Party.of(id, host, port, sslPort, allow, egress, settings);
+            Party direct = Party.of(id, host, port, sslPort, allow, egress, settings);
+            Party p = viaAgent ? direct.reachedThroughAgent() : direct;
             String key = keys.partyKey(id);
             long seen = raw.modRevisions.getOrDefault(key, 0L);
             if (seen != 0 && !replace) {

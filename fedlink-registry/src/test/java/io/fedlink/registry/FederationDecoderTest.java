@@ -45,6 +45,8 @@ class FederationDecoderTest {
         "{\"version\":1,\"id\":\"9999\",\"host\":\"h.org\",\"allow\":[\"1.2.3.4/40\"]} | 1.2.3.4/40",
         "{\"version\":1,\"id\":\"9999\",\"host\":\"h.org\",\"egress\":\"x\"} | field 'egress' must be a list",
         "{\"version\":1,\"id\":\"9999\",\"host\":\"h.org\",\"egress\":[\"10.0.0.1/8\"]} | egress: invalid CIDR",
+        "{\"version\":1,\"id\":\"9999\",\"host\":\"h.org\",\"reach\":\"tunnel\"} | field 'reach' must be \"direct\" or \"agent\"",
+        "{\"version\":1,\"id\":\"9999\",\"host\":\"h.org\",\"reach\":1}  | field 'reach' must be",
     })
     void badPartyValueIsSkippedNamingItsKeyAndTheRestIsKept(String value, String reason) {
         FederationSnapshot f = decode(KEYS.partyKey("9999"), value);
@@ -67,6 +69,21 @@ class FederationDecoderTest {
                 f.routeTable().resolve("9999.fate.org").toString());
         assertEquals(p, FederationJson.party("again", FederationJson.bytes(p), "9999", f.settings()), "round trip");
         assertEquals(f.settings(), FederationJson.settings("again", FederationJson.bytes(f.settings())));
+    }
+
+    @Test
+    void aPartyReachedThroughItsAgentRoundTrips() {
+        FederationSnapshot f = decode(KEYS.partyKey("9999"), "{\"version\":1,\"id\":\"9999\",\"host\":\"h.org\","
+                + "\"reach\":\"agent\"}");
+        Party p = f.party("9999");
+        assertTrue(p.viaAgent());
+        assertEquals("9999.fate.org -> agent:9999", f.routeTable().resolve("9999.fate.org").toString());
+        assertTrue(new String(FederationJson.bytes(p), StandardCharsets.UTF_8).contains("\"reach\":\"agent\""));
+        assertEquals(p, FederationJson.party("again", FederationJson.bytes(p), "9999", f.settings()), "round trip");
+        Party direct = decode(KEYS.partyKey("9999"), "{\"version\":1,\"id\":\"9999\",\"host\":\"h.org\","
+                + "\"reach\":\"direct\"}").party("9999");
+        assertTrue(!direct.viaAgent() && !new String(FederationJson.bytes(direct), StandardCharsets.UTF_8)
+                .contains("reach"), "a direct party is written as before");
     }
 
     @Test
