@@ -68,8 +68,14 @@ public final class FederationBundle implements Bundle {
      * @param sslPort    its TLS broker port, which the proxy routes to
      * @param installDir where its host keeps the party folder's files ({@code install_dir}); {@code null}: the
      *                   bundle's default
+     * @param viaAgent   {@code reach: agent}: the party opens no inbound port, its agent dials the proxy
      */
-    public record Party(String id, String address, int port, int sslPort, Path installDir) {
+    public record Party(String id, String address, int port, int sslPort, Path installDir, boolean viaAgent) {
+        /** A party the proxy reaches directly. */
+        public Party(String id, String address, int port, int sslPort, Path installDir) {
+            this(id, address, port, sslPort, installDir, false);
+        }
+
         /** A party installed where the bundle's default says. */
         public Party(String id, String address, int port, int sslPort) {
             this(id, address, port, sslPort, null);
@@ -85,17 +91,29 @@ public final class FederationBundle implements Bundle {
      * @param parties         the parties, in order
      * @param proxyInstallDir where the proxy's host keeps its files ({@code proxy.install_dir}); {@code null}: the
      *                        bundle's default
+     * @param agentPort       the proxy's port for party agents ({@code proxy.agent_port})
      */
     public record Description(String domain, Endpoint proxy, Endpoint listen, List<Party> parties,
-                              Path proxyInstallDir) {
+                              Path proxyInstallDir, int agentPort) {
         /** Copies the list. */
         public Description {
             parties = List.copyOf(parties);
         }
 
+        /** A federation whose agents (if any) dial the default agent port. */
+        public Description(String domain, Endpoint proxy, Endpoint listen, List<Party> parties,
+                           Path proxyInstallDir) {
+            this(domain, proxy, listen, parties, proxyInstallDir, FederationFile.DEFAULT_AGENT_PORT);
+        }
+
         /** A federation whose proxy is installed where the bundle's default says. */
         public Description(String domain, Endpoint proxy, Endpoint listen, List<Party> parties) {
             this(domain, proxy, listen, parties, null);
+        }
+
+        /** Whether some party is reached through its agent (then the proxy takes agents). */
+        public boolean hasAgents() {
+            return parties.stream().anyMatch(Party::viaAgent);
         }
     }
 
@@ -211,9 +229,9 @@ public final class FederationBundle implements Bundle {
         for (int i = 0; i < f.parties().size(); i++) {
             FederationFile.Entry e = f.parties().get(i);
             parties.add(new Party(e.id(), e.address(), e.port(), e.sslPort(),
-                    installDir("parties[" + i + "]." + INSTALL_DIR, e.installDir())));
+                    installDir("parties[" + i + "]." + INSTALL_DIR, e.installDir()), e.viaAgent()));
         }
-        return new Description(f.domain(), f.proxy(), f.listen(), parties, proxyInstallDir);
+        return new Description(f.domain(), f.proxy(), f.listen(), parties, proxyInstallDir, f.agentPort());
     }
 
     /** An {@code install_dir}: an absolute, normalized path without spaces or control characters; or null. */
@@ -248,8 +266,9 @@ public final class FederationBundle implements Bundle {
     /** The federation a description defines, in its order: the proxy operator's view of every party's broker. */
     static Federation federation(Description d) {
         List<FederationFile.Entry> entries = d.parties().stream()
-                .map(p -> new FederationFile.Entry(p.id(), p.address(), p.port(), p.sslPort(), null)).toList();
-        return new FederationFile(d.domain(), d.proxy(), d.listen(), null, entries).federation();
+                .map(p -> new FederationFile.Entry(p.id(), p.address(), p.port(), p.sslPort(), null, p.viaAgent()))
+                .toList();
+        return new FederationFile(d.domain(), d.proxy(), d.listen(), null, entries, d.agentPort()).federation();
     }
 
     /**
@@ -325,12 +344,23 @@ public final class FederationBundle implements Bundle {
         StringBuilder sni = new StringBuilder("# Routes of the fedlink proxy for " + description.domain()
                 + ", written by fedlink: Traffic Server's sni.yaml.\nsni:\n");
         for (PartyRoute r : federation(description).routeTable().routes()) {
-            sni.append("  - fqdn: ").append(r.serverName()).append("\n    tunnel_route: ").append(r.targetSpec())
-                    .append('\n');
+            sni.append("  - fqdn: ").append(r.serverName()).append(r.viaAgent()
+                    ? "\n    agent: '" + r.agentParty() + "'" // fedlink's extension: the party opens no inbound port
+                    : "\n    tunnel_route: " + r.targetSpec()).append('\n');
         }
         proxy.plain("sni.yaml", sni.toString());
         proxy.plain("fedlink-proxy.service", systemdUnit(proxyAt));
         files.addAll(proxy.written());
+        if (description.hasAgents()) { // the proxy's own certificate for the agent port: agents verify its name
+            Path agentTls = dir.resolve("proxy").resolve("agent-tls");
+            if (!Files.exists(agentTls.resolve("cert.pem"))) { // a re-run keeps the proxy's key
+                String host = description.proxy().host();
+                CertificateRequest r = description.proxy().isIpLiteral() ? CertificateRequest.server().ip(host)
+                        : CertificateRequest.server(host);
+                TlsFiles written = TlsFiles.write(ca.issue(r.days(days)).tlsMaterial(), agentTls);
+                files.addAll(List.of(written.cert(), written.key(), written.ca()));
+            }
+        }
         for (Party p : description.parties()) {
             Path partyDir = dir.resolve("party-" + p.id());
             if (rekey.contains(ALL) || rekey.contains(p.id()) || !holdsValidIdentity(partyDir, p)) {
@@ -356,6 +386,9 @@ public final class FederationBundle implements Bundle {
                     + description.domain() + "\"\n  brokerPort: " + PulsarRouteTable.DEFAULT_BROKER_PORT
                     + "\n  brokerSslPort: " + PulsarRouteTable.DEFAULT_BROKER_SSL_PORT + "\n");
             w.plain("service_conf.yaml", serviceConf(p, at.resolve("pulsar_route_table.yaml")));
+            if (p.viaAgent()) {
+                w.plain("fedlink-agent.service", agentUnit(p, installed));
+            }
             files.addAll(w.written());
         }
         return new WrittenBundle(dir, files);
@@ -366,6 +399,44 @@ public final class FederationBundle implements Bundle {
         Path at = p.installDir() != null ? p.installDir() : installDir != null ? installDir
                 : dir.resolve("party-" + p.id()).toAbsolutePath();
         return new TlsFiles(at, at.resolve("ca.pem"), at.resolve("cert.pem"), at.resolve("key.pem"));
+    }
+
+    /** The JVM settings of the long-running proxy and agents: small and steady resident memory. */
+    private static final String JAVA = "/usr/bin/java -XX:+UseSerialGC -Xms8m -Xmx256m -XX:+IgnoreUnrecognizedVMOptions"
+            + " -XX:+UnlockExperimentalVMOptions -XX:TrimNativeHeapInterval=1000";
+
+    /**
+     * The agent's unit for a party reached through its agent: it dials the proxy's agent port with the party's
+     * certificate and carries the tunnels to the party's broker; the party opens no inbound port.
+     */
+    private String agentUnit(Party p, TlsFiles at) {
+        Endpoint agentPort = Endpoint.of(description.proxy().host(), description.agentPort());
+        return String.join("\n",
+                "# fedlink agent of party " + p.id() + " (" + description.domain() + "), written by fedlink: an example"
+                        + " unit.",
+                "# The party opens no inbound port: the agent dials the proxy at " + agentPort + " (allow that out,",
+                "# and the proxy's port for the broker's own replication) and carries the proxy's tunnels to the broker.",
+                "# Install the proxy jar at /opt/fedlink/fedlink-proxy.jar and this file as",
+                "# /etc/systemd/system/fedlink-agent.service, then: systemctl enable --now fedlink-agent",
+                "[Unit]",
+                "Description=fedlink agent of party " + p.id() + " (" + description.domain() + ")",
+                "After=network-online.target",
+                "Wants=network-online.target",
+                "",
+                "[Service]",
+                "Environment=MALLOC_ARENA_MAX=2",
+                "ExecStart=" + JAVA + " -jar /opt/fedlink/fedlink-proxy.jar agent --cert " + at.cert() + " --key "
+                        + at.key() + " --ca " + at.ca() + " --proxy " + agentPort + " --target "
+                        + Endpoint.of(p.address(), p.sslPort()),
+                "NoNewPrivileges=yes",
+                "ProtectSystem=strict",
+                "PrivateTmp=yes",
+                "Restart=always",
+                "RestartSec=2",
+                "",
+                "[Install]",
+                "WantedBy=multi-user.target",
+                "");
     }
 
     /** The proxy's unit; {@code at}, where sni.yaml is installed, is outside what its hardening hides. */
@@ -386,10 +457,11 @@ public final class FederationBundle implements Bundle {
                 "",
                 "[Service]",
                 "Environment=MALLOC_ARENA_MAX=2",
-                "ExecStart=/usr/bin/java -XX:+UseSerialGC -Xms8m -Xmx256m -XX:+IgnoreUnrecognizedVMOptions"
-                        + " -XX:+UnlockExperimentalVMOptions -XX:TrimNativeHeapInterval=1000"
-                        + " -jar /opt/fedlink/fedlink-proxy.jar proxy --listen " + description.listen()
-                        + " --routes " + routes,
+                "ExecStart=" + JAVA + " -jar /opt/fedlink/fedlink-proxy.jar proxy --listen " + description.listen()
+                        + " --routes " + routes + (description.hasAgents() ? " --agent-listen 0.0.0.0:"
+                        + description.agentPort() + " --agent-cert " + at.resolve("agent-tls/cert.pem")
+                        + " --agent-key " + at.resolve("agent-tls/key.pem") + " --agent-ca "
+                        + at.resolve("agent-tls/ca.pem") + " --agent-domain " + description.domain() : ""),
                 "DynamicUser=yes",
                 "AmbientCapabilities=CAP_NET_BIND_SERVICE",
                 "CapabilityBoundingSet=CAP_NET_BIND_SERVICE",

@@ -32,6 +32,50 @@ class FederationBundleTest {
     Path dir;
 
     @Test
+    void aPartyReachedThroughItsAgentGetsAnAgentUnitAndTheProxyAnAgentPort() throws Exception {
+        CertificateAuthority ca = CertificateAuthority.builder().commonName("fate.org CA").permitDns("fate.org")
+                .create();
+        String yaml = FATE.replace("port: 443 }", "port: 443, agent_port: 8443 }")
+                .replace("sslPort: 16651 }", "sslPort: 16651, reach: agent }");
+        WrittenBundle b = FederationBundle.of(ca, FederationBundle.parse(yaml), null).write(dir);
+        List<String> files = b.files().stream().map(f -> dir.relativize(f).toString()).toList();
+        assertTrue(files.containsAll(List.of("proxy/agent-tls/cert.pem", "proxy/agent-tls/key.pem",
+                "proxy/agent-tls/ca.pem", "party-9999/fedlink-agent.service")), files.toString());
+        assertTrue(!files.contains("party-10000/fedlink-agent.service"), "10000 is reached directly");
+
+        RouteTable routes = SniYaml.read(dir.resolve("proxy/sni.yaml")); // the proxy's own reader
+        assertEquals("agent:9999", routes.resolve("9999.fate.org").targetSpec());
+        assertEquals(Endpoint.parse("192.168.0.2:6651"), routes.resolve("10000.fate.org").targetFor("10000.fate.org"));
+        String unit = Files.readString(dir.resolve("proxy/fedlink-proxy.service"));
+        assertTrue(unit.contains(" --agent-listen 0.0.0.0:8443 --agent-cert /etc/fedlink/proxy/agent-tls/cert.pem"
+                + " --agent-key /etc/fedlink/proxy/agent-tls/key.pem --agent-ca /etc/fedlink/proxy/agent-tls/ca.pem"
+                + " --agent-domain fate.org\n"), unit);
+        java.security.cert.X509Certificate proxyCert = PemCodec.readCertificate(
+                Files.readString(dir.resolve("proxy/agent-tls/cert.pem")));
+        assertEquals("[[2, proxy.fate.org]]", String.valueOf(proxyCert.getSubjectAlternativeNames()),
+                "agents verify the name they dial");
+        Path p = dir.resolve("party-9999");
+        String agent = Files.readString(p.resolve("fedlink-agent.service"));
+        assertTrue(agent.contains(" -jar /opt/fedlink/fedlink-proxy.jar agent --cert " + p.toAbsolutePath()
+                .resolve("cert.pem") + " --key " + p.toAbsolutePath().resolve("key.pem") + " --ca "
+                + p.toAbsolutePath().resolve("ca.pem") + " --proxy proxy.fate.org:8443 --target 192.168.0.3:16651\n"),
+                agent);
+        // the party's FATE table still names its own broker: only the proxy's route changes
+        assertTrue(Files.readString(p.resolve("pulsar_route_table.yaml")).contains("host: \"192.168.0.3\""));
+
+        byte[] proxyKey = Files.readAllBytes(dir.resolve("proxy/agent-tls/key.pem"));
+        FederationBundle.of(ca, FederationBundle.parse(yaml), null).write(dir); // a re-run keeps the proxy's key
+        assertTrue(java.util.Arrays.equals(proxyKey, Files.readAllBytes(dir.resolve("proxy/agent-tls/key.pem"))));
+
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> FederationBundle.parse(FATE.replace("sslPort: 16651 }", "sslPort: 16651, reach: tunnel }")));
+        assertTrue(e.getMessage().contains("parties[1].reach: 'tunnel' must be direct or agent"), e.getMessage());
+        e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> FederationBundle
+                .parse(yaml.replace("agent_port: 8443", "agent_port: 443")));
+        assertTrue(e.getMessage().contains("proxy.agent_port 443 is the proxy's port"), e.getMessage());
+    }
+
+    @Test
     void oneFolderPerHostWithEveryFileTheGuideBuildsByHand() throws Exception {
         CertificateAuthority ca = CertificateAuthority.builder().commonName("fate.org CA").permitDns("fate.org")
                 .create();
