@@ -113,12 +113,13 @@ final class EventLoop implements Runnable {
     }
 
     /**
-     * Closes a connection's channel ({@code null}: nothing), abortively (SO_LINGER 0: a reset) or not. A channel
-     * registered with this loop is closed only once the loop's next select has taken its key out of the selector:
-     * closed while registered, the JDK would first shut its output down (getsockopt SO_LINGER and shutdown, two
-     * system calls per socket) and close it at that select anyway. That select does not wait, so the peer sees the
-     * FIN or reset within the same loop turn, unless {@code silent}: both directions already passed their FIN and
-     * the close sends nothing, so it waits for the loop's next ordinary select (at most a tick).
+     * Closes a connection's channel ({@code null}: nothing): abortively (SO_LINGER 0: a reset), or with a FIN sent
+     * at once by shutting the output down, so that bytes written just before (a TLS alert) reach the peer even if
+     * the close then finds unread bytes and resets; {@code silent} when both directions already passed their FIN on
+     * and the close sends nothing. A channel registered with this loop is closed only once the loop's next select has
+     * taken its key out of the selector: closed while registered, the JDK would pre-close it (getsockopt SO_LINGER,
+     * then shutdown unless the linger is 0) and close it at that select anyway. The next select does not wait when a
+     * close is due; after a silent close it is the ordinary one (at most a tick).
      */
     void close(SocketChannel ch, boolean abortive, boolean silent) {
         if (ch == null) {
@@ -127,6 +128,8 @@ final class EventLoop implements Runnable {
         try {
             if (abortive && ch.isOpen() && ch.isConnected()) {
                 ch.setOption(StandardSocketOptions.SO_LINGER, 0);
+            } else if (!abortive && !silent && ch.isOpen() && ch.isConnected()) {
+                ch.shutdownOutput();
             }
         } catch (IOException | RuntimeException e) {
             // closing anyway
