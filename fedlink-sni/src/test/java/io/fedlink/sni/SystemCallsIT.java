@@ -27,6 +27,7 @@ class SystemCallsIT extends ProxyFixture {
 
     @TempDir
     Path dir;
+    private Forked proxy; // the proxy being traced
 
     /**
      * A tunnel that ends in order (FIN both ways) passes each FIN on with one shutdown and closes its two sockets
@@ -36,36 +37,77 @@ class SystemCallsIT extends ProxyFixture {
      */
     @Test
     void completedTunnelClosesWithoutPreClose() throws Exception {
+        byte[] hello = Hellos.jsse("a.example");
+        List<String> calls = traced(TUNNELS + 1, () -> {
+            for (int i = 0; i < TUNNELS; i++) {
+                try (Socket s = Loopback.connect(proxy.address())) {
+                    s.getOutputStream().write(hello);
+                    s.shutdownOutput();
+                    assertArrayEquals(hello, Loopback.readAll(s.getInputStream()), "echoed through tunnel " + i);
+                }
+            }
+        });
+        assertEquals(0, count(calls, "SO_LINGER"), "SO_LINGER calls for " + TUNNELS + " tunnels closed in order");
+        assertEquals(2 * TUNNELS, count(calls, "shutdown("),
+                "shutdown calls for " + TUNNELS + " tunnels (one FIN passed on each way)");
+    }
+
+    /**
+     * A refused connection hears its alert, then a FIN from one shutdown (before: getsockopt SO_LINGER, then the
+     * JDK's shutdown), and its descriptor is released.
+     */
+    @Test
+    void refusalSendsAlertAndFinWithOneShutdown() throws Exception {
+        byte[] hello = Hellos.jsse("unknown.example");
+        List<String> calls = traced(1, () -> {
+            for (int i = 0; i < TUNNELS; i++) {
+                try (Socket s = Loopback.connect(proxy.address())) {
+                    s.getOutputStream().write(hello);
+                    assertArrayEquals(new byte[] {21, 3, 3, 0, 2, 2, 112}, Loopback.readAll(s.getInputStream()),
+                            "alert unrecognized_name, then EOF, for connection " + i);
+                }
+            }
+            proxy.awaitStats(TUNNELS + " refused", st -> st.refused() == TUNNELS);
+        });
+        assertEquals(0, count(calls, "SO_LINGER"), "SO_LINGER calls for " + TUNNELS + " refusals");
+        assertEquals(TUNNELS, count(calls, "shutdown("), "shutdown calls for " + TUNNELS + " refusals");
+    }
+
+    /** What runs while strace counts. */
+    private interface Work {
+        void run() throws Exception;
+    }
+
+    /**
+     * Starts a forked proxy routing {@code a.example} to an echo target, opens one tunnel (classes loaded, files
+     * opened), attaches strace, runs {@code work}, waits for {@code routed} tunnels routed and none open and for the
+     * proxy's descriptors to be back where they were, and returns the traced calls.
+     */
+    private List<String> traced(int routed, Work work) throws Exception {
         assumeTrue(straceWorks(), "strace cannot trace here");
         Loopback.Target echo = keep(Loopback.Target.echo());
         try (Forked f = Forked.start(dir, List.of(), "", "echo=" + echo.port())) {
+            proxy = f;
             Path trace = dir.resolve("proxy.strace");
-            Loopback.freshTunnel(f.address(), "a.example"); // classes loaded, files opened
+            Loopback.freshTunnel(f.address(), "a.example");
             f.awaitStats("the first tunnel closed", st -> st.routed() == 1 && st.live() == 0);
             long descriptors = descriptors(f.process.pid());
             Process strace = attach(f.process.pid(), trace);
             try {
-                byte[] hello = Hellos.jsse("a.example");
-                for (int i = 0; i < TUNNELS; i++) {
-                    try (Socket s = Loopback.connect(f.address())) {
-                        s.getOutputStream().write(hello);
-                        s.shutdownOutput();
-                        assertArrayEquals(hello, Loopback.readAll(s.getInputStream()), "echoed through tunnel " + i);
-                    }
-                }
-                f.awaitStats(TUNNELS + " tunnels closed", st -> st.routed() == TUNNELS + 1 && st.live() == 0);
+                work.run();
+                f.awaitStats(routed + " tunnels routed, none open", st -> st.routed() == routed && st.live() == 0);
                 Loopback.await("the proxy's descriptors back to " + descriptors, 30,
                         () -> descriptors(f.process.pid()) <= descriptors);
             } finally {
                 strace.destroy(); // strace detaches and writes what it saw
                 strace.waitFor(30, TimeUnit.SECONDS);
             }
-            List<String> calls = Files.readAllLines(trace);
-            assertEquals(0, calls.stream().filter(l -> l.contains("SO_LINGER")).count(),
-                    "getsockopt/setsockopt SO_LINGER calls for " + TUNNELS + " tunnels closed in order");
-            assertEquals(2 * TUNNELS, calls.stream().filter(l -> l.contains("shutdown(")).count(),
-                    "shutdown calls for " + TUNNELS + " tunnels (one FIN passed on each way)");
+            return Files.readAllLines(trace);
         }
+    }
+
+    private static long count(List<String> calls, String text) {
+        return calls.stream().filter(l -> l.contains(text)).count();
     }
 
     private static boolean straceWorks() {
