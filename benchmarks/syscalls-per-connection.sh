@@ -3,6 +3,7 @@
 # system calls per connection by name (strace -c -f), for one or more proxy jars and, when installed, HAProxy.
 # Usage: benchmarks/syscalls-per-connection.sh [connections] [rounds] [concurrency] [label=proxy.jar ...]
 # (default: the project's fedlink-cli/target/fedlink-proxy.jar). The access log is off, as for the C peers.
+# COST_JAVA_OPTS=-Dcost.trace=true writes each traced call (strace -tt) instead of the counts, for a few connections.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v strace >/dev/null 2>&1 || { echo "strace is needed (apt-get install strace)" >&2; exit 2; }

@@ -75,16 +75,20 @@ public final class ConnectionCost {
             }
             Map<String, double[]> cpu = new LinkedHashMap<>();
             Map<String, double[]> loops = new LinkedHashMap<>();
+            Map<String, double[]> user = new LinkedHashMap<>();
             for (int r = 0; r < rounds; r++) {
                 for (int k = 0; k < proxies.size(); k++) {
                     Proxy p = proxies.get((r + k) % proxies.size()); // rotating order
                     long before = cpuMillis(p.process.pid(), "");
                     long loopsBefore = cpuMillis(p.process.pid(), "fedlink-sni-loo");
+                    long userBefore = userMillis(p.process.pid());
                     run(client, clients, p.port, n, concurrency);
                     double per1000 = (cpuMillis(p.process.pid(), "") - before) * 1000.0 / n;
                     cpu.computeIfAbsent(p.label, x -> new double[rounds])[r] = per1000;
                     loops.computeIfAbsent(p.label, x -> new double[rounds])[r] =
                             (cpuMillis(p.process.pid(), "fedlink-sni-loo") - loopsBefore) * 1000.0 / n;
+                    user.computeIfAbsent(p.label, x -> new double[rounds])[r] =
+                            (userMillis(p.process.pid()) - userBefore) * 1000.0 / n;
                     System.out.printf("round %d %-10s %6.0f ms CPU / 1000 connections%n", r, p.label, per1000);
                 }
             }
@@ -92,8 +96,9 @@ public final class ConnectionCost {
                     + " rounds of " + n + " connections, " + concurrency + " at a time; the median of the round's"
                     + " ratio to " + proxies.get(0).label + "; the fedlink event loop threads alone");
             for (String label : cpu.keySet()) {
-                System.out.printf("%-10s %6.0f (%.0f-%.0f)  ratio %.2f  loops %6.0f (%.0f-%.0f)%n", label,
-                        median(cpu.get(label)), min(cpu.get(label)), max(cpu.get(label)),
+                System.out.printf("%-10s %6.0f (%.0f-%.0f) of which user %4.0f  ratio %.2f  loops %6.0f (%.0f-%.0f)%n",
+                        label, median(cpu.get(label)), min(cpu.get(label)), max(cpu.get(label)),
+                        median(user.get(label)),
                         median(ratios(cpu.get(label), cpu.get(proxies.get(0).label))), median(loops.get(label)),
                         min(loops.get(label)), max(loops.get(label)));
             }
@@ -227,6 +232,12 @@ public final class ConnectionCost {
             }
         }
         return sum * 10;
+    }
+
+    /** utime of a process (every thread), in milliseconds. */
+    private static long userMillis(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[11]) * 10;
     }
 
     /** Fields 14 and 15 (utime, stime) of a stat line. */
