@@ -3,6 +3,7 @@ package io.fedlink.sni;
 import io.fedlink.api.CloseReason;
 import io.fedlink.api.Endpoint;
 import io.fedlink.api.PartyRoute;
+import io.fedlink.api.ProxyProtocol;
 import io.fedlink.api.RefusalReason;
 import io.fedlink.api.RouteTable;
 import io.fedlink.api.Tunnel;
@@ -414,7 +415,7 @@ final class Connection implements Tunnel {
             cancelLookup.run();
         }
         cancelLookup = null;
-        closeQuietly(target, true); // cancels its key
+        loop.close(target, true, false); // cancels its key
         target = null;
         targetKey = null;
         releaseCounted();
@@ -503,7 +504,7 @@ final class Connection implements Tunnel {
     /** On the loop: the agent hub answers a waiting claim with a data connection, or {@code null} (agent gone). */
     private void agentOffered(SocketChannel ch) {
         if (state != State.CONNECTING || claim == null) {
-            closeQuietly(ch, true); // gave up meanwhile
+            loop.close(ch, true, false); // gave up meanwhile
             return;
         }
         claim = null;
@@ -587,12 +588,12 @@ final class Connection implements Tunnel {
         ctx.counters.liveTunnels.incrementAndGet();
         ctx.events.opened(this);
         // What was read during HELLO goes first, unchanged, after an optional PROXY protocol header.
-        byte[] header = ProxyProtocolHeader.encode(route.proxyProtocol(), clientAddress, localAddressOrZero());
         hello.flip();
         bytesUp = hello.remaining();
         ctx.counters.bytesFromClients.add(hello.remaining());
         ByteBuffer first = hello;
-        if (header.length > 0) {
+        if (route.proxyProtocol() != ProxyProtocol.NONE) { // the local address is looked up for the header only
+            byte[] header = ProxyProtocolHeader.encode(route.proxyProtocol(), clientAddress, localAddressOrZero());
             first = ByteBuffer.allocate(header.length + hello.remaining());
             first.put(header).put(hello).flip();
             loop.buffers.release(hello);
@@ -733,8 +734,8 @@ final class Connection implements Tunnel {
             }
         }
         releaseBuffers();
-        closeQuietly(target, true);
-        closeQuietly(client, false);
+        loop.close(target, true, false);
+        loop.close(client, false, false);
         loop.forget(this);
         ctx.events.refused(clientAddress, serverName, reason, detail);
     }
@@ -753,8 +754,9 @@ final class Connection implements Tunnel {
         ctx.counters.closed(reason);
         ctx.counters.liveTunnels.decrementAndGet();
         releaseBuffers();
-        closeQuietly(client, abortive);
-        closeQuietly(target, abortive);
+        boolean silent = reason == CloseReason.COMPLETED; // both FINs passed on: closing sends nothing
+        loop.close(client, abortive, silent);
+        loop.close(target, abortive, silent);
         loop.forget(this);
         ctx.events.closed(this, Duration.ofNanos(System.nanoTime() - openedNanos).toMillis());
     }
@@ -766,25 +768,6 @@ final class Connection implements Tunnel {
         }
         if (copy != null) {
             copy.release();
-        }
-    }
-
-    /** Closes a channel; abortive closes send RST (SO_LINGER 0) so the peer learns the other side failed. */
-    private static void closeQuietly(SocketChannel ch, boolean abortive) {
-        if (ch == null) {
-            return;
-        }
-        try {
-            if (abortive && ch.isOpen() && ch.isConnected()) {
-                ch.setOption(StandardSocketOptions.SO_LINGER, 0);
-            }
-        } catch (IOException | RuntimeException e) {
-            // closing anyway
-        }
-        try {
-            ch.close();
-        } catch (IOException e) {
-            // nothing left to do
         }
     }
 

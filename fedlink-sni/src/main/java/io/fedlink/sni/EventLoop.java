@@ -3,6 +3,7 @@ package io.fedlink.sni;
 import io.fedlink.api.RefusalReason;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.nio.channels.CancelledKeyException;
 import java.nio.channels.Channel;
 import java.nio.channels.ClosedChannelException;
@@ -57,6 +58,10 @@ final class EventLoop implements Runnable {
     private SelectionKey listenKey;
     private AcceptBackoff backoff;
     private Channel reserve;
+    /** Channels whose keys were cancelled, closed after the next select (see {@link #close}). */
+    private List<SocketChannel> closing = new ArrayList<>();
+    private List<SocketChannel> closingNext = new ArrayList<>();
+    private boolean closeSoon;
     /** When a paused accept resumes (nanoTime), or 0 while accepting. */
     private long resumeAcceptNanos;
 
@@ -107,12 +112,66 @@ final class EventLoop implements Runnable {
         return ch.register(selector, ops, c);
     }
 
+    /**
+     * Closes a connection's channel ({@code null}: nothing): abortively (SO_LINGER 0: a reset), or with a FIN sent
+     * at once by shutting the output down, so that bytes written just before (a TLS alert) reach the peer even if
+     * the close then finds unread bytes and resets; {@code silent} when both directions already passed their FIN on
+     * and the close sends nothing. A channel registered with this loop is closed only once the loop's next select has
+     * taken its key out of the selector: closed while registered, the JDK would pre-close it (getsockopt SO_LINGER,
+     * then shutdown unless the linger is 0) and close it at that select anyway. The next select does not wait when a
+     * close is due; after a silent close it is the ordinary one (at most a tick).
+     */
+    void close(SocketChannel ch, boolean abortive, boolean silent) {
+        if (ch == null) {
+            return;
+        }
+        try {
+            if (abortive && ch.isOpen() && ch.isConnected()) {
+                ch.setOption(StandardSocketOptions.SO_LINGER, 0);
+            } else if (!abortive && !silent && ch.isOpen() && ch.isConnected()) {
+                ch.shutdownOutput();
+            }
+        } catch (IOException | RuntimeException e) {
+            // closing anyway
+        }
+        SelectionKey key = ch.keyFor(selector);
+        if (key != null && running && Thread.currentThread() == thread) {
+            key.cancel();
+            closing.add(ch);
+            closeSoon |= !silent;
+        } else {
+            closeQuietly(ch);
+        }
+    }
+
+    /**
+     * One select: waiting for readiness up to a tick, or not at all while a close is due; it deregisters the keys
+     * cancelled before it, whose channels are then closed (channels closed meanwhile wait for the next one).
+     */
+    private void select() throws IOException {
+        List<SocketChannel> deregistered = closing;
+        closing = closingNext;
+        closingNext = deregistered;
+        boolean now = closeSoon;
+        closeSoon = false;
+        try {
+            if (now) {
+                selector.selectNow(handler);
+            } else {
+                selector.select(handler, TICK_MILLIS); // no iterator per select: no garbage per wake-up
+            }
+        } finally {
+            deregistered.forEach(EventLoop::closeQuietly);
+            deregistered.clear();
+        }
+    }
+
     @Override
     public void run() {
         long nextTick = System.nanoTime();
         while (running) {
             try {
-                selector.select(handler, TICK_MILLIS); // no iterator per select: no garbage per wake-up
+                select();
                 runTasks();
                 long now = System.nanoTime();
                 if (resumeAcceptNanos != 0 && now - resumeAcceptNanos >= 0) {
@@ -144,6 +203,7 @@ final class EventLoop implements Runnable {
         for (Connection c : new ArrayList<>(connections)) {
             c.shutdownNow();
         }
+        closing.forEach(EventLoop::closeQuietly);
         try {
             selector.close();
         } catch (IOException e) {
