@@ -88,10 +88,14 @@ class FederationCommandIT {
         List<String> lines = list.out().lines().toList();
         assertEquals(3, lines.size(), list.out());
         assertTrue(lines.get(0).startsWith("PARTY"), list.out());
-        assertTrue(lines.get(1).matches("10000\\s+10\\.0\\.0\\.2\\s+6650\\s+6651\\s+10000\\.fate\\.org\\s+any\\s+-"),
-                lines.get(1));
+        assertTrue(lines.get(1).matches("10000\\s+10\\.0\\.0\\.2\\s+6650\\s+6651\\s+10000\\.fate\\.org\\s+any\\s+-"
+                + "\\s+direct"), lines.get(1));
         assertTrue(lines.get(2).matches("9999\\s+broker\\.party9999\\.internal\\s+16650\\s+16651\\s+9999\\.fate\\.org"
-                + "\\s+10\\.0\\.0\\.0/8\\s+10\\.9\\.9\\.0/24"), lines.get(2));
+                + "\\s+10\\.0\\.0\\.0/8\\s+10\\.9\\.9\\.0/24\\s+direct"), lines.get(2));
+        Cli badReach = fed("operator", "flow", "party", "add", "--party", "8888", "--host", "10.0.0.8", "--reach",
+                "tunnel");
+        assertEquals(2, badReach.code(), badReach.err());
+        assertTrue(badReach.err().contains("'tunnel' must be direct or agent"), badReach.err());
         Cli status = fed("proxy", "flow", "status");
         ok(status);
         assertTrue(status.out().contains("parties    2 (10000, 9999)") && status.out().contains("domain fate.org")
