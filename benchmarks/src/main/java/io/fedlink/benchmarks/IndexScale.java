@@ -43,7 +43,8 @@ public final class IndexScale {
 
     private static void run(int lines, int renewals) throws Exception {
         Path dir = Files.createTempDirectory("fedlink-index-scale");
-        CertificateAuthority.builder().commonName("bench CA").permitDns("fate.org").create().saveNew(dir, null);
+        CaFolder.of(dir, null).create(CertificateAuthority.builder().commonName("bench CA").permitDns("fate.org")
+                .create());
         Path index = dir.resolve("index.tsv");
         boolean withParty = Files.readString(index).lines().findFirst().orElse("").contains("party");
         SecureRandom random = new SecureRandom();

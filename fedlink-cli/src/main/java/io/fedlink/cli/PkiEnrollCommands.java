@@ -312,8 +312,7 @@ final class PkiEnrollCommands {
                 report(spec, "Renewed", m, files);
                 runHook(hook, files);
             };
-            try (Renewer renewer = Renewer.builder(server.client(), files).lifetime(lifetime).onRenewed(after)
-                    .build()) {
+            try (Renewer renewer = Renewer.of(server.client(), files, lifetime, after)) {
                 if (!daemon) {
                     renewer.renewNow();
                     return 0;

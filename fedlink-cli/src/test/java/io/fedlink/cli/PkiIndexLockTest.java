@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.fedlink.pki.CaFolder;
-import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.EnrollmentAuthority;
 import io.fedlink.pki.EnrollmentPolicy;
 import io.fedlink.pki.KeyType;
@@ -45,7 +44,7 @@ class PkiIndexLockTest {
             tokens.add(CaFolder.of(ca, null).createToken("p" + i, Duration.ofMinutes(10)));
         }
         // the server side has its own CA instance, loaded once, as 'pki serve' has
-        EnrollmentAuthority serve = new EnrollmentAuthority(CertificateAuthority.load(ca), ca,
+        EnrollmentAuthority serve = new EnrollmentAuthority(CaFolder.of(ca, null).load(), ca,
                 EnrollmentPolicy.of("fate.org"));
         Set<BigInteger> issued = java.util.Collections.synchronizedSet(new HashSet<>());
         CountDownLatch go = new CountDownLatch(1);
@@ -77,8 +76,8 @@ class PkiIndexLockTest {
             pool.shutdownNow();
         }
         Set<BigInteger> indexed = new HashSet<>();
-        for (CertificateAuthority.IndexEntry e : CertificateAuthority.load(ca).issued()) {
-            indexed.add(e.serial());
+        for (String e : CaFolder.of(ca, null).list()) {
+            indexed.add(new BigInteger(e.split(" ")[1], 16)); // serial <hex> ...
         }
         Set<BigInteger> lost = new HashSet<>(issued);
         lost.removeAll(indexed);
@@ -96,7 +95,7 @@ class PkiIndexLockTest {
         for (int i = 0; i < 200; i++) {
             tokens.add(CaFolder.of(ca, null).createToken("q" + i, Duration.ofMinutes(10)));
         }
-        EnrollmentAuthority serve = new EnrollmentAuthority(CertificateAuthority.load(ca), ca,
+        EnrollmentAuthority serve = new EnrollmentAuthority(CaFolder.of(ca, null).load(), ca,
                 EnrollmentPolicy.of("fate.org"));
         Set<BigInteger> issued = java.util.Collections.synchronizedSet(new HashSet<>());
         ExecutorService pool = Executors.newFixedThreadPool(1);
@@ -125,8 +124,8 @@ class PkiIndexLockTest {
             pool.shutdownNow();
         }
         Set<BigInteger> indexed = new HashSet<>();
-        for (CertificateAuthority.IndexEntry e : CertificateAuthority.load(ca).issued()) {
-            indexed.add(e.serial());
+        for (String e : CaFolder.of(ca, null).list()) {
+            indexed.add(new BigInteger(e.split(" ")[1], 16)); // serial <hex> ...
         }
         Set<BigInteger> lost = new HashSet<>(issued);
         lost.removeAll(indexed);

@@ -51,7 +51,7 @@ class PartyIdentityEtcdIT {
 
             Path caDir = dir.resolve("fate-ca");
             Files.createDirectories(caDir);
-            etcd.ca().saveNew(caDir, null);
+            CaFolder.of(caDir, null).create(etcd.ca());
             EnrollmentAuthority authority = new EnrollmentAuthority(etcd.ca(), caDir, EnrollmentPolicy.of("fate.org"));
             String token = CaFolder.of(caDir, null).createToken("10000", Duration.ofHours(1));
             String index = Files.readString(caDir.resolve("index.tsv"));

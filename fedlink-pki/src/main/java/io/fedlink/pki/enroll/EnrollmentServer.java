@@ -318,16 +318,8 @@ public final class EnrollmentServer implements AutoCloseable {
      * bundle for client certificates. It follows the CA folder: after {@code fedlink pki ca rollover} or
      * {@code retire} (checked every 5 s) it issues itself a certificate of the new issuer, trusts the new bundle
      * and revokes its previous certificate as superseded; on {@link #close()} its certificate is revoked
-     * (cessation of operation), so a retired root is never held back by it.
-     */
-    public static EnrollmentServer start(EnrollmentAuthority authority, CertificateRequest endpointRequest,
-                                         InetSocketAddress bind) throws IOException {
-        return start(authority, endpointRequest, bind, Duration.ofSeconds(5));
-    }
-
-    /**
-     * Like {@link #start(EnrollmentAuthority, CertificateRequest, InetSocketAddress)}, with {@code limits} on what
-     * clients may hold ({@link Limits#DEFAULT} and its changes).
+     * (cessation of operation), so a retired root is never held back by it. {@code limits} bound what clients may
+     * hold ({@link Limits#DEFAULT} and its changes).
      */
     public static EnrollmentServer start(EnrollmentAuthority authority, CertificateRequest endpointRequest,
                                          InetSocketAddress bind, Limits limits) throws IOException {

@@ -52,7 +52,7 @@ class EnrollmentOverHttpsTest {
     void start() throws Exception {
         ca = CertificateAuthority.builder().commonName("fate.org CA").permitDns("fate.org").permitIp("127.0.0.0/8")
                 .create();
-        ca.saveNew(caDir, null);
+        CaFolder.of(caDir, null).create(ca);
         TlsMaterial endpoint = ca.issue(CertificateRequest.server("ca.fate.org").ip("127.0.0.1")).tlsMaterial();
         server = EnrollmentServer.start(new EnrollmentAuthority(ca, caDir,
                 EnrollmentPolicy.of("fate.org").withMaxLifetime(Duration.ofHours(1))), endpoint,

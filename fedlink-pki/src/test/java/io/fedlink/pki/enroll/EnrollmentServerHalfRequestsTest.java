@@ -68,7 +68,7 @@ class EnrollmentServerHalfRequestsTest {
     private void run(List<String> sources, EnrollmentServer.Limits limits) throws Exception {
         CertificateAuthority ca = CertificateAuthority.builder().commonName("fate.org CA").permitDns("fate.org")
                 .permitIp("127.0.0.0/8").create();
-        ca.saveNew(caDir, null);
+        CaFolder.of(caDir, null).create(ca);
         TlsMaterial endpoint = ca.issue(CertificateRequest.server("ca.fate.org").ip("127.0.0.1")).tlsMaterial();
         List<Socket> held = new ArrayList<>();
         try (EnrollmentServer server = EnrollmentServer.start(new EnrollmentAuthority(ca, caDir,

@@ -33,7 +33,7 @@ class EnrollmentServerLimitsTest {
     void start() throws Exception {
         ca = CertificateAuthority.builder().commonName("fate.org CA").permitDns("fate.org").permitIp("127.0.0.0/8")
                 .create();
-        ca.saveNew(caDir, null);
+        CaFolder.of(caDir, null).create(ca);
         TlsMaterial endpoint = ca.issue(CertificateRequest.server("ca.fate.org").ip("127.0.0.1")).tlsMaterial();
         server = EnrollmentServer.start(new EnrollmentAuthority(ca, caDir, EnrollmentPolicy.of("fate.org")), endpoint,
                 new InetSocketAddress("127.0.0.1", 0), EnrollmentServer.Limits.DEFAULT.withWorkers(1, 1));

@@ -50,7 +50,7 @@ class EnrollmentServerSlowClientTest {
     void slowClientsAreCutOffAndDoNotBlockEnrollment() throws Exception {
         CertificateAuthority ca = CertificateAuthority.builder().commonName("fate.org CA").permitDns("fate.org")
                 .permitIp("127.0.0.0/8").create();
-        ca.saveNew(caDir, null);
+        CaFolder.of(caDir, null).create(ca);
         TlsMaterial endpoint = ca.issue(CertificateRequest.server("ca.fate.org").ip("127.0.0.1")).tlsMaterial();
         ExecutorService pool = Executors.newCachedThreadPool();
         List<Socket> slow = new ArrayList<>();

@@ -90,9 +90,9 @@ class PulsarRolesIT {
     @BeforeAll
     static void start() throws Exception {
         caDir = dir.resolve("ca");
-        CertificateAuthority.builder().commonName(DOMAIN + " federation CA").permitDns(DOMAIN)
-                .permitIp("127.0.0.0/8").create().saveNew(caDir, null);
-        root = CertificateAuthority.load(caDir).root();
+        CaFolder.of(caDir, null).create(CertificateAuthority.builder().commonName(DOMAIN + " federation CA")
+                .permitDns(DOMAIN).permitIp("127.0.0.0/8").create());
+        root = CaFolder.of(caDir, null).load().root();
         // What the operator issues with 'pki cert create': its own client certificate (CN=operator) and the broker's
         // (8888's party name, plus its address for the admin calls of this test, which dial the address).
         TlsMaterial operatorTls = operatorIssues(CertificateRequest.client(SUPERUSER));
@@ -179,9 +179,9 @@ class PulsarRolesIT {
     /** A certificate the operator issues from the CA folder, as {@code fedlink pki cert create} does. */
     static TlsMaterial operatorIssues(CertificateRequest request) throws Exception {
         try (java.io.Closeable lock = CaFolder.of(caDir, null).lock()) {
-            CertificateAuthority ca = CertificateAuthority.load(caDir);
+            CertificateAuthority ca = CaFolder.of(caDir, null).load();
             IssuedCertificate c = ca.issue(request, null);
-            ca.saveIndex(caDir);
+            CaFolder.of(caDir, null).saveIndex(ca);
             return c.tlsMaterial();
         }
     }
