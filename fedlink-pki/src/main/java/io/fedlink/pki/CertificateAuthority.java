@@ -3,6 +3,7 @@ package io.fedlink.pki;
 import io.fedlink.api.CidrBlock;
 import io.fedlink.api.PemCodec;
 import io.fedlink.api.TlsMaterial;
+import io.fedlink.pki.internal.Keys;
 import io.fedlink.pki.internal.Pem;
 import java.io.IOException;
 import java.math.BigInteger;
@@ -250,7 +251,7 @@ public final class CertificateAuthority {
     }
 
     private String signatureAlgorithm() {
-        return KeyType.signatureAlgorithmFor(certificate().getPublicKey());
+        return Keys.signatureAlgorithmFor(certificate().getPublicKey());
     }
 
     /**
@@ -458,7 +459,7 @@ public final class CertificateAuthority {
 
     private static void requireMatch(PrivateKey key, PublicKey pub, X509Certificate cert) {
         try {
-            String alg = KeyType.signatureAlgorithmFor(pub);
+            String alg = Keys.signatureAlgorithmFor(pub);
             byte[] challenge = new byte[32];
             RANDOM.nextBytes(challenge);
             Signature s = Signature.getInstance(alg);

@@ -12,9 +12,9 @@ import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pki.EnrollmentAuthority;
 import io.fedlink.pki.EnrollmentRefusedException;
 import io.fedlink.pki.IssuedCertificate;
-import io.fedlink.pki.KeyType;
 import io.fedlink.pki.RevocationReason;
 import io.fedlink.pki.internal.EnrollmentAccess;
+import io.fedlink.pki.internal.Keys;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -478,7 +478,7 @@ public final class EnrollmentServer implements AutoCloseable {
             X509Certificate leaf = issued.certificate();
             LOG.info("{} {} for {}: serial {}, key {}, until {}", enroll ? "enrolled" : "renewed",
                     leaf.getSubjectX500Principal().getName(), remote, leaf.getSerialNumber().toString(16),
-                    KeyType.describe(leaf.getPublicKey()), leaf.getNotAfter().toInstant());
+                    Keys.describe(leaf.getPublicKey()), leaf.getNotAfter().toInstant());
             List<X509Certificate> all = new ArrayList<>(issued.chain());
             all.addAll(view.trustBundle()); // during a rollover both roots: parties trust the new one in time
             return Response.of(200, "application/pem-certificate-chain", PemCodec.certificates(all));

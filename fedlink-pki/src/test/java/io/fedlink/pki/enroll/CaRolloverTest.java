@@ -14,7 +14,6 @@ import io.fedlink.pki.CaFolder;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pki.EnrollmentAuthority;
-import io.fedlink.pki.EnrollmentPolicy;
 import io.fedlink.pki.KeyType;
 import io.fedlink.pki.Tools;
 import java.io.BufferedReader;
@@ -72,8 +71,7 @@ class CaRolloverTest {
         caDir = dir.resolve("ca");
         CaFolder.of(caDir, null).create(CertificateAuthority.builder().commonName("fate.org CA").permitDns("fate.org")
                 .permitIp("127.0.0.0/8").create());
-        authority = EnrollmentAuthority.forFolder(caDir, null, EnrollmentPolicy.of("fate.org")
-                .withMaxLifetime(Duration.ofHours(1)));
+        authority = EnrollmentAuthority.forFolder(caDir, null, "fate.org", Duration.ofHours(1));
         server = EnrollmentServer.start(authority, CertificateRequest.server("ca.fate.org").ip("127.0.0.1").days(30),
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), Duration.ofMillis(100));
         client = new EnrollmentClient(URI.create("https://127.0.0.1:" + server.address().getPort()));

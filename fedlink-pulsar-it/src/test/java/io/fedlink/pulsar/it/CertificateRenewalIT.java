@@ -11,7 +11,6 @@ import io.fedlink.pki.CaFolder;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pki.EnrollmentAuthority;
-import io.fedlink.pki.EnrollmentPolicy;
 import io.fedlink.pki.KeyType;
 import io.fedlink.pki.enroll.EnrollmentClient;
 import io.fedlink.pki.enroll.EnrollmentServer;
@@ -175,8 +174,7 @@ class CertificateRenewalIT {
         CaFolder.of(caDir, null).create(CertificateAuthority.builder().commonName("fate.org federation CA")
                 .permitDns(DOMAIN).permitIp("127.0.0.0/8").create());
         X509Certificate oldRoot = CaFolder.of(caDir, null).load().root();
-        EnrollmentAuthority authority = EnrollmentAuthority.forFolder(caDir, null,
-                EnrollmentPolicy.of(DOMAIN).withMaxLifetime(LIFETIME));
+        EnrollmentAuthority authority = EnrollmentAuthority.forFolder(caDir, null, DOMAIN, LIFETIME);
         EnrollmentServer server = EnrollmentServer.start(authority,
                 CertificateRequest.server("ca." + DOMAIN).ip("127.0.0.1").days(1),
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), EnrollmentServer.Limits.DEFAULT);
@@ -479,7 +477,7 @@ class CertificateRenewalIT {
 
     TlsFiles tlsFiles(String party) {
         PartyFiles pf = files.get(party);
-        return new TlsFiles(pf.dir(), pf.current(PartyFiles.CA), pf.current(PartyFiles.CERT),
+        return new TlsFiles(dir.resolve("tls-" + party), pf.current(PartyFiles.CA), pf.current(PartyFiles.CERT),
                 pf.current(PartyFiles.KEY));
     }
 

@@ -13,11 +13,10 @@ import io.fedlink.pki.CaFolder;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pki.EnrollmentAuthority;
-import io.fedlink.pki.EnrollmentPolicy;
 import io.fedlink.pki.EnrollmentRefusedException;
 import io.fedlink.pki.IssuedCertificate;
 import io.fedlink.pki.KeyType;
-import io.fedlink.pki.enroll.EnrollmentClient;
+import io.fedlink.pki.internal.Keys;
 import io.fedlink.pulsar.BrokerTlsConfig;
 import io.fedlink.pulsar.PartyClients;
 import io.fedlink.federation.PulsarRouteTable;
@@ -191,7 +190,7 @@ class PulsarRolesIT {
      * {@code hostile} (CSR PEM text) with the same token.
      */
     static TlsFiles enroll(String party, List<String> hostile) throws Exception {
-        EnrollmentAuthority authority = EnrollmentAuthority.forFolder(caDir, null, EnrollmentPolicy.of(DOMAIN));
+        EnrollmentAuthority authority = EnrollmentAuthority.forFolder(caDir, null, DOMAIN, null);
         String token = CaFolder.of(caDir, null).createToken(party, Duration.ofMinutes(5));
         for (String csr : hostile == null ? List.<String>of() : hostile) {
             String index = Files.readString(caDir.resolve("index.tsv"));
@@ -202,7 +201,7 @@ class PulsarRolesIT {
             assertEquals(index, Files.readString(caDir.resolve("index.tsv")), "nothing issued: " + e.getMessage());
         }
         KeyPair pair = KeyType.EC_P256.generate();
-        IssuedCertificate c = authority.enroll(token, EnrollmentClient.csr(pair, name(party)), null);
+        IssuedCertificate c = authority.enroll(token, Keys.csr(pair, name(party)), null);
         return TlsFiles.write(TlsMaterial.builder().identity(pair.getPrivate(), c.chain()).trust(root).build(),
                 dir.resolve("tls-" + party));
     }
