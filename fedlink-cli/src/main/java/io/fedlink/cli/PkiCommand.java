@@ -357,7 +357,7 @@ final class PkiCommand {
                         status.println(superseded);
                     }
                 }
-                status.println("serial " + c.serial().toString(16));
+                status.println("serial " + c.certificate().getSerialNumber().toString(16));
                 return 0;
             }
 
@@ -471,7 +471,7 @@ final class PkiCommand {
                     status.println(superseded);
                 }
             }
-            status.println("serial " + c.serial().toString(16));
+            status.println("serial " + c.certificate().getSerialNumber().toString(16));
             return 0;
         }
     }

@@ -52,7 +52,7 @@ class PkiIndexLockTest {
                 go.await();
                 for (int i = 0; i < EACH; i++) {
                     String csr = Keys.csr(KeyType.EC_P256.generate(), "p" + i + ".fate.org");
-                    issued.add(serve.enroll(tokens.get(i), csr, null).serial());
+                    issued.add(serve.enroll(tokens.get(i), csr, null).certificate().getSerialNumber());
                 }
                 return null;
             });
@@ -114,7 +114,7 @@ class PkiIndexLockTest {
             });
             for (int i = 0; !processes.isDone() && i < tokens.size(); i++) {
                 String csr = Keys.csr(KeyType.EC_P256.generate(), "q" + i + ".fate.org");
-                issued.add(serve.enroll(tokens.get(i), csr, null).serial());
+                issued.add(serve.enroll(tokens.get(i), csr, null).certificate().getSerialNumber());
             }
             assertNull(processes.get(300, TimeUnit.SECONDS));
         } finally {

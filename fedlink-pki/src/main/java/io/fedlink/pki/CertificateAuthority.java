@@ -259,7 +259,7 @@ public final class CertificateAuthority {
      *
      * @throws IllegalArgumentException if this CA never issued {@code serial}
      */
-    public synchronized void revoke(BigInteger serial, RevocationReason reason) {
+    synchronized void revoke(BigInteger serial, RevocationReason reason) {
         index.revoke(serial, reason);
     }
 

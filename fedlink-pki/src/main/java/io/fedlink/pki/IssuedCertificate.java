@@ -48,7 +48,7 @@ public final class IssuedCertificate {
     }
 
     /** The serial number. */
-    public BigInteger serial() {
+    BigInteger serial() {
         return certificate().getSerialNumber();
     }
 

@@ -358,7 +358,7 @@ public final class EnrollmentServer implements AutoCloseable {
             s = new EnrollmentServer(authority, e, live.serverContext(ClientAuth.OPTIONAL), bind, limits);
         } catch (IOException | RuntimeException failure) {
             e.timer.shutdownNow();
-            view.revokeAnywhere(first.serial(), RevocationReason.CESSATION_OF_OPERATION);
+            view.revokeAnywhere(first.certificate().getSerialNumber(), RevocationReason.CESSATION_OF_OPERATION);
             throw failure;
         }
         e.timer.scheduleWithFixedDelay(s::followCa, checkEvery.toMillis(), checkEvery.toMillis(),
@@ -381,13 +381,13 @@ public final class EnrollmentServer implements AutoCloseable {
                 return;
             }
             IssuedCertificate previous = endpoint.current;
-            IssuedCertificate next = view.issueEndpoint(endpoint.request, previous.serial());
+            IssuedCertificate next = view.issueEndpoint(endpoint.request, previous.certificate().getSerialNumber());
             endpoint.live.update(material(next, view));
             endpoint.current = next;
             endpoint.seenGeneration = generation;
             LOG.info("the CA changed: now presenting serial {} issued by {}, trusting {} root(s)",
-                    next.serial().toString(16), next.certificate().getIssuerX500Principal().getName(),
-                    view.trustBundle().size());
+                    next.certificate().getSerialNumber().toString(16),
+                    next.certificate().getIssuerX500Principal().getName(), view.trustBundle().size());
         } catch (IOException | RuntimeException e) {
             LOG.warn("cannot follow the CA folder {}: {}; retrying", view.caDir(), e.toString());
         }
@@ -522,10 +522,11 @@ public final class EnrollmentServer implements AutoCloseable {
         if (endpoint != null) {
             endpoint.timer.shutdownNow();
             try {
-                view.revokeAnywhere(endpoint.current.serial(), RevocationReason.CESSATION_OF_OPERATION);
+                view.revokeAnywhere(endpoint.current.certificate().getSerialNumber(),
+                        RevocationReason.CESSATION_OF_OPERATION);
             } catch (IOException | RuntimeException e) {
                 LOG.warn("cannot revoke the endpoint certificate {} at shutdown: {}",
-                        endpoint.current.serial().toString(16), e.toString());
+                        endpoint.current.certificate().getSerialNumber().toString(16), e.toString());
             }
         }
     }
