@@ -3,10 +3,9 @@ package io.fedlink.benchmarks;
 import io.fedlink.pki.CaFolder;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.EnrollmentAuthority;
-import io.fedlink.pki.EnrollmentPolicy;
 import io.fedlink.pki.IssuedCertificate;
 import io.fedlink.pki.KeyType;
-import io.fedlink.pki.enroll.EnrollmentClient;
+import io.fedlink.pki.internal.Keys;
 import java.io.BufferedWriter;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -43,7 +42,8 @@ public final class IndexScale {
 
     private static void run(int lines, int renewals) throws Exception {
         Path dir = Files.createTempDirectory("fedlink-index-scale");
-        CertificateAuthority.builder().commonName("bench CA").permitDns("fate.org").create().saveNew(dir, null);
+        CaFolder.of(dir, null).create(CertificateAuthority.builder().commonName("bench CA").permitDns("fate.org")
+                .create());
         Path index = dir.resolve("index.tsv");
         boolean withParty = Files.readString(index).lines().findFirst().orElse("").contains("party");
         SecureRandom random = new SecureRandom();
@@ -56,18 +56,18 @@ public final class IndexScale {
                         + ".fate.org" + (withParty ? "\t" + party + "\tpeer" : "") + "\n");
             }
         }
-        EnrollmentAuthority authority = EnrollmentAuthority.forFolder(dir, null, EnrollmentPolicy.of("fate.org"));
+        EnrollmentAuthority authority = EnrollmentAuthority.forFolder(dir, null, "fate.org", null);
         int parties = (renewals + 4) / 5;
         List<IssuedCertificate> current = new ArrayList<>();
         for (int i = 0; i < parties; i++) {
             String party = "b" + i;
             String token = CaFolder.of(dir, null).createToken(party, Duration.ofHours(1));
-            current.add(authority.enroll(token, EnrollmentClient.csr(KeyType.EC_P256.generate(), party + ".fate.org"),
+            current.add(authority.enroll(token, Keys.csr(KeyType.EC_P256.generate(), party + ".fate.org"),
                     null));
         }
         List<String> csrs = new ArrayList<>();
         for (int i = 0; i < renewals; i++) {
-            csrs.add(EnrollmentClient.csr(KeyType.EC_P256.generate(), "b" + (i % parties) + ".fate.org"));
+            csrs.add(Keys.csr(KeyType.EC_P256.generate(), "b" + (i % parties) + ".fate.org"));
         }
         long[] nanos = new long[renewals];
         for (int i = 0; i < renewals; i++) {

@@ -1,5 +1,6 @@
 package io.fedlink.bundle;
 
+import io.fedlink.pki.CaFolder;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.KeyType;
 import java.io.IOException;
@@ -31,7 +32,7 @@ public record BundleCa(CertificateAuthority authority, Path dir, boolean isNew) 
     public static BundleCa open(Path dir, String commonName, KeyType keyType, char[] password, String... permitDns)
             throws IOException {
         if (Files.exists(dir.resolve("ca-key.pem"))) {
-            return new BundleCa(CertificateAuthority.load(dir, password), dir, false);
+            return new BundleCa(CaFolder.of(dir, password).load(), dir, false);
         }
         return new BundleCa(CertificateAuthority.builder().commonName(commonName).keyType(keyType)
                 .permitDns(permitDns).create(), dir, true);
@@ -44,9 +45,9 @@ public record BundleCa(CertificateAuthority authority, Path dir, boolean isNew) 
      */
     public void saveIfNew(char[] password) throws IOException {
         if (isNew) {
-            authority.save(dir, password);
+            CaFolder.of(dir, password).create(authority);
         } else {
-            authority.saveIndex(dir);
+            CaFolder.of(dir, password).saveIndex(authority);
         }
     }
 }

@@ -72,8 +72,8 @@ final class DemoCommand implements Callable<Integer> {
                 + " (EC P-256, may only issue names under fate.org)");
         IssuedCertificate c10000 = ca.issue(CertificateRequest.party("10000", "fate.org"));
         IssuedCertificate c9999 = ca.issue(CertificateRequest.party("9999", "fate.org"));
-        out.println("==> issued 10000.fate.org (serial " + c10000.serial().toString(16) + ") and 9999.fate.org (serial "
-                + c9999.serial().toString(16) + ")");
+        out.println("==> issued 10000.fate.org (serial " + c10000.certificate().getSerialNumber().toString(16)
+                + ") and 9999.fate.org (serial " + c9999.certificate().getSerialNumber().toString(16) + ")");
 
         SSLServerSocket s10000 = party(c10000.tlsMaterial(), "10000", out);
         SSLServerSocket s9999 = party(c9999.tlsMaterial(), "9999", out);

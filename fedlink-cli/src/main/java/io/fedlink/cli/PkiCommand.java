@@ -73,6 +73,11 @@ final class PkiCommand {
             return folder().load();
         }
 
+        /** Saves what {@code authority}, loaded from this folder, issued or revoked into its index. */
+        void saveIndex(CertificateAuthority authority) throws IOException {
+            CaFolder.of(dir, null).saveIndex(authority);
+        }
+
         /** The CA folder's lock: held around a command's read-modify-write of the index. */
         Closeable lock() throws Exception {
             return folder().lock();
@@ -118,13 +123,10 @@ final class PkiCommand {
         } catch (IOException | IllegalArgumentException e) {
             return "==> Replaced " + file + " (it held no certificate)";
         }
-        var entry = authority.entry(serial);
-        boolean ours = entry != null && !entry.revokedAt(java.time.Instant.now()); // in an overlap: revoked now
-        if (!ours) {
+        if (!authority.revokeIfValid(serial, RevocationReason.SUPERSEDED)) { // in an overlap: revoked now
             return "==> Replaced " + file + " (serial " + serial.toString(16) + " is not a valid certificate of this "
                     + "CA: nothing to revoke)";
         }
-        authority.revoke(serial, RevocationReason.SUPERSEDED);
         return "==> Revoked " + serial.toString(16) + " (superseded): the certificate " + file + " held";
     }
 
@@ -196,17 +198,8 @@ final class PkiCommand {
             @Override
             public Integer call() throws Exception {
                 SecureFiles.requireNotDangling(dir);
-                CaFolder.Retired r = CaFolder.of(dir, null).retire(revokeSuperseded, force, java.time.Instant.now());
-                PrintWriter out = spec.commandLine().getOut();
-                r.revokedSuperseded().forEach(e -> out.println("==> Revoked " + e.serial().toString(16) + " (party "
-                        + e.party() + ", superseded by its renewal under the new CA)"));
-                r.forced().forEach(e -> out.println("==> Forced: " + e.subject() + " serial "
-                        + e.serial().toString(16) + " (valid until " + e.notAfter() + ") is no longer trusted by "
-                        + "peers after their next renewal"));
-                out.println("==> Retired root " + r.oldRoot().getSubjectX500Principal().getName() + ": "
-                        + dir.resolve(CaFolder.BUNDLE) + " holds the new root only; the old certificate and index "
-                        + "are kept in " + r.keptIn() + " (its key was deleted)");
-                out.println("Parties drop the old root from their ca.pem at their next renewal.");
+                CaFolder.of(dir, null).retire(revokeSuperseded, force, java.time.Instant.now())
+                        .forEach(spec.commandLine().getOut()::println);
                 return 0;
             }
         }
@@ -248,7 +241,7 @@ final class PkiCommand {
                 if (pathLength != null) {
                     b.pathLength(pathLength);
                 }
-                b.create().saveNew(ca.dir, password);
+                CaFolder.of(ca.dir, password).create(b.create());
                 PrintWriter out = spec.commandLine().getOut();
                 saved(out, ca.dir.resolve(CaFolder.CERT_FILE));
                 saved(out, ca.dir.resolve(CaFolder.KEY_FILE));
@@ -348,7 +341,7 @@ final class PkiCommand {
                 PrintWriter o = spec.commandLine().getOut();
                 PrintWriter status = stdout ? spec.commandLine().getErr() : o;
                 if (stdout) {
-                    authority.saveIndex(ca.dir);
+                    ca.saveIndex(authority);
                     o.print(c.privateKeyPem());
                     o.print(c.chainPem());
                     o.flush();
@@ -358,13 +351,13 @@ final class PkiCommand {
                     for (Map.Entry<Path, Boolean> t : targets.entrySet()) {
                         files.add(t.getKey(), content(c, t.getKey(), stem, pw), t.getValue());
                     }
-                    files.commit(() -> authority.saveIndex(ca.dir));
+                    files.commit(() -> ca.saveIndex(authority));
                     files.targets().forEach(p -> saved(status, p));
                     if (superseded != null) {
                         status.println(superseded);
                     }
                 }
-                status.println("serial " + c.serial().toString(16));
+                status.println("serial " + c.certificate().getSerialNumber().toString(16));
                 return 0;
             }
 
@@ -467,18 +460,18 @@ final class PkiCommand {
             PrintWriter o = spec.commandLine().getOut();
             PrintWriter status = stdout ? spec.commandLine().getErr() : o;
             if (stdout) {
-                authority.saveIndex(ca.dir);
+                ca.saveIndex(authority);
                 o.print(c.chainPem());
                 o.flush();
             } else {
                 String superseded = supersede(authority, out);
-                new FileSet().add(out, c.chainPem(), false).commit(() -> authority.saveIndex(ca.dir));
+                new FileSet().add(out, c.chainPem(), false).commit(() -> ca.saveIndex(authority));
                 saved(status, out);
                 if (superseded != null) {
                     status.println(superseded);
                 }
             }
-            status.println("serial " + c.serial().toString(16));
+            status.println("serial " + c.certificate().getSerialNumber().toString(16));
             return 0;
         }
     }
@@ -579,14 +572,14 @@ final class PkiCommand {
             CertificateAuthority authority = ca.load();
             var crl = authority.crl(Duration.ofDays(days));
             if (stdout) {
-                authority.saveIndex(ca.dir); // the CRL number advanced
+                ca.saveIndex(authority); // the CRL number advanced
                 spec.commandLine().getOut().print(PemCodec.crl(crl));
                 spec.commandLine().getOut().flush();
                 return 0;
             }
             FileSet files = der ? new FileSet().add(file, crl.getEncoded(), false)
                     : new FileSet().add(file, PemCodec.crl(crl), false);
-            files.commit(() -> authority.saveIndex(ca.dir));
+            files.commit(() -> ca.saveIndex(authority));
             saved(spec.commandLine().getOut(), file);
             return 0;
         }

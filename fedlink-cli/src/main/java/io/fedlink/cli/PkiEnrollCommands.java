@@ -1,6 +1,7 @@
 package io.fedlink.cli;
 
 import io.fedlink.api.Endpoint;
+import io.fedlink.api.HostNames;
 import io.fedlink.api.PartyIds;
 import io.fedlink.api.PemCodec;
 import io.fedlink.api.SecureFiles;
@@ -8,7 +9,6 @@ import io.fedlink.api.TlsMaterial;
 import io.fedlink.pki.CaFolder;
 import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pki.EnrollmentAuthority;
-import io.fedlink.pki.EnrollmentPolicy;
 import io.fedlink.pki.KeyType;
 import io.fedlink.pki.enroll.EnrollmentClient;
 import io.fedlink.pki.enroll.EnrollmentServer;
@@ -183,16 +183,15 @@ final class PkiEnrollCommands {
             ca.load(); // refuses an encrypted key without its password, a damaged folder
             CertificateRequest endpoint = CertificateRequest.server(name == null ? "ca." + domain : name).days(30);
             ips.forEach(endpoint::ip);
-            EnrollmentPolicy policy = EnrollmentPolicy.of(domain).withMaxLifetime(maxLifetime);
             EnrollmentAuthority authority = EnrollmentAuthority.forFolder(ca.dir, Secrets.read(ca.passwordFile),
-                    policy).renewalRules(overlap, renewalsPerHour, Duration.ofHours(1));
+                    domain, maxLifetime).renewalRules(overlap, renewalsPerHour, Duration.ofHours(1));
             CountDownLatch stopped = new CountDownLatch(1);
             try (EnrollmentServer server = EnrollmentServer.start(authority, endpoint, bind, limits)) {
                 // on SIGTERM too, the endpoint's certificate is revoked, so it never holds back a 'ca retire'
                 Thread hook = new Thread(server::close, "fedlink-serve-stop");
                 Runtime.getRuntime().addShutdownHook(hook);
                 try {
-                    spec.commandLine().getErr().println("==> Serving enrollment for *." + policy.domain()
+                    spec.commandLine().getErr().println("==> Serving enrollment for *." + HostNames.canonicalDnsName(domain)
                             + " on https://" + listen + " (certificates up to " + maxLifetime.toMinutes()
                             + " min; at most " + perAddress + " connections per address); stop with Ctrl-C");
                     EnrollmentServer.Refusals shown = server.refusals();
@@ -260,7 +259,7 @@ final class PkiEnrollCommands {
         @Override
         public Integer call() throws Exception {
             PartyFiles files = pkcs12.files(out);
-            if (files.exists()) {
+            if (Files.exists(files.current(PartyFiles.CERT))) { // an identity was written
                 throw new IllegalArgumentException("'" + out + "' already holds an identity: renew it with 'fedlink "
                         + "pki renew', or choose another --out");
             }
@@ -274,15 +273,15 @@ final class PkiEnrollCommands {
                     Files.readString(caFile, StandardCharsets.US_ASCII))).build();
             TlsMaterial issued = server.client().enroll(trust, token, party, domain, keyType, lifetime);
             files.write(issued);
-            report(spec, "Enrolled", issued, files);
+            report(spec, "Enrolled", issued, out);
             return 0;
         }
     }
 
-    static void report(CommandSpec spec, String what, TlsMaterial m, PartyFiles files) {
+    static void report(CommandSpec spec, String what, TlsMaterial m, Path dir) {
         spec.commandLine().getErr().println("==> " + what + " " + m.certificate().getSubjectX500Principal().getName()
                 + ": serial " + m.certificate().getSerialNumber().toString(16) + ", valid until "
-                + m.certificate().getNotAfter().toInstant() + "; files in " + files.dir().resolve(PartyFiles.CURRENT));
+                + m.certificate().getNotAfter().toInstant() + "; files in " + dir.resolve(PartyFiles.CURRENT));
     }
 
     @Command(name = "renew", mixinStandardHelpOptions = true,
@@ -309,11 +308,10 @@ final class PkiEnrollCommands {
             PartyFiles files = pkcs12.files(dir);
             files.read(); // refuses early when nothing was enrolled
             Consumer<TlsMaterial> after = m -> {
-                report(spec, "Renewed", m, files);
+                report(spec, "Renewed", m, dir);
                 runHook(hook, files);
             };
-            try (Renewer renewer = Renewer.builder(server.client(), files).lifetime(lifetime).onRenewed(after)
-                    .build()) {
+            try (Renewer renewer = Renewer.of(server.client(), files, lifetime, after)) {
                 if (!daemon) {
                     renewer.renewNow();
                     return 0;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedlink.pki.KeyType;
 import io.fedlink.api.PemCodec;
+import io.fedlink.pki.internal.Keys;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -188,7 +189,7 @@ class PkiIdentityIT {
                     "party-" + ok[0]);
             String expected = ok[ok.length - 1];
             assertEquals("CN=" + party++ + ".fate.org", c.getSubjectX500Principal().getName());
-            assertEquals(expected, KeyType.describe(c.getPublicKey()), "recorded as what it is");
+            assertEquals(expected, Keys.describe(c.getPublicKey()), "recorded as what it is");
             serve.awaitLog("key " + expected + ",");
         }
     }

@@ -4,11 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.fedlink.pki.CaFolder;
-import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.EnrollmentAuthority;
-import io.fedlink.pki.EnrollmentPolicy;
 import io.fedlink.pki.KeyType;
-import io.fedlink.pki.enroll.EnrollmentClient;
+import io.fedlink.pki.internal.Keys;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,8 +43,7 @@ class PkiIndexLockTest {
             tokens.add(CaFolder.of(ca, null).createToken("p" + i, Duration.ofMinutes(10)));
         }
         // the server side has its own CA instance, loaded once, as 'pki serve' has
-        EnrollmentAuthority serve = new EnrollmentAuthority(CertificateAuthority.load(ca), ca,
-                EnrollmentPolicy.of("fate.org"));
+        EnrollmentAuthority serve = EnrollmentAuthority.forFolder(ca, null, "fate.org", null);
         Set<BigInteger> issued = java.util.Collections.synchronizedSet(new HashSet<>());
         CountDownLatch go = new CountDownLatch(1);
         ExecutorService pool = Executors.newFixedThreadPool(2);
@@ -54,8 +51,8 @@ class PkiIndexLockTest {
             Future<?> enrollments = pool.submit(() -> {
                 go.await();
                 for (int i = 0; i < EACH; i++) {
-                    String csr = EnrollmentClient.csr(KeyType.EC_P256.generate(), "p" + i + ".fate.org");
-                    issued.add(serve.enroll(tokens.get(i), csr, null).serial());
+                    String csr = Keys.csr(KeyType.EC_P256.generate(), "p" + i + ".fate.org");
+                    issued.add(serve.enroll(tokens.get(i), csr, null).certificate().getSerialNumber());
                 }
                 return null;
             });
@@ -77,8 +74,8 @@ class PkiIndexLockTest {
             pool.shutdownNow();
         }
         Set<BigInteger> indexed = new HashSet<>();
-        for (CertificateAuthority.IndexEntry e : CertificateAuthority.load(ca).issued()) {
-            indexed.add(e.serial());
+        for (String e : CaFolder.of(ca, null).list()) {
+            indexed.add(new BigInteger(e.split(" ")[1], 16)); // serial <hex> ...
         }
         Set<BigInteger> lost = new HashSet<>(issued);
         lost.removeAll(indexed);
@@ -96,8 +93,7 @@ class PkiIndexLockTest {
         for (int i = 0; i < 200; i++) {
             tokens.add(CaFolder.of(ca, null).createToken("q" + i, Duration.ofMinutes(10)));
         }
-        EnrollmentAuthority serve = new EnrollmentAuthority(CertificateAuthority.load(ca), ca,
-                EnrollmentPolicy.of("fate.org"));
+        EnrollmentAuthority serve = EnrollmentAuthority.forFolder(ca, null, "fate.org", null);
         Set<BigInteger> issued = java.util.Collections.synchronizedSet(new HashSet<>());
         ExecutorService pool = Executors.newFixedThreadPool(1);
         try {
@@ -117,16 +113,16 @@ class PkiIndexLockTest {
                 return null;
             });
             for (int i = 0; !processes.isDone() && i < tokens.size(); i++) {
-                String csr = EnrollmentClient.csr(KeyType.EC_P256.generate(), "q" + i + ".fate.org");
-                issued.add(serve.enroll(tokens.get(i), csr, null).serial());
+                String csr = Keys.csr(KeyType.EC_P256.generate(), "q" + i + ".fate.org");
+                issued.add(serve.enroll(tokens.get(i), csr, null).certificate().getSerialNumber());
             }
             assertNull(processes.get(300, TimeUnit.SECONDS));
         } finally {
             pool.shutdownNow();
         }
         Set<BigInteger> indexed = new HashSet<>();
-        for (CertificateAuthority.IndexEntry e : CertificateAuthority.load(ca).issued()) {
-            indexed.add(e.serial());
+        for (String e : CaFolder.of(ca, null).list()) {
+            indexed.add(new BigInteger(e.split(" ")[1], 16)); // serial <hex> ...
         }
         Set<BigInteger> lost = new HashSet<>(issued);
         lost.removeAll(indexed);

@@ -18,6 +18,7 @@ import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -88,6 +89,28 @@ public final class CaFolder {
     }
 
     /**
+     * Saves the new CA {@code ca} into this folder (created with mode 0700 if missing): {@code ca.pem} (chain),
+     * {@code ca-key.pem} (PKCS#8, mode 0600, encrypted with the folder's password when one was given) and
+     * {@code index.tsv}, all or nothing.
+     *
+     * @throws IllegalArgumentException when any CA file is already there, naming the files found
+     */
+    public void create(CertificateAuthority ca) throws IOException {
+        ca.saveNew(dir, password);
+    }
+
+    /**
+     * Saves what {@code ca} (this folder's CA) issued and revoked since it was loaded into {@code index.tsv}: under
+     * the folder's lock, what another writer appended meanwhile is read first, then {@code ca}'s new records are
+     * appended as whole lines, so concurrent writers never lose a line.
+     *
+     * @throws IllegalArgumentException when the folder holds another CA now (e.g. after a rollover)
+     */
+    public void saveIndex(CertificateAuthority ca) throws IOException {
+        ca.saveIndex(dir);
+    }
+
+    /**
      * Takes the folder's lock (waiting up to a minute for another holder): held around every read-modify-write of
      * the index, the tokens or a rollover. A folder without {@code ca.pem} is refused first, naming what is missing.
      */
@@ -134,6 +157,11 @@ public final class CaFolder {
         }
     }
 
+    /** The folder's index, oldest first, one line per certificate for people (see {@code IndexEntry.describe}). */
+    public List<String> list() throws IOException {
+        return load().issued().stream().map(IndexEntry::describe).toList();
+    }
+
     /** The CA certificate file to hand to parties: the trust bundle during a rollover, else {@code ca.pem}. */
     public Path trustFile() {
         return Files.isRegularFile(dir.resolve(BUNDLE)) ? dir.resolve(BUNDLE) : dir.resolve(CERT_FILE);
@@ -161,11 +189,13 @@ public final class CaFolder {
      * @param revokeSuperseded first revoke (as superseded) the previous root's certificates of parties that already
      *                         renewed under the new CA (selected by recorded party id, never by subject text)
      * @param force            retire even while certificates of the previous root are still valid and unrevoked
+     * @return what was done, as lines for the operator: one per certificate revoked as superseded ({@code ==> Revoked
+     *         ...}) and per certificate retired while valid ({@code ==> Forced: ...}), then where the old root is kept
      * @throws IllegalArgumentException when no rollover is in progress, or certificates of the previous root are
      *                                  still valid and unrevoked (naming them) and {@code force} is not given
      */
-    public Retired retire(boolean revokeSuperseded, boolean force, Instant now) throws IOException {
-        return CaRollover.retire(dir, revokeSuperseded, force, now);
+    public List<String> retire(boolean revokeSuperseded, boolean force, Instant now) throws IOException {
+        return CaRollover.retire(dir, revokeSuperseded, force, now).describe(dir);
     }
 
     /**
@@ -176,8 +206,23 @@ public final class CaFolder {
      * @param revokedSuperseded its certificates revoked as superseded by their parties' renewals
      * @param forced            its certificates still valid and unrevoked, retired anyway ({@code force})
      */
-    public record Retired(X509Certificate oldRoot, Path keptIn, List<IndexEntry> revokedSuperseded,
-                          List<IndexEntry> forced) {}
+    record Retired(X509Certificate oldRoot, Path keptIn, List<IndexEntry> revokedSuperseded,
+                   List<IndexEntry> forced) {
+
+        /** The operator's report, the CA folder being {@code dir}. */
+        List<String> describe(Path dir) {
+            List<String> lines = new ArrayList<>();
+            revokedSuperseded.forEach(e -> lines.add("==> Revoked " + e.serial().toString(16) + " (party " + e.party()
+                    + ", superseded by its renewal under the new CA)"));
+            forced.forEach(e -> lines.add("==> Forced: " + e.subject() + " serial " + e.serial().toString(16)
+                    + " (valid until " + e.notAfter() + ") is no longer trusted by peers after their next renewal"));
+            lines.add("==> Retired root " + oldRoot.getSubjectX500Principal().getName() + ": " + dir.resolve(BUNDLE)
+                    + " holds the new root only; the old certificate and index are kept in " + keptIn
+                    + " (its key was deleted)");
+            lines.add("Parties drop the old root from their ca.pem at their next renewal.");
+            return lines;
+        }
+    }
 
     /**
      * Creates a one-time enrollment token for {@code partyId}, valid for {@code ttl}; returns the token text, which

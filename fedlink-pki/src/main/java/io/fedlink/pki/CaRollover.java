@@ -4,6 +4,7 @@ import io.fedlink.api.FileSet;
 import io.fedlink.api.PemCodec;
 import io.fedlink.api.SecureFiles;
 import io.fedlink.pki.CertificateAuthority.IndexEntry;
+import io.fedlink.pki.internal.Keys;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Files;
@@ -100,7 +101,7 @@ final class CaRollover {
                         + "and CRLs tell roots apart by name): choose one with --name");
             }
             CertificateAuthority.Successor s = old.successor(name,
-                    keyType != null ? keyType : KeyType.of(oldRoot.getPublicKey()), days);
+                    keyType != null ? keyType : Keys.of(oldRoot.getPublicKey()), days);
             CertificateAuthority next = s.next();
             Path prev = dir.resolve(PREVIOUS);
             byte[] oldKey = Files.readAllBytes(dir.resolve(CaFolder.KEY_FILE)); // kept as it was (encrypted or not)

@@ -3,6 +3,7 @@ package io.fedlink.pki;
 import io.fedlink.api.CidrBlock;
 import io.fedlink.api.PemCodec;
 import io.fedlink.api.TlsMaterial;
+import io.fedlink.pki.internal.Keys;
 import io.fedlink.pki.internal.Pem;
 import java.io.IOException;
 import java.math.BigInteger;
@@ -82,16 +83,27 @@ public final class CertificateAuthority {
      *                  certificate, or recorded before party ids were)
      * @param profile   its profile's name ({@code peer}, {@code server}, ..., {@code ca}), {@code null} when unknown
      */
-    public record IndexEntry(BigInteger serial, String subject, Instant notAfter, Instant revokedAt,
-                             RevocationReason reason, String party, String profile) {
+    record IndexEntry(BigInteger serial, String subject, Instant notAfter, Instant revokedAt,
+                      RevocationReason reason, String party, String profile) {
         /** Whether a revocation is recorded (effective now or at the end of an overlap). */
         boolean revoked() {
             return revokedAt != null;
         }
 
         /** Whether it is revoked at {@code now} (what a CRL made then lists). */
-        public boolean revokedAt(Instant now) {
+        boolean revokedAt(Instant now) {
             return revokedAt != null && !revokedAt.isAfter(now);
+        }
+
+        /**
+         * One line for people: {@code serial <hex> until <notAfter> party <id|-> profile <name|-> [revoked <when>
+         * <reason>] subject <subject>}, the reason as {@link RevocationReason#parse} reads it.
+         */
+        String describe() {
+            return "serial " + serial.toString(16) + " until " + notAfter + " party " + (party == null ? "-" : party)
+                    + " profile " + (profile == null ? "-" : profile) + (revokedAt == null ? "" : " revoked "
+                    + revokedAt + " " + reason.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'))
+                    + " subject " + subject;
         }
     }
 
@@ -114,7 +126,7 @@ public final class CertificateAuthority {
     }
 
     /** Starts an intermediate CA signed by this one. */
-    public Builder intermediate() {
+    Builder intermediate() {
         return new Builder(this);
     }
 
@@ -124,7 +136,7 @@ public final class CertificateAuthority {
     }
 
     /** This CA's chain: its certificate first, the root last. */
-    public List<X509Certificate> chain() {
+    List<X509Certificate> chain() {
         return chain;
     }
 
@@ -239,7 +251,7 @@ public final class CertificateAuthority {
     }
 
     private String signatureAlgorithm() {
-        return KeyType.signatureAlgorithmFor(certificate().getPublicKey());
+        return Keys.signatureAlgorithmFor(certificate().getPublicKey());
     }
 
     /**
@@ -247,8 +259,21 @@ public final class CertificateAuthority {
      *
      * @throws IllegalArgumentException if this CA never issued {@code serial}
      */
-    public synchronized void revoke(BigInteger serial, RevocationReason reason) {
+    synchronized void revoke(BigInteger serial, RevocationReason reason) {
         index.revoke(serial, reason);
+    }
+
+    /**
+     * Revokes {@code serial} when it is a certificate of this CA not revoked yet (one in a superseded overlap is
+     * revoked now); returns whether it did.
+     */
+    public synchronized boolean revokeIfValid(BigInteger serial, RevocationReason reason) {
+        IndexEntry e = index.get(serial);
+        if (e == null || e.revokedAt(Instant.now())) {
+            return false;
+        }
+        index.revoke(serial, reason);
+        return true;
     }
 
     /** Revokes effective at {@code at} (a superseded certificate's overlap end); see {@link CaIndex#revoke}. */
@@ -257,7 +282,7 @@ public final class CertificateAuthority {
     }
 
     /** The index entry of {@code serial}, or {@code null}: a hash lookup. */
-    public synchronized IndexEntry entry(BigInteger serial) {
+    synchronized IndexEntry entry(BigInteger serial) {
         return index.get(serial);
     }
 
@@ -292,7 +317,7 @@ public final class CertificateAuthority {
     }
 
     /** The issued index, oldest first. */
-    public synchronized List<IndexEntry> issued() {
+    synchronized List<IndexEntry> issued() {
         return index.entries();
     }
 
@@ -303,7 +328,7 @@ public final class CertificateAuthority {
      * {@code ca.pem} (chain), {@code ca-key.pem} (PKCS#8, mode 0600, encrypted when {@code password} is given) and
      * {@code index.tsv} (issued serials and revocations, crlNumber), replacing them as one unit.
      */
-    public synchronized void save(Path dir, char[] password) throws IOException {
+    synchronized void save(Path dir, char[] password) throws IOException {
         CaFolder.files(dir, chain, key, password, index).commit(io.fedlink.api.FileSet.NOTHING);
         index.written(dir.resolve(CaFolder.INDEX_FILE));
     }
@@ -313,7 +338,7 @@ public final class CertificateAuthority {
      *
      * @throws IllegalArgumentException naming the files found
      */
-    public synchronized void saveNew(Path dir, char[] password) throws IOException {
+    synchronized void saveNew(Path dir, char[] password) throws IOException {
         CaFolder.saveNew(dir, CaFolder.files(dir, chain, key, password, index));
         index.written(dir.resolve(CaFolder.INDEX_FILE));
     }
@@ -326,7 +351,7 @@ public final class CertificateAuthority {
      *
      * @throws IllegalArgumentException when {@code dir} holds another CA now (e.g. after a rollover)
      */
-    public void saveIndex(Path dir) throws IOException {
+    void saveIndex(Path dir) throws IOException {
         try (CaFolderLock lock = CaFolderLock.acquire(dir)) {
             synchronized (this) {
                 requireSameCa(dir);
@@ -352,12 +377,12 @@ public final class CertificateAuthority {
      * Loads a CA saved by {@link #save}. Nothing is changed on disk; a missing or damaged file fails with a message
      * naming the file (and line).
      */
-    public static CertificateAuthority load(Path dir, char[] password) throws IOException {
+    static CertificateAuthority load(Path dir, char[] password) throws IOException {
         return CaFolder.load(dir, password);
     }
 
     /** Loads with an unencrypted key. */
-    public static CertificateAuthority load(Path dir) throws IOException {
+    static CertificateAuthority load(Path dir) throws IOException {
         return load(dir, null);
     }
 
@@ -434,7 +459,7 @@ public final class CertificateAuthority {
 
     private static void requireMatch(PrivateKey key, PublicKey pub, X509Certificate cert) {
         try {
-            String alg = KeyType.signatureAlgorithmFor(pub);
+            String alg = Keys.signatureAlgorithmFor(pub);
             byte[] challenge = new byte[32];
             RANDOM.nextBytes(challenge);
             Signature s = Signature.getInstance(alg);

@@ -76,7 +76,7 @@ public final class CertificateRequest {
     }
 
     /** Adds DNS subject alternative names. */
-    public CertificateRequest dns(String... names) {
+    CertificateRequest dns(String... names) {
         for (String n : names) {
             dnsNames.add(canonicalDns(n));
         }

@@ -1,6 +1,7 @@
 package io.fedlink.pki;
 
 import io.fedlink.api.HostNames;
+import io.fedlink.pki.internal.Keys;
 import io.fedlink.pki.internal.Pem;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -30,7 +31,7 @@ import org.bouncycastle.pkcs.PKCSException;
 
 /**
  * Reads a PKCS#10 CSR: verifies its signature (with the BouncyCastle provider, so EC, RSA and Ed25519 all verify),
- * refuses keys outside the key policy ({@link KeyType#of}: RSA 2048..8192, EC P-256/P-384/P-521, Ed25519) and
+ * refuses keys outside the key policy ({@link io.fedlink.pki.internal.Keys#of}: RSA 2048..8192, EC P-256/P-384/P-521, Ed25519) and
  * returns what it asks for. The key stays the requester's: only its public half comes back.
  *
  * <p>Two uses: the operator's {@code fedlink pki cert sign} ({@link #read}) takes the CSR's common name and SAN
@@ -124,9 +125,9 @@ final class CsrIntake {
             throw new IllegalArgumentException("cannot verify the CSR: " + e.getMessage(), e);
         }
         try {
-            KeyType.of(publicKey);
+            Keys.of(publicKey);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("the CSR's key is " + KeyType.describe(publicKey) + ": this CA "
+            throw new IllegalArgumentException("the CSR's key is " + Keys.describe(publicKey) + ": this CA "
                     + "accepts " + KeyType.ACCEPTED, e);
         }
         List<GeneralName> sans = new ArrayList<>();

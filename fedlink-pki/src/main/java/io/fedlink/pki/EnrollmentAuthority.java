@@ -5,6 +5,7 @@ import io.fedlink.api.PartyIds;
 import io.fedlink.api.PemCodec;
 import io.fedlink.pki.CertificateAuthority.IndexEntry;
 import io.fedlink.pki.internal.EnrollmentAccess;
+import io.fedlink.pki.internal.Keys;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Files;
@@ -27,17 +28,17 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * The CA side of enrollment: signs a party's CSR only when the request is authorized, either by a one-time
  * enrollment token bound to the party (its first certificate) or by the party's current certificate, issued here,
- * still valid and not revoked (a renewal), and only within the {@link EnrollmentPolicy}. Every refusal throws an
- * {@link EnrollmentRefusedException} naming the reason and what to do, and issues nothing: the CA index and the
- * token file are unchanged. An accepted request is recorded before it is answered: the token marked used in
+ * still valid and not revoked (a renewal), and only within its policy (domain, key types, longest lifetime). Every
+ * refusal throws an {@link EnrollmentRefusedException} naming the reason and what to do, and issues nothing: the CA
+ * index and the token file are unchanged. An accepted request is recorded before it is answered: the token marked used in
  * {@code enrollment-tokens.tsv} first, then the certificate's record (and a renewal's supersede) appended to
  * {@code index.tsv} in one write.
  *
  * <p>The tokens file is re-read at each request, and what other commands appended to the CA index since the last
  * one, so {@code fedlink pki token create}, {@code fedlink pki revoke} and {@code fedlink pki party revoke} work
  * while a server runs (a revocation made there refuses the next renewal). Every certificate is recorded as its
- * party's ({@link CertificateAuthority.IndexEntry#party()}); renewals follow {@link #renewalRules(Duration, int, Duration)}. Thread-safe (one
- * request at a time).
+ * party's (the index's party column); renewals follow {@link #renewalRules(Duration, int, Duration)}. Thread-safe
+ * (one request at a time).
  */
 public final class EnrollmentAuthority {
     static {
@@ -63,7 +64,7 @@ public final class EnrollmentAuthority {
     private record Renewal(BigInteger from, IssuedCertificate issued) {}
 
     /** Enrolls for {@code ca}, whose folder is {@code caDir}, under {@code policy}. */
-    public EnrollmentAuthority(CertificateAuthority ca, Path caDir, EnrollmentPolicy policy) {
+    EnrollmentAuthority(CertificateAuthority ca, Path caDir, EnrollmentPolicy policy) {
         this(ca, caDir, policy, Clock.systemUTC());
     }
 
@@ -88,10 +89,21 @@ public final class EnrollmentAuthority {
     /**
      * Enrolls for the CA in the folder {@code caDir} (its key decrypted with {@code password}, or {@code null}),
      * following it through a rollover: when {@code fedlink pki ca rollover} or {@code retire} changes the folder,
-     * the next request (or the enrollment server's periodic check) loads the new issuer.
+     * the next request (or the enrollment server's periodic check) loads the new issuer. It issues party
+     * certificates only: CN and DNS name {@code <party>.<domain>}, server and client, of any accepted key type.
+     *
+     * @param domain      the federation's domain, e.g. {@code fate.org}
+     * @param maxLifetime the longest validity issued, and the default when a request names none ({@code null}: one
+     *                    day)
      */
-    public static EnrollmentAuthority forFolder(Path caDir, char[] password, EnrollmentPolicy policy)
+    public static EnrollmentAuthority forFolder(Path caDir, char[] password, String domain, Duration maxLifetime)
             throws IOException {
+        EnrollmentPolicy policy = EnrollmentPolicy.of(domain);
+        return forFolder(caDir, password, maxLifetime == null ? policy : policy.withMaxLifetime(maxLifetime));
+    }
+
+    /** Like {@link #forFolder(Path, char[], String, Duration)} under {@code policy}. */
+    static EnrollmentAuthority forFolder(Path caDir, char[] password, EnrollmentPolicy policy) throws IOException {
         try (CaFolderLock lock = CaFolderLock.acquire(caDir)) {
             return new EnrollmentAuthority(CaFolder.load(caDir, password), caDir, password, policy,
                     Clock.systemUTC());
@@ -511,12 +523,12 @@ public final class EnrollmentAuthority {
     void checkKey(PublicKey key) {
         KeyType type;
         try {
-            type = KeyType.of(key);
+            type = Keys.of(key);
         } catch (IllegalArgumentException e) {
-            throw refuse("the CSR's key is " + KeyType.describe(key) + ": this CA accepts " + KeyType.ACCEPTED);
+            throw refuse("the CSR's key is " + Keys.describe(key) + ": this CA accepts " + KeyType.ACCEPTED);
         }
         if (!policy.keyTypes().contains(type)) {
-            throw refuse("the CSR's key is " + KeyType.describe(key) + ": this CA accepts " + policy.keyTypes());
+            throw refuse("the CSR's key is " + Keys.describe(key) + ": this CA accepts " + policy.keyTypes());
         }
     }
 

@@ -20,7 +20,7 @@ import org.bouncycastle.asn1.x509.KeyPurposeId;
  *
  * <p>Built with {@link #of} and {@link #withMaxLifetime}; immutable.
  */
-public final class EnrollmentPolicy {
+final class EnrollmentPolicy {
     /** Default lifetime: one day, renewed after about 16 hours. */
     public static final Duration DEFAULT_LIFETIME = Duration.ofHours(24);
 

@@ -38,7 +38,7 @@ public final class IssuedCertificate {
     }
 
     /** The root CA certificate (the trust anchor). */
-    public X509Certificate root() {
+    X509Certificate root() {
         return root;
     }
 
@@ -48,7 +48,7 @@ public final class IssuedCertificate {
     }
 
     /** The serial number. */
-    public BigInteger serial() {
+    BigInteger serial() {
         return certificate().getSerialNumber();
     }
 

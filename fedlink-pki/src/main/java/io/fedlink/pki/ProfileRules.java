@@ -1,6 +1,7 @@
 package io.fedlink.pki;
 
 import io.fedlink.api.HostNames;
+import io.fedlink.pki.internal.Keys;
 import java.security.PublicKey;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,7 +48,7 @@ final class ProfileRules {
 
     /** The critical key usage of {@code request}'s certificate for {@code subjectKey}. */
     static KeyUsage keyUsage(CertificateRequest request, PublicKey subjectKey) {
-        boolean encipherment = KeyType.of(subjectKey).isRsa();
+        boolean encipherment = Keys.of(subjectKey).isRsa();
         return new KeyUsage(encipherment
                 ? KeyUsage.digitalSignature | KeyUsage.keyEncipherment : KeyUsage.digitalSignature);
     }

@@ -4,8 +4,8 @@
  * {@link io.fedlink.pki.Profile} and a {@link io.fedlink.pki.KeyType}), {@link io.fedlink.pki.IssuedCertificate}
  * (a certificate with its key, as PEM, key stores or TLS material), {@link io.fedlink.pki.RevocationReason}, and
  * {@link io.fedlink.pki.CaFolder}, a CA kept as a folder with the rules every command on it follows (lock, own
- * files, root rollover, enrollment tokens, removing a party). The CA side of enrollment decides here too
- * ({@link io.fedlink.pki.EnrollmentAuthority} under an {@link io.fedlink.pki.EnrollmentPolicy}); its HTTPS server and
+ * files, saving, listing the index, root rollover, enrollment tokens, removing a party). The CA side of enrollment
+ * decides here too ({@link io.fedlink.pki.EnrollmentAuthority}, for a folder and a domain); its HTTPS server and
  * the party side are in {@code io.fedlink.pki.enroll}. Everything else is package-private, or in
  * {@code io.fedlink.pki.internal}, which is not API.
  *

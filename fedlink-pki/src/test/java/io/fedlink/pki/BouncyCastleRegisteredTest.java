@@ -63,7 +63,7 @@ class BouncyCastleRegisteredTest {
                 .create().saveNew(caDir, null);
         EnrollmentAuthority authority = EnrollmentAuthority.forFolder(caDir, null, EnrollmentPolicy.of("fate.org"));
         server = EnrollmentServer.start(authority, CertificateRequest.server("ca.fate.org").ip("127.0.0.1").days(1),
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), EnrollmentServer.Limits.DEFAULT);
         EnrollmentClient client = new EnrollmentClient(URI.create("https://127.0.0.1:" + server.address().getPort()));
         TlsMaterial trust = TlsMaterial.builder().trust(PemCodec.readCertificates(
                 Files.readString(caDir.resolve("ca.pem")))).build();

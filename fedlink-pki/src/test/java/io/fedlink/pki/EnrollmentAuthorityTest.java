@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fedlink.pki.enroll.EnrollmentClient;
+import io.fedlink.pki.internal.Keys;
 import io.fedlink.pki.internal.Pem;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
 /** The CA side's enrollment policy: what it signs, and each refusal leaving the index and tokens unchanged. */
 class EnrollmentAuthorityTest extends EnrollmentFixture {
     private static String csr(String name) {
-        return EnrollmentClient.csr(KeyType.EC_P256.generate(), name);
+        return Keys.csr(KeyType.EC_P256.generate(), name);
     }
 
     /** Runs a refused request; checks the message and that nothing was issued or changed on disk. */
@@ -91,7 +91,7 @@ class EnrollmentAuthorityTest extends EnrollmentFixture {
         refused("asks for subject 'CN=10000.evil.com'", () -> authority.enroll(token, csr("10000.evil.com"), null));
         KeyPairGenerator rsa = KeyPairGenerator.getInstance("RSA");
         rsa.initialize(1024);
-        refused("RSA 1024", () -> authority.enroll(token, EnrollmentClient.csr(rsa.generateKeyPair(),
+        refused("RSA 1024", () -> authority.enroll(token, Keys.csr(rsa.generateKeyPair(),
                 "10000.fate.org"), null));
         KeyPair carried = KeyType.EC_P256.generate();
         KeyPair signer = KeyType.EC_P256.generate();
@@ -153,7 +153,7 @@ class EnrollmentAuthorityTest extends EnrollmentFixture {
             ext.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(sans));
             b.addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, ext.generate());
         }
-        return Pem.csrPem(b.build(new JcaContentSignerBuilder(KeyType.signatureAlgorithmFor(pair.getPublic()))
+        return Pem.csrPem(b.build(new JcaContentSignerBuilder(Keys.signatureAlgorithmFor(pair.getPublic()))
                 .setProvider(Pem.BC).build(pair.getPrivate())));
     }
 
@@ -250,7 +250,7 @@ class EnrollmentAuthorityTest extends EnrollmentFixture {
     void partyIdsAreCaseInsensitiveAndReservedNamesAreRefused() throws Exception {
         String token = CaFolder.of(dir, null).createToken("ABC", Duration.ofHours(1));
         assertTrue(Files.readString(dir.resolve(EnrollmentTokens.FILE)).contains("\tabc\t"), "recorded canonical");
-        IssuedCertificate c = authority.enroll(token, EnrollmentClient.csr(KeyType.EC_P256.generate(), "ABC.fate.org"),
+        IssuedCertificate c = authority.enroll(token, Keys.csr(KeyType.EC_P256.generate(), "ABC.fate.org"),
                 null);
         assertEquals("CN=abc.fate.org", c.certificate().getSubjectX500Principal().getName());
         for (String reserved : List.of("root", "Operator", "proxy", "etcdctl")) {
@@ -284,6 +284,6 @@ class EnrollmentAuthorityTest extends EnrollmentFixture {
             refused(KeyType.ACCEPTED, () -> authority.enroll(token, weak, null));
         }
         IssuedCertificate p521 = authority.enroll(token, csrFor(KeyType.EC_P521.generate(), ""), null);
-        assertEquals("EC P-521", KeyType.describe(p521.certificate().getPublicKey()));
+        assertEquals("EC P-521", Keys.describe(p521.certificate().getPublicKey()));
     }
 }

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedlink.api.PemCodec;
 import io.fedlink.pki.CertificateAuthority.IndexEntry;
-import io.fedlink.pki.enroll.EnrollmentClient;
+import io.fedlink.pki.internal.Keys;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Files;
@@ -28,12 +28,12 @@ import org.junit.jupiter.api.Test;
 class PartyRecordsTest extends EnrollmentFixture {
     private IssuedCertificate enroll(EnrollmentAuthority a, String party, String cn) throws IOException {
         String token = CaFolder.of(a.caDir(), null).createToken(party, Duration.ofHours(1));
-        return a.enroll(token, EnrollmentClient.csr(KeyType.EC_P256.generate(), cn), null);
+        return a.enroll(token, Keys.csr(KeyType.EC_P256.generate(), cn), null);
     }
 
     private static IssuedCertificate renew(EnrollmentAuthority a, IssuedCertificate from, String cn)
             throws IOException {
-        return a.renew(from.chain(), EnrollmentClient.csr(KeyType.EC_P256.generate(), cn), null);
+        return a.renew(from.chain(), Keys.csr(KeyType.EC_P256.generate(), cn), null);
     }
 
     private static IndexEntry entry(Path caDir, BigInteger serial) throws IOException {
@@ -100,7 +100,7 @@ class PartyRecordsTest extends EnrollmentFixture {
                 () -> renew(upgraded, old, "10000.fate.org"));
         assertTrue(again.getMessage().contains("superseded"), again.getMessage());
         EnrollmentRefusedException role = assertThrows(EnrollmentRefusedException.class,
-                () -> upgraded.renew(operator.chain(), EnrollmentClient.csr(KeyType.EC_P256.generate(),
+                () -> upgraded.renew(operator.chain(), Keys.csr(KeyType.EC_P256.generate(),
                         "10000.fate.org"), null));
         assertTrue(role.getMessage().contains("is not a party certificate"), role.getMessage());
     }
@@ -123,7 +123,7 @@ class PartyRecordsTest extends EnrollmentFixture {
                 () -> renew(authority, second, "10000.fate.org"));
         assertTrue(renewal.getMessage().contains("was revoked"), renewal.getMessage());
         EnrollmentRefusedException token = assertThrows(EnrollmentRefusedException.class,
-                () -> authority.enroll(unused, EnrollmentClient.csr(KeyType.EC_P256.generate(), "10000.fate.org"),
+                () -> authority.enroll(unused, Keys.csr(KeyType.EC_P256.generate(), "10000.fate.org"),
                         null));
         assertTrue(token.getMessage().contains("expired at"), token.getMessage());
         renew(authority, other, "9999.fate.org"); // another party is untouched

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedlink.api.PemCodec;
-import io.fedlink.pki.enroll.EnrollmentClient;
+import io.fedlink.pki.internal.Keys;
 import io.fedlink.pki.internal.Pem;
 import java.io.StringWriter;
 import java.security.KeyFactory;
@@ -99,7 +99,7 @@ class PemTest {
 
     @Test
     void csrsRoundTripAndOtherBlocksAreNamed() throws Exception {
-        String pem = EnrollmentClient.csr(KeyType.EC_P256.generate(), "10000.fate.org");
+        String pem = Keys.csr(KeyType.EC_P256.generate(), "10000.fate.org");
         assertEquals(pem, Pem.csrPem(Pem.csr(pem)));
         String legacyType = pem.replace("CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST");
         assertEquals(Pem.csr(pem), Pem.csr(legacyType));

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fedlink.pki.enroll.EnrollmentClient;
+import io.fedlink.pki.internal.Keys;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,11 +22,11 @@ import org.junit.jupiter.api.Test;
 class RenewalLifecycleTest extends EnrollmentFixture {
     private IssuedCertificate enroll(String party) throws IOException {
         String token = CaFolder.of(dir, null).createToken(party, Duration.ofHours(1));
-        return authority.enroll(token, EnrollmentClient.csr(KeyType.EC_P256.generate(), party + ".fate.org"), null);
+        return authority.enroll(token, Keys.csr(KeyType.EC_P256.generate(), party + ".fate.org"), null);
     }
 
     private IssuedCertificate renew(IssuedCertificate from, KeyPair key) throws IOException {
-        return authority.renew(from.chain(), EnrollmentClient.csr(key, "10000.fate.org"), null);
+        return authority.renew(from.chain(), Keys.csr(key, "10000.fate.org"), null);
     }
 
     private String refusal(Call call) throws IOException {
@@ -83,7 +83,7 @@ class RenewalLifecycleTest extends EnrollmentFixture {
         String m = refusal(() -> renew(last, KeyType.EC_P256.generate()));
         assertTrue(m.contains("party 10000 renewed 6 times within PT1H (the limit): try again after"), m);
         assertEquals(1, authority.rateLimited());
-        authority.renew(other.chain(), EnrollmentClient.csr(KeyType.EC_P256.generate(), "9999.fate.org"), null);
+        authority.renew(other.chain(), Keys.csr(KeyType.EC_P256.generate(), "9999.fate.org"), null);
     }
 
     @Test

@@ -8,11 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.fedlink.api.TlsMaterial;
 import io.fedlink.pki.CaFolder;
 import io.fedlink.pki.EnrollmentAuthority;
-import io.fedlink.pki.EnrollmentPolicy;
 import io.fedlink.pki.EnrollmentRefusedException;
 import io.fedlink.pki.IssuedCertificate;
 import io.fedlink.pki.KeyType;
-import io.fedlink.pki.enroll.EnrollmentClient;
+import io.fedlink.pki.internal.Keys;
 import io.fedlink.pki.internal.Pem;
 import io.fedlink.api.TlsFiles;
 import java.nio.file.Files;
@@ -51,8 +50,8 @@ class PartyIdentityEtcdIT {
 
             Path caDir = dir.resolve("fate-ca");
             Files.createDirectories(caDir);
-            etcd.ca().saveNew(caDir, null);
-            EnrollmentAuthority authority = new EnrollmentAuthority(etcd.ca(), caDir, EnrollmentPolicy.of("fate.org"));
+            CaFolder.of(caDir, null).create(etcd.ca());
+            EnrollmentAuthority authority = EnrollmentAuthority.forFolder(caDir, null, "fate.org", null);
             String token = CaFolder.of(caDir, null).createToken("10000", Duration.ofHours(1));
             String index = Files.readString(caDir.resolve("index.tsv"));
 
@@ -68,7 +67,7 @@ class PartyIdentityEtcdIT {
             assertTrue(refused.getMessage().contains("'CN=root'"), refused.getMessage());
             assertEquals(index, Files.readString(caDir.resolve("index.tsv")), "nothing recorded");
 
-            IssuedCertificate own = authority.enroll(token, EnrollmentClient.csr(pair, "10000.fate.org"), null);
+            IssuedCertificate own = authority.enroll(token, Keys.csr(pair, "10000.fate.org"), null);
             assertEquals("CN=10000.fate.org", own.certificate().getSubjectX500Principal().getName());
             TlsFiles.write(TlsMaterial.builder().identity(pair.getPrivate(), own.chain())
                     .trust(List.of(etcd.ca().root())).build(), dir.resolve("party-10000"));

@@ -274,7 +274,7 @@ class AgentIT {
         awaitAgent(proxy, "10000");
         Loopback.freshTunnel(proxy.localAddress(), "10000.fate.org");
 
-        ca.revoke(party10000Cert.serial(), RevocationReason.CESSATION_OF_OPERATION);
+        ca.revokeIfValid(party10000Cert.certificate().getSerialNumber(), RevocationReason.CESSATION_OF_OPERATION);
         tls.update(tls.current().withCrls(List.of(ca.crl(Duration.ofDays(1)))));
         Loopback.await("the agent cut off after its certificate was revoked", 5, () -> proxy.agents().isEmpty());
         Loopback.await("the revoked agent is refused when it redials", 20,

@@ -6,7 +6,7 @@ import io.fedlink.api.PemCodec;
 import io.fedlink.api.TlsMaterial;
 import io.fedlink.pki.EnrollmentRefusedException;
 import io.fedlink.pki.KeyType;
-import io.fedlink.pki.internal.Pem;
+import io.fedlink.pki.internal.Keys;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -20,15 +20,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import javax.security.auth.x500.X500Principal;
-import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
-import org.bouncycastle.asn1.x509.Extension;
-import org.bouncycastle.asn1.x509.ExtensionsGenerator;
-import org.bouncycastle.asn1.x509.GeneralName;
-import org.bouncycastle.asn1.x509.GeneralNames;
-import org.bouncycastle.operator.OperatorCreationException;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
-import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 
 /**
  * The party side of enrollment: makes the key pair here (it never leaves the party), sends a CSR for
@@ -60,7 +51,7 @@ public final class EnrollmentClient {
         KeyPair pair = keyType.generate();
         // the canonical name, as the CA issues it (CertificateRequest.party)
         String name = HostNames.canonicalDnsName(PartyIds.canonical(party) + "." + HostNames.canonicalDnsName(domain));
-        HttpRequest.Builder r = request(EnrollmentServer.ENROLL, csr(pair, name), lifetime)
+        HttpRequest.Builder r = request(EnrollmentServer.ENROLL, Keys.csr(pair, name), lifetime)
                 .header("Authorization", "Bearer " + token.strip());
         return send(trust, r, pair);
     }
@@ -80,8 +71,8 @@ public final class EnrollmentClient {
                     + " expired at " + leaf.getNotAfter().toInstant() + ": it cannot renew; enroll again with a new "
                     + "token from the CA operator");
         }
-        KeyPair pair = KeyType.of(leaf.getPublicKey()).generate();
-        return send(current, request(EnrollmentServer.RENEW, csr(pair, dnsName(leaf)), lifetime), pair);
+        KeyPair pair = Keys.of(leaf.getPublicKey()).generate();
+        return send(current, request(EnrollmentServer.RENEW, Keys.csr(pair, dnsName(leaf)), lifetime), pair);
     }
 
     /** The first DNS name of {@code leaf} (what enrollment issued), which the renewal asks for again. */
@@ -137,22 +128,5 @@ public final class EnrollmentClient {
         }
         return TlsMaterial.builder().identity(pair.getPrivate(), chain).trust(roots.isEmpty() ? tls.trustAnchors() : roots)
                 .hostnameVerification(tls.hostnameVerification()).build();
-    }
-
-    /** A PKCS#10 CSR (PEM) for DNS name {@code dnsName} (also the common name), signed by {@code pair}. */
-    public static String csr(KeyPair pair, String dnsName) {
-        try {
-            JcaPKCS10CertificationRequestBuilder b = new JcaPKCS10CertificationRequestBuilder(
-                    new X500Principal("CN=" + dnsName), pair.getPublic());
-            ExtensionsGenerator ext = new ExtensionsGenerator();
-            ext.addExtension(Extension.subjectAlternativeName, false,
-                    new GeneralNames(new GeneralName(GeneralName.dNSName, dnsName)));
-            b.addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, ext.generate());
-            var signer = new JcaContentSignerBuilder(KeyType.signatureAlgorithmFor(pair.getPublic()))
-                    .build(pair.getPrivate());
-            return Pem.csrPem(b.build(signer));
-        } catch (IOException | OperatorCreationException e) {
-            throw new IllegalStateException("cannot make the CSR: " + e.getMessage(), e);
-        }
     }
 }

@@ -12,9 +12,9 @@ import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pki.EnrollmentAuthority;
 import io.fedlink.pki.EnrollmentRefusedException;
 import io.fedlink.pki.IssuedCertificate;
-import io.fedlink.pki.KeyType;
 import io.fedlink.pki.RevocationReason;
 import io.fedlink.pki.internal.EnrollmentAccess;
+import io.fedlink.pki.internal.Keys;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -318,16 +318,8 @@ public final class EnrollmentServer implements AutoCloseable {
      * bundle for client certificates. It follows the CA folder: after {@code fedlink pki ca rollover} or
      * {@code retire} (checked every 5 s) it issues itself a certificate of the new issuer, trusts the new bundle
      * and revokes its previous certificate as superseded; on {@link #close()} its certificate is revoked
-     * (cessation of operation), so a retired root is never held back by it.
-     */
-    public static EnrollmentServer start(EnrollmentAuthority authority, CertificateRequest endpointRequest,
-                                         InetSocketAddress bind) throws IOException {
-        return start(authority, endpointRequest, bind, Duration.ofSeconds(5));
-    }
-
-    /**
-     * Like {@link #start(EnrollmentAuthority, CertificateRequest, InetSocketAddress)}, with {@code limits} on what
-     * clients may hold ({@link Limits#DEFAULT} and its changes).
+     * (cessation of operation), so a retired root is never held back by it. {@code limits} bound what clients may
+     * hold ({@link Limits#DEFAULT} and its changes).
      */
     public static EnrollmentServer start(EnrollmentAuthority authority, CertificateRequest endpointRequest,
                                          InetSocketAddress bind, Limits limits) throws IOException {
@@ -366,7 +358,7 @@ public final class EnrollmentServer implements AutoCloseable {
             s = new EnrollmentServer(authority, e, live.serverContext(ClientAuth.OPTIONAL), bind, limits);
         } catch (IOException | RuntimeException failure) {
             e.timer.shutdownNow();
-            view.revokeAnywhere(first.serial(), RevocationReason.CESSATION_OF_OPERATION);
+            view.revokeAnywhere(first.certificate().getSerialNumber(), RevocationReason.CESSATION_OF_OPERATION);
             throw failure;
         }
         e.timer.scheduleWithFixedDelay(s::followCa, checkEvery.toMillis(), checkEvery.toMillis(),
@@ -389,13 +381,13 @@ public final class EnrollmentServer implements AutoCloseable {
                 return;
             }
             IssuedCertificate previous = endpoint.current;
-            IssuedCertificate next = view.issueEndpoint(endpoint.request, previous.serial());
+            IssuedCertificate next = view.issueEndpoint(endpoint.request, previous.certificate().getSerialNumber());
             endpoint.live.update(material(next, view));
             endpoint.current = next;
             endpoint.seenGeneration = generation;
             LOG.info("the CA changed: now presenting serial {} issued by {}, trusting {} root(s)",
-                    next.serial().toString(16), next.certificate().getIssuerX500Principal().getName(),
-                    view.trustBundle().size());
+                    next.certificate().getSerialNumber().toString(16),
+                    next.certificate().getIssuerX500Principal().getName(), view.trustBundle().size());
         } catch (IOException | RuntimeException e) {
             LOG.warn("cannot follow the CA folder {}: {}; retrying", view.caDir(), e.toString());
         }
@@ -486,7 +478,7 @@ public final class EnrollmentServer implements AutoCloseable {
             X509Certificate leaf = issued.certificate();
             LOG.info("{} {} for {}: serial {}, key {}, until {}", enroll ? "enrolled" : "renewed",
                     leaf.getSubjectX500Principal().getName(), remote, leaf.getSerialNumber().toString(16),
-                    KeyType.describe(leaf.getPublicKey()), leaf.getNotAfter().toInstant());
+                    Keys.describe(leaf.getPublicKey()), leaf.getNotAfter().toInstant());
             List<X509Certificate> all = new ArrayList<>(issued.chain());
             all.addAll(view.trustBundle()); // during a rollover both roots: parties trust the new one in time
             return Response.of(200, "application/pem-certificate-chain", PemCodec.certificates(all));
@@ -530,10 +522,11 @@ public final class EnrollmentServer implements AutoCloseable {
         if (endpoint != null) {
             endpoint.timer.shutdownNow();
             try {
-                view.revokeAnywhere(endpoint.current.serial(), RevocationReason.CESSATION_OF_OPERATION);
+                view.revokeAnywhere(endpoint.current.certificate().getSerialNumber(),
+                        RevocationReason.CESSATION_OF_OPERATION);
             } catch (IOException | RuntimeException e) {
                 LOG.warn("cannot revoke the endpoint certificate {} at shutdown: {}",
-                        endpoint.current.serial().toString(16), e.toString());
+                        endpoint.current.certificate().getSerialNumber().toString(16), e.toString());
             }
         }
     }

@@ -103,7 +103,7 @@ public final class PartyFiles {
     }
 
     /** The folder. */
-    public Path dir() {
+    Path dir() {
         return dir;
     }
 
@@ -113,7 +113,7 @@ public final class PartyFiles {
     }
 
     /** Whether an identity was written. */
-    public boolean exists() {
+    boolean exists() {
         return Files.exists(current(CERT));
     }
 

@@ -18,14 +18,14 @@ import org.slf4j.LoggerFactory;
  * Keeps a party's certificate fresh: renews at about two thirds of its lifetime (plus or minus a jitter, so a
  * federation's parties do not all call at once), writes the new files with {@link PartyFiles} (key and certificate
  * switch together), then calls the hook (e.g. {@code ReloadableTlsMaterial::update}, or a command). It fails safe: a
- * failed renewal keeps the current files, retries with exponential backoff capped at {@link Builder#maxBackoff},
+ * failed renewal keeps the current files, retries with exponential backoff ({@link #backoff(Duration, Duration)}),
  * warns once the last sixth of the lifetime is reached and logs an error once the certificate has expired. A party
  * whose certificate was revoked is refused by the CA side; the renewer keeps retrying (the operator must re-enroll
  * it) and says so.
  *
  * <pre>{@code
- * Renewer r = Renewer.builder(new EnrollmentClient(URI.create("https://ca.fate.org:8443")), new PartyFiles(dir))
- *     .onRenewed(live::update).build();
+ * Renewer r = Renewer.of(new EnrollmentClient(URI.create("https://ca.fate.org:8443")), new PartyFiles(dir), null,
+ *     live::update);
  * r.start();
  * }</pre>
  */
@@ -37,8 +37,8 @@ public final class Renewer implements AutoCloseable {
     private final PartyFiles files;
     private final Duration lifetime;
     private final double jitter;
-    private final Duration minBackoff;
-    private final Duration maxBackoff;
+    private Duration minBackoff;
+    private Duration maxBackoff;
     private final Consumer<TlsMaterial> onRenewed;
     private final ScheduledExecutorService timer;
     private int failures;
@@ -59,9 +59,35 @@ public final class Renewer implements AutoCloseable {
         });
     }
 
-    /** A renewer of the identity in {@code files}, talking to {@code client}. */
-    public static Builder builder(EnrollmentClient client, PartyFiles files) {
+    /**
+     * A renewer (not started) of the identity in {@code files}, talking to {@code client}.
+     *
+     * @param lifetime  the lifetime asked for at each renewal ({@code null}: the CA's maximum)
+     * @param onRenewed called with the new material after each renewal, once the files are in place ({@code null}:
+     *                  nothing)
+     */
+    public static Renewer of(EnrollmentClient client, PartyFiles files, Duration lifetime,
+                             Consumer<TlsMaterial> onRenewed) {
+        return builder(client, files).lifetime(lifetime).onRenewed(onRenewed).build();
+    }
+
+    /** Options beyond {@link #of}, for the module's tests (jitter). */
+    static Builder builder(EnrollmentClient client, PartyFiles files) {
         return new Builder(client, files);
+    }
+
+    /** Sets the first retry delay (default 5 s) and the cap of its doubling (default 5 min); returns this. */
+    public synchronized Renewer backoff(Duration min, Duration max) {
+        requireBackoff(min, max);
+        this.minBackoff = min;
+        this.maxBackoff = max;
+        return this;
+    }
+
+    private static void requireBackoff(Duration min, Duration max) {
+        if (min.isNegative() || min.isZero() || max.compareTo(min) < 0) {
+            throw new IllegalArgumentException("backoff needs 0 < min <= max, was " + min + ", " + max);
+        }
     }
 
     /**
@@ -146,7 +172,7 @@ public final class Renewer implements AutoCloseable {
     }
 
     /** {@code minBackoff * 2^(n-1)}, at most {@code maxBackoff}. */
-    Duration backoff(int n) {
+    synchronized Duration backoff(int n) {
         Duration d = minBackoff;
         for (int i = 1; i < n && d.compareTo(maxBackoff) < 0; i++) {
             d = d.multipliedBy(2);
@@ -161,7 +187,7 @@ public final class Renewer implements AutoCloseable {
     }
 
     /** Options of a {@link Renewer}. */
-    public static final class Builder {
+    static final class Builder {
         private final EnrollmentClient client;
         private final PartyFiles files;
         private Duration lifetime;
@@ -176,7 +202,7 @@ public final class Renewer implements AutoCloseable {
         }
 
         /** The lifetime asked for at each renewal ({@code null}, the default: the CA's maximum). */
-        public Builder lifetime(Duration d) {
+        Builder lifetime(Duration d) {
             this.lifetime = d;
             return this;
         }
@@ -191,23 +217,21 @@ public final class Renewer implements AutoCloseable {
         }
 
         /** The first retry delay (default 5 s) and the cap of the doubling (default 5 min). */
-        public Builder backoff(Duration min, Duration max) {
-            if (min.isNegative() || min.isZero() || max.compareTo(min) < 0) {
-                throw new IllegalArgumentException("backoff needs 0 < min <= max, was " + min + ", " + max);
-            }
+        Builder backoff(Duration min, Duration max) {
+            requireBackoff(min, max);
             this.minBackoff = min;
             this.maxBackoff = max;
             return this;
         }
 
         /** Called with the new material after each renewal (after the files are in place). */
-        public Builder onRenewed(Consumer<TlsMaterial> hook) {
+        Builder onRenewed(Consumer<TlsMaterial> hook) {
             this.onRenewed = hook;
             return this;
         }
 
         /** Builds (not started). */
-        public Renewer build() {
+        Renewer build() {
             return new Renewer(this);
         }
     }

@@ -14,7 +14,6 @@ import io.fedlink.pki.CaFolder;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pki.EnrollmentAuthority;
-import io.fedlink.pki.EnrollmentPolicy;
 import io.fedlink.pki.KeyType;
 import io.fedlink.pki.Tools;
 import java.io.BufferedReader;
@@ -70,10 +69,9 @@ class CaRolloverTest {
     @BeforeEach
     void start() throws Exception {
         caDir = dir.resolve("ca");
-        CertificateAuthority.builder().commonName("fate.org CA").permitDns("fate.org").permitIp("127.0.0.0/8")
-                .create().saveNew(caDir, null);
-        authority = EnrollmentAuthority.forFolder(caDir, null, EnrollmentPolicy.of("fate.org")
-                .withMaxLifetime(Duration.ofHours(1)));
+        CaFolder.of(caDir, null).create(CertificateAuthority.builder().commonName("fate.org CA").permitDns("fate.org")
+                .permitIp("127.0.0.0/8").create());
+        authority = EnrollmentAuthority.forFolder(caDir, null, "fate.org", Duration.ofHours(1));
         server = EnrollmentServer.start(authority, CertificateRequest.server("ca.fate.org").ip("127.0.0.1").days(30),
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), Duration.ofMillis(100));
         client = new EnrollmentClient(URI.create("https://127.0.0.1:" + server.address().getPort()));
@@ -117,7 +115,7 @@ class CaRolloverTest {
     void rolloverRenewRetireRenewUnderTrafficWithoutAFailedConnection() throws Exception {
         PartyFiles serviceFiles = enroll("10000");
         PartyFiles clientFiles = enroll("9999");
-        X509Certificate oldRoot = CertificateAuthority.load(caDir).root();
+        X509Certificate oldRoot = CaFolder.of(caDir, null).load().root();
         X509Certificate oldServiceLeaf = serviceFiles.read().certificate();
         X509Certificate oldClientLeaf = clientFiles.read().certificate();
         ReloadableTlsMaterial serviceLive = ReloadableTlsMaterial.of(serviceFiles.read());
@@ -206,11 +204,16 @@ class CaRolloverTest {
             assertFalse(refused.getMessage().contains("CN=ca.fate.org"), "the server revoked its superseded "
                     + "certificate: " + refused.getMessage());
             assertTrue(Files.isRegularFile(caDir.resolve(CaFolder.PREVIOUS).resolve(CaFolder.CERT_FILE)), "a refusal changes nothing");
-            CaFolder.Retired retired = CaFolder.of(caDir, null).retire(true, false, Instant.now());
-            assertEquals(2, retired.revokedSuperseded().size());
+            List<String> retired = CaFolder.of(caDir, null).retire(true, false, Instant.now());
+            assertEquals(2, retired.stream().filter(l -> l.startsWith("==> Revoked ")).count(), retired.toString());
             assertFalse(Files.isRegularFile(caDir.resolve(CaFolder.PREVIOUS).resolve(CaFolder.CERT_FILE)));
-            assertFalse(Files.exists(retired.keptIn().resolve("ca-key.pem")), "the retired key is gone");
-            assertTrue(Files.exists(retired.keptIn().resolve("index.tsv")));
+            Path keptIn;
+            try (var kept = Files.list(caDir.resolve(CaFolder.RETIRED))) {
+                keptIn = kept.findFirst().orElseThrow();
+            }
+            assertTrue(retired.get(retired.size() - 2).contains("kept in " + keptIn), retired.toString());
+            assertFalse(Files.exists(keptIn.resolve("ca-key.pem")), "the retired key is gone");
+            assertTrue(Files.exists(keptIn.resolve("index.tsv")));
             assertEquals(List.of(newRoot), bundle());
             assertEquals(List.of(newRoot), PemCodec.readCertificates(Files.readString(bundle)));
             await("the enrollment server follows the retirement", () -> server.identityGeneration() >= 2);

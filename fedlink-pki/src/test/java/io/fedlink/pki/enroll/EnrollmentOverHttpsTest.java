@@ -12,11 +12,11 @@ import io.fedlink.pki.CaFolder;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pki.EnrollmentAuthority;
-import io.fedlink.pki.EnrollmentPolicy;
 import io.fedlink.pki.EnrollmentRefusedException;
 import io.fedlink.pki.KeyType;
 import io.fedlink.pki.RevocationReason;
 import io.fedlink.pki.Tools;
+import io.fedlink.pki.internal.Keys;
 import java.math.BigInteger;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -52,10 +52,10 @@ class EnrollmentOverHttpsTest {
     void start() throws Exception {
         ca = CertificateAuthority.builder().commonName("fate.org CA").permitDns("fate.org").permitIp("127.0.0.0/8")
                 .create();
-        ca.saveNew(caDir, null);
+        CaFolder.of(caDir, null).create(ca);
         TlsMaterial endpoint = ca.issue(CertificateRequest.server("ca.fate.org").ip("127.0.0.1")).tlsMaterial();
-        server = EnrollmentServer.start(new EnrollmentAuthority(ca, caDir,
-                EnrollmentPolicy.of("fate.org").withMaxLifetime(Duration.ofHours(1))), endpoint,
+        server = EnrollmentServer.start(EnrollmentAuthority.forFolder(caDir, null, "fate.org",
+                Duration.ofHours(1)), endpoint,
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         client = new EnrollmentClient(URI.create("https://127.0.0.1:" + server.address().getPort()));
     }
@@ -95,12 +95,12 @@ class EnrollmentOverHttpsTest {
         HttpResponse<String> noCert = HttpClient.newBuilder().sslContext(ca.trustMaterial().clientContext()).build()
                 .send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + server.address().getPort()
                         + EnrollmentServer.RENEW)).POST(HttpRequest.BodyPublishers.ofString(
-                        EnrollmentClient.csr(KeyType.EC_P256.generate(), "10000.fate.org"))).build(),
+                        Keys.csr(KeyType.EC_P256.generate(), "10000.fate.org"))).build(),
                         HttpResponse.BodyHandlers.ofString());
         assertEquals(403, noCert.statusCode());
         assertTrue(noCert.body().contains("needs the party's current certificate"), noCert.body());
 
-        ca.revoke(renewed.certificate().getSerialNumber(), RevocationReason.KEY_COMPROMISE);
+        CaFolder.of(caDir, null).revoke(renewed.certificate().getSerialNumber(), RevocationReason.KEY_COMPROMISE);
         Renewer r = Renewer.builder(client, files).build();
         EnrollmentRefusedException revoked = assertThrows(EnrollmentRefusedException.class, r::renewNow);
         assertTrue(revoked.getMessage().contains("was revoked"), revoked.getMessage());

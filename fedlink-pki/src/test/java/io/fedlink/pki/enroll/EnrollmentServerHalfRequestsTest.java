@@ -8,7 +8,6 @@ import io.fedlink.pki.CaFolder;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pki.EnrollmentAuthority;
-import io.fedlink.pki.EnrollmentPolicy;
 import io.fedlink.pki.KeyType;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -68,11 +67,11 @@ class EnrollmentServerHalfRequestsTest {
     private void run(List<String> sources, EnrollmentServer.Limits limits) throws Exception {
         CertificateAuthority ca = CertificateAuthority.builder().commonName("fate.org CA").permitDns("fate.org")
                 .permitIp("127.0.0.0/8").create();
-        ca.saveNew(caDir, null);
+        CaFolder.of(caDir, null).create(ca);
         TlsMaterial endpoint = ca.issue(CertificateRequest.server("ca.fate.org").ip("127.0.0.1")).tlsMaterial();
         List<Socket> held = new ArrayList<>();
-        try (EnrollmentServer server = EnrollmentServer.start(new EnrollmentAuthority(ca, caDir,
-                EnrollmentPolicy.of("fate.org")), endpoint, new InetSocketAddress("127.0.0.1", 0), limits)) {
+        try (EnrollmentServer server = EnrollmentServer.start(EnrollmentAuthority.forFolder(caDir, null,
+                "fate.org", null), endpoint, new InetSocketAddress("127.0.0.1", 0), limits)) {
             InetSocketAddress target = server.address();
             EnrollmentClient client = new EnrollmentClient(URI.create("https://127.0.0.1:" + target.getPort()));
             double[] idle = enrollments(ca, client, "1");

@@ -8,7 +8,6 @@ import io.fedlink.pki.CaFolder;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pki.EnrollmentAuthority;
-import io.fedlink.pki.EnrollmentPolicy;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -33,9 +32,9 @@ class EnrollmentServerLimitsTest {
     void start() throws Exception {
         ca = CertificateAuthority.builder().commonName("fate.org CA").permitDns("fate.org").permitIp("127.0.0.0/8")
                 .create();
-        ca.saveNew(caDir, null);
+        CaFolder.of(caDir, null).create(ca);
         TlsMaterial endpoint = ca.issue(CertificateRequest.server("ca.fate.org").ip("127.0.0.1")).tlsMaterial();
-        server = EnrollmentServer.start(new EnrollmentAuthority(ca, caDir, EnrollmentPolicy.of("fate.org")), endpoint,
+        server = EnrollmentServer.start(EnrollmentAuthority.forFolder(caDir, null, "fate.org", null), endpoint,
                 new InetSocketAddress("127.0.0.1", 0), EnrollmentServer.Limits.DEFAULT.withWorkers(1, 1));
     }
 

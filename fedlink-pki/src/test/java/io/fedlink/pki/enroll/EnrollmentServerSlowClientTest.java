@@ -9,7 +9,6 @@ import io.fedlink.pki.CaFolder;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pki.EnrollmentAuthority;
-import io.fedlink.pki.EnrollmentPolicy;
 import io.fedlink.pki.KeyType;
 import java.io.IOException;
 import java.io.InputStream;
@@ -50,12 +49,12 @@ class EnrollmentServerSlowClientTest {
     void slowClientsAreCutOffAndDoNotBlockEnrollment() throws Exception {
         CertificateAuthority ca = CertificateAuthority.builder().commonName("fate.org CA").permitDns("fate.org")
                 .permitIp("127.0.0.0/8").create();
-        ca.saveNew(caDir, null);
+        CaFolder.of(caDir, null).create(ca);
         TlsMaterial endpoint = ca.issue(CertificateRequest.server("ca.fate.org").ip("127.0.0.1")).tlsMaterial();
         ExecutorService pool = Executors.newCachedThreadPool();
         List<Socket> slow = new ArrayList<>();
-        try (EnrollmentServer server = EnrollmentServer.start(new EnrollmentAuthority(ca, caDir,
-                EnrollmentPolicy.of("fate.org")), endpoint, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+        try (EnrollmentServer server = EnrollmentServer.start(EnrollmentAuthority.forFolder(caDir, null,
+                "fate.org", null), endpoint, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
                 Duration.ofSeconds(3))) {
             int port = server.address().getPort();
             for (int i = 0; i < SILENT; i++) { // TCP only: the server waits for a ClientHello

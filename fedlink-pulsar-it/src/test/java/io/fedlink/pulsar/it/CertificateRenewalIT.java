@@ -11,7 +11,6 @@ import io.fedlink.pki.CaFolder;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pki.EnrollmentAuthority;
-import io.fedlink.pki.EnrollmentPolicy;
 import io.fedlink.pki.KeyType;
 import io.fedlink.pki.enroll.EnrollmentClient;
 import io.fedlink.pki.enroll.EnrollmentServer;
@@ -172,14 +171,13 @@ class CertificateRenewalIT {
     void replicationRunsAcrossRenewalsAndACaRolloverWithNoMessageLost() throws Exception {
         // The CA side: a CA folder, its enrollment server (HTTPS), a policy of 30 s certificates.
         caDir = dir.resolve("ca");
-        CertificateAuthority.builder().commonName("fate.org federation CA").permitDns(DOMAIN).permitIp("127.0.0.0/8")
-                .create().saveNew(caDir, null);
-        X509Certificate oldRoot = CertificateAuthority.load(caDir).root();
-        EnrollmentAuthority authority = EnrollmentAuthority.forFolder(caDir, null,
-                EnrollmentPolicy.of(DOMAIN).withMaxLifetime(LIFETIME));
+        CaFolder.of(caDir, null).create(CertificateAuthority.builder().commonName("fate.org federation CA")
+                .permitDns(DOMAIN).permitIp("127.0.0.0/8").create());
+        X509Certificate oldRoot = CaFolder.of(caDir, null).load().root();
+        EnrollmentAuthority authority = EnrollmentAuthority.forFolder(caDir, null, DOMAIN, LIFETIME);
         EnrollmentServer server = EnrollmentServer.start(authority,
                 CertificateRequest.server("ca." + DOMAIN).ip("127.0.0.1").days(1),
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), EnrollmentServer.Limits.DEFAULT);
         closeAfter.add(server);
         EnrollmentClient client = new EnrollmentClient(URI.create("https://127.0.0.1:" + server.address().getPort()));
 
@@ -197,9 +195,8 @@ class CertificateRenewalIT {
                     + latest.get(party).getNotAfter().toInstant());
         }
         for (String party : List.of(A, B)) {
-            Renewer r = Renewer.builder(client, files.get(party)).lifetime(LIFETIME)
-                    .backoff(Duration.ofSeconds(1), Duration.ofSeconds(4))
-                    .onRenewed(m -> onRenewed(party, m)).build();
+            Renewer r = Renewer.of(client, files.get(party), LIFETIME, m -> onRenewed(party, m))
+                    .backoff(Duration.ofSeconds(1), Duration.ofSeconds(4));
             r.start();
             closeAfter.add(r);
         }
@@ -283,9 +280,9 @@ class CertificateRenewalIT {
                 + serial(newRoot) + " " + counts());
         round("round 3 (new root, overlap)", r -> signedBy(r.cert(), newRoot)
                 && r.trust().equals(List.of(newRoot, oldRoot)));
-        CaFolder.Retired retired = CaFolder.of(caDir, null).retire(true, false, Instant.now());
-        measure("ca-retire oldRoot serial=" + serial(retired.oldRoot()) + " revokedSuperseded="
-                + retired.revokedSuperseded().size() + " " + counts());
+        List<String> retired = CaFolder.of(caDir, null).retire(true, false, Instant.now());
+        measure("ca-retire oldRoot serial=" + serial(oldRoot) + " revokedSuperseded="
+                + retired.stream().filter(l -> l.startsWith("==> Revoked ")).count() + " " + counts());
         round("round 4 (new root only)", r -> signedBy(r.cert(), newRoot) && r.trust().equals(List.of(newRoot))
                 && r.chain().size() == 1);
 
@@ -480,7 +477,7 @@ class CertificateRenewalIT {
 
     TlsFiles tlsFiles(String party) {
         PartyFiles pf = files.get(party);
-        return new TlsFiles(pf.dir(), pf.current(PartyFiles.CA), pf.current(PartyFiles.CERT),
+        return new TlsFiles(dir.resolve("tls-" + party), pf.current(PartyFiles.CA), pf.current(PartyFiles.CERT),
                 pf.current(PartyFiles.KEY));
     }
 

@@ -13,11 +13,10 @@ import io.fedlink.pki.CaFolder;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pki.EnrollmentAuthority;
-import io.fedlink.pki.EnrollmentPolicy;
 import io.fedlink.pki.EnrollmentRefusedException;
 import io.fedlink.pki.IssuedCertificate;
 import io.fedlink.pki.KeyType;
-import io.fedlink.pki.enroll.EnrollmentClient;
+import io.fedlink.pki.internal.Keys;
 import io.fedlink.pulsar.BrokerTlsConfig;
 import io.fedlink.pulsar.PartyClients;
 import io.fedlink.federation.PulsarRouteTable;
@@ -90,9 +89,9 @@ class PulsarRolesIT {
     @BeforeAll
     static void start() throws Exception {
         caDir = dir.resolve("ca");
-        CertificateAuthority.builder().commonName(DOMAIN + " federation CA").permitDns(DOMAIN)
-                .permitIp("127.0.0.0/8").create().saveNew(caDir, null);
-        root = CertificateAuthority.load(caDir).root();
+        CaFolder.of(caDir, null).create(CertificateAuthority.builder().commonName(DOMAIN + " federation CA")
+                .permitDns(DOMAIN).permitIp("127.0.0.0/8").create());
+        root = CaFolder.of(caDir, null).load().root();
         // What the operator issues with 'pki cert create': its own client certificate (CN=operator) and the broker's
         // (8888's party name, plus its address for the admin calls of this test, which dial the address).
         TlsMaterial operatorTls = operatorIssues(CertificateRequest.client(SUPERUSER));
@@ -179,9 +178,9 @@ class PulsarRolesIT {
     /** A certificate the operator issues from the CA folder, as {@code fedlink pki cert create} does. */
     static TlsMaterial operatorIssues(CertificateRequest request) throws Exception {
         try (java.io.Closeable lock = CaFolder.of(caDir, null).lock()) {
-            CertificateAuthority ca = CertificateAuthority.load(caDir);
+            CertificateAuthority ca = CaFolder.of(caDir, null).load();
             IssuedCertificate c = ca.issue(request, null);
-            ca.saveIndex(caDir);
+            CaFolder.of(caDir, null).saveIndex(ca);
             return c.tlsMaterial();
         }
     }
@@ -191,7 +190,7 @@ class PulsarRolesIT {
      * {@code hostile} (CSR PEM text) with the same token.
      */
     static TlsFiles enroll(String party, List<String> hostile) throws Exception {
-        EnrollmentAuthority authority = EnrollmentAuthority.forFolder(caDir, null, EnrollmentPolicy.of(DOMAIN));
+        EnrollmentAuthority authority = EnrollmentAuthority.forFolder(caDir, null, DOMAIN, null);
         String token = CaFolder.of(caDir, null).createToken(party, Duration.ofMinutes(5));
         for (String csr : hostile == null ? List.<String>of() : hostile) {
             String index = Files.readString(caDir.resolve("index.tsv"));
@@ -202,7 +201,7 @@ class PulsarRolesIT {
             assertEquals(index, Files.readString(caDir.resolve("index.tsv")), "nothing issued: " + e.getMessage());
         }
         KeyPair pair = KeyType.EC_P256.generate();
-        IssuedCertificate c = authority.enroll(token, EnrollmentClient.csr(pair, name(party)), null);
+        IssuedCertificate c = authority.enroll(token, Keys.csr(pair, name(party)), null);
         return TlsFiles.write(TlsMaterial.builder().identity(pair.getPrivate(), c.chain()).trust(root).build(),
                 dir.resolve("tls-" + party));
     }
