@@ -28,6 +28,7 @@ public final class RouteTable {
     private final PartyRoute unknownName;
     private final PartyRoute noServerName;
     private final List<PartyRoute> routes;
+    private final java.util.Set<String> agentParties;
 
     private RouteTable(Builder b) {
         this.exact = Map.copyOf(b.exact);
@@ -35,6 +36,24 @@ public final class RouteTable {
         this.unknownName = b.unknownName;
         this.noServerName = b.noServerName;
         this.routes = Collections.unmodifiableList(new ArrayList<>(b.order));
+        java.util.Set<String> agents = new java.util.TreeSet<>();
+        for (PartyRoute r : routes) {
+            if (r.viaAgent()) {
+                agents.add(r.agentParty());
+            }
+        }
+        if (noServerName != null && noServerName.viaAgent()) {
+            agents.add(noServerName.agentParty());
+        }
+        this.agentParties = Collections.unmodifiableSet(agents);
+    }
+
+    /**
+     * The parties whose agents serve a route of this table ({@link PartyRoute#viaAgent()}), sorted: the only
+     * parties whose agents a proxy on this table admits.
+     */
+    public java.util.Set<String> agentParties() {
+        return agentParties;
     }
 
     /** A table that routes nothing. */

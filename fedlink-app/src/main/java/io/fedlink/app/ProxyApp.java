@@ -319,6 +319,7 @@ public final class ProxyApp implements AutoCloseable {
             } catch (IOException | RuntimeException | Error e) {
                 s.close();
                 closeQuietly(source, "the route source");
+                owned.forEach(o -> closeQuietly(o, String.valueOf(o)));
                 throw e;
             }
         }

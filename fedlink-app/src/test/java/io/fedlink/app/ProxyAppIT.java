@@ -159,7 +159,10 @@ class ProxyAppIT {
             var b = ProxyApp.builder(SniProxy.builder().bind(new InetSocketAddress(LOOPBACK, busy.getLocalPort())))
                     .routes(new RouteFileSource(routes, Duration.ofSeconds(1)))
                     .metrics(new InetSocketAddress(LOOPBACK, metricsPort));
+            java.util.concurrent.atomic.AtomicBoolean ownedClosed = new java.util.concurrent.atomic.AtomicBoolean();
+            b.closeWithApp(() -> ownedClosed.set(true)); // e.g. the agent port's TLS file watcher
             assertThrows(IOException.class, b::start, "the proxy's port is taken");
+            assertTrue(ownedClosed.get(), "what the app was to own is closed too");
             try (ServerSocket again = new ServerSocket(metricsPort, 1, LOOPBACK)) {
                 assertEquals(metricsPort, again.getLocalPort(), "the metrics port was released");
             }

@@ -56,11 +56,15 @@ final class AgentListenOptions {
         }
     }
 
-    /** Reads the TLS files (re-read every {@code reload}) and makes the listener's config. */
-    AgentListenerConfig start(Duration reload, PemFilesMaterial[] files) throws IOException {
+    /** The proxy's TLS files for the agent port, re-read every {@code reload} while the proxy runs. */
+    PemFilesMaterial watchTls(Duration reload) throws IOException {
+        return PemFilesMaterial.watch(cert, key, ca, crl, reload);
+    }
+
+    /** The listener's config on the TLS material of {@code tls}. */
+    AgentListenerConfig config(PemFilesMaterial tls) {
         InetSocketAddress at = ProxyCommand.ipAndPort("--agent-listen", listen, 7443);
-        files[0] = PemFilesMaterial.watch(cert, key, ca, crl, reload);
-        return AgentListenerConfig.builder(at).tls(files[0].material()).partyDomain(domain).maxAgents(maxAgents)
+        return AgentListenerConfig.builder(at).tls(tls.material()).partyDomain(domain).maxAgents(maxAgents)
                 .maxPoolPerAgent(pool).build();
     }
 }

@@ -341,9 +341,9 @@ final class ProxyCommand implements Callable<Integer> {
         ProxyApp.Builder app = ProxyApp.builder(b).routes(source).accessLog(accessLogFormat).drain(drain)
                 .agentDomain(agents.domain);
         if (agents.given()) {
-            PemFilesMaterial[] agentTls = new PemFilesMaterial[1]; // re-read for the process's life
-            b.agents(agents.start(reloadInterval, agentTls));
-            app.closeWithApp(agentTls[0]);
+            PemFilesMaterial agentTls = agents.watchTls(reloadInterval); // re-read while the proxy runs
+            app.closeWithApp(agentTls);
+            b.agents(agents.config(agentTls));
         }
         if (metricsAt != null) {
             app.metrics(metricsAt);

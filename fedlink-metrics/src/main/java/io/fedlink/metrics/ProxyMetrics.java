@@ -366,12 +366,7 @@ public final class ProxyMetrics implements TunnelListener, MultiCollector {
     /** Connected agents and idle data connections for each party the routes send to its agent. */
     private Map<String, long[]> agentsByParty(TunnelServer s) {
         Map<String, long[]> byParty = new java.util.TreeMap<>();
-        RouteTable t = routes.current();
-        for (var r : t.routes()) {
-            if (r.viaAgent()) {
-                byParty.putIfAbsent(r.agentParty(), new long[2]);
-            }
-        }
+        routes.current().agentParties().forEach(party -> byParty.put(party, new long[2]));
         for (AgentStatus a : s.agents()) {
             long[] v = byParty.get(a.party());
             if (v != null) {

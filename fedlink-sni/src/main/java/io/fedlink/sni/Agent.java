@@ -52,6 +52,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Agent implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Agent.class);
+    /** Per-tunnel failures (target down, tunnel limit) repeat with every tunnel the proxy hands over. */
+    private final RateLimitedLog tunnelLog = new RateLimitedLog(log);
     private static final int RELAY_BUFFER = 64 * 1024;
 
     private final List<Endpoint> proxies;
@@ -358,7 +360,7 @@ public final class Agent implements AutoCloseable {
     private void tunnel(Socket d, byte[] first, int n, Runnable refill) {
         if (tunnels.incrementAndGet() > maxTunnels) {
             tunnels.decrementAndGet();
-            log.warn("agent at its limit of {} tunnels; refused one", maxTunnels);
+            tunnelLog.warn("agent at its limit of {} tunnels; refused one", maxTunnels);
             open.remove(d);
             abort(d);
             refill.run();
@@ -373,7 +375,7 @@ public final class Agent implements AutoCloseable {
             t.setTcpNoDelay(true);
             t.getOutputStream().write(first, 0, n);
         } catch (IOException e) {
-            log.warn("agent could not reach its target {}: {}", target, e.toString());
+            tunnelLog.warn("agent could not reach its target {}: {}", target, e.toString());
             end(d, t, true);
             refill.run();
             return;

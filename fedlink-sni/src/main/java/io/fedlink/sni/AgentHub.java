@@ -110,7 +110,7 @@ final class AgentHub implements AutoCloseable {
     private final Map<String, Announced> tokens = new HashMap<>();
     private final Map<Refusal, LongAdder> refused = new EnumMap<>(Refusal.class);
     private final LongAdder handed = new LongAdder();
-    private final RateLimitedLog refusalLog = new RateLimitedLog();
+    private final RateLimitedLog refusalLog = new RateLimitedLog(log);
     private volatile boolean closed;
     private long tlsGeneration;
 
@@ -158,7 +158,6 @@ final class AgentHub implements AutoCloseable {
         private final Consumer<Runnable> loop;
         private final Consumer<SocketChannel> take;
         private SocketChannel ready; // set when one was free at once
-        private boolean done;        // guarded by the party
 
         private Claim(Consumer<Runnable> loop, Consumer<SocketChannel> take) {
             this.loop = loop;
@@ -189,7 +188,6 @@ final class AgentHub implements AutoCloseable {
             Claim c = new Claim(loop, take);
             c.ready = p.takeIdle();
             if (c.ready != null) {
-                c.done = true;
                 handed.increment();
             } else {
                 p.waiters.add(c);
@@ -198,12 +196,14 @@ final class AgentHub implements AutoCloseable {
         }
     }
 
-    /** Withdraws a claim whose connection gave up (deadline, shutdown); a connection handed meanwhile is closed. */
+    /**
+     * Withdraws a claim whose connection gave up (deadline, shutdown). A connection handed to it meanwhile still
+     * reaches {@code take}, which closes it.
+     */
     void cancel(String party, Claim c) {
         Party p = parties.get(party);
         if (p != null) {
             synchronized (p) {
-                c.done = true;
                 p.waiters.remove(c);
             }
         }
@@ -433,7 +433,7 @@ final class AgentHub implements AutoCloseable {
                     + " names no single party of " + config.partyDomain());
             return null;
         }
-        if (!hasAgentRoute(routes.get(), party)) {
+        if (!routes.get().agentParties().contains(party)) {
             no(out, "no route sends connections to the agent of party " + party);
             refuse(remote, ch, Refusal.NO_AGENT_ROUTE, "party " + party + ": no route is served by its agent");
             return null;
@@ -537,16 +537,6 @@ final class AgentHub implements AutoCloseable {
         }
     }
 
-    static boolean hasAgentRoute(RouteTable table, String party) {
-        for (PartyRoute r : table.routes()) {
-            if (party.equals(r.agentParty())) {
-                return true;
-            }
-        }
-        PartyRoute none = table.noServerNameRoute();
-        return none != null && party.equals(none.agentParty());
-    }
-
     /** Reads one agent's control lines until it leaves, breaks the protocol, or goes silent. */
     private void serve(Session session) {
         String why = "closed the connection";
@@ -631,7 +621,6 @@ final class AgentHub implements AutoCloseable {
                 s.idle.addLast(new Idle(ch, System.nanoTime()));
                 return;
             }
-            waiting.done = true;
             s.tunnels.incrementAndGet();
         }
         handed.increment();
@@ -655,7 +644,6 @@ final class AgentHub implements AutoCloseable {
             if (p.sessions.isEmpty()) {
                 orphaned = new ArrayList<>(p.waiters);
                 p.waiters.clear();
-                orphaned.forEach(c -> c.done = true);
             }
         }
         sessionCount.decrementAndGet();
@@ -683,7 +671,7 @@ final class AgentHub implements AutoCloseable {
             List<Session> cut = new ArrayList<>();
             for (Party p : parties.values()) {
                 List<SocketChannel> stale = new ArrayList<>();
-                boolean entitled = hasAgentRoute(table, p.id);
+                boolean entitled = table.agentParties().contains(p.id);
                 synchronized (p) {
                     for (Session s : p.sessions) {
                         for (Iterator<Idle> it = s.idle.iterator(); it.hasNext(); ) {
@@ -740,7 +728,7 @@ final class AgentHub implements AutoCloseable {
 
     private void count(InetSocketAddress remote, Refusal reason, String detail) {
         refused.get(reason).increment();
-        refusalLog.info(log, "agent connection from {} refused ({}): {}", remote, reason.name().toLowerCase(Locale.ROOT),
+        refusalLog.info("agent connection from {} refused ({}): {}", remote, reason.name().toLowerCase(Locale.ROOT),
                 detail);
     }
 
@@ -776,22 +764,5 @@ final class AgentHub implements AutoCloseable {
         }
         sweeper.shutdownNow();
         workers.shutdownNow();
-    }
-
-    /** At most one line a second per hub; the lines in between are counted in the next. */
-    private static final class RateLimitedLog {
-        private long next;
-        private long skipped;
-
-        synchronized void info(Logger log, String format, Object a, Object b, Object c) {
-            long now = System.nanoTime();
-            if (now - next < 0) {
-                skipped++;
-                return;
-            }
-            next = now + 1_000_000_000L;
-            log.info(format + (skipped > 0 ? " (" + skipped + " more since the last report)" : ""), a, b, c);
-            skipped = 0;
-        }
     }
 }

@@ -187,10 +187,10 @@ class AgentIT {
             s.getOutputStream().write("hello".getBytes(StandardCharsets.US_ASCII));
             s.getOutputStream().flush();
             assertEquals("re:hello", new String(s.getInputStream().readNBytes(8), StandardCharsets.US_ASCII));
-        }
-        Tunnel seen = proxy.tunnels().isEmpty() ? null : proxy.tunnels().get(0);
-        if (seen != null) {
-            assertEquals("127.0.0.1", seen.target().host(), "the tunnel's target is the agent's connection");
+            // the broker answered through the tunnel, so it is open now: its target is the agent's data connection
+            List<Tunnel> open = proxy.tunnels();
+            assertEquals(1, open.size(), open.toString());
+            assertEquals("127.0.0.1", open.get(0).target().host(), "the tunnel's target is the agent's connection");
         }
     }
 
