@@ -51,8 +51,8 @@ class HaproxyIT extends ProxyFixture {
     private int haproxyInFront(int backend, String serverOptions) throws Exception {
         Path binary = haproxy();
         Assumptions.assumeTrue(binary != null, "haproxy is not installed (test.sh installs Debian's haproxy)");
-        int front = Loopback.closedPort();
-        int ready = Loopback.closedPort(); // bound with the front, never forwarded: probing it reaches no proxy
+        int front = Loopback.freePort();
+        int ready = Loopback.freePort(); // bound with the front, never forwarded: probing it reaches no proxy
         Path cfg = Files.writeString(dir.resolve("haproxy.cfg"), String.join("\n",
                 "global",
                 "  maxconn 64",

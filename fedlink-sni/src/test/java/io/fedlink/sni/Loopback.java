@@ -12,6 +12,8 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.security.MessageDigest;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -33,8 +35,24 @@ final class Loopback {
         }
     }
 
-    /** A free port nobody listens on (bound, then released). */
+    /** Ports {@link #closedPort()} holds, until a {@link Target} takes one. */
+    private static final Map<Integer, Socket> HELD = new ConcurrentHashMap<>();
+
+    /**
+     * A loopback port that refuses connections: bound without listening and held until a {@link Target} takes it (or
+     * the test JVM ends). A port merely bound and released is not safe on a busy machine: another process's listener
+     * may take it, and a connect or health check to the "closed" port then succeeds; a held port cannot be bound by
+     * anyone else, nor chosen as the local port of an outgoing connection.
+     */
     static int closedPort() throws IOException {
+        Socket s = new Socket(); // no SO_REUSEADDR: nobody else can bind the port while this holds it
+        s.bind(new InetSocketAddress(LOOPBACK, 0));
+        HELD.put(s.getLocalPort(), s);
+        return s.getLocalPort();
+    }
+
+    /** A free port for another process to listen on (bound, then released: it may race, which only fails loudly). */
+    static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, LOOPBACK)) {
             return s.getLocalPort();
         }
@@ -105,6 +123,10 @@ final class Loopback {
 
         /** A target on {@code port} of {@code address} (0: a free port), e.g. one coming back where it was. */
         Target(InetAddress address, int port, Handler handler) throws IOException {
+            Socket held = HELD.remove(port);
+            if (held != null) {
+                held.close(); // a closed port coming back to life
+            }
             server = new ServerSocket();
             server.setReuseAddress(true);
             server.bind(new InetSocketAddress(address, port), 2048);

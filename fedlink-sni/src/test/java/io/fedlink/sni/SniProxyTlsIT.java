@@ -168,7 +168,7 @@ class SniProxyTlsIT {
         TlsMaterial www = TestCerts.identity(dir, "www.fate.org");
         Files.writeString(cert, www.certificateChainPem());
         Files.writeString(key, www.privateKeyPem());
-        int port = Loopback.closedPort();
+        int port = Loopback.freePort();
         Process server = new ProcessBuilder("openssl", "s_server", "-accept", "127.0.0.1:" + port, "-cert",
                 cert.toString(), "-key", key.toString(), "-www").redirectErrorStream(true).start();
         try {

@@ -3,6 +3,7 @@ package io.fedlink.sni;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedlink.api.Endpoint;
@@ -246,6 +247,21 @@ class TargetsIT extends ProxyFixture {
         p.routes(RouteTable.of(r));
         assertTrue(status(p, dead).up(), "configured again: a fresh state");
         assertEquals(0, status(p, dead).connectFailures());
+    }
+
+    @Test
+    void aClosedPortStaysClosedUntilATargetTakesIt() throws Exception {
+        // The checks below rely on it: on a busy machine another process's listener took a released port, and the
+        // active check then found the "closed" port up (a CI run failed so).
+        int port = Loopback.closedPort();
+        try (java.net.ServerSocket other = new java.net.ServerSocket()) {
+            other.setReuseAddress(true);
+            assertThrows(java.net.BindException.class, () -> other.bind(new java.net.InetSocketAddress(
+                    Loopback.LOOPBACK, port)), "another listener cannot take the port");
+        }
+        assertThrows(java.net.ConnectException.class, () -> new java.net.Socket(Loopback.LOOPBACK, port).close());
+        Loopback.Target revived = keep(Loopback.Target.echo(port));
+        assertEquals(port, revived.port());
     }
 
     @Test
