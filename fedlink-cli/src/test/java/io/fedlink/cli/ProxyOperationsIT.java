@@ -314,7 +314,7 @@ class ProxyOperationsIT {
         assertTrue(none.err().contains("--server-name") && none.err().contains("--all"), none.err());
         Cli two = Cli.run("proxy", "close-tunnels", "--all", "--route", "x.fate.org");
         assertEquals(2, two.code(), two.err());
-        int nobody = ProxyProcess.freePort();
+        int nobody = ProxyProcess.closedPort();
         Cli down = Cli.run("proxy", "close-tunnels", "--admin-tcp", String.valueOf(nobody), "--admin-token-file",
                 token.toString(), "--all");
         assertEquals(1, down.code(), down.err());

@@ -191,6 +191,20 @@ final class ProxyProcess implements AutoCloseable {
         return Arrays.copyOf(out.array(), out.position());
     }
 
+    /** Ports {@link #closedPort()} holds for the rest of the test JVM. */
+    private static final java.util.List<java.net.Socket> HELD = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /**
+     * A loopback port that refuses connections for the rest of the test JVM: bound without listening, so no other
+     * process's listener can take it (a released port can be, on a busy machine, and a "dead" target is then up).
+     */
+    static int closedPort() throws IOException {
+        java.net.Socket s = new java.net.Socket(); // no SO_REUSEADDR: nobody else can bind it while held
+        s.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        HELD.add(s);
+        return s.getLocalPort();
+    }
+
     /** A port free now (bound on loopback, then released). */
     static int freePort() throws IOException {
         try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {

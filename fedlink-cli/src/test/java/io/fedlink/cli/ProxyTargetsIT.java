@@ -48,7 +48,7 @@ class ProxyTargetsIT {
     @Test
     void aDeadTargetIsSkippedLoggedAndShown() throws Exception {
         live = new ProxyProcess.TagTarget("A");
-        int dead = ProxyProcess.freePort();
+        int dead = ProxyProcess.closedPort();
         Path routes = Files.writeString(dir.resolve("sni.yaml"), "sni:\n- fqdn: 10000.fate.org\n  tunnel_route:\n"
                 + "  - 127.0.0.1:" + dead + "\n  - 127.0.0.1:" + live.port() + "\n");
         int port = ProxyProcess.freePort();
