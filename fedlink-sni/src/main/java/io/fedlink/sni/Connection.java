@@ -64,14 +64,7 @@ final class Connection implements Tunnel {
     private volatile int helloBytes = -1;
     private long connectStartNanos;
     private volatile long connectNanos = -1;
-    private long connectDeadline;              // the whole connect phase, every attempt together
-    private TargetHealth.Group targets;        // the route's targets and their health
-    private long tried;                        // bit i: target i was tried
-    private int targetIndex = -1;              // the target of the current attempt
-    private int attempt;                       // generation of the current attempt: stale lookup answers are ignored
-    private TargetHealth.State counted;        // the target this connection counts on (connecting or tunnelling)
-    private RefusalReason lastReason = RefusalReason.CONNECT_FAILED;
-    private String lastDetail = "no target";
+    private Attempts attempts;                 // the connect phase: targets tried, the current one, deadlines
 
     private CopyLoop copy;
     private volatile CloseReason closeReason;
@@ -197,7 +190,7 @@ final class Connection implements Tunnel {
                 }
             }
             case RESOLVING -> attemptFailed(RefusalReason.CONNECT_TIMEOUT, "lookup of " + targetEndpoint.host()
-                    + " took longer than " + share());
+                    + " took longer than " + attempts.share(config.connectTimeout()));
             case CONNECTING -> {
                 if (claim != null) {
                     refuse(RefusalReason.AGENT_UNAVAILABLE, "no data connection from the agent of party "
@@ -318,24 +311,14 @@ final class Connection implements Tunnel {
         helloBytes = parser.helloBytes();
         RouteTable table = ctx.routes();
         routedBy = table;
-        route = table.resolve(serverName);
-        if (route == null) {
-            refuse(serverName == null ? RefusalReason.NO_SERVER_NAME : RefusalReason.UNKNOWN_SERVER_NAME,
-                    "no route");
-            return;
-        }
-        if (!route.allows(clientAddress.getAddress())) {
-            refuse(RefusalReason.CLIENT_NOT_ALLOWED, "client not in the route's allow list");
+        Routing.Decision d = Routing.decide(table, serverName, clientAddress.getAddress());
+        route = d.route();
+        if (d.refused()) {
+            refuse(d.refusal(), d.detail());
             return;
         }
         if (route.viaAgent()) {
             viaAgent();
-            return;
-        }
-        try {
-            targetEndpoint = route.targetFor(serverName);
-        } catch (IllegalArgumentException e) {
-            refuse(RefusalReason.UNKNOWN_SERVER_NAME, e.getMessage());
             return;
         }
         if (!ctx.reserveTunnel()) {
@@ -344,66 +327,36 @@ final class Connection implements Tunnel {
         }
         holdsSlot = true;
         connectStartNanos = System.nanoTime();
-        connectDeadline = connectStartNanos + config.connectTimeout().toNanos(); // lookups and connects together
-        targets = ctx.health.of(table, route, serverName == null);
+        attempts = new Attempts(ctx.health.of(table, route, serverName == null), serverName,
+                connectStartNanos + config.connectTimeout().toNanos()); // lookups and connects together
         nextTarget();
     }
 
-    /**
-     * Starts the next attempt: the target the route's policy picks among those not tried yet, with half of the
-     * connect time left (all of it for the last untried target, so a one-target route keeps the whole connect
-     * timeout; halving rather than splitting evenly keeps the first attempts, which go to healthy targets, long
-     * enough for a distant target however many are listed). Refuses with the last attempt's reason when no target
-     * or no time is left.
-     */
+    /** Starts the next attempt {@link Attempts} picks; refuses with the last attempt's reason when none is left. */
     private void nextTarget() {
-        long now = System.nanoTime();
-        while (true) {
-            long left = connectDeadline - now;
-            int i = left > 0 ? targets.pick(tried, now) : -1;
-            if (i < 0) {
-                int n = Long.bitCount(tried);
-                refuse(lastReason, n > 1 ? lastDetail + " (" + n + " targets tried)" : lastDetail);
-                return;
-            }
-            tried |= 1L << i;
-            Endpoint e;
-            try {
-                e = route.targetFor(i, serverName);
-            } catch (IllegalArgumentException ex) { // a template this name cannot fill
-                lastReason = RefusalReason.UNKNOWN_SERVER_NAME;
-                lastDetail = ex.getMessage();
-                continue;
-            }
-            targetIndex = i;
-            targetEndpoint = e;
-            counted = targets.states[i];
-            counted.connections.incrementAndGet();
-            deadline = Long.bitCount(tried) == targets.size() ? connectDeadline : now + left / 2;
-            int generation = ++attempt;
-            InetSocketAddress address = e.toSocketAddress();
-            if (address.isUnresolved()) {
-                state = State.RESOLVING;
-                cancelLookup = ctx.resolve(e, loop, a -> {
-                    if (generation == attempt) {
-                        connect(a);
-                    }
-                }, (reason, detail) -> {
-                    if (generation == attempt) {
-                        resolveFailed(reason, detail);
-                    }
-                });
-            } else {
-                connect(address);
-            }
+        Attempts.Attempt a = attempts.next(System.nanoTime());
+        if (a == null) {
+            refuse(attempts.reason(), attempts.detail());
             return;
         }
-    }
-
-    /** The current attempt's time, for messages: the connect timeout, or a share of it. */
-    private String share() {
-        return targets.size() == 1 ? config.connectTimeout().toString()
-                : "its share of the connect timeout " + config.connectTimeout();
+        targetEndpoint = a.target();
+        deadline = a.deadline();
+        int generation = a.generation();
+        InetSocketAddress address = a.target().toSocketAddress();
+        if (address.isUnresolved()) {
+            state = State.RESOLVING;
+            cancelLookup = ctx.resolve(a.target(), loop, resolved -> {
+                if (attempts.current(generation)) {
+                    connect(resolved);
+                }
+            }, (reason, detail) -> {
+                if (attempts.current(generation)) {
+                    resolveFailed(reason, detail);
+                }
+            });
+        } else {
+            connect(address);
+        }
     }
 
     /**
@@ -418,21 +371,8 @@ final class Connection implements Tunnel {
         loop.close(target, true, false); // cancels its key
         target = null;
         targetKey = null;
-        releaseCounted();
-        long now = System.nanoTime();
-        if (reason == RefusalReason.CONNECT_FAILED || reason == RefusalReason.CONNECT_TIMEOUT) {
-            targets.failed(targetIndex, now, detail);
-        }
-        lastReason = reason;
-        lastDetail = detail;
+        attempts.failed(reason, detail, System.nanoTime());
         nextTarget();
-    }
-
-    private void releaseCounted() {
-        if (counted != null) {
-            counted.connections.decrementAndGet();
-            counted = null;
-        }
     }
 
     /**
@@ -486,8 +426,7 @@ final class Connection implements Tunnel {
         }
         holdsSlot = true;
         connectStartNanos = System.nanoTime();
-        connectDeadline = connectStartNanos + config.connectTimeout().toNanos();
-        deadline = connectDeadline;
+        deadline = connectStartNanos + config.connectTimeout().toNanos();
         String party = route.agentParty();
         AgentHub.Claim c = ctx.agents == null ? null : ctx.agents.claim(party, loop::execute, this::agentOffered);
         if (c == null) {
@@ -579,8 +518,8 @@ final class Connection implements Tunnel {
         state = State.TUNNEL;
         lastActivity = System.nanoTime();
         connectNanos = lastActivity - connectStartNanos;
-        if (targets != null) {
-            targets.succeeded(targetIndex);
+        if (attempts != null) {
+            attempts.succeeded();
         }
         ctx.leftHandshake(peer);
         leaveAnnouncedHandshake();
@@ -680,26 +619,9 @@ final class Connection implements Tunnel {
         if (now == routedBy || !config.closeUnroutedTunnels()) {
             return true;
         }
-        PartyRoute r = now.resolve(serverName);
-        if (r == null || !r.allows(clientAddress.getAddress())) {
-            return false;
-        }
-        if (route.viaAgent() || r.viaAgent()) {
-            boolean same = route.viaAgent() && route.agentParty().equals(r.agentParty());
-            if (same) {
-                routedBy = now;
-            }
-            return same;
-        }
-        for (int i = 0; i < r.targetCount(); i++) {
-            try {
-                if (r.targetFor(i, serverName).equals(targetEndpoint)) {
-                    routedBy = now; // checked once per table
-                    return true;
-                }
-            } catch (IllegalArgumentException e) {
-                // a template this name cannot fill: not this target
-            }
+        if (Routing.serves(now, serverName, clientAddress.getAddress(), route, targetEndpoint)) {
+            routedBy = now; // checked once per table
+            return true;
         }
         return false;
     }
@@ -716,7 +638,7 @@ final class Connection implements Tunnel {
             ctx.releaseTunnel();
         }
         releaseClient();
-        releaseCounted();
+        releaseAttempt();
         if (was == State.RESOLVING && cancelLookup != null) {
             cancelLookup.run();
         }
@@ -750,7 +672,7 @@ final class Connection implements Tunnel {
         // per-client and global slots free (a reconnect was refused at random on a loaded machine the other way round).
         ctx.releaseTunnel();
         releaseClient();
-        releaseCounted();
+        releaseAttempt();
         ctx.counters.closed(reason);
         ctx.counters.liveTunnels.decrementAndGet();
         releaseBuffers();
@@ -759,6 +681,12 @@ final class Connection implements Tunnel {
         loop.close(target, abortive, silent);
         loop.forget(this);
         ctx.events.closed(this, Duration.ofNanos(System.nanoTime() - openedNanos).toMillis());
+    }
+
+    private void releaseAttempt() {
+        if (attempts != null) {
+            attempts.release();
+        }
     }
 
     private void releaseBuffers() {
