@@ -54,8 +54,7 @@ final class Connection implements Tunnel {
     private Runnable cancelLookup; // withdraws from the resolver while RESOLVING
     private AgentHub.Claim claim;  // while CONNECTING to a party's agent: the pending hand-over
 
-    private ProxyHeaderParser proxyHeader; // while a trusted source's PROXY header is awaited
-    private ClientHelloParser parser;
+    private Front front;                   // the PROXY header and hello phase, until the tunnel
     private ByteBuffer hello;
     private volatile String serverName;
     private volatile Endpoint targetEndpoint;
@@ -93,12 +92,12 @@ final class Connection implements Tunnel {
             refuse(RefusalReason.CLIENT_CLOSED_EARLY, "could not register: " + e.getMessage());
             return;
         }
-        parser = new ClientHelloParser(config.maxHelloBytes());
-        deadline = openedNanos + config.helloTimeout().toNanos();
-        if (trustedForProxyHeader()) {
-            proxyHeader = new ProxyHeaderParser();
+        boolean proxyHeader = trustedForProxyHeader();
+        front = new Front(config.maxHelloBytes(), proxyHeader);
+        if (proxyHeader) {
             deadline = openedNanos + proxyHeaderTimeout().toNanos();
         } else {
+            deadline = openedNanos + config.helloTimeout().toNanos();
             admitClient();
         }
     }
@@ -182,7 +181,7 @@ final class Connection implements Tunnel {
     void onDeadline(long now) {
         switch (state) {
             case HELLO -> {
-                if (proxyHeader != null) {
+                if (front.awaitingProxyHeader()) {
                     refuse(RefusalReason.PROXY_HEADER_TIMEOUT, "no complete PROXY header within "
                             + proxyHeaderTimeout());
                 } else {
@@ -263,10 +262,7 @@ final class Connection implements Tunnel {
                 starve();
                 return;
             }
-            // Never read past the cap: bytes after the hello (a copy buffer may be larger than the cap) would
-            // otherwise count against it. They are read later, in the tunnel.
-            // A PROXY header (at most ProxyHeaderParser.MAX_V2_BYTES) may use the whole buffer.
-            hello.limit(proxyHeader != null ? hello.capacity() : Math.min(hello.capacity(), config.maxHelloBytes()));
+            hello.limit(front.limit(hello.capacity()));
         }
         int n;
         try {
@@ -279,36 +275,31 @@ final class Connection implements Tunnel {
             refuse(RefusalReason.CLIENT_CLOSED_EARLY, "client closed before its ClientHello was complete");
             return;
         }
-        if (proxyHeader != null && !readProxyHeader()) {
-            return;
+        Front.Step step = front.feed(hello);
+        if (step == Front.Step.PROXY_HEADER) {
+            if (!proxyHeaderDone()) {
+                return;
+            }
+            step = hello.position() > 0 ? front.feed(hello) : Front.Step.NEED_MORE;
         }
-        ClientHelloParser.Status s = parser.parse(hello, hello.position());
-        if (s == ClientHelloParser.Status.NEED_MORE) {
-            if (!hello.hasRemaining()) {
-                if (hello.capacity() >= config.maxHelloBytes()) {
-                    refuse(RefusalReason.HELLO_TOO_LARGE, "hello longer than the configured cap");
-                    return;
-                }
-                // A hello larger than one copy buffer (allowed up to the cap): move to a buffer of the cap's size.
+        switch (step) {
+            case GROW -> { // a hello larger than one copy buffer (allowed up to the cap): a buffer of the cap's size
                 ByteBuffer bigger = ByteBuffer.allocate(config.maxHelloBytes());
                 hello.flip();
                 bigger.put(hello);
                 loop.buffers.release(hello);
                 hello = bigger;
             }
-            return;
+            case REFUSED -> refuse(front.reason(), front.detail());
+            case HELLO -> routed();
+            default -> { }
         }
-        if (s == ClientHelloParser.Status.REFUSED) {
-            if (parser.refusalReason() == RefusalReason.NOT_TLS
-                    && ProxyHeaderParser.startsWithHeader(hello, hello.position())) {
-                refuse(RefusalReason.PROXY_HEADER_UNTRUSTED, "a PROXY header from a source not trusted to send one");
-            } else {
-                refuse(parser.refusalReason(), parser.refusalDetail());
-            }
-            return;
-        }
-        serverName = parser.serverName();
-        helloBytes = parser.helloBytes();
+    }
+
+    /** The hello is complete: its route, then a tunnel slot and the first attempt (or the party's agent). */
+    private void routed() {
+        serverName = front.serverName();
+        helloBytes = front.helloBytes();
         RouteTable table = ctx.routes();
         routedBy = table;
         Routing.Decision d = Routing.decide(table, serverName, clientAddress.getAddress());
@@ -376,25 +367,13 @@ final class Connection implements Tunnel {
     }
 
     /**
-     * Parses the trusted source's PROXY header; once complete, takes its client address, moves the bytes behind it
-     * to the start of the buffer and returns whether any are there for the ClientHello parser.
+     * The trusted source's PROXY header is complete: its client (if it announced one) is the client from now on,
+     * admitted under the per-client limits, with the hello deadline. {@code false} when refused.
      */
-    private boolean readProxyHeader() {
-        ProxyHeaderParser.Status s = proxyHeader.parse(hello, hello.position());
-        if (s == ProxyHeaderParser.Status.REFUSED) {
-            refuse(proxyHeader.refusalReason(), proxyHeader.refusalDetail());
-            return false;
+    private boolean proxyHeaderDone() {
+        if (front.announced() != null) {
+            clientAddress = front.announced();
         }
-        if (s == ProxyHeaderParser.Status.NEED_MORE) {
-            return false; // the buffer (at least 1 KiB) holds the longest header accepted
-        }
-        if (proxyHeader.source() != null) {
-            clientAddress = proxyHeader.source();
-        }
-        hello.flip().position(proxyHeader.headerBytes());
-        hello.compact();
-        hello.limit(Math.max(hello.position(), Math.min(hello.capacity(), config.maxHelloBytes())));
-        proxyHeader = null;
         deadline = openedNanos + config.helloTimeout().toNanos();
         if (!ctx.enterHandshake(clientAddress.getAddress())) {
             refuse(RefusalReason.CLIENT_HANDSHAKE_LIMIT, "client at its limit of " + config.maxHandshakesPerClient()
@@ -402,7 +381,7 @@ final class Connection implements Tunnel {
             return false;
         }
         announcedHandshake = clientAddress.getAddress();
-        return admitClient() && hello.position() > 0;
+        return admitClient();
     }
 
     private void resolveFailed(RefusalReason reason, String detail) {
@@ -538,7 +517,7 @@ final class Connection implements Tunnel {
             loop.buffers.release(hello);
         }
         hello = null;
-        parser = null;
+        front = null;
         copy = new CopyLoop(CopyLoop.end(client), CopyLoop.end(target), loop.buffers, new Copying());
         copy.start(first);
         if (state == State.TUNNEL) {
