@@ -57,6 +57,7 @@ public final class AgentCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** Runs the agent until the process is stopped; exit status 0. */
     @Override
     public Integer call() throws Exception {
         CommandLine cl = spec.commandLine();

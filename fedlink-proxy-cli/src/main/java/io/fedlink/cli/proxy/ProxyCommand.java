@@ -318,6 +318,7 @@ public final class ProxyCommand implements Callable<Integer> {
         });
     }
 
+    /** Runs the proxy until SIGTERM (status 0) or an internal failure that stops it serving (status 3). */
     @Override
     public Integer call() throws Exception {
         checkDurations();
