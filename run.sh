@@ -2,13 +2,13 @@
 # Runs fedlink in the caller's working directory, so relative paths (--ca-dir fate-ca, --routes sni.yaml) resolve
 # where they were typed. Builds the CLI jars first when they are missing or older than the sources they are made of
 # (the main sources and poms of the modules below; generated and test files do not count). `proxy` and `agent` run
-# from fedlink-proxy.jar (the proxy without the Pulsar client and the other libraries only other commands use),
-# every other command from fedlink.jar. The build is quiet; its log is shown only if it fails. With no arguments it runs
+# from fedlink-proxy-cli/target/fedlink-proxy.jar (the proxy's module, whose dependencies hold neither the Pulsar
+# client nor the bundle), every other command from fedlink-cli/target/fedlink.jar. The build is quiet; its log is shown only if it fails. With no arguments it runs
 # the star-network demo; any arguments go to `fedlink`.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 jar="$root/fedlink-cli/target/fedlink.jar"
-proxy_jar="$root/fedlink-cli/target/fedlink-proxy.jar"
+proxy_jar="$root/fedlink-proxy-cli/target/fedlink-proxy.jar"
 
 stale() {
   [ -f "$jar" ] && [ -f "$proxy_jar" ] || return 0

@@ -444,7 +444,7 @@ public final class FederationBundle implements Bundle {
         Path routes = at.resolve("sni.yaml");
         return String.join("\n",
                 "# fedlink SNI proxy for " + description.domain() + ", written by fedlink: an example unit.",
-                "# Install the proxy jar (fedlink-cli/target/fedlink-proxy.jar) at /opt/fedlink/fedlink-proxy.jar,",
+                "# Install the proxy jar (fedlink-proxy-cli/target/fedlink-proxy.jar) at /opt/fedlink/fedlink-proxy.jar,",
                 "# the routes with: install -D -m 0644 sni.yaml " + routes + " (readable by the unit's dynamic user)",
                 "# and this file as /etc/systemd/system/fedlink-proxy.service, then: systemctl enable --now "
                         + "fedlink-proxy",

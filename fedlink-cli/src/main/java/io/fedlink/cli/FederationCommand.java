@@ -1,5 +1,8 @@
 package io.fedlink.cli;
 
+import io.fedlink.cli.support.Errors;
+import io.fedlink.cli.support.EtcdOptions;
+import io.fedlink.cli.support.Secrets;
 import io.fedlink.pki.CaFolder;
 import io.fedlink.registry.EtcdConnection;
 import io.fedlink.registry.FederationSnapshot;

@@ -1,5 +1,6 @@
 package io.fedlink.cli;
 
+import io.fedlink.cli.support.Secrets;
 import io.fedlink.api.FileSet;
 import io.fedlink.api.PemCodec;
 import io.fedlink.api.SecureFiles;

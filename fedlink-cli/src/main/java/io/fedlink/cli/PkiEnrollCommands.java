@@ -1,5 +1,7 @@
 package io.fedlink.cli;
 
+import io.fedlink.cli.support.Durations;
+import io.fedlink.cli.support.Secrets;
 import io.fedlink.api.Endpoint;
 import io.fedlink.api.HostNames;
 import io.fedlink.api.PartyIds;

@@ -1,5 +1,7 @@
 package io.fedlink.cli;
 
+import io.fedlink.cli.support.Durations;
+import io.fedlink.cli.support.EtcdOptions;
 import io.fedlink.federation.ClusterMetadata;
 import io.fedlink.federation.PulsarRouteTable;
 import io.fedlink.registry.EtcdConnection;
@@ -120,7 +122,7 @@ final class PulsarCommand {
                     try (EtcdConnection c = etcd.connect()) {
                         List<String> done = PulsarSync.once(c, etcd.keys(), party, proxy, admin);
                         spec.commandLine().getOut().println("broker " + adminUrl + " in step with federation "
-                                + etcd.federation + (done.isEmpty() ? ": nothing to change" : ": " + String.join(" ",
+                                + etcd.federation() + (done.isEmpty() ? ": nothing to change" : ": " + String.join(" ",
                                 done)));
                         return 0;
                     } catch (PulsarAdminException e) {
@@ -143,7 +145,7 @@ final class PulsarCommand {
                     stopped.countDown();
                 }, "fedlink-pulsar-sync-stop");
                 Runtime.getRuntime().addShutdownHook(hook);
-                spec.commandLine().getOut().println("following federation " + etcd.federation + " for party " + party
+                spec.commandLine().getOut().println("following federation " + etcd.federation() + " for party " + party
                         + " at " + adminUrl + "; stop with Ctrl-C");
                 spec.commandLine().getOut().flush();
                 stopped.await();

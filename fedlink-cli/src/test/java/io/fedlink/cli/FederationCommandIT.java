@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.etcd.jetcd.ByteSequence;
 import io.fedlink.api.RouteHolder;
+import io.fedlink.cli.support.EtcdOptions;
 import io.fedlink.registry.EtcdCluster;
 import io.fedlink.registry.EtcdConnection;
 import io.fedlink.registry.EtcdRouteSource;
@@ -16,7 +17,6 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -24,6 +24,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * {@code fedlink federation ...} against a real three-member etcd cluster with mutual TLS and RBAC: the runnable flow
@@ -378,11 +379,9 @@ class FederationCommandIT {
     void proxyEntryFollowsTheFederation() throws Exception {
         ok(fed("operator", "live", "init", "--domain", "fate.org", "--proxy", "proxy.fate.org:443"));
         ok(fed("operator", "live", "party", "add", "--party", "10000", "--host", "127.0.0.1"));
-        EtcdOptions options = new EtcdOptions();
-        options.endpoints = etcd.endpoints();
-        options.tlsDir = etcd.tlsDir("proxy");
-        options.federation = "live";
-        options.timeout = Duration.ofSeconds(10);
+        EtcdOptions options = new EtcdOptions(); // as `fedlink proxy --etcd ...` reads them
+        new CommandLine(options).parseArgs("--etcd", etcd.endpoints(), "--etcd-tls", etcd.tlsDir("proxy").toString(),
+                "--federation", "live", "--etcd-timeout", "10s");
         try (EtcdRouteSource source = options.routeSource(dir.resolve("live-cache.json"))) {
             RouteHolder holder = source.start();
             assertTrue(holder.current().resolve("10000.fate.org") != null);

@@ -3,6 +3,8 @@ package io.fedlink.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fedlink.cli.proxy.ProxyCommand;
+import io.fedlink.cli.support.Commands;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.List;
@@ -22,18 +24,22 @@ class MainTest {
 
     @Test
     void aNamedSubcommandIsBuiltAlone() {
-        assertEquals(List.of(ProxyCommand.class), Main.needed(new String[] {"proxy", "--listen", "443"}));
-        assertEquals(List.of(PkiCommand.class), Main.needed(new String[] {"pki", "ca", "create"}));
-        assertEquals(Main.SUBCOMMANDS, Main.needed(new String[0]));
-        assertEquals(Main.SUBCOMMANDS, Main.needed(new String[] {"--help"}));
-        assertEquals(Main.SUBCOMMANDS, Main.needed(new String[] {"prox"})); // picocli's "did you mean" needs them all
+        assertEquals(List.of(ProxyCommand.class), needed("proxy", "--listen", "443"));
+        assertEquals(List.of(PkiCommand.class), needed("pki", "ca", "create"));
+        assertEquals(Main.SUBCOMMANDS, needed());
+        assertEquals(Main.SUBCOMMANDS, needed("--help"));
+        assertEquals(Main.SUBCOMMANDS, needed("prox")); // picocli's "did you mean" needs them all
+    }
+
+    private static List<Class<?>> needed(String... args) {
+        return Commands.needed(Main.SUBCOMMANDS, args);
     }
 
     @Test
     void oneSubcommandAloneKeepsItsHelpAndErrors() {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine alone = Main.commandLine(Main.needed(new String[] {"proxy"}));
+        CommandLine alone = Commands.commandLine(new Main(), needed("proxy"));
         alone.setOut(new PrintWriter(out, true));
         alone.setErr(new PrintWriter(err, true));
         assertEquals(0, alone.execute("proxy", "--help"));

@@ -25,8 +25,8 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 
 /**
- * The packaged proxy jar ({@code target/fedlink-proxy.jar}, or another jar) as a real process, its merged output
- * collected line by line, and the helpers the process tests share: ClientHellos, free ports, echo targets.
+ * The packaged proxy jar ({@code fedlink-proxy-cli/target/fedlink-proxy.jar}, or another jar) as a real process,
+ * its merged output collected line by line, and the helpers the process tests share: ClientHellos, free ports, echo targets.
  */
 final class ProxyProcess implements AutoCloseable {
     final Process process;
@@ -58,10 +58,10 @@ final class ProxyProcess implements AutoCloseable {
         return t;
     }
 
-    /** The packaged proxy jar, the one {@code run.sh proxy} starts. */
+    /** The packaged proxy jar, the one {@code run.sh proxy} starts (built by fedlink-proxy-cli, before this module). */
     static Path jar() {
-        Path jar = Path.of("target", "fedlink-proxy.jar");
-        assertTrue(Files.exists(jar), "package the CLI first: " + jar.toAbsolutePath());
+        Path jar = Path.of("..", "fedlink-proxy-cli", "target", "fedlink-proxy.jar");
+        assertTrue(Files.exists(jar), "package fedlink-proxy-cli first: " + jar.toAbsolutePath().normalize());
         return jar;
     }
 

@@ -20,7 +20,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RunScriptIT {
     private static final Path REPO = Path.of("..").toAbsolutePath().normalize();
-    private static final Path[] JARS = {Path.of("target", "fedlink.jar"), Path.of("target", "fedlink-proxy.jar")};
 
     @TempDir
     Path dir;
@@ -33,11 +32,9 @@ class RunScriptIT {
         Path mvn = Files.writeString(stubs.resolve("mvn"),
                 "#!/bin/sh\necho build >> '" + builds + "'\nsleep 2\nexit 0\n");
         assertTrue(mvn.toFile().setExecutable(true));
-        for (Path jar : JARS) {
-            assertTrue(Files.exists(jar), "package the CLI first: " + jar.toAbsolutePath());
-        }
+        Path[] jars = {ProxyProcess.fullJar(), ProxyProcess.jar()}; // both must exist
         try {
-            for (Path jar : JARS) { // older than every source: run.sh must build
+            for (Path jar : jars) { // older than every source: run.sh must build
                 Files.setLastModifiedTime(jar, FileTime.from(Instant.parse("2001-01-01T00:00:00Z")));
             }
             List<Process> runs = new ArrayList<>();
@@ -55,12 +52,12 @@ class RunScriptIT {
                 assertTrue(out.contains("fedlink 0."), out);
             }
             assertEquals(List.of("build"), Files.readAllLines(builds), "Maven runs");
-            for (Path jar : JARS) {
+            for (Path jar : jars) {
                 assertTrue(Files.getLastModifiedTime(jar).toInstant().isAfter(Instant.parse("2001-01-02T00:00:00Z")),
                         jar + " was not marked as built");
             }
         } finally {
-            for (Path jar : JARS) { // never leave the jars looking stale to later tests
+            for (Path jar : jars) { // never leave the jars looking stale to later tests
                 if (Files.getLastModifiedTime(jar).toInstant().isBefore(Instant.parse("2001-01-02T00:00:00Z"))) {
                     Files.setLastModifiedTime(jar, FileTime.from(Instant.now()));
                 }

@@ -1,4 +1,4 @@
-package io.fedlink.cli;
+package io.fedlink.cli.support;
 
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
@@ -10,11 +10,11 @@ import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /** Turns a refusal into the one line the CLI prints: the value at fault and what to do, no Java class names. */
-final class Errors {
+public final class Errors {
     private Errors() {}
 
     /** The line for {@code e}, or {@code null} when {@code e} is a bug (shown with its stack trace). */
-    static String message(Exception e) {
+    public static String message(Exception e) {
         if (e instanceof NoSuchFileException f) {
             return "'" + f.getFile() + "' not found: check the path (relative paths start in "
                     + Path.of("").toAbsolutePath() + ")";

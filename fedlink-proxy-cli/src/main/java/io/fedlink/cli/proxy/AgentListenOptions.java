@@ -1,4 +1,4 @@
-package io.fedlink.cli;
+package io.fedlink.cli.proxy;
 
 import io.fedlink.app.PemFilesMaterial;
 import io.fedlink.api.AgentListenerConfig;

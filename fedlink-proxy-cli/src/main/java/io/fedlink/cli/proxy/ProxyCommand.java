@@ -1,4 +1,4 @@
-package io.fedlink.cli;
+package io.fedlink.cli.proxy;
 
 import io.fedlink.api.AccessLogFormat;
 import io.fedlink.app.AdminSocket;
@@ -13,6 +13,9 @@ import io.fedlink.metrics.RegistryHealth;
 import io.fedlink.registry.EtcdRouteSource;
 import io.fedlink.sni.RouteFileSource;
 import io.fedlink.sni.SniProxy;
+import io.fedlink.cli.support.Durations;
+import io.fedlink.cli.support.EtcdOptions;
+import io.fedlink.cli.support.Secrets;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -40,7 +43,7 @@ import picocli.CommandLine;
  */
 @Command(name = "proxy", mixinStandardHelpOptions = true, subcommands = CloseTunnelsCommand.class,
         description = "Run the SNI tunnel proxy: route each TLS connection by its server name, bytes untouched.")
-final class ProxyCommand implements Callable<Integer> {
+public final class ProxyCommand implements Callable<Integer> {
 
     @Option(names = "--listen", defaultValue = "0.0.0.0:443", description = "address:port (default: ${DEFAULT-VALUE})")
     String listen;
@@ -315,6 +318,7 @@ final class ProxyCommand implements Callable<Integer> {
         });
     }
 
+    /** Runs the proxy until SIGTERM (status 0) or an internal failure that stops it serving (status 3). */
     @Override
     public Integer call() throws Exception {
         checkDurations();

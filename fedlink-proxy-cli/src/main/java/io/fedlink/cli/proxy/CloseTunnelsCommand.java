@@ -1,8 +1,9 @@
-package io.fedlink.cli;
+package io.fedlink.cli.proxy;
 
 import io.fedlink.app.AdminServer;
 import io.fedlink.app.AdminSocket;
 import io.fedlink.api.BoundedHttpServer;
+import io.fedlink.cli.support.Secrets;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.SocketAddress;

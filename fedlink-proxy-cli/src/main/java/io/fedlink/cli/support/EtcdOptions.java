@@ -1,4 +1,4 @@
-package io.fedlink.cli;
+package io.fedlink.cli.support;
 
 import io.fedlink.api.RouteSource;
 import io.fedlink.registry.EtcdConnection;
@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
  * {@code fedlink proxy --etcd URLS --federation NAME}: endpoints, the client TLS folder, the federation name, its key
  * prefix, the per-call deadline and the message limit. A proxy wires it with {@link #routeSource}.
  */
-final class EtcdOptions {
+public final class EtcdOptions {
     @Option(names = "--etcd", paramLabel = "URLS",
             description = "etcd endpoints, a comma list of http:// or https:// URLs")
     String endpoints;
@@ -36,13 +36,18 @@ final class EtcdOptions {
                     + "paged, so this bounds one value or one watch event, not the registry)")
     int maxMessageBytes = EtcdConnection.DEFAULT_MAX_MESSAGE_BYTES;
 
+    /** The {@code --federation} name as given, or {@code null}. */
+    public String federation() {
+        return federation;
+    }
+
     /** Whether {@code --etcd} was given. */
-    boolean given() {
+    public boolean given() {
         return endpoints != null;
     }
 
     /** The federation's key layout. */
-    RegistryKeys keys() {
+    public RegistryKeys keys() {
         if (federation == null) {
             throw new IllegalArgumentException("give --federation NAME");
         }
@@ -50,7 +55,7 @@ final class EtcdOptions {
     }
 
     /** Opens the connection (lazily connecting). */
-    EtcdConnection connect() throws IOException {
+    public EtcdConnection connect() throws IOException {
         if (endpoints == null) {
             throw new IllegalArgumentException("give --etcd URLS: a comma list of http:// or https:// etcd endpoints");
         }
@@ -64,7 +69,7 @@ final class EtcdOptions {
      * closed (which also closes its connection). Its start fails when etcd is unreachable and {@code cacheFile}
      * ({@code null} for none) does not exist.
      */
-    EtcdRouteSource routeSource(Path cacheFile) throws IOException {
+    public EtcdRouteSource routeSource(Path cacheFile) throws IOException {
         return EtcdRouteSource.builder(connect(), keys()).cacheFile(cacheFile).ownsConnection(true).build();
     }
 }

@@ -1,10 +1,11 @@
-package io.fedlink.cli;
+package io.fedlink.cli.proxy;
 
 import io.fedlink.app.PemFilesMaterial;
 import io.fedlink.api.Endpoint;
 import io.fedlink.api.ReloadableTlsMaterial;
 import io.fedlink.pki.enroll.PartyFiles;
 import io.fedlink.sni.Agent;
+import io.fedlink.cli.support.Durations;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,7 +30,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "agent", mixinStandardHelpOptions = true,
         description = "Run a party agent: dial out to the proxies and carry their tunnels to the local broker, so the"
                 + " party opens no inbound port.")
-final class AgentCommand implements Callable<Integer> {
+public final class AgentCommand implements Callable<Integer> {
     @Option(names = "--party-dir", paramLabel = "DIR", description = "the party's enrolled files (fedlink pki"
             + " enroll --out DIR): certificate, key, federation CA; renewals are picked up")
     Path partyDir;
@@ -56,6 +57,7 @@ final class AgentCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** Runs the agent until the process is stopped; exit status 0. */
     @Override
     public Integer call() throws Exception {
         CommandLine cl = spec.commandLine();

@@ -1,4 +1,4 @@
-package io.fedlink.cli;
+package io.fedlink.cli.support;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -13,14 +13,14 @@ import java.util.Set;
  * Reads passwords from files (never from the command line, where other users can see them). The file must not be
  * readable by group or others; its content is the password exactly, spaces included, less one trailing newline.
  */
-final class Secrets {
+public final class Secrets {
     private Secrets() {}
 
     /**
      * The admin token in {@code file}: as {@link #read}, but the file must be mode 0600 or stricter (no permission
      * at all for group or others: a token file others may write lets them choose the token).
      */
-    static byte[] readToken(Path file) throws IOException {
+    public static byte[] readToken(Path file) throws IOException {
         try {
             Set<PosixFilePermission> mode = Files.getPosixFilePermissions(file);
             if (!PosixFilePermissions.fromString("rw-------").containsAll(mode)) {
@@ -35,7 +35,7 @@ final class Secrets {
     }
 
     /** The password in {@code file}, or {@code null} when no file was given. */
-    static char[] read(Path file) throws IOException {
+    public static char[] read(Path file) throws IOException {
         if (file == null) {
             return null;
         }

@@ -1,4 +1,4 @@
-package io.fedlink.cli;
+package io.fedlink.cli.proxy;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

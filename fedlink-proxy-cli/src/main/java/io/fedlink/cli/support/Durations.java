@@ -1,4 +1,4 @@
-package io.fedlink.cli;
+package io.fedlink.cli.support;
 
 import java.time.Duration;
 import java.util.regex.Matcher;
@@ -12,10 +12,14 @@ import picocli.CommandLine.TypeConversionException;
  * Parses durations such as {@code 500ms}, {@code 10s}, {@code 2m}, {@code 1h} or {@code 0} for options, at most 30
  * days; {@link #check} bounds one option further.
  */
-final class Durations implements ITypeConverter<Duration> {
+public final class Durations implements ITypeConverter<Duration> {
     private static final Pattern FORMAT = Pattern.compile("(\\d{1,9})(ms|s|m|h)?");
     private static final Duration MAX = Duration.ofDays(30);
 
+    /** Creates the converter (picocli does, for {@code converter = Durations.class}). */
+    public Durations() {}
+
+    /** Parses {@code value}, refusing a malformed duration or one longer than 30 days. */
     @Override
     public Duration convert(String value) {
         Matcher m = FORMAT.matcher(value.strip());
@@ -41,7 +45,7 @@ final class Durations implements ITypeConverter<Duration> {
      *
      * @throws ParameterException naming the option and the allowed range
      */
-    static void check(CommandLine cl, String option, Duration value, boolean zeroAllowed, Duration max,
+    public static void check(CommandLine cl, String option, Duration value, boolean zeroAllowed, Duration max,
                       String maxText) {
         if (value.isZero() && !zeroAllowed || value.compareTo(max) > 0) {
             throw new ParameterException(cl, "invalid value for option '" + option + "': " + text(value) + " must be "
