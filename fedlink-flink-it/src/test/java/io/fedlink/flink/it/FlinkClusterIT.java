@@ -258,7 +258,7 @@ class FlinkClusterIT {
 
     @Test
     void restRefusesAClientWithoutCertificate() {
-        IOException e = assertThrows(IOException.class, () -> get(ca.trustMaterial().clientContext()));
+        IOException e = assertThrows(IOException.class, () -> get(TlsMaterial.builder().trust(ca.root()).build().clientContext()));
         assertTrue(causedBySsl(e), e.toString());
     }
 
