@@ -135,6 +135,18 @@ class PartyRecordsTest extends EnrollmentFixture {
     }
 
     @Test
+    void aPartyRequestIsRecordedAsItsCanonicalPartyAndNoOtherRequestIs() throws Exception {
+        IssuedCertificate party = ca.issue(CertificateRequest.party("ABC", "Fate.org"));
+        IssuedCertificate named = ca.issue(CertificateRequest.peer("abc.fate.org")); // the same name, not a party's
+        ca.saveIndex(dir);
+        assertEquals("abc", entry(dir, party.serial()).party(), "canonical, as tokens and renewals record it");
+        assertNull(entry(dir, named.serial()).party());
+        assertEquals(1, CaFolder.of(dir, null).revokeParty("abc"));
+        assertTrue(entry(dir, party.serial()).revoked());
+        assertFalse(entry(dir, named.serial()).revoked(), "selected by the record, never by the name");
+    }
+
+    @Test
     void retireRevokesSupersededCertificatesByRecordedPartyNotBySubjectText() throws Exception {
         Path caDir = dir.resolve("ca");
         CertificateAuthority old = CertificateAuthority.builder().commonName("fate.org CA").permitDns("fate.org")
