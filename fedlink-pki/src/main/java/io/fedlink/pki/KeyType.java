@@ -8,7 +8,7 @@ import java.security.spec.ECGenParameterSpec;
 
 /**
  * Key algorithms fedlink issues. EC P-256 is the default: small, fast, accepted by every TLS stack in the seeds
- * (Pulsar, etcd, Flink, Consul). RSA sizes exist for peers that insist on RSA (Flink's RFC 7525 suites); Ed25519 for the modern ones (not
+ * (Pulsar, etcd, Flink, Consul). RSA sizes exist for peers that insist on RSA; Ed25519 for the modern ones (not
  * usable for TLS by JDK 17 servers' default key managers with every client, so prefer EC for TLS).
  *
  * <p>The key policy ({@link io.fedlink.pki.internal.Keys#of}, {@link #ACCEPTED}): RSA of 2048..8192 bits, ECDSA on
