@@ -49,7 +49,7 @@ public final class AgentPath {
                 .agents(AgentListenerConfig.builder(new InetSocketAddress("127.0.0.1", 0))
                         .tls(ReloadableTlsMaterial.of(ca.issue(CertificateRequest.server("proxy.fate.org")
                                 .ip("127.0.0.1")).tlsMaterial())).partyDomain("fate.org").build()).start();
-             Agent agent = Agent.builder().tls(ca.issue(CertificateRequest.party("10001", "fate.org"), "10001")
+             Agent agent = Agent.builder().tls(ca.issue(CertificateRequest.party("10001", "fate.org"))
                      .tlsMaterial()).proxy(Endpoint.of("127.0.0.1", proxy.agentAddress().getPort())).target(target)
                      .pool(8).start()) {
             while (proxy.agents().isEmpty() || proxy.agents().get(0).pooled() < 8) {

@@ -285,7 +285,7 @@ public final class FederationBundle implements Bundle {
         }
         try {
             java.security.cert.X509Certificate c = io.fedlink.api.PemCodec.readCertificate(Files.readString(cert));
-            c.verify(ca.certificate().getPublicKey());
+            c.verify(ca.root().getPublicKey());
             c.checkValidity(java.util.Date.from(java.time.Instant.now().plus(java.time.Duration.ofDays(1))));
             String name = p.id() + "." + description.domain();
             if (!c.getSubjectX500Principal().getName().equals("CN=" + name)) {
@@ -365,7 +365,7 @@ public final class FederationBundle implements Bundle {
             Path partyDir = dir.resolve("party-" + p.id());
             if (rekey.contains(ALL) || rekey.contains(p.id()) || !holdsValidIdentity(partyDir, p)) {
                 TlsFiles written = TlsFiles.write(ca.issue(CertificateRequest.party(p.id(), description.domain())
-                        .days(days), p.id()).tlsMaterial(), partyDir);
+                        .days(days)).tlsMaterial(), partyDir);
                 files.addAll(List.of(written.cert(), written.key(), written.ca()));
             } // else a re-run: the party keeps its key and certificate, so adding a party rotates nobody else
             TlsFiles installed = installed(dir, p);

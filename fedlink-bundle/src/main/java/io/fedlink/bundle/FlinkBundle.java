@@ -183,11 +183,11 @@ public final class FlinkBundle implements Bundle {
      * @throws IllegalArgumentException otherwise: the RFC 7525 suites Flink is configured with need RSA keys
      */
     public static KeyType requireRsa(KeyType type) {
-        if (!type.isRsa()) {
-            throw new IllegalArgumentException("key type " + type + " cannot serve the RFC 7525 RSA suites Flink is "
-                    + "configured with: use rsa-2048, rsa-3072 or rsa-4096");
-        }
-        return type;
+        return switch (type) {
+            case RSA_2048, RSA_3072, RSA_4096 -> type;
+            default -> throw new IllegalArgumentException("key type " + type + " cannot serve the RFC 7525 RSA suites "
+                    + "Flink is configured with: use rsa-2048, rsa-3072 or rsa-4096");
+        };
     }
 
     /**

@@ -68,7 +68,7 @@ final class DemoCommand implements Callable<Integer> {
     private int run(PrintWriter out, List<AutoCloseable> open) throws Exception {
         CertificateAuthority ca = CertificateAuthority.builder().commonName("fate.org federation CA")
                 .permitDns("fate.org").create();
-        out.println("==> CA  " + ca.certificate().getSubjectX500Principal().getName()
+        out.println("==> CA  " + ca.root().getSubjectX500Principal().getName()
                 + " (EC P-256, may only issue names under fate.org)");
         IssuedCertificate c10000 = ca.issue(CertificateRequest.party("10000", "fate.org"));
         IssuedCertificate c9999 = ca.issue(CertificateRequest.party("9999", "fate.org"));

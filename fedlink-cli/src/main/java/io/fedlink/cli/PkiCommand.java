@@ -11,6 +11,7 @@ import io.fedlink.pki.IssuedCertificate;
 import io.fedlink.pki.KeyType;
 import io.fedlink.pki.Profile;
 import io.fedlink.pki.RevocationReason;
+import io.fedlink.pki.internal.Parsing;
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
@@ -163,7 +164,7 @@ final class PkiCommand {
                     throw new IllegalArgumentException("--days must be 1..36500, was " + days);
                 }
                 // refuses an encrypted key without its password, a damaged folder, before the lock
-                X509Certificate oldRoot = ca.load().certificate();
+                X509Certificate oldRoot = ca.load().root();
                 X509Certificate newRoot;
                 try (Closeable lock = ca.lock()) {
                     newRoot = ca.folder().rollover(name, keyType, days);
@@ -338,7 +339,7 @@ final class PkiCommand {
                     }
                     requireNew(List.copyOf(targets.keySet()), force, ca.dir);
                 }
-                IssuedCertificate c = authority.issue(r, party); // recorded as the party's (null: none)
+                IssuedCertificate c = authority.issue(r); // with --party: recorded as the party's
                 PrintWriter o = spec.commandLine().getOut();
                 PrintWriter status = stdout ? spec.commandLine().getErr() : o;
                 if (stdout) {
@@ -364,7 +365,7 @@ final class PkiCommand {
 
             private CertificateRequest request() {
                 if (party != null) {
-                    if (!role.serverAuth()) {
+                    if (!namesHosts(role)) {
                         throw new IllegalArgumentException("--party issues a server+client (peer) certificate; "
                                 + "--role " + role.name().toLowerCase(java.util.Locale.ROOT) + " does not fit");
                     }
@@ -373,10 +374,15 @@ final class PkiCommand {
                 if (name == null) {
                     throw new IllegalArgumentException("give --name or --party");
                 }
-                CertificateRequest r = role.serverAuth() // server and peer certificates name hosts
+                CertificateRequest r = namesHosts(role) // server and peer certificates name hosts
                         ? CertificateRequest.of(role).san(name) : CertificateRequest.of(role).commonName(name);
                 sans.forEach(r::san);
                 return r.days(days).keyType(keyType);
+            }
+
+            /** Whether {@code role}'s certificates authenticate servers, and so name hosts: server and peer. */
+            private static boolean namesHosts(Profile role) {
+                return role == Profile.SERVER || role == Profile.PEER;
             }
 
             private String stem() {
@@ -498,7 +504,7 @@ final class PkiCommand {
                 throw new IllegalArgumentException("invalid serial '" + serial + "': expected hex, as printed when "
                         + "the certificate was issued");
             }
-            RevocationReason why = RevocationReason.parse(reason);
+            RevocationReason why = Parsing.revocationReason(reason);
             Path in = ca.folder().revoke(s, why); // during a rollover, a certificate of the old root: in its folder
             if (!in.equals(ca.dir)) {
                 spec.commandLine().getOut().println("==> Revoked " + s.toString(16) + " (issued by the previous "
@@ -607,14 +613,14 @@ final class PkiCommand {
     /** Converts key-type option values. */
     static final class KeyTypes extends Parsed<KeyType> {
         KeyTypes() {
-            super(KeyType::parse);
+            super(Parsing::keyType);
         }
     }
 
     /** Converts role option values. */
     static final class Roles extends Parsed<Profile> {
         Roles() {
-            super(Profile::parse);
+            super(Parsing::profile);
         }
     }
 }

@@ -25,6 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -178,9 +179,8 @@ final class PkiEnrollCommands {
             Durations.check(spec.commandLine(), "--handshake-timeout", handshakeTimeout, false,
                     Duration.ofMinutes(5), "5m");
             Durations.check(spec.commandLine(), "--body-timeout", bodyTimeout, false, Duration.ofMinutes(5), "5m");
-            EnrollmentServer.Limits limits = EnrollmentServer.Limits.DEFAULT.withConnections(perAddress,
-                    maxConnections).withWorkers(workers, workers * 8).withTimeouts(handshakeTimeout, requestTimeout,
-                    bodyTimeout); // a bad count is refused here, naming the limit
+            EnrollmentServer.Limits limits = EnrollmentServer.Limits.of(perAddress, maxConnections, workers,
+                    handshakeTimeout, requestTimeout, bodyTimeout); // a bad count is refused here, naming the limit
             InetSocketAddress bind = address(listen);
             ca.load(); // refuses an encrypted key without its password, a damaged folder
             CertificateRequest endpoint = CertificateRequest.server(name == null ? "ca." + domain : name).days(30);
@@ -318,9 +318,9 @@ final class PkiEnrollCommands {
                     renewer.renewNow();
                     return 0;
                 }
-                renewer.start();
+                Instant first = renewer.start();
                 spec.commandLine().getErr().println("==> Renewing " + files.current(PartyFiles.CERT) + "; next at "
-                        + renewer.nextAttempt() + "; stop with Ctrl-C");
+                        + first + "; stop with Ctrl-C");
                 new CountDownLatch(1).await();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -49,7 +49,7 @@ class PkiPartyRevokeIT {
         X509CRL crl = PemCodec.readCrl(Files.readString(Path.of(ca, "crl.pem")));
         CaFolder folder = CaFolder.of(Path.of(ca), null);
         CertificateAuthority loaded = folder.load();
-        crl.verify(loaded.certificate().getPublicKey());
+        crl.verify(loaded.root().getPublicKey());
         assertTrue(crl.getRevokedCertificate(first) != null && crl.getRevokedCertificate(second) != null);
         assertEquals(null, crl.getRevokedCertificate(other), "another party is untouched");
         assertTrue(folder.list().stream().anyMatch(l -> l.startsWith("serial " + first.toString(16) + " ")

@@ -80,7 +80,7 @@ class ReadmePkiIT {
         assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(ca)));
         var authority = CaFolder.of(ca, null).load();
         List<String> issued = CaFolder.of(ca, null).list();
-        byte[] constraints = authority.certificate().getExtensionValue("2.5.29.30"); // X.509 name constraints
+        byte[] constraints = authority.root().getExtensionValue("2.5.29.30"); // X.509 name constraints
         assertTrue(constraints != null && new String(constraints, java.nio.charset.StandardCharsets.ISO_8859_1)
                 .contains("fate.org"), "issues names under fate.org only");
         assertEquals(3, issued.size(), "party, proxy and the signed CSR: " + issued);
@@ -90,7 +90,7 @@ class ReadmePkiIT {
             p12.load(in, "store secret".toCharArray());
         }
         var broker = PemCodec.readCertificate(Files.readString(cwd.resolve("broker.cert.pem")));
-        broker.verify(authority.certificate().getPublicKey());
+        broker.verify(authority.root().getPublicKey());
         var crl = PemCodec.readCrl(outputs.get(outputs.size() - 1));
         assertTrue(crl.getRevokedCertificate(new BigInteger(partySerial, 16)) != null, "the CRL printed to stdout");
         assertFalse(Files.exists(cwd.resolve("-")));

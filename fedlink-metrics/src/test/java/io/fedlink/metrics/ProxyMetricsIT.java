@@ -170,7 +170,7 @@ class ProxyMetricsIT {
         metrics.observe(proxy);
         MetricsServer http = closing(MetricsServer.start(new InetSocketAddress(LOOPBACK, 0), metrics));
         Endpoint broker = replyingTarget();
-        closing(io.fedlink.sni.Agent.builder().tls(ca.issue(CertificateRequest.party("10000", "fate.org"), "10000")
+        closing(io.fedlink.sni.Agent.builder().tls(ca.issue(CertificateRequest.party("10000", "fate.org"))
                 .tlsMaterial()).proxy(Endpoint.of("127.0.0.1", proxy.agentAddress().getPort())).target(broker)
                 .pool(3).start());
         Scrape s = scrapeWhen(http, "the agent of 10000 with its pool", x -> x.value("fedlink_agent_pool",

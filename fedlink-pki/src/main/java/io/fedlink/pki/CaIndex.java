@@ -1,6 +1,7 @@
 package io.fedlink.pki;
 
 import io.fedlink.pki.CertificateAuthority.IndexEntry;
+import io.fedlink.pki.internal.Parsing;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
@@ -286,7 +287,7 @@ final class CaIndex {
             try {
                 BigInteger serial = new BigInteger(f[0], 16);
                 Instant revokedAt = f[2].equals(NONE) ? null : Instant.parse(f[2]);
-                RevocationReason reason = f[3].equals(NONE) ? null : RevocationReason.parse(f[3]);
+                RevocationReason reason = f[3].equals(NONE) ? null : Parsing.revocationReason(f[3]);
                 if ((revokedAt == null) != (reason == null)) {
                     throw new IllegalArgumentException("revoked_at and reason must both be set or both be '-'");
                 }

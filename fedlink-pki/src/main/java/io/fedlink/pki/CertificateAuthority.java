@@ -2,7 +2,6 @@ package io.fedlink.pki;
 
 import io.fedlink.api.CidrBlock;
 import io.fedlink.api.PemCodec;
-import io.fedlink.api.TlsMaterial;
 import io.fedlink.pki.internal.Keys;
 import io.fedlink.pki.internal.Pem;
 import java.io.IOException;
@@ -97,7 +96,8 @@ public final class CertificateAuthority {
 
         /**
          * One line for people: {@code serial <hex> until <notAfter> party <id|-> profile <name|-> [revoked <when>
-         * <reason>] subject <subject>}, the reason as {@link RevocationReason#parse} reads it.
+         * <reason>] subject <subject>}, the reason as {@link io.fedlink.pki.internal.Parsing#revocationReason}
+         * reads it.
          */
         String describe() {
             return "serial " + serial.toString(16) + " until " + notAfter + " party " + (party == null ? "-" : party)
@@ -130,8 +130,8 @@ public final class CertificateAuthority {
         return new Builder(this);
     }
 
-    /** This CA's certificate. */
-    public X509Certificate certificate() {
+    /** This CA's certificate (the root itself for every CA made by {@link #builder} or a rollover). */
+    X509Certificate certificate() {
         return chain.get(0);
     }
 
@@ -148,7 +148,11 @@ public final class CertificateAuthority {
         return cross;
     }
 
-    /** The root of the chain (the trust anchor). */
+    /**
+     * The root of the chain: the trust anchor peers are given, and the certificate of this CA itself (a CA made by
+     * {@link #builder} is a root; so is the new CA of a rollover). Trust-only TLS material, for a client that
+     * presents no certificate: {@code TlsMaterial.builder().trust(ca.root()).build()}.
+     */
     public X509Certificate root() {
         return chain.get(chain.size() - 1);
     }
@@ -168,23 +172,13 @@ public final class CertificateAuthority {
         return rules.uriDomains();
     }
 
-    /** Trust-only TLS material that accepts certificates from this CA's root. */
-    public TlsMaterial trustMaterial() {
-        return TlsMaterial.builder().trust(root()).build();
-    }
-
-    /** Issues a certificate with a freshly generated key. */
-    public IssuedCertificate issue(CertificateRequest request) {
-        return issue(request, null);
-    }
-
     /**
-     * Issues a certificate with a freshly generated key and records it in the index as {@code party}'s (what bulk
-     * operations such as {@code fedlink pki party revoke} select by); {@code null} for no party.
+     * Issues a certificate with a freshly generated key; one made by {@link CertificateRequest#party} is recorded in
+     * the index as that party's (what bulk operations such as {@code fedlink pki party revoke} select by).
      */
-    public IssuedCertificate issue(CertificateRequest request, String party) {
+    public IssuedCertificate issue(CertificateRequest request) {
         KeyPair pair = request.keyType().generate();
-        X509Certificate cert = sign(request, pair.getPublic(), party);
+        X509Certificate cert = sign(request, pair.getPublic(), request.party());
         return new IssuedCertificate(pair.getPrivate(), issuedChain(cert), root());
     }
 

@@ -36,6 +36,7 @@ public final class CertificateRequest {
     private final Set<String> ipAddresses = new LinkedHashSet<>();
     private final Set<URI> uris = new LinkedHashSet<>();
     private String commonName;
+    private String party; // set by party(...): the id the CA records the certificate under
     private KeyType keyType = KeyType.EC_P256;
     private int days = DEFAULT_DAYS;
     private Instant notBefore;
@@ -69,10 +70,14 @@ public final class CertificateRequest {
      * A FATE party: CN and DNS name {@code <party>.<domain>} ({@code 10000.fate.org}), usable as broker (server)
      * and as replicator / client (client), as the FATE guide's brokers are. The party id is taken in its canonical
      * form ({@link PartyIds#canonical}: lower case; reserved names refused). This is a party's canonical identity:
-     * enrollment and renewal issue exactly this.
+     * enrollment and renewal issue exactly this. The CA records the certificate as the party's in its index (what
+     * {@code fedlink pki party revoke} and renewals select by).
      */
     public static CertificateRequest party(String partyId, String domain) {
-        return peer(PartyIds.canonical(partyId) + "." + HostNames.canonicalDnsName(domain));
+        String id = PartyIds.canonical(partyId);
+        CertificateRequest r = peer(id + "." + HostNames.canonicalDnsName(domain));
+        r.party = id;
+        return r;
     }
 
     /** Adds DNS subject alternative names. */
@@ -164,6 +169,11 @@ public final class CertificateRequest {
     /** The profile. */
     Profile profile() {
         return profile;
+    }
+
+    /** The party id recorded with the certificate, or {@code null} when it is not a party's ({@link #party}). */
+    String party() {
+        return party;
     }
 
     /** The DNS names, in order added. */

@@ -1,15 +1,11 @@
 package io.fedlink.pki;
 
 import io.fedlink.api.PemCodec;
-import io.fedlink.api.SecureFiles;
 import io.fedlink.api.TlsMaterial;
 import io.fedlink.pki.internal.Pem;
-import java.io.IOException;
 import java.math.BigInteger;
-import java.nio.file.Path;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -75,7 +71,10 @@ public final class IssuedCertificate {
         return PemCodec.certificates(List.of(certificate()));
     }
 
-    /** The private key as unencrypted PKCS#8 PEM. Write it with {@link SecureFiles#writePrivate}. */
+    /**
+     * The private key as unencrypted PKCS#8 PEM. Write it with {@code SecureFiles.writePrivate} (mode 0600), or the
+     * whole identity (key, chain, root) with {@code TlsFiles.write(tlsMaterial(), dir)}.
+     */
     public String privateKeyPem() {
         return PemCodec.privateKey(requireKey());
     }
@@ -83,23 +82,6 @@ public final class IssuedCertificate {
     /** The private key as encrypted PKCS#8 PEM. */
     String encryptedPrivateKeyPem(char[] password) {
         return Pem.encryptedPkcs8(requireKey(), password);
-    }
-
-    /**
-     * Writes {@code <name>.pem} (chain), {@code <name>-key.pem} (PKCS#8, mode 0600) and {@code ca.pem} (the root)
-     * into {@code dir}; returns the files written.
-     */
-    public List<Path> writePem(Path dir, String name) throws IOException {
-        List<Path> out = new ArrayList<>();
-        Path cert = dir.resolve(name + ".pem");
-        SecureFiles.writePublic(cert, chainPem());
-        out.add(cert);
-        if (key != null) {
-            Path k = dir.resolve(name + "-key.pem");
-            SecureFiles.writePrivate(k, privateKeyPem());
-            out.add(k);
-        }
-        return out;
     }
 
     private PrivateKey requireKey() {

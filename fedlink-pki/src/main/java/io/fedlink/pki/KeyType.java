@@ -5,7 +5,6 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.SecureRandom;
 import java.security.spec.ECGenParameterSpec;
-import java.util.Locale;
 
 /**
  * Key algorithms fedlink issues. EC P-256 is the default: small, fast, accepted by every TLS stack in the seeds
@@ -66,28 +65,12 @@ public enum KeyType {
     }
 
     /** The JCA signature algorithm of keys of this type (what a CA with such a key signs with). */
-    public String signatureAlgorithm() {
+    String signatureAlgorithm() {
         return signatureAlgorithm;
     }
 
     /** Whether keys of this type may encipher keys (RSA key transport), which decides the key usage bits. */
-    public boolean isRsa() {
+    boolean isRsa() {
         return algorithm.equals("RSA");
-    }
-
-    /** Parses {@code ec}, {@code ec-p256}, {@code rsa-2048}, {@code ed25519} and the enum names. */
-    public static KeyType parse(String text) {
-        String t = text.strip().toUpperCase(Locale.ROOT).replace('-', '_');
-        return switch (t) {
-            case "EC", "ECDSA", "P256", "EC_P256" -> EC_P256;
-            case "P384", "EC_P384" -> EC_P384;
-            case "P521", "EC_P521" -> EC_P521;
-            case "RSA", "RSA2048", "RSA_2048" -> RSA_2048;
-            case "RSA3072", "RSA_3072" -> RSA_3072;
-            case "RSA4096", "RSA_4096" -> RSA_4096;
-            case "ED25519" -> ED25519;
-            default -> throw new IllegalArgumentException("unknown key type '" + text
-                    + "': use ec-p256, ec-p384, ec-p521, rsa-2048, rsa-3072, rsa-4096 or ed25519");
-        };
     }
 }

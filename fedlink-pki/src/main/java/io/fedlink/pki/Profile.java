@@ -1,7 +1,5 @@
 package io.fedlink.pki;
 
-import java.util.Locale;
-
 /**
  * What an end-entity certificate is for; decides its extended key usage and which names it must carry.
  *
@@ -33,21 +31,12 @@ public enum Profile {
     }
 
     /** Whether the certificate may authenticate a TLS server. */
-    public boolean serverAuth() {
+    boolean serverAuth() {
         return serverAuth;
     }
 
     /** Whether the certificate may authenticate a TLS client. */
     boolean clientAuth() {
         return clientAuth;
-    }
-
-    /** Parses a profile name, any case. */
-    public static Profile parse(String text) {
-        try {
-            return valueOf(text.strip().toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("unknown role '" + text + "': use server, client, peer or cli");
-        }
     }
 }

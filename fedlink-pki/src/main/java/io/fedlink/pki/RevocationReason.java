@@ -1,6 +1,5 @@
 package io.fedlink.pki;
 
-import java.util.Locale;
 import org.bouncycastle.asn1.x509.CRLReason;
 
 /** Why a certificate was revoked (RFC 5280 5.3.1), as recorded in the CRL. */
@@ -25,15 +24,5 @@ public enum RevocationReason {
     /** The RFC 5280 reason code. */
     int code() {
         return code;
-    }
-
-    /** Parses {@code key-compromise}, {@code superseded}, ... in any case. */
-    public static RevocationReason parse(String text) {
-        try {
-            return valueOf(text.strip().toUpperCase(Locale.ROOT).replace('-', '_'));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("unknown revocation reason '" + text + "': use unspecified, "
-                    + "key-compromise, affiliation-changed, superseded or cessation-of-operation");
-        }
     }
 }

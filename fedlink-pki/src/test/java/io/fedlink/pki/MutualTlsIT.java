@@ -81,7 +81,7 @@ class MutualTlsIT {
     @Test
     void clientWithoutCertificateIsRefused() {
         assertThrows(IOException.class, () -> handshake(BROKER.tlsMaterial(), ClientAuth.REQUIRED,
-                CA.trustMaterial(), "10000.fate.org"));
+                TlsMaterial.builder().trust(CA.root()).build(), "10000.fate.org"));
     }
 
     @Test

@@ -135,19 +135,31 @@ class PartyRecordsTest extends EnrollmentFixture {
     }
 
     @Test
+    void aPartyRequestIsRecordedAsItsCanonicalPartyAndNoOtherRequestIs() throws Exception {
+        IssuedCertificate party = ca.issue(CertificateRequest.party("ABC", "Fate.org"));
+        IssuedCertificate named = ca.issue(CertificateRequest.peer("abc.fate.org")); // the same name, not a party's
+        ca.saveIndex(dir);
+        assertEquals("abc", entry(dir, party.serial()).party(), "canonical, as tokens and renewals record it");
+        assertNull(entry(dir, named.serial()).party());
+        assertEquals(1, CaFolder.of(dir, null).revokeParty("abc"));
+        assertTrue(entry(dir, party.serial()).revoked());
+        assertFalse(entry(dir, named.serial()).revoked(), "selected by the record, never by the name");
+    }
+
+    @Test
     void retireRevokesSupersededCertificatesByRecordedPartyNotBySubjectText() throws Exception {
         Path caDir = dir.resolve("ca");
         CertificateAuthority old = CertificateAuthority.builder().commonName("fate.org CA").permitDns("fate.org")
                 .create();
         old.saveNew(caDir, null);
-        IssuedCertificate victim = old.issue(CertificateRequest.party("9999", "fate.org"), "9999");
+        IssuedCertificate victim = old.issue(CertificateRequest.party("9999", "fate.org"));
         // party 10000's certificate whose subject text is party 9999's (what an unchecked CN used to allow)
         CertificateRequest lookalike = CertificateRequest.party("10000", "fate.org").commonName("9999.fate.org");
-        IssuedCertificate mimic = old.issue(lookalike, "10000");
+        IssuedCertificate mimic = old.issue(lookalike);
         old.saveIndex(caDir);
         CaRollover.start(caDir, null, null, null, 3650);
         CertificateAuthority next = CertificateAuthority.load(caDir);
-        IssuedCertificate renewed = next.issue(lookalike, "10000"); // party 10000 renewed: same subject text
+        IssuedCertificate renewed = next.issue(lookalike); // party 10000 renewed: same subject text
         next.saveIndex(caDir);
         assertEquals(victim.certificate().getSubjectX500Principal(), renewed.certificate().getSubjectX500Principal());
 

@@ -156,7 +156,7 @@ class ReloadableTlsMaterialTest {
     @Test
     void newHandshakesUseTheNewTrustAndTheShapeMustStay() throws Exception {
         IssuedCertificate server = CA.issue(CertificateRequest.party("10000", "fate.org"));
-        ReloadableTlsMaterial trust = ReloadableTlsMaterial.of(CA.trustMaterial());
+        ReloadableTlsMaterial trust = ReloadableTlsMaterial.of(TlsMaterial.builder().trust(CA.root()).build());
         SSLContext client = trust.clientContext();
         ExecutorService pool = Executors.newCachedThreadPool();
         try (SSLServerSocket ss = (SSLServerSocket) server.tlsMaterial().serverContext(ClientAuth.NONE)
@@ -164,7 +164,7 @@ class ReloadableTlsMaterialTest {
             serve(ss, pool);
             Conn ok = connect(client, ss.getLocalPort());
             assertEquals("a", ok.echo("a"));
-            trust.update(OTHER.trustMaterial());
+            trust.update(TlsMaterial.builder().trust(OTHER.root()).build());
             assertThrows(SSLException.class, () -> connect(client, ss.getLocalPort()),
                     "a server of the old CA is no longer trusted");
             assertEquals("b", ok.echo("b"), "the open connection is untouched");

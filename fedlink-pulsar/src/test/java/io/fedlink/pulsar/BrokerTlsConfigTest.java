@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedlink.api.PemCodec;
 import io.fedlink.api.TlsFiles;
+import io.fedlink.api.TlsMaterial;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
 import io.fedlink.pki.internal.Pem;
@@ -34,7 +35,7 @@ class BrokerTlsConfigTest {
             assertEquals(3, s.count(), "no temporary files left behind");
         }
 
-        TlsFiles trustOnly = TlsFiles.write(CA.trustMaterial(), dir.resolve("trust"));
+        TlsFiles trustOnly = TlsFiles.write(TlsMaterial.builder().trust(CA.root()).build(), dir.resolve("trust"));
         assertNull(trustOnly.cert());
         assertTrue(assertThrows(IllegalArgumentException.class, () -> BrokerTlsConfig.lines(trustOnly, true))
                 .getMessage().contains("holds trust only"));

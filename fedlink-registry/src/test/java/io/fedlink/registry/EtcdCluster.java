@@ -11,7 +11,9 @@ import io.fedlink.federation.FederationSettings;
 import io.fedlink.federation.Party;
 import io.fedlink.pki.CertificateAuthority;
 import io.fedlink.pki.CertificateRequest;
+import io.fedlink.pki.IssuedCertificate;
 import io.fedlink.api.PemCodec;
+import io.fedlink.api.SecureFiles;
 import io.fedlink.api.TlsFiles;
 import java.io.File;
 import java.io.IOException;
@@ -52,6 +54,15 @@ public final class EtcdCluster implements AutoCloseable {
         this.members = new Process[size];
     }
 
+    /**
+     * Writes {@code <name>.pem} (the chain) and {@code <name>-key.pem} (mode 0600) into {@code dir}: the layout etcd
+     * members are given and {@code fedlink pki cert create --name <name> --out DIR} writes.
+     */
+    static void writePem(IssuedCertificate c, Path dir, String name) throws IOException {
+        SecureFiles.writePublic(dir.resolve(name + ".pem"), c.chainPem());
+        SecureFiles.writePrivate(dir.resolve(name + "-key.pem"), c.privateKeyPem());
+    }
+
     /** Starts a 3-member cluster, waits until healthy and turns RBAC on. */
     public static EtcdCluster start(Path dir) throws Exception {
         return start(dir, 3);
@@ -65,7 +76,7 @@ public final class EtcdCluster implements AutoCloseable {
         CertificateAuthority ca = CertificateAuthority.builder().commonName("etcd CA").create();
         c.ca = ca;
         Files.writeString(dir.resolve("ca.pem"), PemCodec.certificates(List.of(ca.root())));
-        ca.issue(CertificateRequest.peer("localhost").ip("127.0.0.1")).writePem(dir, "member");
+        writePem(ca.issue(CertificateRequest.peer("localhost").ip("127.0.0.1")), dir, "member");
         for (String user : USERS) {
             TlsFiles.write(ca.issue(CertificateRequest.client(user)).tlsMaterial(), dir.resolve(user));
         }

@@ -52,12 +52,12 @@ class EtcdConnectionTest {
         assertEquals("CN=operator", EtcdConnection.readTlsDir(dir.resolve("a")).certificate()
                 .getSubjectX500Principal().getName());
         Files.createDirectories(dir.resolve("b"));
-        ca.issue(CertificateRequest.client("proxy-1")).writePem(dir.resolve("b"), "proxy-1");
+        EtcdCluster.writePem(ca.issue(CertificateRequest.client("proxy-1")), dir.resolve("b"), "proxy-1");
         Files.writeString(dir.resolve("b/ca.pem"), PemCodec.certificates(List.of(ca.root())));
         TlsMaterial b = EtcdConnection.readTlsDir(dir.resolve("b"));
         assertEquals("CN=proxy-1", b.certificate().getSubjectX500Principal().getName());
         assertEquals(ca.root(), b.trustAnchors().get(0));
-        ca.issue(CertificateRequest.client("other")).writePem(dir.resolve("b"), "other");
+        EtcdCluster.writePem(ca.issue(CertificateRequest.client("other")), dir.resolve("b"), "other");
         NoSuchFileException two = assertThrows(NoSuchFileException.class,
                 () -> EtcdConnection.readTlsDir(dir.resolve("b")));
         assertTrue(two.getMessage().contains("found keys for"), two.getMessage());

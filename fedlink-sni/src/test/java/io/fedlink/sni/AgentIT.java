@@ -59,9 +59,9 @@ class AgentIT {
     static void pki() throws Exception {
         ca = CertificateAuthority.builder().commonName("fate.org CA").create();
         proxyTls = ca.issue(CertificateRequest.server("localhost").ip("127.0.0.1")).tlsMaterial();
-        party10000Cert = ca.issue(CertificateRequest.party("10000", DOMAIN), "10000");
+        party10000Cert = ca.issue(CertificateRequest.party("10000", DOMAIN));
         party10000 = party10000Cert.tlsMaterial();
-        party9999 = ca.issue(CertificateRequest.party("9999", DOMAIN), "9999").tlsMaterial();
+        party9999 = ca.issue(CertificateRequest.party("9999", DOMAIN)).tlsMaterial();
         broker10000 = ca.issue(CertificateRequest.server("10000." + DOMAIN)).tlsMaterial();
         partyHost = InetAddress.getByName("127.0.0.2");
     }
@@ -175,7 +175,7 @@ class AgentIT {
         agent(party10000, Endpoint.of("127.0.0.2", broker.getLocalPort()), proxy);
         awaitAgent(proxy, "10000");
         try (Socket raw = Loopback.connect(proxy.localAddress());
-             SSLSocket s = (SSLSocket) TlsMaterial.builder().trust(ca.certificate()).build().clientContext()
+             SSLSocket s = (SSLSocket) TlsMaterial.builder().trust(ca.root()).build().clientContext()
                      .getSocketFactory().createSocket(raw, "10000.fate.org", raw.getPort(), true)) {
             SSLParameters p = s.getSSLParameters();
             p.setServerNames(List.of(new SNIHostName("10000.fate.org")));
@@ -243,8 +243,8 @@ class AgentIT {
         Agent operator = agent(ca.issue(CertificateRequest.client("root")).tlsMaterial(), broker.endpoint(), proxy);
         // a certificate from another CA fails the handshake
         TlsMaterial stranger = CertificateAuthority.builder().commonName("other CA").create()
-                .issue(CertificateRequest.party("10000", DOMAIN), "10000").tlsMaterial().toBuilder()
-                .trust(ca.certificate()).build();
+                .issue(CertificateRequest.party("10000", DOMAIN)).tlsMaterial().toBuilder()
+                .trust(ca.root()).build();
         Agent forger = agent(stranger, broker.endpoint(), proxy);
         Loopback.await("three refusals", 20, () -> refusals(proxy).get("no_agent_route") >= 1
                 && refusals(proxy).get("not_a_party") >= 1 && refusals(proxy).get("tls_failed") >= 1);
@@ -261,7 +261,7 @@ class AgentIT {
     void routeRemovalAndRevocationCutTheAgentOff() throws Exception {
         Loopback.Target broker = echoBroker();
         RouteHolder routes = new RouteHolder(viaAgent("10000"));
-        ReloadableTlsMaterial tls = ReloadableTlsMaterial.of(proxyTls.toBuilder().trust(ca.certificate()).build());
+        ReloadableTlsMaterial tls = ReloadableTlsMaterial.of(proxyTls.toBuilder().trust(ca.root()).build());
         TunnelServer proxy = proxy(routes, tls);
         Agent agent = agent(party10000, broker.endpoint(), proxy);
         awaitAgent(proxy, "10000");

@@ -69,7 +69,7 @@ public final class EnrollmentServer implements AutoCloseable {
     /**
      * What one client may hold of the server: connections per source address and in all, worker threads and queued
      * requests, deadlines for the TLS handshake, the headers and the body, and request line, header and body sizes.
-     * Start from {@link #DEFAULT} and change what differs; every value is checked, an error names it.
+     * {@link #DEFAULT}, or {@link #of} with an operator's values; every value is checked, an error names it.
      */
     public static final class Limits {
         /** 8 per address, 512 in all, 4 workers and 32 queued; 5 s handshake, 10 s headers, 10 s body. */
@@ -136,14 +136,32 @@ public final class EnrollmentServer implements AutoCloseable {
             }
         }
 
+        /**
+         * The default limits with an operator's values (what {@code fedlink pki serve}'s options set); up to eight
+         * complete requests per worker wait for one, and the size limits are the defaults.
+         *
+         * @param perAddress connections open at once from one source address (more are closed at accept)
+         * @param total      connections open at once in all
+         * @param workers    threads doing the CA's work for complete requests
+         * @param handshake  from the connect to the end of the TLS handshake
+         * @param headers    from the connect to the end of the request headers
+         * @param body       from the end of the headers to the end of the body; also for the answer to be read
+         * @throws IllegalArgumentException naming the first value that is not positive
+         */
+        public static Limits of(int perAddress, int total, int workers, Duration handshake, Duration headers,
+                                Duration body) {
+            return DEFAULT.withConnections(perAddress, total).withWorkers(workers, workers * 8)
+                    .withTimeouts(handshake, headers, body);
+        }
+
         /** These limits with {@code perAddress} connections per source address and {@code total} in all. */
-        public Limits withConnections(int perAddress, int total) {
+        Limits withConnections(int perAddress, int total) {
             return new Limits(perAddress, total, workers, queue, handshakeTimeout, headerTimeout, bodyTimeout,
                     maxRequestLine, maxHeaders, maxBody);
         }
 
         /** These limits with {@code count} workers and {@code waiting} queued requests. */
-        public Limits withWorkers(int count, int waiting) {
+        Limits withWorkers(int count, int waiting) {
             return new Limits(maxPerAddress, maxConnections, count, waiting, handshakeTimeout, headerTimeout,
                     bodyTimeout, maxRequestLine, maxHeaders, maxBody);
         }
@@ -153,7 +171,7 @@ public final class EnrollmentServer implements AutoCloseable {
          * to the end of the request headers, and from the end of the headers to the end of the body (also for the
          * answer to be read).
          */
-        public Limits withTimeouts(Duration handshake, Duration headers, Duration body) {
+        Limits withTimeouts(Duration handshake, Duration headers, Duration body) {
             return new Limits(maxPerAddress, maxConnections, workers, queue, handshake, headers, body,
                     maxRequestLine, maxHeaders, maxBody);
         }

@@ -119,13 +119,12 @@ public final class Renewer implements AutoCloseable {
         return renewed;
     }
 
-    /** Schedules the renewals (the first at the current certificate's renewal time). */
-    public synchronized void start() throws IOException {
+    /**
+     * Schedules the renewals, the first at the current certificate's renewal time, which it returns (for the
+     * operator: "next renewal at ...").
+     */
+    public synchronized Instant start() throws IOException {
         schedule(renewalTime(files.read().certificate(), 2.0 / 3, jitter, Instant.now()));
-    }
-
-    /** When the next attempt is due, or {@code null} before {@link #start()}. */
-    public synchronized Instant nextAttempt() {
         return next;
     }
 

@@ -39,7 +39,11 @@ public final class Keys {
             int bits = ec.getParams().getOrder().bitLength();
             return bits > 384 ? "SHA512withECDSA" : bits > 256 ? "SHA384withECDSA" : "SHA256withECDSA";
         }
-        return describe(key).equals("Ed448") ? "Ed448" : of(key).signatureAlgorithm();
+        String what = describe(key);
+        if (what.equals("Ed448") || what.equals("Ed25519")) {
+            return what; // pure EdDSA: the algorithm is the curve
+        }
+        throw refused(what);
     }
 
     /**

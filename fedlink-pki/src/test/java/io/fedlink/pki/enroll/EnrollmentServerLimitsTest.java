@@ -26,6 +26,7 @@ class EnrollmentServerLimitsTest {
     @TempDir
     Path caDir;
     CertificateAuthority ca;
+    TlsMaterial caTrust;
     EnrollmentServer server;
 
     @BeforeEach
@@ -33,6 +34,7 @@ class EnrollmentServerLimitsTest {
         ca = CertificateAuthority.builder().commonName("fate.org CA").permitDns("fate.org").permitIp("127.0.0.0/8")
                 .create();
         CaFolder.of(caDir, null).create(ca);
+        caTrust = TlsMaterial.builder().trust(ca.root()).build(); // what a party is given: the root
         TlsMaterial endpoint = ca.issue(CertificateRequest.server("ca.fate.org").ip("127.0.0.1")).tlsMaterial();
         server = EnrollmentServer.start(EnrollmentAuthority.forFolder(caDir, null, "fate.org", null), endpoint,
                 new InetSocketAddress("127.0.0.1", 0), EnrollmentServer.Limits.DEFAULT.withWorkers(1, 1));
@@ -44,7 +46,7 @@ class EnrollmentServerLimitsTest {
     }
 
     private SSLSocket send(String request) throws Exception {
-        SSLSocket s = (SSLSocket) ca.trustMaterial().clientContext().getSocketFactory().createSocket("127.0.0.1",
+        SSLSocket s = (SSLSocket) caTrust.clientContext().getSocketFactory().createSocket("127.0.0.1",
                 server.address().getPort());
         s.setSoTimeout(30_000);
         OutputStream out = s.getOutputStream();

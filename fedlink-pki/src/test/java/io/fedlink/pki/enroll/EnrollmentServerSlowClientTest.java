@@ -50,6 +50,7 @@ class EnrollmentServerSlowClientTest {
         CertificateAuthority ca = CertificateAuthority.builder().commonName("fate.org CA").permitDns("fate.org")
                 .permitIp("127.0.0.0/8").create();
         CaFolder.of(caDir, null).create(ca);
+        TlsMaterial caTrust = TlsMaterial.builder().trust(ca.root()).build(); // what a party is given: the root
         TlsMaterial endpoint = ca.issue(CertificateRequest.server("ca.fate.org").ip("127.0.0.1")).tlsMaterial();
         ExecutorService pool = Executors.newCachedThreadPool();
         List<Socket> slow = new ArrayList<>();
@@ -68,7 +69,7 @@ class EnrollmentServerSlowClientTest {
                 Socket plain = new Socket();
                 plain.bind(SLOW_SOURCE);
                 plain.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 10_000);
-                SSLSocket s = (SSLSocket) ca.trustMaterial().clientContext().getSocketFactory()
+                SSLSocket s = (SSLSocket) caTrust.clientContext().getSocketFactory()
                         .createSocket(plain, "127.0.0.1", port, true);
                 s.startHandshake();
                 slow.add(s);
@@ -88,7 +89,7 @@ class EnrollmentServerSlowClientTest {
             // a normal enrollment and renewal while the slow clients are connected (more than the old 2 workers)
             EnrollmentClient client = new EnrollmentClient(URI.create("https://127.0.0.1:" + port));
             String token = CaFolder.of(caDir, null).createToken("10000", Duration.ofMinutes(10));
-            TlsMaterial enrolled = client.enroll(ca.trustMaterial(), token, "10000", "fate.org", KeyType.EC_P256,
+            TlsMaterial enrolled = client.enroll(caTrust, token, "10000", "fate.org", KeyType.EC_P256,
                     null);
             TlsMaterial renewed = client.renew(enrolled, Duration.ofMinutes(30));
             assertFalse(renewed.certificate().equals(enrolled.certificate()));
@@ -121,7 +122,7 @@ class EnrollmentServerSlowClientTest {
             }
             // and the server still serves
             String second = CaFolder.of(caDir, null).createToken("9999", Duration.ofMinutes(10));
-            client.enroll(ca.trustMaterial(), second, "9999", "fate.org", KeyType.EC_P256, null);
+            client.enroll(caTrust, second, "9999", "fate.org", KeyType.EC_P256, null);
             assertEquals(SILENT + DRIPPING, server.timeouts());
         } finally {
             for (Socket s : slow) {

@@ -179,7 +179,7 @@ class PulsarRolesIT {
     static TlsMaterial operatorIssues(CertificateRequest request) throws Exception {
         try (java.io.Closeable lock = CaFolder.of(caDir, null).lock()) {
             CertificateAuthority ca = CaFolder.of(caDir, null).load();
-            IssuedCertificate c = ca.issue(request, null);
+            IssuedCertificate c = ca.issue(request);
             CaFolder.of(caDir, null).saveIndex(ca);
             return c.tlsMaterial();
         }
