@@ -326,8 +326,14 @@ public final class ClientHelloParser {
             if (length > MAX_NAME) {
                 return refuse(RefusalReason.INVALID_SERVER_NAME, "host_name: longer than 253 characters");
             }
-            for (int i = 0; i < length; i++) {
-                name[i] = (byte) next8();
+            if (length <= left && recordEnd - pos >= length) { // fast path: the name within the current record
+                buf.get(pos, name, 0, length);
+                pos += length;
+                left -= length;
+            } else {
+                for (int i = 0; i < length; i++) {
+                    name[i] = (byte) next8();
+                }
             }
             nameLength = length;
             String problem = nameProblem();
@@ -344,14 +350,17 @@ public final class ClientHelloParser {
      * name holds a ':', as an IPv6 literal; returns a problem or null.
      */
     private String nameProblem() {
-        for (int i = 0; i < nameLength; i++) {
+        String problem = HostNames.dnsNameProblem(nameChars); // one pass for the usual DNS name
+        if (problem == null) {
+            return null;
+        }
+        for (int i = 0; i < nameLength; i++) { // ':' is no DNS character: an IPv6 literal, or nothing
             if (name[i] == ':') {
                 return HostNames.parseIpLiteral(nameChars.toString()) == null
                         ? "host_name contains ':' but is not an IPv6 literal" : null;
             }
         }
-        String problem = HostNames.dnsNameProblem(nameChars);
-        return problem == null ? null : "host_name: " + problem;
+        return "host_name: " + problem;
     }
 
     /** The name bytes seen as characters (ISO-8859-1), without copying them. */
