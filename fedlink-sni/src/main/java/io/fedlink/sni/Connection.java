@@ -9,11 +9,8 @@ import io.fedlink.api.RouteTable;
 import io.fedlink.api.Tunnel;
 import io.fedlink.api.TunnelServerConfig;
 import java.io.IOException;
-import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.StandardProtocolFamily;
-import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
@@ -36,14 +33,12 @@ final class Connection implements Tunnel {
     private final ProxyContext ctx;
     private final TunnelServerConfig config;
     private final long id;
-    private final SocketChannel client;
+    private final Link client;
     private final InetSocketAddress peer;               // the socket's peer: what admission counted
     private volatile InetSocketAddress clientAddress;   // the client: the peer, or what a trusted PROXY header says
     private final Instant openedAt = Instant.now();
     private final long openedNanos;
-    private SelectionKey clientKey;
-    private SocketChannel target;
-    private SelectionKey targetKey;
+    private Link target;
     private volatile State state = State.HELLO;
     private long deadline;
     private long lastActivity;
@@ -75,7 +70,7 @@ final class Connection implements Tunnel {
         this.ctx = loop.ctx;
         this.config = ctx.config;
         this.id = ctx.nextId();
-        this.client = client;
+        this.client = loop.link(client, this);
         this.openedNanos = acceptedNanos;
         this.peer = remote;
         this.clientAddress = remote;
@@ -85,9 +80,7 @@ final class Connection implements Tunnel {
 
     void start() {
         try {
-            client.configureBlocking(false);
-            client.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            clientKey = loop.register(client, SelectionKey.OP_READ, this);
+            ((NioLink) client).configure().watch(SelectionKey.OP_READ);
         } catch (IOException e) {
             refuse(RefusalReason.CLIENT_CLOSED_EARLY, "could not register: " + e.getMessage());
             return;
@@ -143,25 +136,25 @@ final class Connection implements Tunnel {
         }
     }
 
-    void onReady(SelectionKey key) {
+    /** Readiness {@code ready} ({@link SelectionKey} bits) of {@code link}, the client's socket or the target's. */
+    void onReady(Link link, int ready) {
         if (state == State.CLOSED) {
             return;
         }
-        int ready = key.readyOps();
         switch (state) {
             case HELLO -> readHello();
             case RESOLVING, CONNECTING -> {
-                if (key == clientKey) {
+                if (link == client) {
                     // The client's interest stays on while its target is found (a client sends nothing more until
                     // it hears from the server, so this is rare): switched off only when it fires, which saves two
                     // epoll_ctl calls per connection. Its bytes wait in the socket until the tunnel starts.
-                    clientKey.interestOps(0);
+                    client.interest(0);
                 } else {
                     finishConnect();
                 }
             }
             case TUNNEL -> {
-                copy.ready(key == clientKey, (ready & SelectionKey.OP_WRITE) != 0, (ready & SelectionKey.OP_READ) != 0);
+                copy.ready(link == client, (ready & SelectionKey.OP_WRITE) != 0, (ready & SelectionKey.OP_READ) != 0);
                 if (state == State.TUNNEL) {
                     updateInterest();
                 }
@@ -245,7 +238,7 @@ final class Connection implements Tunnel {
         }
         starving = false;
         if (state == State.HELLO) {
-            clientKey.interestOps(SelectionKey.OP_READ);
+            client.interest(SelectionKey.OP_READ);
         } else if (state == State.TUNNEL) {
             copy.fed();
             updateInterest();
@@ -258,7 +251,7 @@ final class Connection implements Tunnel {
         if (hello == null) {
             hello = loop.buffers.borrow();
             if (hello == null) {
-                clientKey.interestOps(0);
+                client.interest(0);
                 starve();
                 return;
             }
@@ -359,9 +352,7 @@ final class Connection implements Tunnel {
             cancelLookup.run();
         }
         cancelLookup = null;
-        loop.close(target, true, false); // cancels its key
-        target = null;
-        targetKey = null;
+        closeTarget(true, false);
         attempts.failed(reason, detail, System.nanoTime());
         nextTarget();
     }
@@ -434,11 +425,14 @@ final class Connection implements Tunnel {
     }
 
     private void agentConnected(SocketChannel ch) {
-        target = ch;
+        target = loop.link(ch, this);
+        InetSocketAddress agent = target.remoteAddress();
         try {
-            InetSocketAddress agent = (InetSocketAddress) ch.getRemoteAddress();
+            if (agent.getPort() == 0) {
+                throw new IOException("closed");
+            }
             targetEndpoint = Endpoint.of(agent.getAddress().getHostAddress(), agent.getPort());
-            targetKey = loop.register(target, 0, this);
+            target.watch(0);
         } catch (IOException | RuntimeException e) {
             refuse(RefusalReason.AGENT_UNAVAILABLE, "the data connection of party " + route.agentParty()
                     + "'s agent failed: " + e.getMessage());
@@ -456,27 +450,14 @@ final class Connection implements Tunnel {
         state = State.CONNECTING;
         cancelLookup = null;
         try {
-            target = open(address);
-            target.configureBlocking(false);
-            target.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            if (target.connect(address)) {
-                targetKey = loop.register(target, 0, this);
-                connected();
-            } else {
-                targetKey = loop.register(target, SelectionKey.OP_CONNECT, this);
-            }
+            target = loop.dial(address, this);
         } catch (IOException | RuntimeException e) {
             attemptFailed(RefusalReason.CONNECT_FAILED, "connect to " + targetEndpoint + " failed: " + e.getMessage());
+            return;
         }
-    }
-
-    /**
-     * A socket of the address's family: an IPv4 target gets an IPv4 socket, not the JDK's default dual-stack IPv6
-     * one, which costs a system call more to create (IPV6_V6ONLY) and carries a mapped address.
-     */
-    private static SocketChannel open(InetSocketAddress address) throws IOException {
-        return address.getAddress() instanceof Inet4Address
-                ? SocketChannel.open(StandardProtocolFamily.INET) : SocketChannel.open();
+        if (target.connected()) {
+            connected();
+        }
     }
 
     private void finishConnect() {
@@ -511,14 +492,14 @@ final class Connection implements Tunnel {
         ctx.counters.bytesFromClients.add(hello.remaining());
         ByteBuffer first = hello;
         if (route.proxyProtocol() != ProxyProtocol.NONE) { // the local address is looked up for the header only
-            byte[] header = ProxyProtocolHeader.encode(route.proxyProtocol(), clientAddress, localAddressOrZero());
+            byte[] header = ProxyProtocolHeader.encode(route.proxyProtocol(), clientAddress, client.localAddress());
             first = ByteBuffer.allocate(header.length + hello.remaining());
             first.put(header).put(hello).flip();
             loop.buffers.release(hello);
         }
         hello = null;
         front = null;
-        copy = new CopyLoop(CopyLoop.end(client), CopyLoop.end(target), loop.buffers, new Copying());
+        copy = new CopyLoop(client, target, loop.buffers, new Copying());
         copy.start(first);
         if (state == State.TUNNEL) {
             updateInterest();
@@ -554,24 +535,17 @@ final class Connection implements Tunnel {
         }
     }
 
-    private InetSocketAddress localAddressOrZero() {
-        try {
-            return (InetSocketAddress) client.getLocalAddress();
-        } catch (IOException e) {
-            return new InetSocketAddress(0);
-        }
-    }
-
     // ---- TUNNEL ----------------------------------------------------------------------------------------------------
 
     private void updateInterest() {
-        int c = copy.clientOps();
-        int t = copy.targetOps();
-        if (clientKey.interestOps() != c) {
-            clientKey.interestOps(c);
-        }
-        if (targetKey.interestOps() != t) {
-            targetKey.interestOps(t);
+        client.interest(copy.clientOps());
+        target.interest(copy.targetOps());
+    }
+
+    private void closeTarget(boolean abortive, boolean silent) {
+        if (target != null) {
+            target.close(abortive, silent);
+            target = null;
         }
     }
 
@@ -635,8 +609,8 @@ final class Connection implements Tunnel {
             }
         }
         releaseBuffers();
-        loop.close(target, true, false);
-        loop.close(client, false, false);
+        closeTarget(true, false);
+        client.close(false, false);
         loop.forget(this);
         ctx.events.refused(clientAddress, serverName, reason, detail);
     }
@@ -656,8 +630,8 @@ final class Connection implements Tunnel {
         ctx.counters.liveTunnels.decrementAndGet();
         releaseBuffers();
         boolean silent = reason == CloseReason.COMPLETED; // both FINs passed on: closing sends nothing
-        loop.close(client, abortive, silent);
-        loop.close(target, abortive, silent);
+        client.close(abortive, silent);
+        closeTarget(abortive, silent);
         loop.forget(this);
         ctx.events.closed(this, Duration.ofNanos(System.nanoTime() - openedNanos).toMillis());
     }

@@ -4,7 +4,6 @@ import io.fedlink.api.CloseReason;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
-import java.nio.channels.SocketChannel;
 
 /**
  * The copy loop of one tunnel: bytes client -> target ({@code up}) and target -> client ({@code down}), blind. Each
@@ -16,7 +15,7 @@ final class CopyLoop {
     /** Fairness: yield to other connections after this many reads of one direction. */
     static final int READS_PER_EVENT = 16;
 
-    /** One end of the tunnel: a socket, or a pipe pair in tests. */
+    /** One end of the tunnel: a socket's {@link Link}, or a pipe pair in tests. */
     interface End {
         int read(ByteBuffer b) throws IOException;
 
@@ -67,26 +66,6 @@ final class CopyLoop {
         CloseReason dstAborted() {
             return fromClient ? CloseReason.TARGET_ABORTED : CloseReason.CLIENT_ABORTED;
         }
-    }
-
-    /** A socket as a tunnel end. */
-    static End end(SocketChannel ch) {
-        return new End() {
-            @Override
-            public int read(ByteBuffer b) throws IOException {
-                return ch.read(b);
-            }
-
-            @Override
-            public int write(ByteBuffer b) throws IOException {
-                return ch.write(b);
-            }
-
-            @Override
-            public void shutdownOutput() throws IOException {
-                ch.shutdownOutput();
-            }
-        };
     }
 
     private final End client;

@@ -2,7 +2,9 @@ package io.fedlink.sni;
 
 import io.fedlink.api.RefusalReason;
 import java.io.IOException;
+import java.net.Inet4Address;
 import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.channels.CancelledKeyException;
 import java.nio.channels.Channel;
@@ -108,8 +110,32 @@ final class EventLoop implements Runnable {
         connections.remove(c);
     }
 
-    SelectionKey register(SocketChannel ch, int ops, Connection c) throws IOException {
-        return ch.register(selector, ops, c);
+    SelectionKey register(SocketChannel ch, int ops, NioLink link) throws IOException {
+        return ch.register(selector, ops, link);
+    }
+
+    /** The link of {@code ch}, a socket of {@code owner} (not registered yet: {@link Link#watch}). */
+    NioLink link(SocketChannel ch, Connection owner) {
+        return new NioLink(this, ch, owner);
+    }
+
+    /**
+     * A socket of {@code owner} connecting to {@code address}: non-blocking, of the address's family (an IPv4 target
+     * gets an IPv4 socket, not the JDK's default dual-stack IPv6 one, which costs a system call more to create and
+     * carries a mapped address), watched for the connect while it is pending. Closed again if any step fails.
+     */
+    NioLink dial(InetSocketAddress address, Connection owner) throws IOException {
+        SocketChannel ch = address.getAddress() instanceof Inet4Address
+                ? SocketChannel.open(StandardProtocolFamily.INET) : SocketChannel.open();
+        NioLink link = new NioLink(this, ch, owner);
+        try {
+            link.configure();
+            link.watch(link.connect(address) ? 0 : SelectionKey.OP_CONNECT);
+        } catch (IOException | RuntimeException e) {
+            close(ch, true, false);
+            throw e;
+        }
+        return link;
     }
 
     /**
@@ -223,9 +249,10 @@ final class EventLoop implements Runnable {
             }
             return;
         }
-        Connection c = (Connection) key.attachment();
+        NioLink link = (NioLink) key.attachment();
+        Connection c = link.owner;
         try {
-            c.onReady(key);
+            c.onReady(link, key.readyOps());
         } catch (CancelledKeyException e) {
             // the connection closed while handling an earlier key
         } catch (Throwable t) { // even an Error (direct memory, a listener): close this connection, keep the loop
