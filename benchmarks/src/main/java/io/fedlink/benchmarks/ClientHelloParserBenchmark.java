@@ -49,7 +49,8 @@ public class ClientHelloParserBenchmark {
         }
     }
 
-    static byte[] read(String resource) {
+    /** A resource of the benchmarks jar, whole (the captured hellos). */
+    public static byte[] read(String resource) {
         try (InputStream in = ClientHelloParserBenchmark.class.getResourceAsStream(resource)) {
             return in.readAllBytes();
         } catch (IOException e) {

@@ -8,10 +8,7 @@ import io.fedlink.api.RouteHolder;
 import io.fedlink.api.RouteTable;
 import io.fedlink.api.TunnelListener;
 import io.fedlink.api.Tunnels;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
+import io.fedlink.benchmarks.ClientHelloParserBenchmark;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -48,7 +45,6 @@ public class ConnectionCoreBenchmark {
     private byte[] proxyAndHello;
     private final byte[] request = new byte[512];
     private final byte[] answer = new byte[4096];
-    private final InetAddress client = InetAddress.getLoopbackAddress();
     private RouteHolder holder;
     private RouteTable table;
     private TargetHealth health;
@@ -60,8 +56,9 @@ public class ConnectionCoreBenchmark {
 
     @Setup
     public void setUp() {
-        byte[] hello = read("/hellos/chromium.bin");
-        byte[] header = "PROXY TCP4 10.1.2.3 127.0.0.1 40000 443\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] hello = ClientHelloParserBenchmark.read("/hellos/chromium.bin");
+        byte[] header = "PROXY TCP4 10.1.2.3 127.0.0.1 40000 443\r\n"
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         proxyAndHello = new byte[header.length + hello.length];
         System.arraycopy(header, 0, proxyAndHello, 0, header.length);
         System.arraycopy(hello, 0, proxyAndHello, header.length, hello.length);
@@ -83,14 +80,6 @@ public class ConnectionCoreBenchmark {
     @TearDown
     public void tearDown() {
         events.stop();
-    }
-
-    static byte[] read(String resource) {
-        try (InputStream in = ConnectionCoreBenchmark.class.getResourceAsStream(resource)) {
-            return in.readAllBytes();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     /** PROXY header and hello, route, target, relay both ways with half-closes; returns the routed name. */
