@@ -23,13 +23,13 @@ import java.time.Instant;
  * A route with several targets may go through {@code RESOLVING}/{@code CONNECTING} once per target, each attempt
  * but the last with half of what is left of the connect deadline; the ClientHello is sent only once connected, so
  * trying another target is invisible to the client.
- * Runs only on its {@link EventLoop} and sees the server only through the {@link ProxyContext}; the {@link Tunnel}
+ * Runs only on its {@link Loop} (whatever transport carries its bytes: it sees its sockets only as {@link Link}s) and sees the server only through the {@link ProxyContext}; the {@link Tunnel}
  * getters may be called from any thread.
  */
 final class Connection implements Tunnel {
     enum State { HELLO, RESOLVING, CONNECTING, TUNNEL, CLOSED }
 
-    private final EventLoop loop;
+    private final Loop loop;
     private final ProxyContext ctx;
     private final TunnelServerConfig config;
     private final long id;
@@ -65,12 +65,12 @@ final class Connection implements Tunnel {
     private volatile long bytesUp;
     private volatile long bytesDown;
 
-    Connection(EventLoop loop, SocketChannel client, InetSocketAddress remote, long acceptedNanos) {
+    Connection(Loop loop, Link client, InetSocketAddress remote, long acceptedNanos) {
         this.loop = loop;
         this.ctx = loop.ctx;
         this.config = ctx.config;
         this.id = ctx.nextId();
-        this.client = loop.link(client, this);
+        this.client = client.attach(this);
         this.openedNanos = acceptedNanos;
         this.peer = remote;
         this.clientAddress = remote;
@@ -80,7 +80,7 @@ final class Connection implements Tunnel {
 
     void start() {
         try {
-            ((NioLink) client).configure().watch(SelectionKey.OP_READ);
+            client.watch(SelectionKey.OP_READ);
         } catch (IOException e) {
             refuse(RefusalReason.CLIENT_CLOSED_EARLY, "could not register: " + e.getMessage());
             return;
@@ -413,7 +413,7 @@ final class Connection implements Tunnel {
     /** On the loop: the agent hub answers a waiting claim with a data connection, or {@code null} (agent gone). */
     private void agentOffered(SocketChannel ch) {
         if (state != State.CONNECTING || claim == null) {
-            loop.close(ch, true, false); // gave up meanwhile
+            loop.discard(ch); // gave up meanwhile
             return;
         }
         claim = null;
@@ -425,7 +425,7 @@ final class Connection implements Tunnel {
     }
 
     private void agentConnected(SocketChannel ch) {
-        target = loop.link(ch, this);
+        target = loop.agentLink(ch, this);
         InetSocketAddress agent = target.remoteAddress();
         try {
             if (agent.getPort() == 0) {

@@ -16,11 +16,7 @@ import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Queue;
-import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,27 +31,13 @@ import org.slf4j.LoggerFactory;
  * interest cleared, so the loop does not spin); a reserve descriptor is given up to accept and close one waiting
  * client, so a client over the limit hears a close instead of timing out in the backlog.
  */
-final class EventLoop implements Runnable {
+final class EventLoop extends Loop {
     private static final Logger log = LoggerFactory.getLogger(EventLoop.class);
-    private static final long TICK_MILLIS = 50;
     /** Connections accepted per wake-up at most, so a flood of new ones cannot starve open tunnels. */
     private static final int ACCEPT_BATCH = 64;
 
-    final ProxyContext ctx;
-    private final BiConsumer<String, Throwable> died;
-    final BufferPool buffers;
     private final Selector selector;
-    private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
-    private final Set<Connection> connections = new HashSet<>();
-    private final List<Connection> expired = new ArrayList<>();
-    /** Connections that stopped reading because the buffer budget was spent; retried every tick. */
-    private final List<Connection> starving = new ArrayList<>();
-    private final List<Connection> retrying = new ArrayList<>();
-    private long nextErrorLogNanos = System.nanoTime();
-    private long errorsSinceLog;
     private final java.util.function.Consumer<SelectionKey> handler = this::handle; // one object, not one per select
-    private final Thread thread;
-    private volatile boolean running = true;
     private ServerSocketChannel listener;
     private SelectionKey listenKey;
     private AcceptBackoff backoff;
@@ -69,12 +51,8 @@ final class EventLoop implements Runnable {
 
     /** A loop named {@code name}; {@code died} is told if the loop ends of a failure no connection owned. */
     EventLoop(ProxyContext ctx, String name, BiConsumer<String, Throwable> died) throws IOException {
-        this.ctx = ctx;
-        this.died = died;
-        this.buffers = BufferPool.forLoop(ctx.config.bufferSize(), ctx.budget, ctx.config.eventLoops());
+        super(ctx, name, died);
         this.selector = Selector.open();
-        this.thread = new Thread(this, name);
-        this.thread.setDaemon(true);
     }
 
     /** Accepts from {@code ch} (non-blocking, possibly shared with other loops); before {@link #start()}. */
@@ -85,49 +63,35 @@ final class EventLoop implements Runnable {
         this.reserve = openReserve();
     }
 
-    void start() {
-        thread.start();
-    }
-
-    /** Wakes the loop, so a listener closed from another thread is released now rather than at the next tick. */
+    /** Wakes the loop, e.g. so a listener closed from another thread is released now rather than at the next tick. */
+    @Override
     void wakeup() {
         selector.wakeup();
-    }
-
-    /** Runs {@code task} on this loop. */
-    void execute(Runnable task) {
-        tasks.add(task);
-        selector.wakeup();
-    }
-
-
-    /** {@code c} found no buffer and stopped reading; it is offered one again at the next tick. */
-    void starved(Connection c) {
-        starving.add(c);
-    }
-
-    void forget(Connection c) {
-        connections.remove(c);
     }
 
     SelectionKey register(SocketChannel ch, int ops, NioLink link) throws IOException {
         return ch.register(selector, ops, link);
     }
 
-    /** The link of {@code ch}, a socket of {@code owner} (not registered yet: {@link Link#watch}). */
-    NioLink link(SocketChannel ch, Connection owner) {
-        return new NioLink(this, ch, owner);
+    @Override
+    Link agentLink(SocketChannel ch, Connection owner) {
+        return new NioLink(this, ch).attach(owner);
+    }
+
+    @Override
+    void discard(SocketChannel ch) {
+        close(ch, true, false);
     }
 
     /**
-     * A socket of {@code owner} connecting to {@code address}: non-blocking, of the address's family (an IPv4 target
-     * gets an IPv4 socket, not the JDK's default dual-stack IPv6 one, which costs a system call more to create and
-     * carries a mapped address), watched for the connect while it is pending. Closed again if any step fails.
+     * A socket of the address's family (an IPv4 target gets an IPv4 socket, not the JDK's default dual-stack IPv6
+     * one, which costs a system call more to create and carries a mapped address), non-blocking.
      */
+    @Override
     NioLink dial(InetSocketAddress address, Connection owner) throws IOException {
         SocketChannel ch = address.getAddress() instanceof Inet4Address
                 ? SocketChannel.open(StandardProtocolFamily.INET) : SocketChannel.open();
-        NioLink link = new NioLink(this, ch, owner);
+        NioLink link = new NioLink(this, ch).attach(owner);
         try {
             link.configure();
             link.watch(link.connect(address) ? 0 : SelectionKey.OP_CONNECT);
@@ -205,8 +169,7 @@ final class EventLoop implements Runnable {
                 }
                 if (now - nextTick >= 0) {
                     nextTick = now + TICK_MILLIS * 1_000_000;
-                    checkDeadlines(now);
-                    feedStarving();
+                    tick(now);
                 }
             } catch (IOException | RuntimeException e) {
                 if (!running) {
@@ -226,9 +189,7 @@ final class EventLoop implements Runnable {
         if (reserve != null) {
             closeQuietly(reserve);
         }
-        for (Connection c : new ArrayList<>(connections)) {
-            c.shutdownNow();
-        }
+        shutdownConnections();
         closing.forEach(EventLoop::closeQuietly);
         try {
             selector.close();
@@ -250,14 +211,7 @@ final class EventLoop implements Runnable {
             return;
         }
         NioLink link = (NioLink) key.attachment();
-        Connection c = link.owner;
-        try {
-            c.onReady(link, key.readyOps());
-        } catch (CancelledKeyException e) {
-            // the connection closed while handling an earlier key
-        } catch (Throwable t) { // even an Error (direct memory, a listener): close this connection, keep the loop
-            fail(c, t);
-        }
+        ready(link.owner, link, key.readyOps());
     }
 
     // ---- accepting --------------------------------------------------------------------------------------------------
@@ -284,20 +238,7 @@ final class EventLoop implements Runnable {
 
     /** A freshly accepted client: the admission limits first, then a connection owned by this loop. */
     private void adopt(SocketChannel ch, long acceptedNanos) {
-        ctx.counters.accepted.increment();
-        InetSocketAddress remote = remoteOf(ch);
-        RefusalReason limit = ctx.admit(remote.getAddress());
-        if (limit != null) {
-            refuseAtAccept(ch, remote, limit, "at accept");
-            return;
-        }
-        Connection c = new Connection(this, ch, remote, acceptedNanos);
-        connections.add(c);
-        try {
-            c.start();
-        } catch (Throwable t) {
-            fail(c, t);
-        }
+        adopt(new NioLink(this, ch), remoteOf(ch), acceptedNanos);
     }
 
     /** Out of descriptors (typically): shed one waiting client with the reserve descriptor, pause accepting. */
@@ -333,18 +274,13 @@ final class EventLoop implements Runnable {
             SocketChannel ch = listener.accept();
             if (ch != null) {
                 ctx.counters.accepted.increment();
-                refuseAtAccept(ch, remoteOf(ch), RefusalReason.DESCRIPTOR_LIMIT, "out of file descriptors");
+                refuseAtAccept(new NioLink(this, ch), remoteOf(ch), RefusalReason.DESCRIPTOR_LIMIT,
+                        "out of file descriptors");
             }
         } catch (IOException e) {
             // nothing to shed, or still out of descriptors
         }
         reserve = openReserve();
-    }
-
-    private void refuseAtAccept(SocketChannel ch, InetSocketAddress remote, RefusalReason reason, String detail) {
-        ctx.counters.refused(reason);
-        closeQuietly(ch);
-        ctx.events.refused(remote, null, reason, detail);
     }
 
     private static Channel openReserve() {
@@ -369,119 +305,5 @@ final class EventLoop implements Runnable {
         } catch (IOException e) {
             return new InetSocketAddress(0);
         }
-    }
-
-    // ---- failures -----------------------------------------------------------------------------------------------------
-
-    /** Closes {@code c} after an unexpected failure while serving it; counted, logged at most once a second. */
-    void fail(Connection c, Throwable t) {
-        ctx.counters.internalErrors.increment();
-        logFailure("connection " + c.id() + " failed unexpectedly; closed it", t);
-        try {
-            c.fail();
-        } catch (Throwable again) {
-            connections.remove(c); // nothing more can be done for it
-        }
-    }
-
-    private void logFailure(String what, Throwable t) {
-        errorsSinceLog++;
-        long now = System.nanoTime();
-        if (now - nextErrorLogNanos >= 0) {
-            log.error("{} ({} failures on this loop since the last report)", what, errorsSinceLog, t);
-            errorsSinceLog = 0;
-            nextErrorLogNanos = now + 1_000_000_000L;
-        }
-    }
-
-    private void runTasks() {
-        Runnable t;
-        while ((t = tasks.poll()) != null) {
-            try {
-                t.run();
-            } catch (Throwable e) { // tasks serve one connection each (adopt, resolver answers)
-                ctx.counters.internalErrors.increment();
-                logFailure("task on " + thread.getName() + " failed", e);
-            }
-        }
-    }
-
-    private void feedStarving() {
-        if (starving.isEmpty()) {
-            return;
-        }
-        retrying.addAll(starving);
-        starving.clear();
-        for (Connection c : retrying) {
-            try {
-                c.bufferMayBeFree();
-            } catch (Throwable t) {
-                fail(c, t);
-            }
-        }
-        retrying.clear();
-    }
-
-    private void checkDeadlines(long now) {
-        for (Connection c : connections) {
-            if (c.expired(now)) {
-                expired.add(c);
-            }
-        }
-        for (Connection c : expired) {
-            try {
-                c.onDeadline(now);
-            } catch (Throwable t) {
-                fail(c, t);
-            }
-        }
-        expired.clear();
-    }
-
-    /** Closes every connection now (server shutdown). */
-    void closeAll() {
-        execute(() -> {
-            for (Connection c : new ArrayList<>(connections)) {
-                c.shutdownNow();
-            }
-        });
-    }
-
-    /**
-     * After a route swap: closes the tunnels of this loop that the routes in force no longer serve, and logs one
-     * line when there were any.
-     */
-    void closeUnrouted() {
-        execute(() -> {
-            int n = 0;
-            for (Connection c : new ArrayList<>(connections)) {
-                if (c.closeIfUnrouted()) {
-                    n++;
-                }
-            }
-            if (n > 0) {
-                int closed = n;
-                ctx.events.post(() -> log.info("closed {} tunnel{} on {} whose route was removed or changed (reason"
-                        + " ROUTE_REMOVED)", closed, closed == 1 ? "" : "s", thread.getName()));
-            }
-        });
-    }
-
-    /** Refuses every connection still in its hello or connect phase. */
-    void refusePending() {
-        execute(() -> {
-            for (Connection c : new ArrayList<>(connections)) {
-                c.refuseIfPending();
-            }
-        });
-    }
-
-    void stop() {
-        running = false;
-        selector.wakeup();
-    }
-
-    void join(long millis) throws InterruptedException {
-        thread.join(millis);
     }
 }

@@ -10,6 +10,9 @@ import java.net.InetSocketAddress;
  * Readiness is reported to the owner as {@code Connection.onReady(link, readyOps)}. Used on the owner's loop only.
  */
 interface Link extends CopyLoop.End {
+    /** Reports readiness to {@code owner} from now on; returns this link. */
+    Link attach(Connection owner);
+
     /**
      * Starts reporting readiness for {@code ops} ({@link java.nio.channels.SelectionKey} bits: {@code OP_READ},
      * {@code OP_WRITE}, {@code OP_CONNECT}).

@@ -13,21 +13,28 @@ import java.nio.channels.SocketChannel;
  * loop, which closes the channel only after its next select has taken the key out (see {@link EventLoop#close}).
  */
 final class NioLink implements Link {
-    final Connection owner;
+    Connection owner;
     private final EventLoop loop;
     private final SocketChannel ch;
     private SelectionKey key;
+    private boolean configured;
 
-    NioLink(EventLoop loop, SocketChannel ch, Connection owner) {
+    NioLink(EventLoop loop, SocketChannel ch) {
         this.loop = loop;
         this.ch = ch;
+    }
+
+    @Override
+    public NioLink attach(Connection owner) {
         this.owner = owner;
+        return this;
     }
 
     /** Non-blocking, no Nagle delay: how a proxy's sockets must be (done once, before any I/O). */
     NioLink configure() throws IOException {
         ch.configureBlocking(false);
         ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        configured = true;
         return this;
     }
 
@@ -38,6 +45,9 @@ final class NioLink implements Link {
 
     @Override
     public void watch(int ops) throws IOException {
+        if (!configured && ch.isBlocking()) { // an accepted client (an agent's data connection is set up already)
+            configure();
+        }
         key = loop.register(ch, ops, this);
     }
 

@@ -5,6 +5,10 @@ import io.fedlink.api.TunnelServerConfig;
 import io.fedlink.api.TunnelTransport;
 import io.fedlink.api.Tunnels;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.util.List;
+import java.util.function.BiConsumer;
 
 /**
  * The embedded SNI proxy, transport name {@code nio}: reads each client's TLS ClientHello, routes by its server
@@ -32,6 +36,45 @@ public final class NioTunnelTransport implements TunnelTransport {
 
     @Override
     public TunnelServer start(TunnelServerConfig config) throws IOException {
-        return new NioTunnelServer(config);
+        return new LoopServer(config, new Sockets(config));
+    }
+
+    /** The NIO binding: one listening socket per event loop ({@link Listeners}), each accepted on by its loop. */
+    private static final class Sockets implements LoopServer.Binding {
+        private final List<ServerSocketChannel> listeners;
+        private final InetSocketAddress address;
+
+        Sockets(TunnelServerConfig config) throws IOException {
+            this.listeners = Listeners.bind(config.bindAddress(), config.eventLoops());
+            try {
+                this.address = (InetSocketAddress) listeners.get(0).getLocalAddress();
+            } catch (IOException | RuntimeException e) {
+                Listeners.closeAll(listeners);
+                throw e;
+            }
+        }
+
+        @Override
+        public InetSocketAddress address() {
+            return address;
+        }
+
+        @Override
+        public Loop loop(ProxyContext ctx, int index, String name, BiConsumer<String, Throwable> died)
+                throws IOException {
+            EventLoop loop = new EventLoop(ctx, name, died);
+            loop.listen(listeners.get(index), address);
+            return loop;
+        }
+
+        @Override
+        public void stopListening() {
+            Listeners.closeAll(listeners);
+        }
+
+        @Override
+        public boolean realSockets() {
+            return true;
+        }
     }
 }

@@ -128,7 +128,7 @@ final class ProxyContext {
     }
 
     /** Resolves a DNS-name target off the event loop, then continues on it; returns the cancel handle. */
-    Runnable resolve(Endpoint target, EventLoop loop, Consumer<InetSocketAddress> then,
+    Runnable resolve(Endpoint target, Loop loop, Consumer<InetSocketAddress> then,
                      BiConsumer<RefusalReason, String> failed) {
         return resolver.lookup(target.host(), new Resolver.Waiter() {
             @Override

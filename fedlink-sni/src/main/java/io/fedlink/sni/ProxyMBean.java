@@ -9,22 +9,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The JMX view of one {@link NioTunnelServer}, registered as
+ * The JMX view of one {@link LoopServer}, registered as
  * {@code io.fedlink:type=SniProxy,address="<ip>:<port>"} while the server runs.
  */
 final class ProxyMBean implements SniProxyMXBean {
     private static final Logger log = LoggerFactory.getLogger(ProxyMBean.class);
 
-    private final NioTunnelServer server;
+    private final LoopServer server;
     private final ProxyContext ctx;
 
-    private ProxyMBean(NioTunnelServer server, ProxyContext ctx) {
+    private ProxyMBean(LoopServer server, ProxyContext ctx) {
         this.server = server;
         this.ctx = ctx;
     }
 
     /** Registers the view; returns its name, or {@code null} (logged) when JMX refuses. */
-    static ObjectName register(NioTunnelServer server, ProxyContext ctx, InetSocketAddress address) {
+    static ObjectName register(LoopServer server, ProxyContext ctx, InetSocketAddress address) {
         try {
             ObjectName name = new ObjectName("io.fedlink:type=SniProxy,address="
                     + ObjectName.quote(address.getAddress().getHostAddress() + ":" + address.getPort()));

@@ -14,16 +14,16 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import org.junit.jupiter.api.Test;
 
-/** Limits per client address on real sockets: 127.0.0.1 over its limit, 127.0.0.2 and live tunnels unaffected. */
+/**
+ * Limits per client address: 127.0.0.1 over its limit, 127.0.0.2 and live tunnels unaffected. On loopback sockets
+ * here, in memory in {@link ClientLimitsInMemoryIT}.
+ */
 class ClientLimitsIT extends ProxyFixture {
     private static final byte[] HELLO = Hellos.jsse("a.example");
 
     /** Opens a tunnel from {@code from} through the echo and checks the hello comes back; kept open. */
     private Socket tunnel(InetAddress from, InetSocketAddress proxy) throws IOException {
-        Socket s = keep(new Socket());
-        s.bind(new InetSocketAddress(from, 0));
-        s.connect(proxy, 10_000);
-        s.setSoTimeout(20_000);
+        Socket s = keep(net.connect(proxy, from));
         s.getOutputStream().write(HELLO);
         byte[] back = new byte[HELLO.length];
         new DataInputStream(s.getInputStream()).readFully(back);
@@ -33,10 +33,7 @@ class ClientLimitsIT extends ProxyFixture {
 
     /** Connects from {@code from} and expects the proxy to close at once without answering. */
     private void refused(InetAddress from, InetSocketAddress proxy) throws IOException {
-        try (Socket s = new Socket()) {
-            s.bind(new InetSocketAddress(from, 0));
-            s.connect(proxy, 10_000);
-            s.setSoTimeout(20_000);
+        try (Socket s = net.connect(proxy, from)) {
             assertEquals(-1, s.getInputStream().read(), "closed without a byte");
         }
     }
@@ -47,7 +44,7 @@ class ClientLimitsIT extends ProxyFixture {
 
     @Test
     void concurrentConnectionsPerClient() throws Exception {
-        Loopback.Target echo = keep(Loopback.Target.echo());
+        Loopback.Target echo = keep(net.echo());
         TunnelServer p = proxy(RouteTable.builder().add("a.example", echo.endpoint()).build(),
                 b -> b.maxConnectionsPerClient(2));
         Socket first = tunnel(Loopback.LOOPBACK, p.localAddress());
@@ -70,7 +67,7 @@ class ClientLimitsIT extends ProxyFixture {
      */
     @Test
     void slotIsFreeOnceTheTunnelStopsCountingAsLive() throws Exception {
-        Loopback.Target echo = keep(Loopback.Target.echo());
+        Loopback.Target echo = keep(net.echo());
         TunnelServer p = proxy(RouteTable.builder().add("a.example", echo.endpoint()).build(),
                 b -> b.maxConnectionsPerClient(1).maxTunnels(1));
         for (int i = 0; i < 1_000; i++) {
@@ -88,7 +85,7 @@ class ClientLimitsIT extends ProxyFixture {
 
     @Test
     void newConnectionsPerSecondPerClient() throws Exception {
-        Loopback.Target echo = keep(Loopback.Target.echo());
+        Loopback.Target echo = keep(net.echo());
         TunnelServer p = proxy(RouteTable.builder().add("a.example", echo.endpoint()).build(),
                 b -> b.connectionRatePerClient(0.01)); // a burst of one, then one per 100 s
         tunnel(Loopback.LOOPBACK, p.localAddress()).close();

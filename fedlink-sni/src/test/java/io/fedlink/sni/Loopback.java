@@ -76,10 +76,15 @@ final class Loopback {
      * carries 1 MiB of random bytes both ways, SHA-256 equal.
      */
     static void freshTunnel(InetSocketAddress proxy, String name) throws Exception {
+        freshTunnel(connect(proxy), name);
+    }
+
+    /** {@link #freshTunnel(InetSocketAddress, String)} over {@code s}, connected to the proxy already. */
+    static void freshTunnel(Socket connected, String name) throws Exception {
         byte[] hello = Hellos.jsse(name);
         byte[] payload = new byte[1 << 20];
         new java.util.Random(name.hashCode()).nextBytes(payload);
-        try (Socket s = connect(proxy)) {
+        try (Socket s = connected) {
             Thread writer = new Thread(() -> {
                 try {
                     s.getOutputStream().write(hello);
@@ -123,13 +128,24 @@ final class Loopback {
 
         /** A target on {@code port} of {@code address} (0: a free port), e.g. one coming back where it was. */
         Target(InetAddress address, int port, Handler handler) throws IOException {
+            this(listen(address, port), handler);
+        }
+
+        /** A loopback server socket on {@code port} of {@code address} (0: a free port), a held closed port freed. */
+        static ServerSocket listen(InetAddress address, int port) throws IOException {
             Socket held = HELD.remove(port);
             if (held != null) {
                 held.close(); // a closed port coming back to life
             }
-            server = new ServerSocket();
+            ServerSocket server = new ServerSocket();
             server.setReuseAddress(true);
             server.bind(new InetSocketAddress(address, port), 2048);
+            return server;
+        }
+
+        /** A target accepting on {@code server} (loopback, or in a {@link MemoryNetwork}). */
+        Target(ServerSocket server, Handler handler) {
+            this.server = server;
             pool.execute(() -> {
                 while (!server.isClosed()) {
                     try {
@@ -161,15 +177,18 @@ final class Loopback {
 
         /** An echo target on {@code port} of the loopback address (0: a free port). */
         static Target echo(int port) throws IOException {
-            return new Target(LOOPBACK, port, s -> {
-                byte[] b = new byte[16384];
-                InputStream in = s.getInputStream();
-                for (int n; (n = in.read(b)) > 0; ) {
-                    s.getOutputStream().write(b, 0, n);
-                }
-                s.shutdownOutput();
-            });
+            return new Target(LOOPBACK, port, ECHO);
         }
+
+        /** Echoes every byte until EOF, then shuts its output. */
+        static final Handler ECHO = s -> {
+            byte[] b = new byte[16384];
+            InputStream in = s.getInputStream();
+            for (int n; (n = in.read(b)) > 0; ) {
+                s.getOutputStream().write(b, 0, n);
+            }
+            s.shutdownOutput();
+        };
 
         int port() {
             return server.getLocalPort();

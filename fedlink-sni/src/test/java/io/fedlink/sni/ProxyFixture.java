@@ -9,9 +9,19 @@ import java.util.List;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 
-/** Proxies on loopback for the integration tests, and everything a test opens, closed after each test. */
+/**
+ * Proxies for the integration tests, on the {@link Net} the test class chose (loopback sockets unless a subclass runs
+ * the same cases in memory), and everything a test opens, closed after each test.
+ */
 abstract class ProxyFixture {
     private final List<AutoCloseable> closeAfter = new ArrayList<>();
+    /** Where this test's proxies, clients and targets live. */
+    final Net net = keep(newNet());
+
+    /** The net of each test: loopback sockets; a subclass running the same cases in memory returns a memory one. */
+    Net newNet() {
+        return Net.nio();
+    }
 
     @AfterEach
     void cleanUp() throws Exception {
@@ -30,6 +40,11 @@ abstract class ProxyFixture {
     TunnelServer proxy(RouteTable routes, Consumer<TunnelServerConfig.Builder> tweak) throws IOException {
         TunnelServerConfig.Builder b = SniProxy.builder().bindLoopback(0).eventLoops(2).routes(routes);
         tweak.accept(b);
-        return keep(b.start());
+        return keep(net.start(b));
+    }
+
+    /** A proxy started from {@code b} on this test's net, closed after the test. */
+    TunnelServer start(TunnelServerConfig.Builder b) throws IOException {
+        return keep(net.start(b));
     }
 }

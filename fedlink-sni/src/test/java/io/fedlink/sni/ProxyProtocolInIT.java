@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * PROXY protocol in, on real sockets: a trusted source (127.0.0.1) announces the client; the announced address is
+ * PROXY protocol in (on loopback sockets here, in memory in {@link ProxyProtocolInInMemoryIT}): a trusted source (127.0.0.1) announces the client; the announced address is
  * the one allow lists, the tunnel and the outgoing PROXY header see; untrusted, missing, malformed and late headers
  * are refused and counted, and the proxy keeps serving.
  */
@@ -40,11 +40,8 @@ class ProxyProtocolInIT extends ProxyFixture {
     }
 
     /** Connects from {@code from}, sends {@code bytes} and FIN, returns what came back until EOF. */
-    private static byte[] exchange(InetAddress from, InetSocketAddress proxy, byte[] bytes) throws IOException {
-        try (Socket s = new Socket()) {
-            s.bind(new InetSocketAddress(from, 0));
-            s.connect(proxy, 10_000);
-            s.setSoTimeout(20_000);
+    private byte[] exchange(InetAddress from, InetSocketAddress proxy, byte[] bytes) throws IOException {
+        try (Socket s = net.connect(proxy, from)) {
             OutputStream out = s.getOutputStream();
             out.write(bytes);
             s.shutdownOutput();
@@ -54,7 +51,7 @@ class ProxyProtocolInIT extends ProxyFixture {
 
     /** A target that records everything a tunnel brought (the outgoing PROXY header, then the hello). */
     private Loopback.Target recorder(List<byte[]> received) throws IOException {
-        return keep(new Loopback.Target(s -> received.add(s.getInputStream().readAllBytes())));
+        return keep(net.target(s -> received.add(s.getInputStream().readAllBytes())));
     }
 
     @Test
@@ -94,7 +91,7 @@ class ProxyProtocolInIT extends ProxyFixture {
 
     @Test
     void untrustedMissingMalformedAndLateHeadersAreRefusedAndCounted() throws Exception {
-        Loopback.Target echo = keep(Loopback.Target.echo());
+        Loopback.Target echo = keep(net.echo());
         TunnelServer p = proxy(RouteTable.builder().add("a.example", echo.endpoint()).build(),
                 b -> b.proxyProtocolFrom("127.0.0.1/32").proxyHeaderTimeout(Duration.ofMillis(300)));
         byte[] hello = Hellos.jsse("a.example");
@@ -111,7 +108,7 @@ class ProxyProtocolInIT extends ProxyFixture {
         System.arraycopy(Hellos.ascii("PROXY TCP4 "), 0, oversized, 0, 11);
         assertEquals(0, exchange(Loopback.LOOPBACK, p.localAddress(), oversized).length);
         CompletableFuture<Integer> late = CompletableFuture.supplyAsync(() -> {
-            try (Socket s = Loopback.connect(p.localAddress())) {
+            try (Socket s = net.connect(p.localAddress())) {
                 s.getOutputStream().write(Arrays.copyOf(header, 10)); // and then nothing
                 return s.getInputStream().read();
             } catch (IOException e) {
@@ -138,7 +135,7 @@ class ProxyProtocolInIT extends ProxyFixture {
      */
     @Test
     void announcedIpv6ClientsCountByTheirPrefix() throws Exception {
-        Loopback.Target echo = keep(Loopback.Target.echo());
+        Loopback.Target echo = keep(net.echo());
         List<InetSocketAddress> refused = new CopyOnWriteArrayList<>();
         TunnelServer p = proxy(RouteTable.builder().add("a.example", echo.endpoint()).build(),
                 b -> b.proxyProtocolFrom("127.0.0.1/32").maxConnectionsPerClient(1).listener(new TunnelListener() {
@@ -149,7 +146,7 @@ class ProxyProtocolInIT extends ProxyFixture {
                 }));
         byte[] hello = Hellos.jsse("a.example");
         InetSocketAddress own = new InetSocketAddress("::1", 443);
-        try (Socket a = Loopback.connect(p.localAddress())) {
+        try (Socket a = net.connect(p.localAddress())) {
             a.getOutputStream().write(Hellos.concat(ProxyProtocolHeader.encode(ProxyProtocol.V2,
                     new InetSocketAddress("2001:db8:1:2::a", 1000), own), hello));
             assertArrayEquals(hello, a.getInputStream().readNBytes(hello.length), "the first of the /64 is served");
@@ -176,13 +173,13 @@ class ProxyProtocolInIT extends ProxyFixture {
 
     @Test
     void aHeaderAndHelloArrivingByteByByteAreReassembled() throws Exception {
-        Loopback.Target echo = keep(Loopback.Target.echo());
+        Loopback.Target echo = keep(net.echo());
         TunnelServer p = proxy(RouteTable.builder().add("a.example", echo.endpoint()).build(),
                 b -> b.proxyProtocolFrom("127.0.0.0/8"));
         byte[] hello = Hellos.jsse("a.example");
         byte[] all = Hellos.concat(ProxyProtocolHeader.encode(ProxyProtocol.V2, new InetSocketAddress("192.0.2.7", 1),
                 new InetSocketAddress("127.0.0.1", 443)), hello);
-        try (Socket s = Loopback.connect(p.localAddress())) {
+        try (Socket s = net.connect(p.localAddress())) {
             s.setTcpNoDelay(true);
             for (byte b : all) {
                 s.getOutputStream().write(b);

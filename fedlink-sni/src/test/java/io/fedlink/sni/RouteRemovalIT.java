@@ -17,9 +17,6 @@ import java.net.SocketTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,37 +24,25 @@ import org.junit.jupiter.api.io.TempDir;
  * Issue 21: a party taken out of the routes is cut off at once. When the route table is swapped (by a route source
  * or {@link TunnelServer#routes}), every live tunnel that the new table would no longer send to its target (the name
  * is gone, points elsewhere, or its allow list no longer admits the client) is closed with reason
- * {@link CloseReason#ROUTE_REMOVED}; the others carry on. Real sockets through the proxy to echo targets.
+ * {@link CloseReason#ROUTE_REMOVED}; the others carry on. Loopback sockets through the proxy to echo targets (in memory
+ * in {@link RouteRemovalInMemoryIT}).
  */
-class RouteRemovalIT {
+class RouteRemovalIT extends ProxyFixture {
     @TempDir
     Path dir;
-    final List<AutoCloseable> closeAfter = new ArrayList<>();
-
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = closeAfter.size() - 1; i >= 0; i--) {
-            closeAfter.get(i).close();
-        }
-    }
 
     Loopback.Target echo() throws IOException {
-        Loopback.Target t = Loopback.Target.echo();
-        closeAfter.add(t);
-        return t;
+        return keep(net.echo());
     }
 
     TunnelServer proxy(RouteHolder routes, boolean closeUnrouted) throws IOException {
-        TunnelServer p = SniProxy.builder().bindLoopback(0).eventLoops(2).routes(routes)
-                .closeUnroutedTunnels(closeUnrouted).start();
-        closeAfter.add(p);
-        return p;
+        return start(SniProxy.builder().bindLoopback(0).eventLoops(2).routes(routes)
+                .closeUnroutedTunnels(closeUnrouted));
     }
 
     /** A tunnel through {@code proxy} for {@code name}, proven live by its echoed hello. */
     Socket tunnel(TunnelServer proxy, String name) throws IOException {
-        Socket s = Loopback.connect(proxy.localAddress());
-        closeAfter.add(s);
+        Socket s = keep(net.connect(proxy.localAddress()));
         byte[] hello = Hellos.jsse(name);
         s.getOutputStream().write(hello);
         assertArrayEquals(hello, s.getInputStream().readNBytes(hello.length), "echoed through the tunnel");
@@ -88,7 +73,7 @@ class RouteRemovalIT {
 
     /** A new hello for {@code name} gets a TLS alert and the end of the connection, never the target. */
     void assertRefused(TunnelServer p, String name) throws IOException {
-        try (Socket s = Loopback.connect(p.localAddress())) {
+        try (Socket s = net.connect(p.localAddress())) {
             s.getOutputStream().write(Hellos.jsse(name));
             byte[] answer = s.getInputStream().readAllBytes();
             assertTrue(answer.length == 7 && answer[0] == 0x15, "a TLS alert record, not an echo: " + answer.length);
@@ -162,7 +147,7 @@ class RouteRemovalIT {
                 + "  - fqdn: 10000.fate.org\n    tunnel_route: 127.0.0.1:" + a.port() + "\n"
                 + "  - fqdn: 9999.fate.org\n    tunnel_route: 127.0.0.1:" + b.port() + "\n");
         RouteFileSource src = new RouteFileSource(f, Duration.ofHours(1));
-        closeAfter.add(src);
+        keep(src);
         TunnelServer p = proxy(src.start(), true);
         Socket t10000 = tunnel(p, "10000.fate.org");
         Socket t9999 = tunnel(p, "9999.fate.org");

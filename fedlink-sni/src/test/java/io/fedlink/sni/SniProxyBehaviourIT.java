@@ -38,7 +38,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
-/** The proxy's TCP behaviour with plain loopback peers: refusals, half-close, limits, timeouts, swaps, load. */
+/**
+ * The proxy's TCP behaviour with plain peers: refusals, half-close, resets, limits, timeouts, swaps, drains, load. On
+ * loopback sockets (the nio transport) here, in a {@link MemoryNetwork} in {@link SniProxyBehaviourInMemoryIT}.
+ */
 class SniProxyBehaviourIT extends ProxyFixture {
 
 
@@ -65,11 +68,11 @@ class SniProxyBehaviourIT extends ProxyFixture {
 
     @Test
     void echoesAndForwardsTheHelloUnchanged() throws Exception {
-        Loopback.Target echo = keep(Loopback.Target.echo());
+        Loopback.Target echo = keep(net.echo());
         TunnelServer p = proxy(RouteTable.builder().add("a.example", echo.endpoint()).build());
         byte[] h = hello("a.example");
         byte[] payload = "after the hello".getBytes(StandardCharsets.US_ASCII);
-        try (Socket s = Loopback.connect(p.localAddress())) {
+        try (Socket s = net.connect(p.localAddress())) {
             s.getOutputStream().write(concat(h, payload));
             assertArrayEquals(concat(h, payload), read(s.getInputStream(), h.length + payload.length));
             s.shutdownOutput();
@@ -82,7 +85,7 @@ class SniProxyBehaviourIT extends ProxyFixture {
     @Test
     void halfCloseFromTheClientKeepsTheOtherDirectionOpen() throws Exception {
         CompletableFuture<byte[]> received = new CompletableFuture<>();
-        Loopback.Target t = keep(new Loopback.Target(s -> {
+        Loopback.Target t = keep(net.target(s -> {
             byte[] all = s.getInputStream().readAllBytes(); // until the client's FIN arrives
             received.complete(all);
             s.getOutputStream().write("reply after your FIN".getBytes(StandardCharsets.US_ASCII));
@@ -97,7 +100,7 @@ class SniProxyBehaviourIT extends ProxyFixture {
                     }
                 }));
         byte[] h = hello("a.example");
-        try (Socket s = Loopback.connect(p.localAddress())) {
+        try (Socket s = net.connect(p.localAddress())) {
             s.getOutputStream().write(concat(h, "question".getBytes(StandardCharsets.US_ASCII)));
             s.shutdownOutput();
             assertEquals("reply after your FIN", new String(s.getInputStream().readAllBytes(),
@@ -115,7 +118,7 @@ class SniProxyBehaviourIT extends ProxyFixture {
 
     @Test
     void aTunnelReportsItsRouteEntryHelloSizeAndConnectTime() throws Exception {
-        Loopback.Target echo = keep(Loopback.Target.echo());
+        Loopback.Target echo = keep(net.echo());
         List<Tunnel> opened = new CopyOnWriteArrayList<>();
         TunnelServer p = proxy(RouteTable.builder().add("*.fate.example", echo.endpoint()).build(),
                 b -> b.listener(new TunnelListener() {
@@ -125,7 +128,7 @@ class SniProxyBehaviourIT extends ProxyFixture {
                     }
                 }));
         byte[] h = hello("10000.fate.example");
-        try (Socket s = Loopback.connect(p.localAddress())) {
+        try (Socket s = net.connect(p.localAddress())) {
             s.getOutputStream().write(concat(h, "more".getBytes(StandardCharsets.US_ASCII)));
             read(s.getInputStream(), h.length + 4);
         }
@@ -139,11 +142,11 @@ class SniProxyBehaviourIT extends ProxyFixture {
 
     @Test
     void drainingIsReportedWhileAGracefulCloseWaitsForTunnels() throws Exception {
-        Loopback.Target echo = keep(Loopback.Target.echo());
+        Loopback.Target echo = keep(net.echo());
         TunnelServer p = proxy(RouteTable.builder().add("a.example", echo.endpoint()).build());
         assertFalse(p.draining());
         byte[] h = hello("a.example");
-        try (Socket s = Loopback.connect(p.localAddress())) {
+        try (Socket s = net.connect(p.localAddress())) {
             s.getOutputStream().write(h);
             read(s.getInputStream(), h.length);
             CompletableFuture<Boolean> closing = CompletableFuture.supplyAsync(() -> {
@@ -164,14 +167,14 @@ class SniProxyBehaviourIT extends ProxyFixture {
     @Test
     void halfCloseFromTheTargetKeepsTheClientSending() throws Exception {
         CompletableFuture<byte[]> received = new CompletableFuture<>();
-        Loopback.Target t = keep(new Loopback.Target(s -> {
+        Loopback.Target t = keep(net.target(s -> {
             s.getOutputStream().write("banner".getBytes(StandardCharsets.US_ASCII));
             s.shutdownOutput(); // target done talking, still listening
             received.complete(s.getInputStream().readAllBytes());
         }));
         TunnelServer p = proxy(RouteTable.builder().add("a.example", t.endpoint()).build());
         byte[] h = hello("a.example");
-        try (Socket s = Loopback.connect(p.localAddress())) {
+        try (Socket s = net.connect(p.localAddress())) {
             s.getOutputStream().write(h);
             assertEquals("banner", new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII));
             s.getOutputStream().write("still sending".getBytes(StandardCharsets.US_ASCII));
@@ -183,13 +186,13 @@ class SniProxyBehaviourIT extends ProxyFixture {
 
     @Test
     void targetResetIsPassedOnAsReset() throws Exception {
-        Loopback.Target t = keep(new Loopback.Target(s -> {
+        Loopback.Target t = keep(net.target(s -> {
             s.getInputStream().read();
             s.setSoLinger(true, 0);
             s.close();
         }));
         TunnelServer p = proxy(RouteTable.builder().add("a.example", t.endpoint()).build());
-        try (Socket s = Loopback.connect(p.localAddress())) {
+        try (Socket s = net.connect(p.localAddress())) {
             s.getOutputStream().write(hello("a.example"));
             assertThrows(SocketException.class, () -> s.getInputStream().read(), "connection reset");
         }
@@ -199,7 +202,7 @@ class SniProxyBehaviourIT extends ProxyFixture {
     @Test
     void clientResetIsPassedOnAsReset() throws Exception {
         CompletableFuture<Throwable> targetSaw = new CompletableFuture<>();
-        Loopback.Target t = keep(new Loopback.Target(s -> {
+        Loopback.Target t = keep(net.target(s -> {
             try {
                 InputStream in = s.getInputStream();
                 byte[] b = new byte[65536];
@@ -212,7 +215,7 @@ class SniProxyBehaviourIT extends ProxyFixture {
             }
         }));
         TunnelServer p = proxy(RouteTable.builder().add("a.example", t.endpoint()).build());
-        Socket s = Loopback.connect(p.localAddress());
+        Socket s = net.connect(p.localAddress());
         s.getOutputStream().write(hello("a.example"));
         Loopback.await("tunnel open", 10, () -> p.stats().liveTunnels() == 1);
         s.setSoLinger(true, 0);
@@ -223,7 +226,7 @@ class SniProxyBehaviourIT extends ProxyFixture {
 
     @Test
     void refusalsAnswerWithAlertsAndNeverConnect() throws Exception {
-        Loopback.Target t = keep(Loopback.Target.echo());
+        Loopback.Target t = keep(net.echo());
         TunnelServer p = proxy(RouteTable.builder().add("a.example", t.endpoint())
                 .add(PartyRoute.builder("private.example").target(t.endpoint()).allowClients("10.0.0.0/8").build())
                 .build());
@@ -239,7 +242,7 @@ class SniProxyBehaviourIT extends ProxyFixture {
         };
         for (Object[] c : cases) {
             long before = p.stats().refused((RefusalReason) c[1]);
-            try (Socket s = Loopback.connect(p.localAddress())) {
+            try (Socket s = net.connect(p.localAddress())) {
                 s.getOutputStream().write((byte[]) c[0]);
                 assertArrayEquals(new byte[] {21, 3, 3, 0, 2, 2, (byte) (int) c[2]}, s.getInputStream().readAllBytes(),
                         c[1].toString());
@@ -253,7 +256,7 @@ class SniProxyBehaviourIT extends ProxyFixture {
     @Test
     void silentRefusalsJustClose() throws Exception {
         TunnelServer p = proxy(RouteTable.empty(), b -> b.refusalAlerts(false));
-        try (Socket s = Loopback.connect(p.localAddress())) {
+        try (Socket s = net.connect(p.localAddress())) {
             s.getOutputStream().write(hello("unknown.example"));
             assertEquals(-1, s.getInputStream().read());
         }
@@ -261,9 +264,9 @@ class SniProxyBehaviourIT extends ProxyFixture {
 
     @Test
     void connectRefusedClosesTheClientAndIsCounted() throws Exception {
-        TunnelServer p = proxy(RouteTable.builder().add("a.example", Endpoint.of("127.0.0.1", Loopback.closedPort()))
+        TunnelServer p = proxy(RouteTable.builder().add("a.example", Endpoint.of("127.0.0.1", net.closedPort()))
                 .build());
-        try (Socket s = Loopback.connect(p.localAddress())) {
+        try (Socket s = net.connect(p.localAddress())) {
             s.getOutputStream().write(hello("a.example"));
             assertEquals(-1, s.getInputStream().read());
         }
@@ -274,42 +277,20 @@ class SniProxyBehaviourIT extends ProxyFixture {
 
     @Test
     void connectTimeout() throws Exception {
-        // A listener whose backlog is full and that never accepts: a further SYN gets no answer on Linux.
-        try (java.nio.channels.ServerSocketChannel full = java.nio.channels.ServerSocketChannel.open()) {
-            full.bind(new InetSocketAddress(Loopback.LOOPBACK, 0), 1);
-            List<Socket> fillers = new ArrayList<>();
-            try {
-                for (int i = 0; i < 4; i++) {
-                    Socket f = new Socket();
-                    try {
-                        f.connect(full.getLocalAddress(), 200);
-                        fillers.add(f);
-                    } catch (IOException e) {
-                        f.close();
-                        break; // backlog is full
-                    }
-                }
-                Endpoint target = Endpoint.of("127.0.0.1", ((InetSocketAddress) full.getLocalAddress()).getPort());
-                TunnelServer p = proxy(RouteTable.builder().add("a.example", target).build(),
-                        b -> b.connectTimeout(Duration.ofMillis(300)));
-                try (Socket s = Loopback.connect(p.localAddress())) {
-                    s.getOutputStream().write(hello("a.example"));
-                    assertEquals(-1, s.getInputStream().read());
-                }
-                Loopback.await("the timeout to be counted", 10, () -> p.stats().timeouts() == 1);
-                assertEquals(1, p.stats().refused(RefusalReason.CONNECT_TIMEOUT));
-            } finally {
-                for (Socket f : fillers) {
-                    f.close();
-                }
-            }
+        TunnelServer p = proxy(RouteTable.builder().add("a.example", net.unanswered()).build(),
+                b -> b.connectTimeout(Duration.ofMillis(300)));
+        try (Socket s = net.connect(p.localAddress())) {
+            s.getOutputStream().write(hello("a.example"));
+            assertEquals(-1, s.getInputStream().read());
         }
+        Loopback.await("the timeout to be counted", 10, () -> p.stats().timeouts() == 1);
+        assertEquals(1, p.stats().refused(RefusalReason.CONNECT_TIMEOUT));
     }
 
     @Test
     void slowlorisHitsTheHelloDeadline() throws Exception {
         TunnelServer p = proxy(RouteTable.empty(), b -> b.helloTimeout(Duration.ofMillis(300)));
-        try (Socket s = Loopback.connect(p.localAddress())) {
+        try (Socket s = net.connect(p.localAddress())) {
             s.getOutputStream().write(Arrays.copyOf(hello("a.example"), 10)); // and then nothing
             assertEquals(-1, s.getInputStream().read());
         }
@@ -319,7 +300,7 @@ class SniProxyBehaviourIT extends ProxyFixture {
 
     @Test
     void idleTunnelsAreClosed() throws Exception {
-        Loopback.Target echo = keep(Loopback.Target.echo());
+        Loopback.Target echo = keep(net.echo());
         List<Tunnel> closed = new CopyOnWriteArrayList<>();
         TunnelServer p = proxy(RouteTable.builder().add("a.example", echo.endpoint()).build(),
                 b -> b.idleTimeout(Duration.ofMillis(300)).listener(new TunnelListener() {
@@ -328,7 +309,7 @@ class SniProxyBehaviourIT extends ProxyFixture {
                         closed.add(t);
                     }
                 }));
-        try (Socket s = Loopback.connect(p.localAddress())) {
+        try (Socket s = net.connect(p.localAddress())) {
             byte[] h = hello("a.example");
             s.getOutputStream().write(h);
             read(s.getInputStream(), h.length);
@@ -345,14 +326,14 @@ class SniProxyBehaviourIT extends ProxyFixture {
 
     @Test
     void limitsRefuseNewConnectionsAtOnceAndSpareLiveTunnels() throws Exception {
-        Loopback.Target echo = keep(Loopback.Target.echo());
+        Loopback.Target echo = keep(net.echo());
         TunnelServer p = proxy(RouteTable.builder().add("a.example", echo.endpoint()).build(),
                 b -> b.maxTunnels(1).maxPendingHandshakes(2));
         byte[] h = hello("a.example");
-        try (Socket live = Loopback.connect(p.localAddress())) {
+        try (Socket live = net.connect(p.localAddress())) {
             live.getOutputStream().write(h);
             read(live.getInputStream(), h.length);
-            try (Socket over = Loopback.connect(p.localAddress())) {
+            try (Socket over = net.connect(p.localAddress())) {
                 assertEquals(-1, over.getInputStream().read(), "over the tunnel limit");
             }
             assertEquals(1, p.stats().refused(RefusalReason.TUNNEL_LIMIT));
@@ -360,9 +341,9 @@ class SniProxyBehaviourIT extends ProxyFixture {
             assertEquals(7, live.getInputStream().read(), "the live tunnel is unaffected");
         }
         Loopback.await("tunnel to close", 10, () -> p.stats().liveTunnels() == 0);
-        try (Socket a = Loopback.connect(p.localAddress()); Socket b = Loopback.connect(p.localAddress())) {
+        try (Socket a = net.connect(p.localAddress()); Socket b = net.connect(p.localAddress())) {
             Loopback.await("two pending hellos", 10, () -> p.stats().pendingHandshakes() == 2);
-            try (Socket c = Loopback.connect(p.localAddress())) {
+            try (Socket c = net.connect(p.localAddress())) {
                 assertEquals(-1, c.getInputStream().read(), "over the hello-phase limit");
             }
             assertEquals(1, p.stats().refused(RefusalReason.HANDSHAKE_LIMIT));
@@ -372,16 +353,16 @@ class SniProxyBehaviourIT extends ProxyFixture {
     /** With {@code closeUnroutedTunnels(false)}; the default closes it (RouteRemovalIT). */
     @Test
     void routeSwapLeavesLiveTunnelsAloneWhenAskedTo() throws Exception {
-        Loopback.Target first = keep(new Loopback.Target(s -> answerLines(s, "first")));
-        Loopback.Target second = keep(new Loopback.Target(s -> answerLines(s, "second")));
+        Loopback.Target first = keep(net.target(s -> answerLines(s, "first")));
+        Loopback.Target second = keep(net.target(s -> answerLines(s, "second")));
         TunnelServer p = proxy(RouteTable.builder().add("a.example", first.endpoint()).build(),
                 b -> b.closeUnroutedTunnels(false));
         byte[] h = hello("a.example");
-        try (Socket live = Loopback.connect(p.localAddress())) {
+        try (Socket live = net.connect(p.localAddress())) {
             live.getOutputStream().write(h);
             assertEquals('f', live.getInputStream().read());
             p.routes(RouteTable.builder().add("a.example", second.endpoint()).build());
-            try (Socket fresh = Loopback.connect(p.localAddress())) {
+            try (Socket fresh = net.connect(p.localAddress())) {
                 fresh.getOutputStream().write(h);
                 assertEquals('s', fresh.getInputStream().read(), "new connections follow the new table");
             }
@@ -403,14 +384,14 @@ class SniProxyBehaviourIT extends ProxyFixture {
     void proxyProtocolHeadersAnnounceTheClient() throws Exception {
         CompletableFuture<byte[]> v1 = new CompletableFuture<>();
         CompletableFuture<byte[]> v2 = new CompletableFuture<>();
-        Loopback.Target t1 = keep(new Loopback.Target(s -> v1.complete(s.getInputStream().readAllBytes())));
-        Loopback.Target t2 = keep(new Loopback.Target(s -> v2.complete(s.getInputStream().readAllBytes())));
+        Loopback.Target t1 = keep(net.target(s -> v1.complete(s.getInputStream().readAllBytes())));
+        Loopback.Target t2 = keep(net.target(s -> v2.complete(s.getInputStream().readAllBytes())));
         TunnelServer p = proxy(RouteTable.builder()
                 .add(PartyRoute.builder("v1.example").target(t1.endpoint()).proxyProtocol(ProxyProtocol.V1).build())
                 .add(PartyRoute.builder("v2.example").target(t2.endpoint()).proxyProtocol(ProxyProtocol.V2).build())
                 .build());
         int clientPort;
-        try (Socket s = Loopback.connect(p.localAddress())) {
+        try (Socket s = net.connect(p.localAddress())) {
             clientPort = s.getLocalPort();
             s.getOutputStream().write(hello("v1.example"));
             s.shutdownOutput();
@@ -420,7 +401,7 @@ class SniProxyBehaviourIT extends ProxyFixture {
         byte[] got = v1.get(10, TimeUnit.SECONDS);
         assertEquals(expected, new String(got, 0, expected.length(), StandardCharsets.US_ASCII));
         assertEquals(22, got[expected.length()], "the hello follows the header");
-        try (Socket s = Loopback.connect(p.localAddress())) {
+        try (Socket s = net.connect(p.localAddress())) {
             s.getOutputStream().write(hello("v2.example"));
             s.shutdownOutput();
             s.getInputStream().readAllBytes();
@@ -436,14 +417,14 @@ class SniProxyBehaviourIT extends ProxyFixture {
         InetAddress v6 = InetAddress.getByName("::1");
         Loopback.Target echo;
         try {
-            echo = keep(new Loopback.Target(v6, s -> s.getOutputStream().write(s.getInputStream().read())));
+            echo = keep(net.target(v6, 0, s -> s.getOutputStream().write(s.getInputStream().read())));
         } catch (IOException e) {
             org.junit.jupiter.api.Assumptions.abort("no IPv6 loopback here: " + e);
             return;
         }
-        TunnelServer p = keep(SniProxy.builder().bind(new InetSocketAddress(v6, 0))
-                .routes(RouteTable.builder().add("v6.example", Endpoint.of("::1", echo.port())).build()).start());
-        try (Socket s = Loopback.connect(p.localAddress())) {
+        TunnelServer p = start(SniProxy.builder().bind(new InetSocketAddress(v6, 0))
+                .routes(RouteTable.builder().add("v6.example", Endpoint.of("::1", echo.port())).build()));
+        try (Socket s = net.connect(p.localAddress())) {
             s.getOutputStream().write(hello("v6.example"));
             assertEquals(22, s.getInputStream().read());
         }
@@ -451,14 +432,14 @@ class SniProxyBehaviourIT extends ProxyFixture {
 
     @Test
     void thousandConcurrentEchoTunnels() throws Exception {
-        Loopback.Target echo = keep(Loopback.Target.echo());
+        Loopback.Target echo = keep(net.echo());
         int n = 1000; // all from 127.0.0.1: lift the per-address hello-phase cap (default 100) for this burst
         TunnelServer p = proxy(RouteTable.builder().add("*.example", echo.endpoint()).build(),
                 b -> b.maxHandshakesPerClient(n));
         List<Socket> sockets = new ArrayList<>();
         try {
             for (int i = 0; i < n; i++) {
-                Socket s = Loopback.connect(p.localAddress());
+                Socket s = net.connect(p.localAddress());
                 sockets.add(s);
                 s.getOutputStream().write(concat(hello("c" + i + ".example"), ("#" + i).getBytes(StandardCharsets.US_ASCII)));
             }
@@ -483,7 +464,7 @@ class SniProxyBehaviourIT extends ProxyFixture {
     @Test
     void gracefulCloseDrainsThenRefuses() throws Exception {
         CountDownLatch finish = new CountDownLatch(1);
-        Loopback.Target t = keep(new Loopback.Target(s -> {
+        Loopback.Target t = keep(net.target(s -> {
             s.getInputStream().read(new byte[65536]);
             try {
                 finish.await(20, TimeUnit.SECONDS);
@@ -492,9 +473,9 @@ class SniProxyBehaviourIT extends ProxyFixture {
             }
             s.getOutputStream().write("bye".getBytes(StandardCharsets.US_ASCII));
         }));
-        TunnelServer p = SniProxy.builder().bindLoopback(0).routes(RouteTable.builder().add("a.example",
-                t.endpoint()).build()).start();
-        Socket s = keep(Loopback.connect(p.localAddress()));
+        TunnelServer p = start(SniProxy.builder().bindLoopback(0).routes(RouteTable.builder().add("a.example",
+                t.endpoint()).build()));
+        Socket s = keep(net.connect(p.localAddress()));
         s.getOutputStream().write(hello("a.example"));
         Loopback.await("tunnel open", 10, () -> p.stats().liveTunnels() == 1);
         CompletableFuture<Boolean> drained = CompletableFuture.supplyAsync(() -> {
@@ -504,13 +485,7 @@ class SniProxyBehaviourIT extends ProxyFixture {
                 throw new IllegalStateException(e);
             }
         });
-        Loopback.await("the listener to close", 10, () -> {
-            try (Socket probe = new Socket(p.localAddress().getAddress(), p.localAddress().getPort())) {
-                return false;
-            } catch (IOException e) {
-                return true;
-            }
-        });
+        Loopback.await("the listener to close", 10, () -> !net.listening(p.localAddress()));
         assertFalse(drained.isDone(), "still draining the live tunnel");
         finish.countDown();
         assertEquals("bye", new String(read(s.getInputStream(), 3), StandardCharsets.US_ASCII));
@@ -521,16 +496,16 @@ class SniProxyBehaviourIT extends ProxyFixture {
 
     @Test
     void closeAfterGraceAbortsWhatIsLeft() throws Exception {
-        Loopback.Target echo = keep(Loopback.Target.echo());
+        Loopback.Target echo = keep(net.echo());
         List<Tunnel> closed = new CopyOnWriteArrayList<>();
-        TunnelServer p = SniProxy.builder().bindLoopback(0).routes(RouteTable.builder().add("a.example",
+        TunnelServer p = start(SniProxy.builder().bindLoopback(0).routes(RouteTable.builder().add("a.example",
                 echo.endpoint()).build()).listener(new TunnelListener() {
                     @Override
                     public void tunnelClosed(Tunnel t) {
                         closed.add(t);
                     }
-                }).start();
-        Socket s = keep(Loopback.connect(p.localAddress()));
+                }));
+        Socket s = keep(net.connect(p.localAddress()));
         byte[] h = hello("a.example");
         s.getOutputStream().write(h);
         read(s.getInputStream(), h.length);
@@ -545,9 +520,9 @@ class SniProxyBehaviourIT extends ProxyFixture {
 
     @Test
     void applicationCanCloseATunnel() throws Exception {
-        Loopback.Target echo = keep(Loopback.Target.echo());
+        Loopback.Target echo = keep(net.echo());
         TunnelServer p = proxy(RouteTable.builder().add("a.example", echo.endpoint()).build());
-        try (Socket s = Loopback.connect(p.localAddress())) {
+        try (Socket s = net.connect(p.localAddress())) {
             s.getOutputStream().write(hello("a.example"));
             Loopback.await("tunnel open", 10, () -> p.tunnels().size() == 1);
             Tunnel t = p.tunnels().get(0);
@@ -565,7 +540,7 @@ class SniProxyBehaviourIT extends ProxyFixture {
         CompletableFuture<byte[]> receivedDigest = new CompletableFuture<>();
         CompletableFuture<Long> receivedBytes = new CompletableFuture<>();
         byte[] h = hello("bulk.example");
-        Loopback.Target sink = keep(new Loopback.Target(s -> {
+        Loopback.Target sink = keep(net.target(s -> {
             try {
                 MessageDigest md = MessageDigest.getInstance("SHA-256");
                 InputStream in = s.getInputStream();
@@ -582,10 +557,10 @@ class SniProxyBehaviourIT extends ProxyFixture {
                 throw new IllegalStateException(e);
             }
         }));
-        NioTunnelServer p = (NioTunnelServer) proxy(RouteTable.builder().add("bulk.example", sink.endpoint())
+        LoopServer p = (LoopServer) proxy(RouteTable.builder().add("bulk.example", sink.endpoint())
                 .build());
         int maxBuffers = 0;
-        try (Socket s = Loopback.connect(p.localAddress())) {
+        try (Socket s = net.connect(p.localAddress())) {
             OutputStream out = s.getOutputStream();
             out.write(h);
             byte[] chunk = new byte[1 << 16];
@@ -606,13 +581,13 @@ class SniProxyBehaviourIT extends ProxyFixture {
 
     @Test
     void idleTunnelsHoldNoBuffer() throws Exception {
-        Loopback.Target echo = keep(Loopback.Target.echo());
-        NioTunnelServer p = (NioTunnelServer) proxy(RouteTable.builder().add("a.example", echo.endpoint()).build());
+        Loopback.Target echo = keep(net.echo());
+        LoopServer p = (LoopServer) proxy(RouteTable.builder().add("a.example", echo.endpoint()).build());
         List<Socket> sockets = new ArrayList<>();
         try {
             byte[] h = hello("a.example");
             for (int i = 0; i < 50; i++) {
-                Socket s = Loopback.connect(p.localAddress());
+                Socket s = net.connect(p.localAddress());
                 sockets.add(s);
                 s.getOutputStream().write(h);
                 read(s.getInputStream(), h.length);
@@ -630,18 +605,18 @@ class SniProxyBehaviourIT extends ProxyFixture {
 
     @Test
     void helloLargerThanOneBufferUpToTheCap() throws Exception {
-        Loopback.Target echo = keep(Loopback.Target.echo());
+        Loopback.Target echo = keep(net.echo());
         TunnelServer p = proxy(RouteTable.builder().add("a.example", echo.endpoint()).build(),
                 b -> b.bufferSize(1024).maxHelloBytes(8192));
         byte[] big = Hellos.records(Hellos.clientHello(Hellos.extension(21, new byte[5000]),
                 Hellos.sniExtension("a.example")), 16384);
-        try (Socket s = Loopback.connect(p.localAddress())) {
+        try (Socket s = net.connect(p.localAddress())) {
             s.getOutputStream().write(big);
             assertArrayEquals(big, read(s.getInputStream(), big.length));
         }
         byte[] tooBig = Hellos.records(Hellos.clientHello(Hellos.extension(21, new byte[9000]),
                 Hellos.sniExtension("a.example")), 16384);
-        try (Socket s = Loopback.connect(p.localAddress())) {
+        try (Socket s = net.connect(p.localAddress())) {
             s.getOutputStream().write(tooBig);
             assertArrayEquals(new byte[] {21, 3, 3, 0, 2, 2, 50}, s.getInputStream().readAllBytes());
         }
@@ -651,12 +626,12 @@ class SniProxyBehaviourIT extends ProxyFixture {
     /** A copy buffer larger than the hello cap must not count the bytes after the hello against the cap. */
     @Test
     void dataRightBehindTheHelloIsNoOversizedHello() throws Exception {
-        Loopback.Target echo = keep(Loopback.Target.echo());
+        Loopback.Target echo = keep(net.echo());
         TunnelServer p = proxy(RouteTable.builder().add("a.example", echo.endpoint()).build(),
                 b -> b.bufferSize(64 * 1024));
         byte[] all = concat(hello("a.example"), new byte[200 * 1024]);
         for (int i = 0; i < 5; i++) {
-            try (Socket s = Loopback.connect(p.localAddress())) {
+            try (Socket s = net.connect(p.localAddress())) {
                 s.getOutputStream().write(all); // one write: the proxy's first read sees far more than the 16 KiB cap
                 s.shutdownOutput();
                 assertEquals(all.length, s.getInputStream().readAllBytes().length);
@@ -667,7 +642,7 @@ class SniProxyBehaviourIT extends ProxyFixture {
 
     @Test
     void dnsNameTargetsAndTemplates() throws Exception {
-        Loopback.Target echo = keep(Loopback.Target.echo());
+        Loopback.Target echo = keep(net.echo());
         NameResolver names = host -> {
             if (host.equals("a.internal")) {
                 return InetAddress.getLoopbackAddress();
@@ -678,7 +653,7 @@ class SniProxyBehaviourIT extends ProxyFixture {
                 .add(PartyRoute.builder("*.fate.org").target("$1.internal", echo.port()).build()).build(),
                 b -> b.resolver(names));
         // "a.internal" resolves through the resolver pool, off the event loop.
-        try (Socket s = Loopback.connect(p.localAddress())) {
+        try (Socket s = net.connect(p.localAddress())) {
             byte[] h = hello("a.fate.org");
             s.getOutputStream().write(h);
             assertArrayEquals(h, read(s.getInputStream(), h.length));
@@ -688,7 +663,7 @@ class SniProxyBehaviourIT extends ProxyFixture {
     /** Issue 8 finding 9: a wildcard template must never let the client choose the address dialled. */
     @Test
     void templatesAreNoOpenRelay() throws Exception {
-        Loopback.Target echo = keep(Loopback.Target.echo());
+        Loopback.Target echo = keep(net.echo());
         assertThrows(IllegalArgumentException.class,
                 () -> PartyRoute.builder("*.fate.org").target("$1", echo.port()).build());
         NameResolver none = host -> {
@@ -698,7 +673,7 @@ class SniProxyBehaviourIT extends ProxyFixture {
                 .add(PartyRoute.builder("*.fate.org").target("$1.1", echo.port()).build()).build(),
                 b -> b.resolver(none));
         for (String name : List.of("127.0.0.fate.org", "2130706.fate.org", "1.2.3.fate.org")) {
-            try (Socket s = Loopback.connect(p.localAddress())) {
+            try (Socket s = net.connect(p.localAddress())) {
                 s.getOutputStream().write(hello(name));
                 assertArrayEquals(new byte[] {21, 3, 3, 0, 2, 2, 112}, s.getInputStream().readAllBytes(), name);
             }
@@ -706,6 +681,6 @@ class SniProxyBehaviourIT extends ProxyFixture {
         Loopback.await("three refusals", 10, () -> p.stats().refusedTotal() == 3);
         assertEquals(0, echo.accepted.size(), "nothing was dialled");
         p.routes(p.routes().toBuilder().add("fresh.example", echo.endpoint()).build());
-        Loopback.freshTunnel(p.localAddress(), "fresh.example");
+        net.freshTunnel(p.localAddress(), "fresh.example");
     }
 }

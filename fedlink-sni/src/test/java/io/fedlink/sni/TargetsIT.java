@@ -36,9 +36,9 @@ class TargetsIT extends ProxyFixture {
     }
 
     /** One tunnel: sends a hello, expects it echoed; {@code false} when the proxy closed instead. */
-    private static boolean roundTrip(TunnelServer p) {
+    private boolean roundTrip(TunnelServer p) {
         byte[] hello = Hellos.jsse(NAME);
-        try (Socket s = Loopback.connect(p.localAddress())) {
+        try (Socket s = net.connect(p.localAddress())) {
             s.getOutputStream().write(hello);
             byte[] back = new byte[hello.length];
             new DataInputStream(s.getInputStream()).readFully(back);
@@ -60,8 +60,8 @@ class TargetsIT extends ProxyFixture {
 
     @Test
     void roundRobinSpreadsConnectionsEvenly() throws Exception {
-        List<Loopback.Target> targets = List.of(keep(Loopback.Target.echo()), keep(Loopback.Target.echo()),
-                keep(Loopback.Target.echo()));
+        List<Loopback.Target> targets = List.of(keep(net.echo()), keep(net.echo()),
+                keep(net.echo()));
         TunnelServer p = proxy(RouteTable.of(route(PartyRoute.Balancing.ROUND_ROBIN,
                 targets.stream().map(Loopback.Target::endpoint).toArray(Endpoint[]::new))), b -> { });
         for (int i = 0; i < 30; i++) {
@@ -76,12 +76,12 @@ class TargetsIT extends ProxyFixture {
 
     @Test
     void leastConnectionsPrefersTheIdleTarget() throws Exception {
-        Loopback.Target a = keep(Loopback.Target.echo());
-        Loopback.Target b = keep(Loopback.Target.echo());
+        Loopback.Target a = keep(net.echo());
+        Loopback.Target b = keep(net.echo());
         TunnelServer p = proxy(RouteTable.of(route(PartyRoute.Balancing.LEAST_CONNECTIONS, a.endpoint(),
                 b.endpoint())), x -> { });
         byte[] hello = Hellos.jsse(NAME);
-        try (Socket held = Loopback.connect(p.localAddress())) { // one long tunnel on one of them
+        try (Socket held = net.connect(p.localAddress())) { // one long tunnel on one of them
             held.getOutputStream().write(hello);
             new DataInputStream(held.getInputStream()).readFully(new byte[hello.length]);
             Loopback.Target busy = a.accepted.size() == 1 ? a : b;
@@ -103,8 +103,8 @@ class TargetsIT extends ProxyFixture {
      */
     @Test
     void failoverEjectsADeadTargetAndTakesItBack() throws Exception {
-        Loopback.Target a = keep(Loopback.Target.echo());
-        Loopback.Target b = keep(Loopback.Target.echo());
+        Loopback.Target a = keep(net.echo());
+        Loopback.Target b = keep(net.echo());
         Endpoint aAt = a.endpoint();
         TunnelServer p = proxy(RouteTable.of(route(PartyRoute.Balancing.ROUND_ROBIN, aAt, b.endpoint())),
                 x -> x.targetFailures(2).targetEjection(Duration.ofSeconds(1)));
@@ -142,7 +142,7 @@ class TargetsIT extends ProxyFixture {
             int atEjection = afterKill.get();
             int bBefore = b.accepted.size();
             Loopback.await("connections to go on after the ejection", 10, () -> b.accepted.size() > bBefore + 20);
-            back = keep(Loopback.Target.echo(aAt.port()));
+            back = keep(net.echo(aAt.port()));
             long t1 = System.nanoTime();
             Loopback.Target revived = back;
             Loopback.await("the target to get traffic again", 10, () -> revived.accepted.size() > 0);
@@ -168,51 +168,30 @@ class TargetsIT extends ProxyFixture {
 
     @Test
     void aTargetThatDoesNotAnswerFallsBackWithinTheConnectDeadline() throws Exception {
-        try (ServerSocketChannel full = ServerSocketChannel.open()) {
-            // A listener with a full backlog that never accepts: a further SYN gets no answer on Linux.
-            full.bind(new InetSocketAddress(Loopback.LOOPBACK, 0), 1);
-            List<Socket> fillers = new ArrayList<>();
-            try {
-                for (int i = 0; i < 4; i++) {
-                    Socket f = new Socket();
-                    try {
-                        f.connect(full.getLocalAddress(), 200);
-                        fillers.add(f);
-                    } catch (IOException e) {
-                        f.close();
-                        break;
-                    }
-                }
-                Endpoint silent = Endpoint.of("127.0.0.1", ((InetSocketAddress) full.getLocalAddress()).getPort());
-                Loopback.Target echo = keep(Loopback.Target.echo());
-                TunnelServer p = proxy(RouteTable.of(route(PartyRoute.Balancing.ROUND_ROBIN, silent,
-                        echo.endpoint())), x -> x.connectTimeout(Duration.ofSeconds(2)).targetFailures(2));
-                long[] millis = new long[4];
-                for (int i = 0; i < 4; i++) { // the first goes to the silent one first: it times out after 1 s
-                    long start = System.nanoTime();
-                    assertTrue(roundTrip(p), "connection " + i);
-                    millis[i] = (System.nanoTime() - start) / 1_000_000;
-                }
-                System.out.println("timeout fallback figures: round trips took " + java.util.Arrays.toString(millis)
-                        + " ms with a 2 s connect timeout");
-                assertEquals(4, echo.accepted.size());
-                assertEquals(0, p.stats().timeouts(), "no connection timed out as a whole");
-                assertEquals(0, p.stats().connectFailures());
-                TargetStatus s = status(p, silent);
-                assertEquals(2, s.connectFailures(), "two attempts timed out, then it was skipped");
-                assertFalse(s.up());
-            } finally {
-                for (Socket f : fillers) {
-                    f.close();
-                }
-            }
+        Endpoint silent = net.unanswered(); // a listener that never accepts: a connect gets no answer
+        Loopback.Target echo = keep(net.echo());
+        TunnelServer p = proxy(RouteTable.of(route(PartyRoute.Balancing.ROUND_ROBIN, silent,
+                echo.endpoint())), x -> x.connectTimeout(Duration.ofSeconds(2)).targetFailures(2));
+        long[] millis = new long[4];
+        for (int i = 0; i < 4; i++) { // the first goes to the silent one first: it times out after 1 s
+            long start = System.nanoTime();
+            assertTrue(roundTrip(p), "connection " + i);
+            millis[i] = (System.nanoTime() - start) / 1_000_000;
         }
+        System.out.println("timeout fallback figures: round trips took " + java.util.Arrays.toString(millis)
+                + " ms with a 2 s connect timeout");
+        assertEquals(4, echo.accepted.size());
+        assertEquals(0, p.stats().timeouts(), "no connection timed out as a whole");
+        assertEquals(0, p.stats().connectFailures());
+        TargetStatus s = status(p, silent);
+        assertEquals(2, s.connectFailures(), "two attempts timed out, then it was skipped");
+        assertFalse(s.up());
     }
 
     @Test
     void everyTargetDownIsStillTriedAndRefusedWithTheConnectReason() throws Exception {
-        Endpoint a = Endpoint.of("127.0.0.1", Loopback.closedPort());
-        Endpoint b = Endpoint.of("127.0.0.1", Loopback.closedPort());
+        Endpoint a = Endpoint.of("127.0.0.1", net.closedPort());
+        Endpoint b = Endpoint.of("127.0.0.1", net.closedPort());
         TunnelServer p = proxy(RouteTable.of(route(PartyRoute.Balancing.ROUND_ROBIN, a, b)),
                 x -> x.targetFailures(1).targetEjection(Duration.ofMinutes(10)));
         assertFalse(roundTrip(p));
@@ -221,7 +200,7 @@ class TargetsIT extends ProxyFixture {
         assertFalse(status(p, a).up());
         assertFalse(status(p, b).up());
         // Both ejected for 10 minutes; one comes back: the next connection still tries them and gets through.
-        Loopback.Target revived = keep(Loopback.Target.echo(b.port()));
+        Loopback.Target revived = keep(net.echo(b.port()));
         assertTrue(roundTrip(p), "a route whose targets are all ejected is still tried");
         assertEquals(1, revived.accepted.size());
         assertTrue(status(p, b).up());
@@ -230,8 +209,8 @@ class TargetsIT extends ProxyFixture {
 
     @Test
     void healthSurvivesReloadsForTargetsThatStayAndForgetsTheOthers() throws Exception {
-        Endpoint dead = Endpoint.of("127.0.0.1", Loopback.closedPort());
-        Loopback.Target echo = keep(Loopback.Target.echo());
+        Endpoint dead = Endpoint.of("127.0.0.1", net.closedPort());
+        Loopback.Target echo = keep(net.echo());
         PartyRoute r = route(PartyRoute.Balancing.ROUND_ROBIN, dead, echo.endpoint());
         TunnelServer p = proxy(RouteTable.of(r), x -> x.targetFailures(1).targetEjection(Duration.ofMinutes(10)));
         for (int i = 0; i < 2; i++) {
@@ -251,29 +230,31 @@ class TargetsIT extends ProxyFixture {
 
     @Test
     void aClosedPortStaysClosedUntilATargetTakesIt() throws Exception {
+        net.assumeReal("it is about the loopback test helper");
         // The checks below rely on it: on a busy machine another process's listener took a released port, and the
         // active check then found the "closed" port up (a CI run failed so).
-        int port = Loopback.closedPort();
+        int port = net.closedPort();
         try (java.net.ServerSocket other = new java.net.ServerSocket()) {
             other.setReuseAddress(true);
             assertThrows(java.net.BindException.class, () -> other.bind(new java.net.InetSocketAddress(
                     Loopback.LOOPBACK, port)), "another listener cannot take the port");
         }
         assertThrows(java.net.ConnectException.class, () -> new java.net.Socket(Loopback.LOOPBACK, port).close());
-        Loopback.Target revived = keep(Loopback.Target.echo(port));
+        Loopback.Target revived = keep(net.echo(port));
         assertEquals(port, revived.port());
     }
 
     @Test
     void theActiveCheckEjectsAndBringsBackWithoutTraffic() throws Exception {
-        int port = Loopback.closedPort();
+        net.assumeReal("the active health check connects with real sockets");
+        int port = net.closedPort();
         Endpoint down = Endpoint.of("127.0.0.1", port);
-        Loopback.Target echo = keep(Loopback.Target.echo());
+        Loopback.Target echo = keep(net.echo());
         TunnelServer p = proxy(RouteTable.of(route(PartyRoute.Balancing.ROUND_ROBIN, down, echo.endpoint())),
                 x -> x.targetFailures(2).targetEjection(Duration.ofMinutes(10))
                         .healthCheckInterval(Duration.ofMillis(100)));
         Loopback.await("the check to eject the closed port", 10, () -> !status(p, down).up());
-        Loopback.Target revived = keep(Loopback.Target.echo(port));
+        Loopback.Target revived = keep(net.echo(port));
         Loopback.await("the check to bring it back", 10, () -> status(p, down).up());
         assertTrue(status(p, echo.endpoint()).up());
         assertEquals(0, p.stats().accepted(), "no client connection was needed");
@@ -282,7 +263,7 @@ class TargetsIT extends ProxyFixture {
 
     @Test
     void aFailedOrStalledLookupMovesOnToTheNextTarget() throws Exception {
-        Loopback.Target echo = keep(Loopback.Target.echo());
+        Loopback.Target echo = keep(net.echo());
         java.util.concurrent.CountDownLatch never = new java.util.concurrent.CountDownLatch(1);
         io.fedlink.api.NameResolver names = host -> switch (host) {
             case "good.internal" -> Loopback.LOOPBACK;

@@ -47,7 +47,7 @@ class ProxyJarIT {
     @Test
     void holdsTheProxyAndTheAgentAndNothingOfPulsarOrTheBundle() throws Exception {
         try (ZipFile jar = new ZipFile(JAR.toFile())) {
-            assertNotNull(jar.getEntry("io/fedlink/sni/NioTunnelServer.class"));
+            assertNotNull(jar.getEntry("io/fedlink/sni/LoopServer.class"));
             assertNotNull(jar.getEntry("io/fedlink/sni/Agent.class"));
             assertNotNull(jar.getEntry("io/fedlink/registry/EtcdRouteSource.class"), "--etcd needs the registry");
             for (String banned : List.of("org/apache/pulsar/", "io/fedlink/bundle/", "io/fedlink/pulsar/",

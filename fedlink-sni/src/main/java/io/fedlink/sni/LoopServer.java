@@ -10,7 +10,6 @@ import io.fedlink.api.TunnelServerConfig;
 import io.fedlink.api.TunnelStats;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,24 +18,42 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 import java.util.function.Predicate;
 import javax.management.ObjectName;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The NIO tunnel server: binds one listening socket per {@link EventLoop} ({@link Listeners}), starts the loops
- * (each accepts and serves its own connections), and closes them all gracefully. See {@link NioTunnelTransport}.
+ * A tunnel server over any transport's {@link Loop}s: where it listens and what its loops are come from a
+ * {@link Binding} (NIO: {@link Listeners} and {@link EventLoop}s; memory: a {@link MemoryNetwork} listener and
+ * {@link MemoryLoop}s); the rest is the same for both: the context, the agent hub, JMX, the active health check, route
+ * swaps that close unrouted tunnels, closing tunnels on request, and the graceful close.
  */
-final class NioTunnelServer implements TunnelServer {
-    private static final Logger log = LoggerFactory.getLogger(NioTunnelServer.class);
+final class LoopServer implements TunnelServer {
+    private static final Logger log = LoggerFactory.getLogger(LoopServer.class);
     /** How long {@link #closeTunnels} waits for the loops. */
     private static final long CLOSE_WAIT_SECONDS = 10;
 
-    private final List<ServerSocketChannel> listeners;
+    /** What a transport gives the server: the address it listens on, its loops, and how listening stops. */
+    interface Binding {
+        /** The address actually bound. */
+        InetSocketAddress address();
+
+        /** Makes loop {@code index} (named {@code name}), accepting what this binding accepts; not started. */
+        Loop loop(ProxyContext ctx, int index, String name, BiConsumer<String, Throwable> died) throws IOException;
+
+        /** Stops listening (any thread, more than once); the server wakes the loops afterwards. */
+        void stopListening();
+
+        /** Whether the server registers JMX, runs the active health check and accepts agents (real sockets). */
+        boolean realSockets();
+    }
+
+    private final Binding binding;
     private final InetSocketAddress localAddress;
     private final ProxyContext ctx;
-    private final EventLoop[] loops;
+    private final Loop[] loops;
     private final AtomicBoolean closing = new AtomicBoolean();
     private final ObjectName mbeanName;
     private final HealthChecker checker;
@@ -44,33 +61,33 @@ final class NioTunnelServer implements TunnelServer {
     private volatile Throwable failure;
     private volatile boolean closed;
 
-    NioTunnelServer(TunnelServerConfig config) throws IOException {
-        this.listeners = Listeners.bind(config.bindAddress(), config.eventLoops());
-        this.loops = new EventLoop[config.eventLoops()];
+    /** Starts a server on {@code binding} (bound already; stopped again if the start fails). */
+    LoopServer(TunnelServerConfig config, Binding binding) throws IOException {
+        this.binding = binding;
+        this.loops = new Loop[config.eventLoops()];
         try {
-            this.localAddress = (InetSocketAddress) listeners.get(0).getLocalAddress();
+            this.localAddress = binding.address();
             int port = localAddress.getPort();
             this.ctx = new ProxyContext(config, port);
             for (int i = 0; i < loops.length; i++) {
-                loops[i] = new EventLoop(ctx, "fedlink-sni-loop-" + port + "-" + i, this::died);
-                loops[i].listen(listeners.get(i), localAddress);
+                loops[i] = binding.loop(ctx, i, "fedlink-sni-loop-" + port + "-" + i, this::died);
             }
             if (config.agents() != null) {
                 ctx.agents = new AgentHub(config.agents(), ctx::routes, port);
             }
         } catch (IOException | RuntimeException e) {
-            Listeners.closeAll(listeners);
+            binding.stopListening();
             throw e;
         }
-        this.mbeanName = ProxyMBean.register(this, ctx, localAddress);
+        this.mbeanName = binding.realSockets() ? ProxyMBean.register(this, ctx, localAddress) : null;
         this.checker = config.healthCheckInterval().isZero() ? null : new HealthChecker(ctx.health,
                 ctx.health::groups, config.resolver(), config.healthCheckInterval(),
                 config.connectTimeout(), "fedlink-sni-check-" + localAddress.getPort());
-        for (EventLoop l : loops) {
+        for (Loop l : loops) {
             l.start();
         }
         this.closeUnrouted = config.closeUnroutedTunnels() ? (previous, next) -> {
-            for (EventLoop l : loops) {
+            for (Loop l : loops) {
                 l.closeUnrouted(); // queued on each loop: the swapping thread never waits
             }
         } : null;
@@ -98,8 +115,8 @@ final class NioTunnelServer implements TunnelServer {
 
     /** Closes every listening socket; the loops are woken so the sockets are released now, not at the next tick. */
     private void stopListening() {
-        Listeners.closeAll(listeners);
-        for (EventLoop l : loops) {
+        binding.stopListening();
+        for (Loop l : loops) {
             if (l != null) {
                 l.wakeup();
             }
@@ -202,7 +219,7 @@ final class NioTunnelServer implements TunnelServer {
     /** Copy buffers borrowed now, summed over loops (read racily; for monitoring). */
     int buffersInUse() {
         int n = 0;
-        for (EventLoop l : loops) {
+        for (Loop l : loops) {
             n += l.buffers.inUse();
         }
         return n;
@@ -215,7 +232,7 @@ final class NioTunnelServer implements TunnelServer {
             return ctx.events.noneOpen();
         }
         stopListening();
-        for (EventLoop l : loops) {
+        for (Loop l : loops) {
             l.refusePending();
         }
         boolean drained;
@@ -243,11 +260,11 @@ final class NioTunnelServer implements TunnelServer {
         if (checker != null) {
             checker.stop();
         }
-        for (EventLoop l : loops) {
+        for (Loop l : loops) {
             l.closeAll();
             l.stop();
         }
-        for (EventLoop l : loops) {
+        for (Loop l : loops) {
             l.join(5_000);
         }
         if (checker != null) {
@@ -279,6 +296,6 @@ final class NioTunnelServer implements TunnelServer {
 
     @Override
     public String toString() {
-        return "NioTunnelServer[" + localAddress + ", " + ctx.events.open().size() + " tunnels]";
+        return "LoopServer[" + localAddress + ", " + ctx.events.open().size() + " tunnels]";
     }
 }

@@ -1,0 +1,42 @@
+package io.fedlink.sni;
+
+import java.net.InetSocketAddress;
+
+/**
+ * One side of a {@link MemoryNetwork} connection: the pipe it reads, the pipe it writes, and both addresses. Closing
+ * follows TCP: a close sends a FIN, or a reset when bytes were left unread; an abortive close (linger 0) sends a reset
+ * and drops what was queued both ways.
+ */
+final class MemoryEnd {
+    final MemoryPipe in;
+    final MemoryPipe out;
+    final InetSocketAddress local;
+    final InetSocketAddress remote;
+
+    MemoryEnd(MemoryPipe in, MemoryPipe out, InetSocketAddress local, InetSocketAddress remote) {
+        this.in = in;
+        this.out = out;
+        this.local = local;
+        this.remote = remote;
+    }
+
+    /** The two ends of a new connection from {@code from} to {@code to}: the connecting side first. */
+    static MemoryEnd[] pair(InetSocketAddress from, InetSocketAddress to) {
+        MemoryPipe up = new MemoryPipe();
+        MemoryPipe down = new MemoryPipe();
+        return new MemoryEnd[] {new MemoryEnd(down, up, from, to), new MemoryEnd(up, down, to, from)};
+    }
+
+    /** Closes this side: {@code abortive} with a reset; otherwise a FIN, or a reset if bytes were left unread. */
+    void close(boolean abortive) {
+        if (abortive) {
+            in.closeReader();
+            out.reset();
+            return;
+        }
+        out.finish();
+        if (in.closeReader()) {
+            out.reset();
+        }
+    }
+}
