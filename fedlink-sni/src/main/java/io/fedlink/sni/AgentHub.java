@@ -155,28 +155,36 @@ final class AgentHub implements AutoCloseable {
 
     /** A pending hand-over of a data connection to a connection waiting on an event loop. */
     static final class Claim {
-        private final Consumer<Runnable> loop;
-        private final Consumer<SocketChannel> take;
-        private SocketChannel ready; // set when one was free at once
+        private final Loop loop;
+        private final Connection owner;
+        private final Consumer<Link> take;
+        private Link ready; // set when one was free at once
 
-        private Claim(Consumer<Runnable> loop, Consumer<SocketChannel> take) {
+        private Claim(Loop loop, Connection owner, Consumer<Link> take) {
             this.loop = loop;
+            this.owner = owner;
             this.take = take;
         }
 
         /** A data connection available at once, or {@code null}: then {@code take} is called later, on the loop. */
-        SocketChannel ready() {
+        Link ready() {
             return ready;
+        }
+
+        /** On the claimant's loop: hands over {@code ch} (as the owner's link), or {@code null} when none will come. */
+        private void handOver(SocketChannel ch) {
+            loop.execute(() -> take.accept(ch == null ? null : loop.agentLink(ch, owner)));
         }
     }
 
     /**
-     * Asks for a data connection of {@code party}'s agents. Returns {@code null} when no agent of the party is
-     * connected (refuse at once). Otherwise the claim holds a connection {@link Claim#ready() ready} now, or
-     * {@code take} is later run through {@code loop} with one, or with {@code null} when the party's last agent
-     * left. Whoever receives a connection it no longer wants must close it. Never blocks.
+     * Asks for a data connection of {@code party}'s agents for {@code owner}, on {@code loop}. Returns {@code null}
+     * when no agent of the party is connected (refuse at once). Otherwise the claim holds a connection
+     * {@link Claim#ready() ready} now (a link of the owner's), or {@code take} is later run on the loop with one, or
+     * with {@code null} when the party's last agent left. Whoever receives a link it no longer wants must close it.
+     * Never blocks.
      */
-    Claim claim(String party, Consumer<Runnable> loop, Consumer<SocketChannel> take) {
+    Claim claim(String party, Loop loop, Connection owner, Consumer<Link> take) {
         Party p = parties.get(party);
         if (p == null) {
             return null;
@@ -185,9 +193,10 @@ final class AgentHub implements AutoCloseable {
             if (p.sessions.isEmpty()) {
                 return null;
             }
-            Claim c = new Claim(loop, take);
-            c.ready = p.takeIdle();
-            if (c.ready != null) {
+            Claim c = new Claim(loop, owner, take);
+            SocketChannel idle = p.takeIdle();
+            if (idle != null) {
+                c.ready = loop.agentLink(idle, owner);
                 handed.increment();
             } else {
                 p.waiters.add(c);
@@ -624,8 +633,7 @@ final class AgentHub implements AutoCloseable {
             s.tunnels.incrementAndGet();
         }
         handed.increment();
-        Claim w = waiting;
-        w.loop.accept(() -> w.take.accept(ch));
+        waiting.handOver(ch);
     }
 
     // ---- ending ---------------------------------------------------------------------------------------------------------
@@ -653,7 +661,7 @@ final class AgentHub implements AutoCloseable {
         idle.forEach(i -> closeQuietly(i.channel));
         closeQuietly(session.socket);
         for (Claim c : orphaned) {
-            c.loop.accept(() -> c.take.accept(null));
+            c.handOver(null);
         }
         log.info("agent of party {} from {} {}; {} left for the party", p.id, session.remote, why,
                 p.sessions.size());

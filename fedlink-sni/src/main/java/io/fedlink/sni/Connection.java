@@ -13,7 +13,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
-import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.time.Instant;
 
@@ -398,7 +397,7 @@ final class Connection implements Tunnel {
         connectStartNanos = System.nanoTime();
         deadline = connectStartNanos + config.connectTimeout().toNanos();
         String party = route.agentParty();
-        AgentHub.Claim c = ctx.agents == null ? null : ctx.agents.claim(party, loop::execute, this::agentOffered);
+        AgentHub.Claim c = ctx.agents == null ? null : ctx.agents.claim(party, loop, this, this::agentOffered);
         if (c == null) {
             refuse(RefusalReason.AGENT_UNAVAILABLE, ctx.agents == null ? "this proxy accepts no agents (route to the"
                     + " agent of party " + party + ")" : "no agent of party " + party + " is connected");
@@ -411,21 +410,23 @@ final class Connection implements Tunnel {
     }
 
     /** On the loop: the agent hub answers a waiting claim with a data connection, or {@code null} (agent gone). */
-    private void agentOffered(SocketChannel ch) {
+    private void agentOffered(Link data) {
         if (state != State.CONNECTING || claim == null) {
-            loop.discard(ch); // gave up meanwhile
+            if (data != null) {
+                data.close(true, false); // gave up meanwhile
+            }
             return;
         }
         claim = null;
-        if (ch == null) {
+        if (data == null) {
             refuse(RefusalReason.AGENT_UNAVAILABLE, "the last agent of party " + route.agentParty() + " left");
         } else {
-            agentConnected(ch);
+            agentConnected(data);
         }
     }
 
-    private void agentConnected(SocketChannel ch) {
-        target = loop.agentLink(ch, this);
+    private void agentConnected(Link data) {
+        target = data;
         InetSocketAddress agent = target.remoteAddress();
         try {
             if (agent.getPort() == 0) {

@@ -78,11 +78,6 @@ final class EventLoop extends Loop {
         return new NioLink(this, ch).attach(owner);
     }
 
-    @Override
-    void discard(SocketChannel ch) {
-        close(ch, true, false);
-    }
-
     /**
      * A socket of the address's family (an IPv4 target gets an IPv4 socket, not the JDK's default dual-stack IPv6
      * one, which costs a system call more to create and carries a mapped address), non-blocking.

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One thread owning a set of connections, whatever carries their bytes: what a {@link Connection} asks of its
- * transport (buffers, tasks, a target dialled, a socket closed) and the bookkeeping every transport shares
+ * transport (buffers, tasks, a target dialled, an agent's data connection as a link) and the bookkeeping every transport shares
  * (admission at accept, the connections' deadlines, connections waiting for a buffer, failures counted and logged at
  * most once a second, the server's requests: close unrouted tunnels, refuse pending ones, close all). Everything about
  * a connection happens on its loop, so the data path takes no lock. {@link EventLoop} is the NIO loop (a selector),
@@ -65,9 +65,6 @@ abstract class Loop implements Runnable {
 
     /** The link of a party agent's data connection, handed over by the agent hub (NIO only). */
     abstract Link agentLink(SocketChannel ch, Connection owner);
-
-    /** Closes an agent's data connection that a connection no longer wants (abortively). */
-    abstract void discard(SocketChannel ch);
 
     // ---- shared ------------------------------------------------------------------------------------------------------
 

@@ -58,11 +58,6 @@ final class MemoryLoop extends Loop {
     }
 
     @Override
-    void discard(SocketChannel ch) {
-        // the memory transport has no agents
-    }
-
-    @Override
     public void run() {
         long nextTick = System.nanoTime();
         while (running) {
