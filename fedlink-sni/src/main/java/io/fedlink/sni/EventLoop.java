@@ -152,39 +152,28 @@ final class EventLoop extends Loop {
     }
 
     @Override
-    public void run() {
-        long nextTick = System.nanoTime();
-        while (running) {
-            try {
-                select();
-                runTasks();
-                long now = System.nanoTime();
-                if (resumeAcceptNanos != 0 && now - resumeAcceptNanos >= 0) {
-                    resumeAccepting();
-                }
-                if (now - nextTick >= 0) {
-                    nextTick = now + TICK_MILLIS * 1_000_000;
-                    tick(now);
-                }
-            } catch (IOException | RuntimeException e) {
-                if (!running) {
-                    break;
-                }
-                if (e instanceof ClosedSelectorException) {
-                    died.accept(thread.getName(), e);
-                    break;
-                }
-                logFailure("event loop " + thread.getName() + " failed; continuing", e);
-            } catch (Error e) { // owned by no connection: this loop cannot be trusted any more
-                died.accept(thread.getName(), e);
-                break;
-            }
+    void await(long nextTick) throws IOException {
+        select();
+    }
+
+    /** A closed selector cannot select again: the loop is dead. */
+    @Override
+    boolean fatal(Exception e) {
+        return e instanceof ClosedSelectorException;
+    }
+
+    @Override
+    void afterTasks(long now) {
+        if (resumeAcceptNanos != 0 && now - resumeAcceptNanos >= 0) {
+            resumeAccepting();
         }
-        runTasks();
+    }
+
+    @Override
+    void released() {
         if (reserve != null) {
             closeQuietly(reserve);
         }
-        shutdownConnections();
         closing.forEach(EventLoop::closeQuietly);
         try {
             selector.close();

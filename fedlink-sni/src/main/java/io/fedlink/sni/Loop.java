@@ -66,7 +66,63 @@ abstract class Loop implements Runnable {
     /** The link of a party agent's data connection, handed over by the agent hub (NIO only). */
     abstract Link agentLink(SocketChannel ch, Connection owner);
 
+    /**
+     * One turn's waiting and readiness: waits for readiness, a task or a wake-up (at most until {@code nextTick}, a
+     * {@code System.nanoTime()}), and hands what is ready to the connections.
+     */
+    abstract void await(long nextTick) throws IOException;
+
+    /** Whether {@code e}, escaped from a turn, means this loop cannot go on (it then ends as dead). */
+    boolean fatal(Exception e) {
+        return false;
+    }
+
+    /** After every turn's tasks, on the loop (NIO: accepting resumes after a pause). */
+    void afterTasks(long now) {
+    }
+
+    /** On the loop as it ends, after its connections were closed: what the transport holds. */
+    void released() {
+    }
+
     // ---- shared ------------------------------------------------------------------------------------------------------
+
+    /**
+     * The loop: readiness, tasks, and every {@value #TICK_MILLIS} ms the deadlines and starving connections, until
+     * stopped. A failure no connection owned is logged (at most once a second) and the loop goes on, unless the
+     * transport calls it {@link #fatal} or it is an {@link Error}: then the server is told the loop died.
+     */
+    @Override
+    public final void run() {
+        long nextTick = System.nanoTime();
+        while (running) {
+            try {
+                await(nextTick);
+                runTasks();
+                long now = System.nanoTime();
+                afterTasks(now);
+                if (now - nextTick >= 0) {
+                    nextTick = now + TICK_MILLIS * 1_000_000;
+                    tick(now);
+                }
+            } catch (IOException | RuntimeException e) {
+                if (!running) {
+                    break;
+                }
+                if (fatal(e)) {
+                    died.accept(thread.getName(), e);
+                    break;
+                }
+                logFailure("event loop " + thread.getName() + " failed; continuing", e);
+            } catch (Error e) { // owned by no connection: this loop cannot be trusted any more
+                died.accept(thread.getName(), e);
+                break;
+            }
+        }
+        runTasks();
+        shutdownConnections();
+        released();
+    }
 
     void start() {
         thread.start();

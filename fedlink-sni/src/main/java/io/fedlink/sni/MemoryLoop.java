@@ -57,36 +57,16 @@ final class MemoryLoop extends Loop {
         throw new UnsupportedOperationException("party agents need the nio transport");
     }
 
+    /** Parks until a link is signalled, a task arrives or the tick is due; then fires this round's links. */
     @Override
-    public void run() {
-        long nextTick = System.nanoTime();
-        while (running) {
-            try {
-                runTasks();
-                for (int n = signalled.size(); n > 0; n--) { // this round's; those queued meanwhile wait for the next
-                    MemoryLink link = signalled.poll();
-                    link.queued.set(false);
-                    link.fire();
-                }
-                long now = System.nanoTime();
-                if (now - nextTick >= 0) {
-                    nextTick = now + TICK_MILLIS * 1_000_000;
-                    tick(now);
-                }
-                if (signalled.isEmpty() && !tasksWaiting()) {
-                    LockSupport.parkNanos(this, Math.max(1, nextTick - System.nanoTime()));
-                }
-            } catch (RuntimeException e) {
-                if (!running) {
-                    break;
-                }
-                logFailure("event loop " + thread.getName() + " failed; continuing", e);
-            } catch (Error e) { // owned by no connection: this loop cannot be trusted any more
-                died.accept(thread.getName(), e);
-                break;
-            }
+    void await(long nextTick) {
+        if (signalled.isEmpty() && !tasksWaiting()) {
+            LockSupport.parkNanos(this, Math.max(1, nextTick - System.nanoTime()));
         }
-        runTasks();
-        shutdownConnections();
+        for (int n = signalled.size(); n > 0; n--) { // this round's; those queued meanwhile wait for the next
+            MemoryLink link = signalled.poll();
+            link.queued.set(false);
+            link.fire();
+        }
     }
 }
