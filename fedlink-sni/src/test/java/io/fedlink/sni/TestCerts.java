@@ -3,13 +3,17 @@ package io.fedlink.sni;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedlink.api.TlsMaterial;
+import java.io.IOException;
 import java.io.InputStream;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 
 /** Self-signed test identities made by the JDK's keytool (the proxy never looks inside them). */
 final class TestCerts {
@@ -39,5 +43,12 @@ final class TestCerts {
             b.trust(peer.certificate());
         }
         return b.build();
+    }
+
+    /** The server side of TLS over an accepted {@code plain} socket (closed with it), as {@code context} configures. */
+    static SSLSocket serverSide(SSLContext context, Socket plain) throws IOException {
+        SSLSocket s = (SSLSocket) context.getSocketFactory().createSocket(plain, null, plain.getPort(), true);
+        s.setUseClientMode(false);
+        return s;
     }
 }
