@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedlink.api.AgentListenerConfig;
 import io.fedlink.api.ClientAuth;
-import io.fedlink.api.Endpoint;
 import io.fedlink.api.ReloadableTlsMaterial;
 import io.fedlink.api.RouteTable;
 import io.fedlink.api.TlsMaterial;
@@ -315,20 +314,11 @@ class MemoryNetworkTest {
         }
     }
 
-    /** A TLS server on {@code plain}: mutual auth, each line answered with the party and the client's subject. */
+    /** A TLS server requiring a client certificate: each line answered with the party and the client's subject. */
     private static Loopback.Target.Handler tlsLines(TlsMaterial party, String id) {
-        SSLContext context = party.serverContext(ClientAuth.REQUIRED);
-        return plain -> {
-            try (SSLSocket s = TestCerts.serverSide(context, plain)) {
-                s.setNeedClientAuth(true);
-                BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
-                PrintWriter out = new PrintWriter(s.getOutputStream(), true, StandardCharsets.UTF_8);
-                for (String line; (line = in.readLine()) != null; ) {
-                    X509Certificate peer = (X509Certificate) s.getSession().getPeerCertificates()[0];
-                    out.println(id + " " + peer.getSubjectX500Principal().getName() + " " + line);
-                }
-            }
-        };
+        return TestCerts.tlsLines(party.serverContext(ClientAuth.REQUIRED), (s, line) -> id + " "
+                + ((X509Certificate) s.getSession().getPeerCertificates()[0]).getSubjectX500Principal().getName()
+                + " " + line);
     }
 
     /** A JSSE client for {@code name} through {@code proxy}, hostname verification on. */
@@ -352,7 +342,8 @@ class MemoryNetworkTest {
                 s.startHandshake();
                 assertEquals("TLSv1.3", s.getSession().getProtocol());
                 PrintWriter out = new PrintWriter(s.getOutputStream(), true, StandardCharsets.UTF_8);
-                BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+                BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(),
+                        StandardCharsets.UTF_8));
                 out.println("ping");
                 assertEquals("10000 CN=client.fate.example ping", in.readLine());
             }
