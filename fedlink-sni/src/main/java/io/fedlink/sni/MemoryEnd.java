@@ -4,8 +4,8 @@ import java.net.InetSocketAddress;
 
 /**
  * One side of a {@link MemoryNetwork} connection: the pipe it reads, the pipe it writes, and both addresses. Closing
- * follows TCP: a close sends a FIN, or a reset when bytes were left unread; an abortive close (linger 0) sends a reset
- * and drops what was queued both ways.
+ * follows TCP: a close sends a FIN, or a reset when bytes were left unread; an abortive close (linger 0) drops what
+ * waited unread here and sends a reset (the peer still reads the bytes already queued to it, then "Connection reset").
  */
 final class MemoryEnd {
     final MemoryPipe in;

@@ -36,6 +36,11 @@ final class MemoryPipe {
         return count > 0 || fin || reset;
     }
 
+    /** Bytes queued to read now. */
+    synchronized int available() {
+        return count;
+    }
+
     /** Whether a write would do something now: take bytes, or fail. */
     synchronized boolean writable() {
         return count < CAPACITY || readerGone || reset;

@@ -42,6 +42,14 @@ final class MemorySocket extends Socket {
         }
 
         @Override
+        public int available() throws IOException {
+            if (closed) {
+                throw new SocketException("Socket closed");
+            }
+            return inputShut ? 0 : end.in.available();
+        }
+
+        @Override
         public void close() {
             MemorySocket.this.close();
         }

@@ -3,13 +3,21 @@ package io.fedlink.sni;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedlink.api.TlsMaterial;
+import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 
 /** Self-signed test identities made by the JDK's keytool (the proxy never looks inside them). */
 final class TestCerts {
@@ -39,5 +47,31 @@ final class TestCerts {
             b.trust(peer.certificate());
         }
         return b.build();
+    }
+
+    /** The server side of TLS over an accepted {@code plain} socket (closed with it), as {@code context} configures. */
+    static SSLSocket serverSide(SSLContext context, Socket plain) throws IOException {
+        SSLSocket s = (SSLSocket) context.getSocketFactory().createSocket(plain, null, plain.getPort(), true);
+        s.setUseClientMode(false);
+        return s;
+    }
+
+    /** What a {@link #tlsLines} server answers to a line read on {@code s}. */
+    interface Answer {
+        String to(SSLSocket s, String line) throws IOException;
+    }
+
+    /** A target handler: TLS as {@code context} configures over each accepted socket, answering line by line. */
+    static Loopback.Target.Handler tlsLines(SSLContext context, Answer answer) {
+        return plain -> {
+            try (SSLSocket s = serverSide(context, plain)) {
+                BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(),
+                        StandardCharsets.UTF_8));
+                PrintWriter out = new PrintWriter(s.getOutputStream(), true, StandardCharsets.UTF_8);
+                for (String line; (line = in.readLine()) != null; ) {
+                    out.println(answer.to(s, line));
+                }
+            }
+        };
     }
 }
