@@ -5,7 +5,8 @@ import java.net.InetSocketAddress;
 /**
  * One side of a {@link MemoryNetwork} connection: the pipe it reads, the pipe it writes, and both addresses. Closing
  * follows TCP: a close sends a FIN, or a reset when bytes were left unread; an abortive close (linger 0) drops what
- * waited unread here and sends a reset (the peer still reads the bytes already queued to it, then "Connection reset").
+ * waited unread here and sends a reset. The peer still reads the bytes already queued to it, then the end if a FIN
+ * came first, else "Connection reset".
  */
 final class MemoryEnd {
     final MemoryPipe in;
@@ -27,16 +28,17 @@ final class MemoryEnd {
         return new MemoryEnd[] {new MemoryEnd(down, up, from, to), new MemoryEnd(up, down, to, from)};
     }
 
-    /** Closes this side: {@code abortive} with a reset; otherwise a FIN, or a reset if bytes were left unread. */
+    /**
+     * Closes this side: {@code abortive} with a reset; otherwise a FIN, or, when bytes were left unread, a reset (after
+     * the FIN if the output was shut down before, so the peer then reads the end: how the proxy closes, see
+     * {@link EventLoop#close}).
+     */
     void close(boolean abortive) {
-        if (abortive) {
-            in.closeReader();
+        boolean unread = in.closeReader(abortive ? null : out::reset); // a write after a close draws a reset
+        if (abortive || unread) {
             out.reset();
-            return;
-        }
-        out.finish();
-        if (in.closeReader()) {
-            out.reset();
+        } else {
+            out.finish();
         }
     }
 }

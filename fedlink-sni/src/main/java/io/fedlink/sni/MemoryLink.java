@@ -153,6 +153,9 @@ final class MemoryLink implements Link {
         }
         closed = true;
         interest = 0;
+        if (!abortive && !silent) {
+            end.out.finish(); // the FIN first, as EventLoop.close shuts the output down before it closes
+        }
         end.close(abortive);
         if (connect == Connect.PENDING) {
             loop.network.cancel(this);

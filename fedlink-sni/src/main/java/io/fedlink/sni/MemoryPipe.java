@@ -26,6 +26,7 @@ final class MemoryPipe {
     private boolean fin;
     private boolean reset;
     private boolean readerGone;
+    private Runnable bounce; // see closeReader(Runnable); guarded by this
     /** Told (outside the lock) when bytes, a FIN or a reset arrive; set once, before the pipe is used. */
     volatile Runnable onReadable = NONE;
     /** Told (outside the lock) when room frees up or the reader goes; set once, before the pipe is used. */
@@ -120,6 +121,16 @@ final class MemoryPipe {
 
     /** Writes what fits: the count, {@code 0} when the queue is full. */
     int write(ByteBuffer src) throws IOException {
+        Runnable back;
+        synchronized (this) {
+            back = bounce();
+        }
+        if (back != null) { // taken and dropped: the reset it draws comes back
+            int n = src.remaining();
+            src.position(src.limit());
+            back.run();
+            return n;
+        }
         int n;
         synchronized (this) {
             n = room(src.remaining());
@@ -141,6 +152,14 @@ final class MemoryPipe {
     void write(byte[] b, int off, int len) throws IOException {
         while (len > 0) {
             int n;
+            Runnable back;
+            synchronized (this) {
+                back = bounce();
+            }
+            if (back != null) {
+                back.run();
+                return;
+            }
             synchronized (this) {
                 while ((n = room(len)) == 0) {
                     await(0);
@@ -156,6 +175,17 @@ final class MemoryPipe {
             off += n;
             len -= n;
         }
+    }
+
+    /**
+     * Under the lock: for a write to a reader that closed gracefully and has not answered a write yet, the reset to
+     * send back (once), else {@code null}. TCP takes that first write (the peer's kernel answers it with a reset), so it
+     * succeeds here too, its bytes dropped; the writes after it fail.
+     */
+    private Runnable bounce() {
+        Runnable back = readerGone && !fin && !reset ? bounce : null;
+        bounce = null;
+        return back;
     }
 
     /** Room for up to {@code wanted} bytes now (the array grown to fit); throws when the write cannot happen. */
@@ -227,6 +257,14 @@ final class MemoryPipe {
      * unread (TCP then answers with a reset instead of a FIN).
      */
     boolean closeReader() {
+        return closeReader(null);
+    }
+
+    /**
+     * {@link #closeReader()}, with what to do when the writer writes once more: {@code bounce} (the closing side's
+     * reset towards the writer), run on that write, once; {@code null}: that write fails too.
+     */
+    boolean closeReader(Runnable bounce) {
         boolean unread;
         synchronized (this) {
             if (readerGone) {
@@ -234,6 +272,7 @@ final class MemoryPipe {
             }
             readerGone = true;
             unread = count > 0;
+            this.bounce = unread ? null : bounce; // with bytes unread, the reset went out at the close already
             buf = null;
             head = 0;
             count = 0;

@@ -220,16 +220,44 @@ class MemoryNetworkTest {
         }
     }
 
-    /** A close with bytes left unread: the peer reads what came before the FIN, then -1, and its writes fail. */
+    /**
+     * A close with bytes left unread is a reset, as on Linux: the peer reads what came before it, then "Connection
+     * reset", and its writes fail; with the output shut down first (how the proxy closes), the peer reads the end.
+     */
     @Test
-    void closeWithUnreadBytesEndsThenRefusesWrites() throws Exception {
+    void closeWithUnreadBytesResetsUnlessTheFinWentFirst() throws Exception {
         Socket[] p = pair();
         try (Socket c = p[0]; Socket a = p[1]) {
             write(c, "never read");
             write(a, "last words");
             a.close();
-            assertEquals("last words", readAll(c));
+            assertEquals("last words", new String(c.getInputStream().readNBytes(10), StandardCharsets.UTF_8));
+            SocketException e = assertThrows(SocketException.class, () -> c.getInputStream().read());
+            assertEquals("Connection reset", e.getMessage());
             assertThrows(IOException.class, () -> write(c, "more"));
+        }
+        Socket[] q = pair();
+        try (Socket c = q[0]; Socket a = q[1]) {
+            write(c, "never read");
+            write(a, "last words");
+            a.shutdownOutput();
+            a.close();
+            assertEquals("last words", readAll(c));
+        }
+    }
+
+    /**
+     * A write to a peer that closed is taken once, as TCP takes it (the peer's kernel answers with a reset), and the
+     * next one fails: a client writing right after connecting must not fail because the proxy refused it meanwhile.
+     */
+    @Test
+    void theFirstWriteAfterThePeerClosedIsTakenTheNextFails() throws Exception {
+        Socket[] p = pair();
+        try (Socket c = p[0]; Socket a = p[1]) {
+            a.close();
+            write(c, "once");
+            assertEquals(-1, c.getInputStream().read(), "the FIN came before the reset");
+            assertThrows(IOException.class, () -> write(c, "again"));
         }
     }
 
