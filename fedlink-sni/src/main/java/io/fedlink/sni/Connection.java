@@ -22,7 +22,8 @@ import java.time.Instant;
  * A route with several targets may go through {@code RESOLVING}/{@code CONNECTING} once per target, each attempt
  * but the last with half of what is left of the connect deadline; the ClientHello is sent only once connected, so
  * trying another target is invisible to the client.
- * Runs only on its {@link Loop} (whatever transport carries its bytes: it sees its sockets only as {@link Link}s) and sees the server only through the {@link ProxyContext}; the {@link Tunnel}
+ * Runs only on its {@link Loop} (whatever transport carries its bytes: it sees its sockets only as {@link Link}s)
+ * and sees the server only through the {@link ProxyContext}; the {@link Tunnel}
  * getters may be called from any thread.
  */
 final class Connection implements Tunnel {

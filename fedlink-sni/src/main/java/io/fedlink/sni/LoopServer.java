@@ -46,7 +46,10 @@ final class LoopServer implements TunnelServer {
         /** Stops listening (any thread, more than once); the server wakes the loops afterwards. */
         void stopListening();
 
-        /** Whether the server registers JMX, runs the active health check and accepts agents (real sockets). */
+        /**
+         * Whether the sockets are real: only then is the server's MBean registered (its name is the listening
+         * address, which a memory network's may share with a real proxy's).
+         */
         boolean realSockets();
     }
 
