@@ -16,8 +16,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One thread owning a set of connections, whatever carries their bytes: what a {@link Connection} asks of its
- * transport (buffers, tasks, a target dialled, an agent's data connection as a link) and the bookkeeping every transport shares
- * (admission at accept, the connections' deadlines, connections waiting for a buffer, failures counted and logged at
+ * transport (buffers, tasks, a target dialled, an agent's data connection as a link) and the bookkeeping every
+ * transport shares (admission at accept, the connections' deadlines, connections waiting for a buffer, failures counted and logged at
  * most once a second, the server's requests: close unrouted tunnels, refuse pending ones, close all). Everything about
  * a connection happens on its loop, so the data path takes no lock. {@link EventLoop} is the NIO loop (a selector),
  * {@link MemoryLoop} the in-memory one.
@@ -85,7 +85,7 @@ abstract class Loop implements Runnable {
     void released() {
     }
 
-    // ---- shared ------------------------------------------------------------------------------------------------------
+    // ---- shared -----------------------------------------------------------------------------------------------------
 
     /**
      * The loop: readiness, tasks, and every {@value #TICK_MILLIS} ms the deadlines and starving connections, until

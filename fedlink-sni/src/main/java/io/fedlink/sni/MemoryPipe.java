@@ -9,8 +9,9 @@ import java.nio.ByteBuffer;
 /**
  * One direction of a {@link MemoryNetwork} connection, as TCP behaves on loopback: a bounded byte queue (the socket
  * buffers), then the writer's FIN (end of stream after the bytes), or a reset (the bytes already queued are still
- * read, then reads fail with "Connection reset", unless a FIN came first). Writes fail once the reader has closed.
- * Non-blocking calls serve a {@link MemoryLink}, whose loop is told through {@link #onReadable}/{@link #onWritable}; blocking calls (with a
+ * read, then reads fail with "Connection reset", unless a FIN came first). Once the reader has closed, one write is
+ * still taken (and draws the reader's reset, as TCP's does) and the next ones fail. Non-blocking calls serve a
+ * {@link MemoryLink}, whose loop is told through {@link #onReadable}/{@link #onWritable}; blocking calls (with a
  * timeout for reads) serve a {@link MemorySocket}. The queue's array grows with what waits in it and is dropped when
  * empty, so an idle connection holds no buffer.
  */
@@ -179,8 +180,8 @@ final class MemoryPipe {
 
     /**
      * Under the lock: for a write to a reader that closed gracefully and has not answered a write yet, the reset to
-     * send back (once), else {@code null}. TCP takes that first write (the peer's kernel answers it with a reset), so it
-     * succeeds here too, its bytes dropped; the writes after it fail.
+     * send back (once), else {@code null}. TCP takes that first write (the peer's kernel answers it with a reset), so
+     * it succeeds here too, its bytes dropped; the writes after it fail.
      */
     private Runnable bounce() {
         Runnable back = readerGone && !fin && !reset ? bounce : null;

@@ -23,9 +23,10 @@ final class MemorySocket extends Socket {
     private volatile boolean inputShut;
     private volatile boolean outputShut;
     private final InputStream in = new InputStream() {
+        private final byte[] one = new byte[1]; // a socket's stream is read by one thread at a time
+
         @Override
         public int read() throws IOException {
-            byte[] one = new byte[1];
             return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
         }
 
@@ -55,9 +56,12 @@ final class MemorySocket extends Socket {
         }
     };
     private final OutputStream out = new OutputStream() {
+        private final byte[] one = new byte[1]; // a socket's stream is written by one thread at a time
+
         @Override
         public void write(int b) throws IOException {
-            write(new byte[] {(byte) b}, 0, 1);
+            one[0] = (byte) b;
+            write(one, 0, 1);
         }
 
         @Override

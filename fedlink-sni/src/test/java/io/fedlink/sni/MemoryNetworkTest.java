@@ -183,7 +183,7 @@ class MemoryNetworkTest {
             Loopback.await("both waiting in accept", 10, () -> acceptors.stream()
                     .allMatch(t -> t.getState() == Thread.State.WAITING));
             long before = acceptors.stream().mapToLong(t -> cpu.getThreadCpuTime(t.getId())).sum();
-            Thread.sleep(300); // the window in which idle threads must stay asleep (measured in CPU, not asserted in time)
+            Thread.sleep(300); // the window idle threads must sleep through (their CPU is asserted, not the time)
             long used = acceptors.stream().mapToLong(t -> cpu.getThreadCpuTime(t.getId())).sum() - before;
             assertTrue(used < 100_000_000L, "idle accepts used " + used / 1_000_000 + " ms of CPU in 300 ms");
             assertTrue(acceptors.stream().allMatch(t -> t.getState() == Thread.State.WAITING));
